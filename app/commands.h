@@ -1,0 +1,46 @@
+#pragma once
+
+// The `causeway` subcommands. Each returns the process exit code. main.cc only parses the
+// command line (CLI11) and dispatches here; every command lives in its own cmd_*.cc file.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace causeway::app {
+
+// causeway check-config FILE: prints every error as file:line:col: message; exit 0 if valid,
+// 1 if not.
+int runCheckConfig(const std::string& path);
+
+struct RunOptions {
+  std::string config_path;
+  std::chrono::milliseconds drain_timeout{30000};
+  std::string status_interval = "10s";  // how often a one-line status per link is logged
+};
+// causeway run --config FILE: runs the links until SIGTERM/SIGINT, then drains and exits 0;
+// exits 1 if the config is invalid (nothing starts) or a link failed.
+int runRun(const RunOptions& options);
+
+struct DevClusterOptions {
+  std::string name = "dev";
+  int brokers = 3;
+  int port = 0;          // stable bootstrap port (0: only the brokers' random ports)
+  int control_port = 0;  // HTTP control endpoint (0: random)
+  std::vector<std::string> topics;  // "name:partitions" or "name" (1 partition)
+};
+// causeway dev-cluster: hosts one embedded cluster until SIGTERM/SIGINT.
+int runDevCluster(const DevClusterOptions& options);
+
+struct DemoOptions {
+  uint64_t records = 20000;          // records produced into the source, in total
+  double rate = 5000;                // records per second produced (0 = as fast as possible)
+  std::chrono::milliseconds timeout{120000};  // give up waiting for catch-up after this
+  bool plain = false;                // plain lines even on a terminal
+};
+// causeway demo: two embedded clusters, sample topics, a producer, one link, a live table,
+// and a verification summary. Exit 0 only if every partition verified identical.
+int runDemo(const DemoOptions& options);
+
+} // namespace causeway::app

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "config/config.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace causeway::config {
+
+// One problem in a configuration file: where, and what was expected.
+struct ConfigError {
+  SourceLocation location;
+  std::string message;
+
+  // "file.yaml:12:5: links[0].naming: expected one of identity, prefix, template"
+  std::string str() const;
+};
+
+// The outcome of loading: a Config only when there are no errors at all.
+struct LoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+  bool ok() const { return config.has_value() && errors.empty(); }
+};
+
+// Loads and validates a YAML configuration. Every error in the file is collected (not just the
+// first), each with its line and column. Never throws.
+LoadResult loadConfigFile(const std::string& path);
+
+// Same, from text; `file_name` is only used in error locations.
+LoadResult loadConfigString(const std::string& yaml, const std::string& file_name);
+
+} // namespace causeway::config
