@@ -41,6 +41,10 @@ struct MirrorCheck {
   std::string describe() const;
 };
 
+// Whether `target` is a faithful copy of `source`: key, value, timestamp, timestamp type and
+// headers equal, ignoring headers named "causeway-*" on the target only.
+bool sameRecord(const ConsumedRecord& source, const ConsumedRecord& target);
+
 // Compares source and target partition by partition. Records are equal when key, value,
 // timestamp, timestamp type and headers are equal; headers whose name starts with "causeway-"
 // (provenance and bookkeeping added by the replicator) are ignored on the target side.

@@ -1,0 +1,97 @@
+// causeway run --config FILE
+
+#include "app/commands.h"
+#include "common/duration.h"
+#include "config/config_loader.h"
+#include "replicator/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+
+namespace causeway::app {
+namespace {
+
+void logStatus(const std::vector<replicator::LinkStatus>& statuses) {
+  for (const auto& s : statuses) {
+    int64_t lag = 0;
+    bool lag_known = true;
+    for (const auto& p : s.partitions) {
+      if (p.lag < 0) {
+        lag_known = false;
+      } else {
+        lag += p.lag;
+      }
+    }
+    spdlog::info("link '{}' {}: {} partitions, {} records / {} bytes replicated, lag {}{}{}",
+                 s.name, replicator::toString(s.state), s.partitions.size(),
+                 s.records_replicated, s.bytes_replicated, lag, lag_known ? "" : "+ (unknown)",
+                 s.last_error.empty() ? "" : ", last problem: " + s.last_error);
+  }
+}
+
+} // namespace
+
+int runRun(const RunOptions& options) {
+  auto loaded = config::loadConfigFile(options.config_path);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) {
+      std::cerr << error.str() << "\n";
+    }
+    std::cerr << loaded.errors.size() << " error(s) in " << options.config_path
+              << "; nothing started\n";
+    return 1;
+  }
+  const auto status_interval =
+      parseDuration(options.status_interval).value_or(std::chrono::seconds(10));
+
+  // Block the stop signals before any thread starts so every thread inherits the mask and
+  // only sigtimedwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  replicator::Worker worker(std::move(*loaded.config));
+  if (auto started = worker.start(); !started) {
+    spdlog::error("no link could start:\n{}", started.message());
+    worker.stop(std::chrono::seconds(0));
+    return 1;
+  }
+  spdlog::info("causeway worker running; SIGTERM or SIGINT drains and stops");
+
+  auto next_status = std::chrono::steady_clock::now() + status_interval;
+  int received = 0;
+  while (worker.anyRunning()) {
+    timespec tick{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      received = sig;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= next_status) {
+      logStatus(worker.statuses());
+      next_status = std::chrono::steady_clock::now() + status_interval;
+    }
+  }
+  if (received != 0) {
+    spdlog::info("received {}, draining (up to {})", received == SIGTERM ? "SIGTERM" : "SIGINT",
+                 formatDuration(options.drain_timeout));
+  }
+  worker.stop(options.drain_timeout);
+  auto statuses = worker.statuses();
+  logStatus(statuses);
+  int exit_code = 0;
+  for (const auto& s : statuses) {
+    if (s.state == replicator::LinkState::kFailed) {
+      std::cerr << "link '" << s.name << "' failed: " << s.error << "\n";
+      exit_code = 1;
+    }
+  }
+  return exit_code;
+}
+
+} // namespace causeway::app

@@ -1,0 +1,80 @@
+#pragma once
+
+// The librdkafka seam: every Kafka client Causeway builds comes from here, configured in layers
+//   Causeway defaults  <  cluster `properties`  <  link consumer/producer properties  <  owned
+// where "owned" are the settings Causeway's correctness depends on (group.id, manual commits,
+// partitioner-free explicit partitions...). The config loader rejects user attempts to set owned
+// properties, so the layering never silently overrides a user.
+
+#include "common/result.h"
+#include "config/config.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace causeway::kafka {
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+};
+using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
+};
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+using Properties = std::map<std::string, std::string>;
+
+struct ClientSpec {
+  rd_kafka_type_t type = RD_KAFKA_CONSUMER;
+  const config::ClusterConfig* cluster = nullptr;
+  Properties defaults;   // Causeway's defaults: the user's properties win
+  Properties overrides;  // link-level user properties: win over the cluster's
+  Properties owned;      // Causeway's own: win over everything
+  std::string client_id;
+  // Called with the conf before the handle is created: set callbacks and opaque here.
+  std::function<void(rd_kafka_conf_t*)> configure;
+};
+
+// Builds a client. The error names the cluster and the offending property.
+Result<HandlePtr> makeClient(const ClientSpec& spec);
+
+// Asks the cluster for its broker list (no topics: nothing is auto-created) within the
+// cluster's connect_timeout. The error names the cluster and its bootstrap address.
+Status checkReachable(rd_kafka_t* rk, const config::ClusterConfig& cluster);
+
+// Metadata for every topic in the cluster. (A metadata request for one named topic would
+// auto-create it on brokers that allow that, including the embedded clusters.)
+Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& cluster,
+                                   std::chrono::milliseconds timeout);
+
+// "cluster 'east' (127.0.0.1:9092)": how every message names a cluster.
+std::string describeCluster(const config::ClusterConfig& cluster);
+
+// Routes librdkafka's own log lines into Causeway's log at the matching level.
+void routeLibrdkafkaLogs(rd_kafka_conf_t* conf);
+
+} // namespace causeway::kafka

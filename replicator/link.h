@@ -1,0 +1,160 @@
+#pragma once
+
+#include "common/result.h"
+#include "config/config.h"
+#include "kafka/client_factory.h"
+#include "kafka/topic_admin.h"
+#include "replicator/link_status.h"
+#include "replicator/offset_tracker.h"
+#include "replicator/topic_discovery.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace causeway::replicator {
+
+// One link in this worker process: source cluster -> target cluster for the selected topics,
+// at-least-once.
+//
+// Threads:
+//  - the data-plane thread owns the consumer (group "causeway.<link>", cooperative-sticky), the
+//    producer, every PartitionState and OffsetTracker. It polls records, produces them to the
+//    same partition of the mirror topic without copying key or value, serves delivery reports
+//    (which advance the commit point), commits, applies backpressure and rebalances. Everything
+//    librdkafka calls back (rebalance, delivery) runs on this thread.
+//  - the discovery thread runs TopicDiscovery every discovery_interval and hands the ready
+//    topic set to the data plane.
+// Other threads only call status() and requestStop().
+//
+// Lifecycle: start() (connects, first discovery, starts threads) -> requestStop() -> join().
+// join() drains: stops fetching, waits for in-flight records up to the drain timeout, commits,
+// and leaves the group (handing partitions to other workers).
+class Link {
+public:
+  Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
+       kafka::TopicAdminPtr target_admin);
+  ~Link();
+
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  // Builds the clients, checks both clusters answer within their connect_timeout, runs the
+  // first topic discovery and starts the threads. On error the link is kFailed.
+  Status start();
+
+  void requestStop(std::chrono::milliseconds drain_timeout);
+  void join();
+
+  LinkStatus status() const;
+  const std::string& name() const { return link_.name; }
+
+private:
+  struct TargetTopic {
+    std::string name;
+    kafka::TopicPtr handle;  // on the producer
+    int32_t partitions = 0;  // partitions the mirror topic is known to have
+  };
+  struct PartitionState {
+    std::string source_topic;
+    int32_t partition = 0;
+    TargetTopic* target = nullptr;
+    OffsetTracker tracker{this};  // delivery reports find the state through it
+    int64_t committed = -1;        // last offset committed for the group
+    uint64_t records_replicated = 0;
+    uint64_t bytes_replicated = 0;
+    bool waiting_for_target = false;  // paused until the mirror topic has this partition
+  };
+  using PartitionKey = std::pair<std::string, int32_t>;
+
+  // Data plane (data-plane thread only).
+  void runDataPlane();
+  void applySubscription();
+  void pollSource();
+  void replicate(rd_kafka_message_t* message);
+  void handleSourceError(const rd_kafka_message_t* message);
+  PartitionState* lookup(const rd_kafka_message_t* message);
+  void onDelivery(const rd_kafka_message_t* report);
+  void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void assignPartitions(rd_kafka_topic_partition_list_t* partitions);
+  void revokePartitions(rd_kafka_topic_partition_list_t* partitions);
+  void waitForDeliveries(const std::vector<PartitionState*>& states,
+                         std::chrono::milliseconds timeout);
+  void commit(const std::vector<PartitionState*>& states, bool sync);
+  void commitAll(bool sync);
+  void applyBackpressure();
+  void setPaused(const std::vector<PartitionState*>& states, bool paused);
+  void resumeReadyPartitions();
+  void drainAndClose();
+  void publishStatus();
+  void fail(const std::string& message);
+  TargetTopic* targetFor(const std::string& source_topic);
+
+  // Discovery thread.
+  void runDiscovery();
+  void discoverOnce();
+
+  static void deliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void commitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* offsets, void* opaque);
+
+  const config::LinkConfig link_;
+  const config::ClusterConfig source_;
+  const config::ClusterConfig target_;
+  kafka::TopicAdminPtr target_admin_;
+
+  // Destruction order matters: target topic handles before the producer, every source message
+  // freed before the consumer is destroyed (librdkafka hangs otherwise).
+  kafka::HandlePtr consumer_;
+  kafka::HandlePtr producer_;
+  std::map<std::string, TargetTopic> target_topics_;  // by source topic
+  std::map<PartitionKey, std::unique_ptr<PartitionState>> partitions_;
+  // Revoked partitions whose records were still in flight when the revocation completed:
+  // kept until their delivery reports arrive (never committed again).
+  std::vector<std::unique_ptr<PartitionState>> detached_;
+  // Hot-path cache: the consumer's topic handle + partition -> state, reset on rebalance.
+  const rd_kafka_topic_t* last_rkt_ = nullptr;
+  int32_t last_partition_ = -1;
+  PartitionState* last_state_ = nullptr;
+  uint64_t in_flight_records_ = 0;
+  uint64_t in_flight_bytes_ = 0;
+  uint64_t records_replicated_ = 0;
+  uint64_t bytes_replicated_ = 0;
+  uint64_t rebalances_ = 0;
+  bool backpressure_paused_ = false;
+  bool failed_ = false;
+  std::chrono::steady_clock::time_point next_commit_{};
+  std::chrono::steady_clock::time_point next_status_{};
+  std::vector<std::string> subscribed_;
+
+  // Shared between threads.
+  std::unique_ptr<TopicDiscovery> discovery_;  // discovery thread after start()
+  std::mutex ready_mu_;
+  std::map<std::string, ReadyTopic> ready_topics_;  // guarded by ready_mu_
+  bool ready_changed_ = false;                      // guarded by ready_mu_
+  std::map<std::string, std::string> topic_problems_;  // guarded by ready_mu_
+
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<int64_t> drain_timeout_ms_{30000};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+
+  mutable std::mutex status_mu_;
+  LinkStatus status_;  // guarded by status_mu_
+
+  std::thread data_plane_;
+  std::thread discovery_thread_;
+};
+
+} // namespace causeway::replicator

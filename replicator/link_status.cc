@@ -1,0 +1,21 @@
+#include "replicator/link_status.h"
+
+namespace causeway::replicator {
+
+const char* toString(LinkState state) {
+  switch (state) {
+  case LinkState::kStarting:
+    return "starting";
+  case LinkState::kRunning:
+    return "running";
+  case LinkState::kStopping:
+    return "stopping";
+  case LinkState::kStopped:
+    return "stopped";
+  case LinkState::kFailed:
+    return "failed";
+  }
+  return "unknown";
+}
+
+} // namespace causeway::replicator

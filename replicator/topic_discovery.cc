@@ -1,0 +1,56 @@
+#include "replicator/topic_discovery.h"
+
+#include "kafka/client_factory.h"
+
+#include <spdlog/spdlog.h>
+
+namespace causeway::replicator {
+
+TopicDiscovery::TopicDiscovery(const config::ClusterConfig& source, TopicSelector selector,
+                               kafka::TopicAdmin& target_admin,
+                               std::chrono::milliseconds timeout)
+    : source_(source), selector_(std::move(selector)), target_admin_(target_admin),
+      timeout_(timeout) {}
+
+Result<DiscoveryResult> TopicDiscovery::run(rd_kafka_t* source_client) {
+  auto md = kafka::fetchAllTopics(source_client, source_, timeout_);
+  if (!md) {
+    return md.error();
+  }
+  DiscoveryResult result;
+  for (int i = 0; i < (*md)->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& topic = (*md)->topics[i];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || topic.partition_cnt <= 0) {
+      continue;  // being created or deleted: look again next cycle
+    }
+    const std::string name = topic.topic;
+    if (!selector_.selects(name)) {
+      continue;
+    }
+    auto known = ensured_.find(name);
+    if (known != ensured_.end() && known->second.target_partitions >= topic.partition_cnt) {
+      known->second.source_partitions = topic.partition_cnt;
+      result.ready.emplace(name, known->second);
+      continue;
+    }
+    const std::string target = selector_.targetTopic(name);
+    auto partitions = target_admin_.ensureTopic(target, topic.partition_cnt, timeout_);
+    if (!partitions) {
+      result.problems.emplace(name, partitions.error().message);
+      continue;
+    }
+    if (known == ensured_.end()) {
+      spdlog::info("topic discovery: replicating '{}' -> '{}' ({} partitions)", name, target,
+                   topic.partition_cnt);
+    } else {
+      spdlog::info("topic discovery: '{}' grew to {} partitions; mirror '{}' has {}", name,
+                   topic.partition_cnt, target, *partitions);
+    }
+    ReadyTopic ready{target, topic.partition_cnt, *partitions};
+    ensured_[name] = ready;
+    result.ready.emplace(name, ready);
+  }
+  return result;
+}
+
+} // namespace causeway::replicator

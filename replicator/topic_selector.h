@@ -1,0 +1,39 @@
+#pragma once
+
+#include "common/result.h"
+#include "config/config.h"
+
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace causeway::replicator {
+
+// Which source topics a link replicates and what their mirror topics are called. Pure logic:
+// built once per link from its config, then asked per topic by topic discovery.
+class TopicSelector {
+public:
+  // Fails if a regex does not compile (the config loader reports that earlier, with a line).
+  static Result<TopicSelector> create(const config::LinkConfig& link);
+
+  // True when `topic` fully matches an include regex and no exclude regex, and is not an
+  // internal topic ("__consumer_offsets", "__transaction_state", Causeway's "causeway.*").
+  bool selects(const std::string& topic) const;
+
+  // The mirror topic name on the target cluster.
+  std::string targetTopic(const std::string& source_topic) const;
+
+  static bool isInternal(const std::string& topic);
+
+private:
+  TopicSelector() = default;
+
+  std::vector<std::regex> include_;
+  std::vector<std::regex> exclude_;
+  config::NamingConfig naming_;
+  std::string link_;
+  std::string source_cluster_;
+  std::string target_cluster_;
+};
+
+} // namespace causeway::replicator

@@ -1,0 +1,340 @@
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace causeway::testing {
+
+bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds interval) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (condition()) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return condition();
+    }
+    std::this_thread::sleep_for(interval);
+  }
+}
+
+embedded::EmbeddedClusterPtr startCluster(const std::string& name, int brokers,
+                                          const std::vector<embedded::TopicSpec>& topics) {
+  embedded::EmbeddedCluster::Options options;
+  options.name = name;
+  options.brokers = brokers;
+  options.topics = topics;
+  auto cluster = embedded::EmbeddedCluster::start(options);
+  if (!cluster) {
+    ADD_FAILURE() << "cannot start embedded cluster '" << name
+                  << "': " << cluster.error().message;
+    return nullptr;
+  }
+  return std::move(*cluster);
+}
+
+config::Config makeConfig(const embedded::EmbeddedCluster& source,
+                          const embedded::EmbeddedCluster& target,
+                          const std::vector<std::string>& include) {
+  config::Config config;
+  config::ClusterConfig src;
+  src.name = "source";
+  src.bootstrap = source.bootstrap();
+  src.embedded_control = source.controlAddress();
+  config::ClusterConfig dst;
+  dst.name = "target";
+  dst.bootstrap = target.bootstrap();
+  dst.embedded_control = target.controlAddress();
+  config.clusters["source"] = src;
+  config.clusters["target"] = dst;
+  config::LinkConfig link;
+  link.name = "test-link";
+  link.source = "source";
+  link.target = "target";
+  link.topics.include = include;
+  link.discovery_interval = 1s;
+  link.commit_interval = 500ms;
+  link.consumer_properties["fetch.wait.max.ms"] = "10";
+  config.links.push_back(link);
+  return config;
+}
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string durationText(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+void writeMap(std::ostringstream& out, const std::string& indent, const std::string& key,
+              const std::map<std::string, std::string>& map) {
+  if (map.empty()) {
+    return;
+  }
+  out << indent << key << ":\n";
+  for (const auto& [k, v] : map) {
+    out << indent << "  " << quote(k) << ": " << quote(v) << "\n";
+  }
+}
+
+} // namespace
+
+std::string toYaml(const config::Config& config) {
+  std::ostringstream out;
+  out << "clusters:\n";
+  for (const auto& [name, cluster] : config.clusters) {
+    out << "  " << name << ":\n";
+    out << "    bootstrap: " << quote(cluster.bootstrap) << "\n";
+    if (!cluster.embedded_control.empty()) {
+      out << "    embedded_control: " << quote(cluster.embedded_control) << "\n";
+    }
+    out << "    connect_timeout: " << durationText(cluster.connect_timeout) << "\n";
+    writeMap(out, "    ", "properties", cluster.properties);
+  }
+  out << "links:\n";
+  for (const auto& link : config.links) {
+    out << "  - name: " << quote(link.name) << "\n";
+    out << "    source: " << quote(link.source) << "\n";
+    out << "    target: " << quote(link.target) << "\n";
+    out << "    topics:\n      include: [";
+    for (size_t i = 0; i < link.topics.include.size(); ++i) {
+      out << (i ? ", " : "") << quote(link.topics.include[i]);
+    }
+    out << "]\n";
+    if (!link.topics.exclude.empty()) {
+      out << "      exclude: [";
+      for (size_t i = 0; i < link.topics.exclude.size(); ++i) {
+        out << (i ? ", " : "") << quote(link.topics.exclude[i]);
+      }
+      out << "]\n";
+    }
+    switch (link.naming.mode) {
+    case config::NamingMode::kIdentity:
+      out << "    naming: identity\n";
+      break;
+    case config::NamingMode::kPrefix:
+      out << "    naming: {prefix: " << quote(link.naming.value) << "}\n";
+      break;
+    case config::NamingMode::kTemplate:
+      out << "    naming: {template: " << quote(link.naming.value) << "}\n";
+      break;
+    }
+    out << "    start: " << (link.start == config::StartPosition::kLatest ? "latest" : "earliest")
+        << "\n";
+    out << "    discovery_interval: " << durationText(link.discovery_interval) << "\n";
+    out << "    commit_interval: " << durationText(link.commit_interval) << "\n";
+    out << "    max_in_flight_records: " << link.max_in_flight_records << "\n";
+    writeMap(out, "    ", "consumer_properties", link.consumer_properties);
+    writeMap(out, "    ", "producer_properties", link.producer_properties);
+  }
+  return out.str();
+}
+
+std::string writeTempFile(const std::string& name, const std::string& text) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("causeway-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / (std::to_string(counter++) + "-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TestRecord makeRecord(const std::string& topic, int32_t partition, uint64_t seq) {
+  TestRecord r;
+  r.key = "key-" + std::to_string(partition) + "-" + std::to_string(seq % 97);
+  r.value = "{\"topic\":\"" + topic + "\",\"partition\":" + std::to_string(partition) +
+            ",\"seq\":" + std::to_string(seq) + ",\"pad\":\"" + std::string(seq % 64, 'x') +
+            "\"}";
+  r.headers = {{"seq", std::to_string(seq)},
+               {"origin-app", "test"},
+               {"empty", ""}};
+  r.timestamp = 1700000000000LL + static_cast<int64_t>(seq) * 7 + partition;
+  return r;
+}
+
+namespace {
+
+struct ProducerState {
+  std::atomic<uint64_t> acked{0};
+  std::atomic<uint64_t> failed{0};
+  std::string first_error;
+};
+
+void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* state = static_cast<ProducerState*>(opaque);
+  if (m->err) {
+    if (state->failed++ == 0) {
+      state->first_error = rd_kafka_err2str(m->err);
+    }
+  } else {
+    state->acked++;
+  }
+}
+
+} // namespace
+
+bool produceRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions,
+                    uint64_t per_partition, uint64_t first_seq) {
+  ProducerState state;
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
+  rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err));
+  rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
+  rd_kafka_conf_set_opaque(conf, &state);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    ADD_FAILURE() << "producer: " << err;
+    return false;
+  }
+  uint64_t sent = 0;
+  for (uint64_t i = 0; i < per_partition; ++i) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      TestRecord r = makeRecord(topic, p, first_seq + i);
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(r.headers.size());
+      for (const auto& [name, value] : r.headers) {
+        rd_kafka_header_add(headers, name.c_str(), -1, value.data(),
+                            static_cast<ssize_t>(value.size()));
+      }
+      while (true) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+            RD_KAFKA_V_VALUE(r.value.data(), r.value.size()), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          rd_kafka_poll(rk, 10);
+          continue;
+        }
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          rd_kafka_headers_destroy(headers);
+          ADD_FAILURE() << "produce to " << topic << ": " << rd_kafka_err2str(e);
+          rd_kafka_destroy(rk);
+          return false;
+        }
+        break;
+      }
+      ++sent;
+      rd_kafka_poll(rk, 0);
+    }
+  }
+  rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 60000);
+  rd_kafka_destroy(rk);
+  if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR || state.failed > 0 || state.acked != sent) {
+    ADD_FAILURE() << "producing to " << topic << ": acked " << state.acked << " of " << sent
+                  << ", failed " << state.failed << " (" << state.first_error << ")";
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::vector<verify::ConsumedRecord>> readAll(const std::string& bootstrap,
+                                                         const std::string& topic) {
+  verify::ReadOptions options;
+  options.bootstrap = bootstrap;
+  options.timeout = 60s;
+  auto records = verify::readTopic(options, topic);
+  if (!records) {
+    ADD_FAILURE() << "reading " << topic << ": " << records.error().message;
+    return {};
+  }
+  return std::move(*records);
+}
+
+uint64_t countRecords(const std::vector<std::vector<verify::ConsumedRecord>>& partitions) {
+  uint64_t n = 0;
+  for (const auto& p : partitions) {
+    n += p.size();
+  }
+  return n;
+}
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
+    : log_path_(std::move(log_path)) {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    // The test process blocks no signals we rely on, but make sure the child starts clean.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (auto& a : argv) {
+      args.push_back(a.data());
+    }
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !exit_code_) {
+    ::kill(pid_, SIGKILL);
+    wait(10s);
+  }
+}
+
+void ChildProcess::signal(int sig) {
+  if (pid_ > 0 && !exit_code_) {
+    ::kill(pid_, sig);
+  }
+}
+
+std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
+  if (exit_code_) {
+    return exit_code_;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+bool ChildProcess::running() { return !wait(0ms).has_value(); }
+
+std::string ChildProcess::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+} // namespace causeway::testing

@@ -1,0 +1,87 @@
+#pragma once
+
+// Helpers for integration tests: embedded cluster pairs, a record producer, a YAML writer for
+// configs handed to `causeway run` subprocesses, and child-process control. Every wait has a
+// deadline.
+
+#include "config/config.h"
+#include "embedded/embedded_cluster.h"
+#include "verify/topic_reader.h"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace causeway::testing {
+
+using namespace std::chrono_literals;
+
+// Polls `condition` every `interval` until it holds or `timeout` passes; returns its last value.
+bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds interval = 100ms);
+
+// Starts an embedded cluster; fails the test (ADD_FAILURE) and returns null on error.
+embedded::EmbeddedClusterPtr startCluster(const std::string& name, int brokers,
+                                          const std::vector<embedded::TopicSpec>& topics = {});
+
+// A config with clusters "source"/"target" pointing at the two embedded clusters and one link
+// "test-link" replicating `include` with identity naming, tuned for quick tests.
+config::Config makeConfig(const embedded::EmbeddedCluster& source,
+                          const embedded::EmbeddedCluster& target,
+                          const std::vector<std::string>& include);
+
+// The same config as YAML text, for `causeway run --config`.
+std::string toYaml(const config::Config& config);
+
+// Writes `text` to a fresh file under the test temp dir and returns its path.
+std::string writeTempFile(const std::string& name, const std::string& text);
+
+// The record a test produces for (topic, partition, seq): a key, a JSON-ish value, three
+// headers (one with an empty value), and an explicit CreateTime timestamp.
+struct TestRecord {
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int64_t timestamp = 0;
+};
+TestRecord makeRecord(const std::string& topic, int32_t partition, uint64_t seq);
+
+// Produces `per_partition` records into each partition of `topic` (sequence numbers start at
+// `first_seq`), idempotent, acks=all, and waits for every acknowledgement. Returns false (with
+// a gtest failure) on error.
+bool produceRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions,
+                    uint64_t per_partition, uint64_t first_seq = 0);
+
+// Reads a whole topic (see verify::readTopic), failing the test on error.
+std::vector<std::vector<verify::ConsumedRecord>> readAll(const std::string& bootstrap,
+                                                         const std::string& topic);
+
+// Counts records per topic across partitions.
+uint64_t countRecords(const std::vector<std::vector<verify::ConsumedRecord>>& partitions);
+
+// A child process with stdout+stderr redirected to a log file.
+class ChildProcess {
+public:
+  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  ~ChildProcess();  // SIGKILLs the child if still running
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig);
+  // Exit code (or 128+signal) once it exited within `timeout`, else nullopt.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string log() const;
+  const std::string& logPath() const { return log_path_; }
+
+private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string log_path_;
+};
+
+} // namespace causeway::testing
