@@ -47,14 +47,13 @@ void printSummary(const std::string& path, const config::Config& config) {
   }
   std::cout << "links (" << config.links.size() << "):\n";
   for (const auto& link : config.links) {
-    std::cout << "  " << link.name << ": " << link.source << " -> " << link.target
-              << ", topics " << joinPatterns(link.topics.include);
+    std::cout << "  " << link.name << ": " << link.source << " -> " << link.target << ", topics "
+              << joinPatterns(link.topics.include);
     if (!link.topics.exclude.empty()) {
       std::cout << " except " << joinPatterns(link.topics.exclude);
     }
     std::cout << ", naming " << namingText(link.naming) << ", start "
-              << (link.start == config::StartPosition::kEarliest ? "earliest" : "latest")
-              << ", "
+              << (link.start == config::StartPosition::kEarliest ? "earliest" : "latest") << ", "
               << (link.delivery == config::DeliveryMode::kAtLeastOnce ? "at_least_once"
                                                                       : "exactly_once")
               << ", group " << link.groupId() << "\n";

@@ -91,10 +91,15 @@ int runDevCluster(const DevClusterOptions& options) {
     } else {
       std::cout << describe(**cluster, cluster_options.topics) << std::flush;
       int signal_number = 0;
-      while (sigwait(&stop_signals, &signal_number) != 0) {
+      if (int err = sigwait(&stop_signals, &signal_number); err != 0) {
+        std::cerr << "causeway dev-cluster: waiting for SIGINT/SIGTERM failed (error " << err
+                  << "), stopping the cluster\n";
+        exit_code = 1;
+      } else {
+        std::cerr << "causeway dev-cluster: "
+                  << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+                  << " received, stopping the cluster\n";
       }
-      std::cerr << "causeway dev-cluster: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-                << " received, stopping the cluster\n";
     }
     // The cluster (brokers, control endpoint, forwarder) is destroyed here.
   }

@@ -2,6 +2,7 @@
 
 #include "common/duration.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
@@ -39,6 +41,11 @@ namespace {
 // (a log file, a device) from being read into memory.
 constexpr size_t kMaxFileBytes = 16u << 20;
 
+// std::regex compiles recursively, about one stack frame chain per character: a pattern of tens
+// of thousands of characters overflows the stack. Topic names have at most 249 characters, so
+// no useful topic regex comes near this.
+constexpr size_t kMaxRegexLength = 1000;
+
 // Link names end up in "causeway.<link>.checkpoints" (Kafka allows 249 characters per topic).
 constexpr size_t kMaxLinkNameLength = 200;
 
@@ -54,7 +61,9 @@ bool isValidName(std::string_view s) {
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), ignoring case:
 // "bootsrtap" and "Bootstrap" are both one edit from "bootstrap".
 size_t editDistance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
   const size_t n = a.size();
   const size_t m = b.size();
   std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1, 0));
@@ -88,6 +97,11 @@ std::optional<std::string> closest(std::string_view word,
   std::optional<std::string> best;
   size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
+    const size_t length_gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                             : word.size() - candidate.size();
+    if (length_gap > limit) {
+      continue;  // at least that many edits apart; skip the quadratic comparison
+    }
     const size_t distance = editDistance(word, candidate);
     if (distance < best_distance) {
       best_distance = distance;
@@ -218,18 +232,84 @@ constexpr std::array kFutureLinkKeys = {
 const std::vector<std::string> kTopLevelKeys = {"clusters", "links"};
 const std::vector<std::string> kClusterKeys = {"bootstrap", "properties", "embedded_control",
                                                "connect_timeout"};
-const std::vector<std::string> kLinkKeys = {
-    "name",          "source",          "target",
-    "topics",        "naming",          "start",
-    "delivery",      "discovery_interval", "commit_interval",
-    "max_in_flight_bytes", "max_in_flight_records", "consumer_properties",
-    "producer_properties"};
+const std::vector<std::string> kLinkKeys = {"name",
+                                            "source",
+                                            "target",
+                                            "topics",
+                                            "naming",
+                                            "start",
+                                            "delivery",
+                                            "discovery_interval",
+                                            "commit_interval",
+                                            "max_in_flight_bytes",
+                                            "max_in_flight_records",
+                                            "consumer_properties",
+                                            "producer_properties"};
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
 const std::vector<std::string> kNamingModes = {"identity", "prefix", "template"};
 const std::vector<std::string> kStartValues = {"earliest", "latest"};
 const std::vector<std::string> kDeliveryValues = {"at_least_once", "exactly_once"};
 const std::vector<std::string> kTemplatePlaceholders = {"source", "target", "topic", "link"};
+
+// Sees the parser's events only to learn where each document starts. YAML::LoadAll cannot be
+// used: yaml-cpp 0.7 returns an endless series of empty documents for a stray ',' at document
+// level (found by fuzz/config_fuzz.cc), so documents are counted here with a bound instead.
+class DocumentCounter : public YAML::EventHandler {
+public:
+  struct Document {
+    YAML::Mark first;  // mark of the document's first node
+    bool only_null = true;
+    bool has_node = false;
+  };
+
+  const std::vector<Document>& documents() const { return documents_; }
+
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override { documents_.emplace_back(); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
+    node(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                       YAML::anchor_t /*anchor*/, YAML::EmitterStyle::value /*style*/) override {
+    node(mark, false);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    node(mark, false);
+  }
+  void OnMapEnd() override {}
+
+  // True when the last two documents are the same empty document at the same place: the parser
+  // is not advancing (it is stuck on a token that cannot start a node).
+  bool stuck() const {
+    if (documents_.size() < 2) {
+      return false;
+    }
+    const Document& a = documents_[documents_.size() - 2];
+    const Document& b = documents_.back();
+    return a.only_null && b.only_null && a.first.pos == b.first.pos;
+  }
+
+private:
+  void node(const YAML::Mark& mark, bool is_null) {
+    if (documents_.empty()) {
+      documents_.emplace_back();
+    }
+    Document& document = documents_.back();
+    if (!document.has_node) {
+      document.first = mark;
+      document.has_node = true;
+    }
+    document.only_null = document.only_null && is_null;
+  }
+
+  std::vector<Document> documents_;
+};
 
 // One load: walks the YAML tree along the schema (never recursing on the document's own shape,
 // so aliases that form cycles cannot make it loop) and collects every error it finds.
@@ -240,17 +320,29 @@ public:
   LoadResult load(const std::string& text) {
     LoadResult result;
     try {
-      std::vector<YAML::Node> documents = YAML::LoadAll(text);
-      if (documents.empty()) {
+      DocumentCounter counter;
+      {
+        std::istringstream input(text);
+        YAML::Parser parser(input);
+        // Three documents are enough to tell "more than one" and "stuck" apart.
+        for (int i = 0; i < 3 && !counter.stuck() && parser.HandleNextDocument(counter); ++i) {
+        }
+      }
+      const auto& documents = counter.documents();
+      if (counter.stuck()) {
+        error(documents.back().first, "",
+              "YAML syntax error: unexpected character (a stray ',' or similar outside [ ] "
+              "and { })");
+      } else if (documents.empty()) {
         addError(SourceLocation{file_, 1, 1},
                  "the file is empty; expected a map with `clusters` and `links`");
       } else {
         if (documents.size() > 1) {
-          error(documents[1].Mark(), "",
-                "the file holds " + std::to_string(documents.size()) +
-                    " YAML documents; a configuration is exactly one");
+          error(documents[1].first, "",
+                "the file holds more than one YAML document (---); a configuration is exactly "
+                "one");
         }
-        Config config = loadRoot(documents[0]);
+        Config config = loadRoot(YAML::Load(text));
         if (errors_.empty()) {
           result.config = std::move(config);
         }
@@ -332,8 +424,7 @@ private:
 
   // A map with a fixed set of keys; unknown keys are reported with the closest known one.
   std::optional<Object> object(const Field& field, const std::vector<std::string>& known,
-                               std::string_view what,
-                               const FutureKey* future_begin = nullptr,
+                               std::string_view what, const FutureKey* future_begin = nullptr,
                                const FutureKey* future_end = nullptr) {
     if (!field.node.IsMap()) {
       typeError(field, what);
@@ -419,9 +510,9 @@ private:
       return;
     }
     const std::string text = trim(*raw);
-    const std::string expected =
-        units ? "expected a byte count like 67108864, 512KiB, 64MiB or 1GiB"
-              : "expected a positive whole number";
+    const std::string expected = units
+                                     ? "expected a byte count like 67108864, 512KiB, 64MiB or 1GiB"
+                                     : "expected a positive whole number";
     uint64_t number = 0;
     const char* begin = text.data();
     const char* end = text.data() + text.size();
@@ -532,8 +623,8 @@ private:
     }
     const std::string value = trim(*text);
     const size_t colon = value.rfind(':');
-    const std::string expected = "expected host:port (like 127.0.0.1:19090), found " +
-                                 quoted(value);
+    const std::string expected =
+        "expected host:port (like 127.0.0.1:19090), found " + quoted(value);
     if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
       error(*field, expected);
       return;
@@ -556,11 +647,12 @@ private:
       typeError(field, "a map of cluster name -> cluster settings");
       return;
     }
-    auto clusters = entries(field);
-    if (clusters.empty() && field.node.size() == 0) {
+    if (field.node.size() == 0) {
       error(field, "at least one cluster is required");
       return;
     }
+    have_clusters_ = true;
+    auto clusters = entries(field);
     for (auto& [name, value] : clusters) {
       const YAML::Mark key_mark = value.key_mark;
       cluster_names_.push_back(name);
@@ -606,9 +698,9 @@ private:
                              node.Mark()};
       LinkConfig link;
       link.location = location(node.Mark());
-      if (auto object = this->object(link_field, kLinkKeys, "a map of link settings",
-                                     kFutureLinkKeys.data(),
-                                     kFutureLinkKeys.data() + kFutureLinkKeys.size())) {
+      if (auto object =
+              this->object(link_field, kLinkKeys, "a map of link settings", kFutureLinkKeys.data(),
+                           kFutureLinkKeys.data() + kFutureLinkKeys.size())) {
         loadLink(*object, config, first_line, link);
       }
       config.links.push_back(std::move(link));
@@ -620,9 +712,10 @@ private:
     if (const Field* name = require(object, "name", "a unique name for the link")) {
       if (auto text = string(*name)) {
         if (!isValidName(*text)) {
-          error(*name, "link names may only use letters, digits, '.', '_' and '-' and must not be "
-                       "empty (the name becomes a consumer group id and topic names), found " +
-                           quoted(*text));
+          error(*name,
+                "link names may only use letters, digits, '.', '_' and '-' and must not be "
+                "empty (the name becomes a consumer group id and topic names), found " +
+                    quoted(*text));
         } else if (text->size() > kMaxLinkNameLength) {
           error(*name, "link names may be at most " + std::to_string(kMaxLinkNameLength) +
                            " characters (the name becomes part of topic names)");
@@ -675,12 +768,11 @@ private:
                link.producer_properties);
 
     if (target != nullptr && !link.source.empty() && link.source == link.target) {
-      error(*target,
-            "the target is the source cluster " + quoted(link.source) +
-                (link.naming.mode == NamingMode::kIdentity
-                     ? "; with identity naming every mirror topic would be its own source "
-                       "(a replication loop)"
-                     : "; a link replicates between two different clusters"));
+      error(*target, "the target is the source cluster " + quoted(link.source) +
+                         (link.naming.mode == NamingMode::kIdentity
+                              ? "; with identity naming every mirror topic would be its own source "
+                                "(a replication loop)"
+                              : "; a link replicates between two different clusters"));
     } else if (target != nullptr && !link.source.empty() && !link.target.empty()) {
       const auto s = config.clusters.find(link.source);
       const auto t = config.clusters.find(link.target);
@@ -698,7 +790,8 @@ private:
     if (!name) {
       return;
     }
-    if (std::find(cluster_names_.begin(), cluster_names_.end(), *name) == cluster_names_.end()) {
+    if (have_clusters_ &&
+        std::find(cluster_names_.begin(), cluster_names_.end(), *name) == cluster_names_.end()) {
       error(field, "unknown cluster " + quoted(*name) +
                        suggestion(*name, cluster_names_, "the clusters are"));
       return;
@@ -711,8 +804,7 @@ private:
     if (!object) {
       return;
     }
-    if (const Field* include =
-            require(*object, "include", "regexes of the topics to replicate")) {
+    if (const Field* include = require(*object, "include", "regexes of the topics to replicate")) {
       if (include->node.IsSequence() && include->node.size() == 0) {
         error(*include, "must list at least one regex");
       } else {
@@ -742,6 +834,12 @@ private:
         error(item, "an empty regex matches no topic");
         continue;
       }
+      if (pattern->size() > kMaxRegexLength) {
+        error(item, "the regex is " + std::to_string(pattern->size()) +
+                        " characters long; at most " + std::to_string(kMaxRegexLength) +
+                        " are allowed (list several shorter regexes instead)");
+        continue;
+      }
       try {
         std::regex compiled(*pattern, std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
@@ -767,9 +865,8 @@ private:
       }
       return;
     }
-    auto object = this->object(
-        field, kNamingKeys,
-        "identity, {prefix: \"east.\"} or {template: \"{source}.{topic}\"}");
+    auto object = this->object(field, kNamingKeys,
+                               "identity, {prefix: \"east.\"} or {template: \"{source}.{topic}\"}");
     if (!object) {
       return;
     }
@@ -788,8 +885,10 @@ private:
     if (prefix != nullptr) {
       if (auto value = nonEmptyString(*prefix)) {
         if (!isValidName(*value)) {
-          error(*prefix, "the prefix becomes part of topic names and may only use letters, "
-                         "digits, '.', '_' and '-', found " + quoted(*value));
+          error(*prefix,
+                "the prefix becomes part of topic names and may only use letters, "
+                "digits, '.', '_' and '-', found " +
+                    quoted(*value));
           return;
         }
         out.mode = NamingMode::kPrefix;
@@ -868,6 +967,9 @@ private:
   std::vector<ConfigError> errors_;
   // Every cluster key, valid or not, so links are not also flagged for a cluster with errors.
   std::vector<std::string> cluster_names_;
+  // False when `clusters` is missing or unusable: links' cluster names then cannot be checked,
+  // and reporting each of them as unknown would bury the one real error.
+  bool have_clusters_ = false;
 };
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "demo/demo_runner.h"
 
+#include "common/duration.h"
 #include "config/config.h"
 #include "embedded/embedded_cluster.h"
 #include "monitoring/progress_view.h"
@@ -8,6 +9,7 @@
 #include "verify/topic_reader.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -98,7 +100,9 @@ bool caughtUp(const LinkStatus& link, const std::map<std::string, std::vector<ui
       }
       const int64_t position = std::max<int64_t>(0, found->next_offset);
       lag += std::max<int64_t>(0, expected - position);
-      if (position < expected || found->lag != 0) {
+      // An empty partition may never have been fetched (lag unknown): nothing to wait for.
+      const bool lag_settled = found->lag == 0 || (expected == 0 && found->lag < 0);
+      if (position < expected || !lag_settled) {
         done = false;
       }
     }
@@ -110,20 +114,17 @@ bool caughtUp(const LinkStatus& link, const std::map<std::string, std::vector<ui
 std::string producerHeadline(const SampleProducer& producer, const DemoSettings& settings,
                              bool finished, int64_t lag) {
   std::ostringstream out;
-  out << "producer: " << formatCount(producer.acked()) << " of " << formatCount(settings.records)
-      << " records acknowledged on " << kSource;
-  if (settings.rate > 0) {
-    out << " (target rate " << formatCount(static_cast<uint64_t>(settings.rate)) << "/s)";
-  } else {
-    out << " (as fast as possible)";
-  }
+  out << "producer: " << formatCount(producer.acked()) << "/" << formatCount(settings.records)
+      << " acked on " << kSource << " ("
+      << (settings.rate > 0 ? formatCount(static_cast<uint64_t>(settings.rate)) + "/s"
+                            : std::string("max rate"))
+      << ")";
   if (producer.failed() > 0) {
     out << ", " << formatCount(producer.failed()) << " failed";
   }
   if (finished) {
-    out << "; done, waiting for " << kTarget << " to catch up (" << formatCount(
-                                                                       static_cast<uint64_t>(lag))
-        << " records behind)";
+    out << "; done, " << kTarget << " "
+        << formatCount(static_cast<uint64_t>(lag)) << " records behind";
   }
   return out.str();
 }
@@ -324,6 +325,13 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
   view_options.mode = settings.tty ? monitoring::ProgressRenderer::Mode::kTty
                                    : monitoring::ProgressRenderer::Mode::kPlain;
   view_options.plain_interval = 3s;
+  if (settings.tty) {
+    struct winsize size {};
+    if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+      view_options.columns = size.ws_col;
+      view_options.rows = size.ws_row;
+    }
+  }
   monitoring::ProgressRenderer view(out, view_options);
   std::optional<QuietLogs> quiet(std::in_place, settings.tty);
 
@@ -331,6 +339,7 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
   bool caught_up = false;
   Clock::time_point caught_up_at{};
   std::optional<Clock::time_point> catch_up_deadline;
+  std::optional<Clock::time_point> assigned_at;  // first snapshot with partitions assigned
   std::vector<LinkStatus> statuses;
   int64_t lag = 0;
   while (true) {
@@ -363,6 +372,9 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
       caughtUp(*link, producer->ackedPerPartition(), &ignored);
       lag = ignored;
     }
+    if (!assigned_at && !link->partitions.empty()) {
+      assigned_at = now;
+    }
     view.update(statuses, now, {producerHeadline(*producer, settings, finished, lag)});
     if (done) {
       caught_up = true;
@@ -370,9 +382,9 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
       break;
     }
     if (catch_up_deadline && now >= *catch_up_deadline) {
-      failure = "the target did not catch up within " +
-                std::to_string(settings.timeout.count() / 1000) + " s after the producer finished (" +
-                formatCount(static_cast<uint64_t>(lag)) + " records behind)";
+      failure = "the target did not catch up within " + formatDuration(settings.timeout) +
+                " after the producer finished (" + formatCount(static_cast<uint64_t>(lag)) +
+                " records behind)";
       break;
     }
     std::this_thread::sleep_for(100ms);
@@ -494,19 +506,23 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
 
   const double produce_seconds = seconds(produce_end - produce_start);
   const double total_seconds = seconds(caught_up_at - produce_start);
-  const double catch_up_seconds = seconds(caught_up_at - produce_end);
+  // Replication can only begin once the link owns its partitions (the first consumer group
+  // assignment takes ~3 s), so the rate is over the time from the first assignment seen.
+  const double active_seconds =
+      std::max(1e-3, seconds(caught_up_at - assigned_at.value_or(produce_start)));
   say(out, "\n  producer: %s records in %.2f s (%s records/s)\n",
       formatCount(acked_total).c_str(), produce_seconds,
       formatCount(static_cast<uint64_t>(acked_total / std::max(produce_seconds, 1e-3))).c_str());
   say(out,
-      "  replication: %s records (%s of keys and values) in %.2f s: %s records/s, %.2f MB/s; "
-      "caught up %.2f s after the last record was acknowledged%s\n",
+      "  replication: %s records (%s of keys and values) caught up %.2f s after the producer "
+      "started; since the first partition assignment (%.2f s): %s records/s, %.2f MB/s%s\n",
       formatCount(records_replicated).c_str(), formatBytes(bytes_replicated).c_str(),
-      total_seconds,
-      formatCount(static_cast<uint64_t>(records_replicated / std::max(total_seconds, 1e-3)))
-          .c_str(),
-      bytes_replicated / std::max(total_seconds, 1e-3) / 1e6, std::max(0.0, catch_up_seconds),
-      settings.rate > 0 ? " (paced by the producer's rate)" : "");
+      total_seconds, active_seconds,
+      formatCount(static_cast<uint64_t>(records_replicated / active_seconds)).c_str(),
+      bytes_replicated / active_seconds / 1e6,
+      !assigned_at || produce_end <= *assigned_at
+          ? " (a backlog: the producer finished before the first assignment)"
+          : (settings.rate > 0 ? " (paced by the producer's --rate)" : ""));
 
   if (!all_identical) {
     return fail(out, first_problem);

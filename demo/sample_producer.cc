@@ -51,7 +51,7 @@ std::string isoTime(int64_t epoch_ms) {
   const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buffer[40];
+  char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(epoch_ms % 1000));
@@ -402,13 +402,15 @@ Status SampleProducer::run(const std::atomic<bool>& stop, std::chrono::milliseco
     void* opaque = reinterpret_cast<void*>(
         static_cast<uintptr_t>(packOpaque(topic_index, partition, sequence)));
 
+    // Null for a tombstone. librdkafka copies the bytes (MSG_F_COPY) and never writes them.
+    void* value = record.value ? const_cast<char*>(record.value->data()) : nullptr;
+    const size_t value_size = record.value ? record.value->size() : 0;
     rd_kafka_resp_err_t err;
     while (true) {
       err = rd_kafka_producev(
           rk, RD_KAFKA_V_TOPIC(topic.name.c_str()), RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-          RD_KAFKA_V_VALUE(record.value ? const_cast<char*>(record.value->data()) : nullptr,
-                           record.value ? record.value->size() : 0),
+          RD_KAFKA_V_VALUE(value, value_size),
           RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_TIMESTAMP(timestamp),
           RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop.load()) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
 
 namespace causeway::demo {
 
@@ -74,7 +75,7 @@ private:
   struct PartitionLedger;  // bytes produced per partition, for the ahead limit
 
   explicit SampleProducer(SampleProducerOptions options);
-  static void onDelivery(rd_kafka_t* rk, const struct rd_kafka_message_s* message, void* opaque);
+  static void onDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   bool waitUntilBehindLimit(size_t topic, int32_t partition, uint64_t next_size,
                             const std::atomic<bool>& stop);
 

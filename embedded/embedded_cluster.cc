@@ -164,8 +164,10 @@ public:
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(listen_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      int err = errno;
       return Error{"cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
-                   errnoText(errno) + (errno == EADDRINUSE ? " (the port is in use)" : "")};
+                   (err == EADDRINUSE ? "the port is in use (by another dev-cluster?)"
+                                      : errnoText(err))};
     }
     if (::listen(listen_fd.get(), 128) != 0) {
       return Error{"cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
@@ -511,6 +513,7 @@ struct EmbeddedCluster::Impl {
   std::unique_ptr<TcpForwarder> forwarder;
   httplib::Server http;
   std::thread http_thread;
+  std::atomic<bool> http_finished{false};  // set when the accept loop has returned
 
   ~Impl() {
     // The control endpoint calls into the cluster, so it stops first.
@@ -590,7 +593,8 @@ struct EmbeddedCluster::Impl {
       rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
           mock.get(), topic.c_str(), partitions, std::min(3, options.brokers));
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        spdlog::info("{}: created topic '{}' with {} partitions", prefix(), topic, partitions);
+        spdlog::info("{}: created topic '{}' with {} partition{}", prefix(), topic, partitions,
+                     partitions == 1 ? "" : "s");
         *failure = Failure::kNone;
         return partitions;
       }
@@ -789,7 +793,8 @@ struct EmbeddedCluster::Impl {
     http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (res.body.empty()) {
         replyError(res, res.status,
-                   prefix() + ": no such endpoint: " + req.method + " " + req.path);
+                   prefix() + (res.status == 404 ? ": no such endpoint: " : ": bad request: ") +
+                       req.method + " " + req.path);
       }
     });
   }
@@ -898,6 +903,12 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::start(const Options& o
   impl->http.set_keep_alive_timeout(1);
   impl->http.set_read_timeout(2, 0);
   impl->http.set_write_timeout(2, 0);
+  // httplib's default socket options add SO_REUSEPORT, which would let a second cluster share
+  // the control port and receive half of the first one's requests. SO_REUSEADDR only.
+  impl->http.set_socket_options([](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
   impl->installRoutes();
   int control_port = options.control_port;
   if (control_port == 0) {
@@ -907,17 +918,20 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::start(const Options& o
     }
   } else if (!impl->http.bind_to_port("127.0.0.1", control_port)) {
     return Error{prefix + ": cannot listen on 127.0.0.1:" + std::to_string(control_port) +
-                 " for the control endpoint (is the port in use?)"};
+                 " for the control endpoint: the port is in use (by another dev-cluster?)"};
   }
   impl->control_address = "127.0.0.1:" + std::to_string(control_port);
-  impl->http_thread = std::thread([server = &impl->http] { server->listen_after_bind(); });
+  impl->http_thread = std::thread([raw_impl = impl.get()] {
+    raw_impl->http.listen_after_bind();
+    raw_impl->http_finished.store(true);
+  });
   // httplib's stop() is a no-op until the accept loop runs, so wait for it: a cluster destroyed
   // right after start() must not leave the loop running forever. The socket already listens,
-  // so no request is lost meanwhile.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // so no request is lost meanwhile. This takes a thread start, i.e. about a millisecond.
   while (!impl->http.is_running()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Error{prefix + ": the control endpoint did not start within 10 s"};
+    if (impl->http_finished.load()) {
+      return Error{prefix + ": the control endpoint on " + impl->control_address +
+                   " stopped as soon as it started"};
     }
     std::this_thread::sleep_for(milliseconds(1));
   }

@@ -30,6 +30,7 @@ Result<TopicSpec> parseTopicSpec(const std::string& spec);
 // process elsewhere can create topics on it through EmbeddedTopicAdmin.
 //
 // Read ../shared/EMBEDDED_KAFKA.md: no transactional isolation, 5 MiB retention per partition.
+// embedded/README.md describes the control endpoint's HTTP API (topics, broker down/up, leaders).
 //
 // Lifecycle: start() -> use -> destructor stops the control endpoint and the brokers. All Kafka
 // clients connected to it should be destroyed first. Methods are thread-safe.
@@ -41,8 +42,9 @@ public:
     std::vector<TopicSpec> topics;
     // TCP port of the HTTP control endpoint on 127.0.0.1; 0 picks a free port.
     int control_port = 0;
-    // If non-zero, a stable bootstrap port on 127.0.0.1 that forwards to the first broker (the
-    // mock brokers themselves listen on random ports, which metadata advertises).
+    // If non-zero, a stable bootstrap port on 127.0.0.1 that forwards to the first broker that
+    // is up (the mock brokers themselves listen on random ports, which metadata advertises).
+    // A port in use makes start() fail.
     int bootstrap_port = 0;
   };
 
@@ -78,6 +80,8 @@ public:
   bool isBrokerUp(int broker_id) const;
   Status setPartitionLeader(const std::string& topic, int32_t partition, int broker_id);
 
+  // The librdkafka mock itself, for fault injection this class does not wrap (RTT, request
+  // errors). Valid until the destructor. Do not use it to create topics: it may auto-create.
   rd_kafka_mock_cluster_t* mock();
 
 private:

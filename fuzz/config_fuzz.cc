@@ -14,8 +14,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  const causeway::config::LoadResult result =
-      causeway::config::loadConfigString(text, "fuzz.yaml");
+  const causeway::config::LoadResult result = causeway::config::loadConfigString(text, "fuzz.yaml");
   // The contract the rest of Causeway relies on: a config exactly when there are no errors, and
   // every error renders.
   if (result.config.has_value() != result.errors.empty()) {

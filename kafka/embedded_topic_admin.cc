@@ -40,9 +40,10 @@ Result<int32_t> EmbeddedTopicAdmin::ensureTopic(const std::string& topic, int32_
   client.set_connection_timeout(bounded);
   client.set_read_timeout(bounded);
   client.set_write_timeout(bounded);
-  // The endpoint's own metadata look-ups get the same budget, so that it answers (with an
-  // error) before this client gives up.
-  Json body{{"name", topic}, {"partitions", partitions}, {"timeout_ms", bounded.count()}};
+  // The endpoint's own metadata look-ups get most of the budget, so that it answers (with an
+  // error that says why) before this client gives up.
+  const auto server_budget = std::max<int64_t>(bounded.count() * 3 / 4, 100);
+  Json body{{"name", topic}, {"partitions", partitions}, {"timeout_ms", server_budget}};
   auto res = client.Post("/v1/topics", body.dump(), "application/json");
   if (!res) {
     return Error{what + ": cannot create it with " + std::to_string(partitions) +

@@ -250,6 +250,25 @@ std::string formatPlainLines(const SnapshotPair& snapshots,
   return out.str();
 }
 
+size_t terminalRows(const std::string& text, size_t columns) {
+  size_t rows = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    const bool complete = end != std::string::npos;
+    if (!complete) {
+      end = text.size();
+    }
+    const size_t length = end - start;
+    // A line exactly as wide as the terminal does not wrap by itself: the cursor waits at the
+    // margin until the next character (here the newline).
+    const size_t wrapped = columns == 0 || length == 0 ? 1 : (length + columns - 1) / columns;
+    rows += complete ? wrapped : wrapped - 1;
+    start = end + 1;
+  }
+  return rows;
+}
+
 std::string ttyRewind(size_t lines) {
   if (lines == 0) {
     return "";
@@ -273,8 +292,13 @@ std::string ProgressRenderer::frame(const std::vector<LinkStatus>& statuses,
   std::string text;
   if (options_.mode == Mode::kTty) {
     std::string table = formatTable(pair, uptime, headline);
-    text = ttyRewind(lines_drawn_) + table;
-    lines_drawn_ = static_cast<size_t>(std::count(table.begin(), table.end(), '\n'));
+    const size_t rows = terminalRows(table, options_.columns);
+    const bool fits = options_.rows == 0 || (rows < options_.rows && lines_drawn_ < options_.rows);
+    // Home + erase the screen when a frame is taller than the terminal (the first frame just
+    // goes below whatever is on the screen).
+    const bool first = lines_drawn_ == 0;
+    text = (fits || first ? ttyRewind(lines_drawn_) : std::string("\x1b[H\x1b[2J")) + table;
+    lines_drawn_ = rows;
   } else {
     for (const auto& line : headline) {
       text += "[" + formatUptime(uptime) + "] " + line + "\n";

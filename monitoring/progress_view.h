@@ -66,6 +66,12 @@ public:
     Mode mode = Mode::kPlain;
     std::chrono::milliseconds tty_interval{250};
     std::chrono::milliseconds plain_interval{5000};
+    // kTty: the terminal's width, so that lines the terminal wraps are counted when moving the
+    // cursor back up (0: unknown, assume nothing wraps).
+    size_t columns = 0;
+    // kTty: the terminal's height. A frame that does not fit cannot be redrawn by moving up (the
+    // top scrolled away), so it is drawn from the top of a cleared screen instead (0: unknown).
+    size_t rows = 0;
   };
 
   ProgressRenderer(std::FILE* out, Options options);
@@ -95,6 +101,9 @@ private:
   std::vector<replicator::LinkStatus> previous_;
   size_t lines_drawn_ = 0;  // kTty: lines of the last frame, to move the cursor back up
 };
+
+// How many terminal rows `text` occupies on a terminal `columns` wide (0: no wrapping).
+size_t terminalRows(const std::string& text, size_t columns);
 
 // The escape sequence that moves the cursor up `lines` lines to column 0 and clears from there to
 // the end of the screen ("" for 0 lines). Exposed for tests.

@@ -233,7 +233,7 @@ void Link::runDataPlane() {
     applyBackpressure();
     resumeReadyPartitions();
     const auto now = Clock::now();
-    if (now >= next_commit_) {
+    if (now >= next_commit_ && now >= commits_held_until_) {
       commitAll(/*sync=*/false);
       next_commit_ = now + link_.commit_interval;
     }
@@ -470,6 +470,7 @@ void Link::onDelivery(const rd_kafka_message_t* report) {
 
 void Link::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
   rebalances_ += 1;
+  commits_held_until_ = {};
   last_rkt_ = nullptr;
   last_state_ = nullptr;
   last_partition_ = -1;
@@ -881,7 +882,14 @@ void Link::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   auto* self = static_cast<Link*>(opaque);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    std::lock_guard lock(self->status_mu_);
+    if (self->status_.last_error.starts_with("committing")) {
+      self->status_.last_error.clear();  // a later commit went through
+    }
     return;
+  }
+  if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
+    self->commits_held_until_ = Clock::now() + std::chrono::seconds(10);
   }
   // Forget what we believed committed so the next cycle commits these partitions again.
   for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {

@@ -135,6 +135,10 @@ private:
   bool backpressure_paused_ = false;
   bool failed_ = false;
   std::chrono::steady_clock::time_point next_commit_{};
+  // Periodic commits pause from a REBALANCE_IN_PROGRESS answer until the next rebalance
+  // callback (or this deadline): a commit queued behind a pending JoinGroup comes back with a
+  // stale generation, which librdkafka 2.0.2 answers by dropping the whole assignment.
+  std::chrono::steady_clock::time_point commits_held_until_{};
   std::chrono::steady_clock::time_point next_status_{};
   std::vector<std::string> subscribed_;
 

@@ -22,7 +22,9 @@ struct MessageDeleter {
   void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
 };
 struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
+  void operator()(const rd_kafka_metadata_t* metadata) const {
+    rd_kafka_metadata_destroy(metadata);
+  }
 };
 struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
@@ -73,7 +75,6 @@ Result<KafkaPtr> makeConsumer(const ReadOptions& options) {
       {"auto.offset.reset", "earliest"},
       // An empty fetch on the mock waits the whole fetch.wait.max.ms even when data arrives.
       {"fetch.wait.max.ms", "10"},
-      {"allow.auto.create.topics", "false"},
   };
   for (const auto& [name, value] : defaults) {
     if (auto status = setProperty(conf.get(), name, value); !status.ok()) {

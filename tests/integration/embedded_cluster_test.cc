@@ -2,8 +2,10 @@
 // control endpoint, fault injection, several clusters in one process, and a quick shutdown.
 
 #include "embedded/embedded_cluster.h"
+#include "tests/support/test_support.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -608,6 +611,72 @@ TEST(EmbeddedClusterTest, DestroyingRightAfterStartDoesNotHang) {
     }
     EXPECT_LT(Clock::now() - started, 10s) << "round " << i;
   }
+}
+
+// The YAML value of `key` in the snippet `causeway dev-cluster` prints ("    key: "value"").
+std::optional<std::string> snippetValue(const std::string& output, const std::string& key) {
+  std::smatch match;
+  std::regex pattern("\\n +" + key + ": \"([^\"]+)\"\\n");
+  if (std::regex_search(output, match, pattern)) {
+    return match[1].str();
+  }
+  return std::nullopt;
+}
+
+TEST(DevClusterCommandTest, HostsAClusterUntilSigtermAndPrintsAConfigSnippet) {
+  // given
+  const int port = freePort();
+  causeway::testing::ChildProcess child(
+      {CAUSEWAY_BINARY, "dev-cluster", "--name", "east", "--port", std::to_string(port),
+       "--topic", "orders:3", "--topic", "audit"},
+      causeway::testing::writeTempFile("dev-cluster.log", ""));
+
+  // when: the snippet is printed
+  std::optional<std::string> bootstrap;
+  std::optional<std::string> control;
+  bool printed = causeway::testing::waitFor(
+      [&] {
+        std::string log = child.log();
+        bootstrap = snippetValue(log, "bootstrap");
+        control = snippetValue(log, "embedded_control");
+        return (bootstrap && control) || !child.running();
+      },
+      30s);
+
+  // then: the printed addresses reach the cluster and its control endpoint
+  ASSERT_TRUE(printed && bootstrap && control) << "no config snippet within 30 s:\n"
+                                               << child.log();
+  EXPECT_EQ(*bootstrap, "127.0.0.1:" + std::to_string(port));
+  auto view = describe(*bootstrap);
+  ASSERT_TRUE(view) << "no metadata through " << *bootstrap;
+  EXPECT_EQ(view->brokers, 3);
+  EXPECT_EQ(view->topics["orders"], 3);
+  EXPECT_EQ(view->topics["audit"], 1);
+  httplib::Client http(*control);
+  http.set_connection_timeout(5s);
+  http.set_read_timeout(15s);
+  auto created = http.Post("/v1/topics", R"({"name":"late","partitions":2})", "application/json");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 200) << created->body;
+
+  // when
+  child.signal(SIGTERM);
+
+  // then
+  auto exit_code = child.wait(15s);
+  ASSERT_TRUE(exit_code) << "dev-cluster still running 15 s after SIGTERM:\n" << child.log();
+  EXPECT_EQ(*exit_code, 0) << child.log();
+}
+
+TEST(DevClusterCommandTest, RejectsABadTopicSpec) {
+  causeway::testing::ChildProcess child({CAUSEWAY_BINARY, "dev-cluster", "--topic", "orders:zero"},
+                                        causeway::testing::writeTempFile("dev-cluster.log", ""));
+
+  auto exit_code = child.wait(15s);
+
+  ASSERT_TRUE(exit_code) << child.log();
+  EXPECT_EQ(*exit_code, 1);
+  EXPECT_NE(child.log().find("orders:zero"), std::string::npos) << child.log();
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -67,6 +68,12 @@ config::Config makeConfig(const embedded::EmbeddedCluster& source,
   link.discovery_interval = 1s;
   link.commit_interval = 500ms;
   link.consumer_properties["fetch.wait.max.ms"] = "10";
+  // The embedded clusters hold a rebalance open for session.timeout.ms - 1 s waiting for
+  // members: 6 s (the usual broker minimum) keeps rebalances in tests near 5 s.
+  link.consumer_properties["session.timeout.ms"] = "6000";
+  if (const char* debug = std::getenv("CAUSEWAY_TEST_RDKAFKA_DEBUG")) {
+    link.consumer_properties["debug"] = debug;  // e.g. "cgrp" to see the group protocol
+  }
   config.links.push_back(link);
   return config;
 }
@@ -335,6 +342,76 @@ std::string ChildProcess::log() const {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+} // namespace causeway::testing
+
+namespace causeway::testing {
+
+int64_t totalRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    return -1;
+  }
+  // Only query watermarks of a topic that exists: a ListOffsets/metadata request for a missing
+  // topic makes the mock auto-create it with 4 partitions.
+  const rd_kafka_metadata_t* md = nullptr;
+  bool exists = false;
+  if (rd_kafka_metadata(rk, 1, nullptr, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      exists = exists || (topic == md->topics[i].topic && md->topics[i].err == 0 &&
+                          md->topics[i].partition_cnt == partitions);
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+  if (!exists) {
+    rd_kafka_destroy(rk);
+    return -1;
+  }
+  int64_t total = 0;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 5000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      total = -1;
+      break;
+    }
+    total += high;
+  }
+  rd_kafka_destroy(rk);
+  return total;
+}
+
+verify::MirrorCheck waitForMirror(const std::string& source_bootstrap,
+                                  const std::string& target_bootstrap, const std::string& topic,
+                                  std::chrono::milliseconds timeout) {
+  verify::MirrorCheck check;
+  waitFor(
+      [&] {
+        verify::ReadOptions options;
+        options.timeout = 30s;
+        options.bootstrap = source_bootstrap;
+        auto source = verify::readTopic(options, topic);
+        options.bootstrap = target_bootstrap;
+        auto target = verify::readTopic(options, topic);
+        if (!source || !target) {
+          return false;
+        }
+        check = verify::checkMirror(topic, *source, topic, *target);
+        return check.partition_count_matches && check.missing() == 0;
+      },
+      timeout, 1s);
+  return check;
+}
+
+std::vector<std::string> runCommand(const std::string& config_path) {
+  const char* level = std::getenv("CAUSEWAY_TEST_LOG_LEVEL");
+  return {CAUSEWAY_BINARY, "--log-level", level != nullptr ? level : "info", "run", "--config",
+          config_path, "--status-interval", "2s", "--drain-timeout", "20s"};
 }
 
 } // namespace causeway::testing

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "embedded/embedded_cluster.h"
+#include "verify/mirror_check.h"
 #include "verify/topic_reader.h"
 
 #include <sys/types.h>
@@ -83,5 +84,22 @@ private:
   std::optional<int> exit_code_;
   std::string log_path_;
 };
+
+} // namespace causeway::testing
+
+namespace causeway::testing {
+
+// Sum of the high watermarks of a topic's partitions (the records it holds on the mock, which
+// never truncates below 5 MiB per partition); -1 if the topic cannot be queried.
+int64_t totalRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions);
+
+// Reads source and target every second until no source record is missing on the target or
+// `timeout` passes; returns the last comparison.
+verify::MirrorCheck waitForMirror(const std::string& source_bootstrap,
+                                  const std::string& target_bootstrap, const std::string& topic,
+                                  std::chrono::milliseconds timeout);
+
+// argv for `causeway run --config PATH` with the built binary.
+std::vector<std::string> runCommand(const std::string& config_path);
 
 } // namespace causeway::testing

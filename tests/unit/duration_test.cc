@@ -24,7 +24,9 @@ TEST(ParseDurationTest, BareIntegerMeansMilliseconds) {
   EXPECT_EQ(parseDuration("0"), milliseconds(0));
 }
 
-TEST(ParseDurationTest, RejectsEmptyText) { EXPECT_EQ(parseDuration(""), std::nullopt); }
+TEST(ParseDurationTest, RejectsEmptyText) {
+  EXPECT_EQ(parseDuration(""), std::nullopt);
+}
 
 TEST(ParseDurationTest, RejectsNegativeValues) {
   EXPECT_EQ(parseDuration("-1s"), std::nullopt);
@@ -65,7 +67,9 @@ TEST(FormatDurationTest, UsesTheLargestExactUnit) {
   EXPECT_EQ(formatDuration(milliseconds(90000)), "90s");
 }
 
-TEST(FormatDurationTest, ZeroIsMilliseconds) { EXPECT_EQ(formatDuration(milliseconds(0)), "0ms"); }
+TEST(FormatDurationTest, ZeroIsMilliseconds) {
+  EXPECT_EQ(formatDuration(milliseconds(0)), "0ms");
+}
 
 TEST(FormatDurationTest, OutputParsesBackToTheSameDuration) {
   for (int64_t ms : {0, 1, 999, 1000, 1500, 59999, 60000, 61000, 3600000, 3601000, 86400000}) {

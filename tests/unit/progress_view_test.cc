@@ -239,6 +239,50 @@ TEST_F(RendererTest, TtyModeRedrawsInPlaceAtMostFourTimesASecond) {
   EXPECT_NE(out.find("           30  "), std::string::npos) << "last frame drawn";
 }
 
+TEST(ProgressViewFormatTest, TerminalRowsCountWrappedLines) {
+  EXPECT_EQ(terminalRows("", 80), 0u);
+  EXPECT_EQ(terminalRows("a\nb\n", 80), 2u);
+  EXPECT_EQ(terminalRows("\n\n", 80), 2u);
+  EXPECT_EQ(terminalRows(std::string(80, 'x') + "\n", 80), 1u);
+  EXPECT_EQ(terminalRows(std::string(81, 'x') + "\n", 80), 2u);
+  EXPECT_EQ(terminalRows(std::string(200, 'x') + "\nshort\n", 80), 4u);
+  EXPECT_EQ(terminalRows(std::string(200, 'x') + "\n", 0), 1u);  // width unknown
+}
+
+TEST_F(RendererTest, TtyModeMovesUpOverWrappedLines) {
+  // given: a 40-column terminal and a headline of 100 characters (3 rows)
+  ProgressRenderer::Options options{ProgressRenderer::Mode::kTty, 250ms, 5000ms, 40};
+  ProgressRenderer renderer(file_, options);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> headline = {std::string(100, 'h')};
+  const std::vector<LinkStatus> one = {link(0, 0)};
+  // when
+  renderer.update(one, t0, headline);
+  renderer.update(one, t0 + 1s, headline);
+  // then
+  const std::string first = formatTable({nullptr, &one, 0s}, 0s, headline);
+  const size_t rows = terminalRows(first, 40);
+  EXPECT_GT(rows, static_cast<size_t>(std::count(first.begin(), first.end(), '\n')));
+  EXPECT_NE(written().find(ttyRewind(rows)), std::string::npos);
+}
+
+TEST_F(RendererTest, TtyModeClearsTheScreenWhenTheFrameIsTallerThanTheTerminal) {
+  // given: a terminal of 5 rows, too small for the table
+  ProgressRenderer::Options options{ProgressRenderer::Mode::kTty, 250ms, 5000ms, 200, 5};
+  ProgressRenderer renderer(file_, options);
+  const auto t0 = std::chrono::steady_clock::now();
+  // when
+  renderer.update({link(0, 0)}, t0);
+  renderer.update({link(1, 0)}, t0 + 1s);
+  // then: no cursor-up beyond the top; the second frame starts from a cleared screen
+  const std::string out = written();
+  const size_t clear = out.find("\x1b[H\x1b[2J");
+  ASSERT_NE(clear, std::string::npos) << out;
+  EXPECT_GT(clear, 0u) << "the first frame goes below what is on the screen";
+  EXPECT_EQ(clear, out.rfind("\x1b[H\x1b[2J")) << "cleared once, for the second frame";
+  EXPECT_EQ(out.find("A\x1b[J"), std::string::npos) << out;
+}
+
 TEST(ProgressViewFormatTest, RewindMovesUpAndClears) {
   EXPECT_EQ(ttyRewind(0), "");
   EXPECT_EQ(ttyRewind(7), "\r\x1b[7A\x1b[J");
