@@ -11,7 +11,7 @@ namespace causeway {
 // anything else, including negative values and overflow.
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 
-// "1.5s", "250ms", "2m": the inverse, for messages and status output.
+// "1500ms", "5s", "2m": the inverse, in the largest unit that divides exactly.
 std::string formatDuration(std::chrono::milliseconds d);
 
 } // namespace causeway

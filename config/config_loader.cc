@@ -196,6 +196,21 @@ constexpr std::array kOwnedByConsumer = {
                   "without stopping it"},
 };
 
+constexpr std::array kOwnedByConsumerStart = {
+    OwnedProperty{"auto.offset.reset", "set the link's `start` (earliest or latest) instead"},
+    OwnedProperty{"enable.partition.eof",
+                  "Causeway's data plane does not use partition-EOF events"},
+};
+
+constexpr std::array kOwnedByProducer = {
+    OwnedProperty{"acks", "Causeway requires acks=all: a record counts as replicated only once "
+                          "every in-sync replica of the target has it"},
+    OwnedProperty{"enable.idempotence",
+                  "Causeway's producer is idempotent so that retries never reorder or "
+                  "duplicate records within a partition"},
+    OwnedProperty{"transactional.id", "Causeway manages transactions itself"},
+};
+
 enum class PropertyScope { kCluster, kConsumer, kProducer };
 
 // A value together with where to report problems about it. A null value's own mark points at
@@ -604,6 +619,18 @@ private:
     }
     if (scope != PropertyScope::kProducer) {
       for (const auto& owned : kOwnedByConsumer) {
+        if (owned.name == key) {
+          return owned.reason.data();
+        }
+      }
+      for (const auto& owned : kOwnedByConsumerStart) {
+        if (owned.name == key) {
+          return owned.reason.data();
+        }
+      }
+    }
+    if (scope != PropertyScope::kConsumer) {
+      for (const auto& owned : kOwnedByProducer) {
         if (owned.name == key) {
           return owned.reason.data();
         }

@@ -840,6 +840,28 @@ TEST(ConfigLoaderTest, ProducerPropertiesRejectMetadataBrokerList) {
                   "alias of bootstrap.servers");
 }
 
+TEST(ConfigLoaderTest, ProducerPropertiesRejectAcks) {
+  expectOnlyError(withLink("    producer_properties: {acks: \"1\"}\n"), 9, 27,
+                  "links[0].producer_properties.acks: Causeway owns this property");
+}
+
+TEST(ConfigLoaderTest, ProducerPropertiesRejectEnableIdempotence) {
+  expectOnlyError(withLink("    producer_properties: {enable.idempotence: false}\n"), 9, 27,
+                  "enable.idempotence: Causeway owns this property");
+}
+
+TEST(ConfigLoaderTest, ConsumerPropertiesRejectAutoOffsetResetInFavourOfStart) {
+  expectOnlyError(withLink("    consumer_properties: {auto.offset.reset: latest}\n"), 9, 27,
+                  "set the link's `start`");
+}
+
+TEST(ConfigLoaderTest, ConsumerPropertiesAcceptProducerOnlyNames) {
+  // acks means nothing to a consumer; only the producer's list applies to producer properties.
+  auto result = causeway::config::loadConfigString(
+      withLink("    consumer_properties: {fetch.wait.max.ms: 10}\n"), "t.yaml");
+  EXPECT_TRUE(result.ok());
+}
+
 TEST(ConfigLoaderTest, DuplicatePropertyKey) {
   expectOnlyError(withLink("    producer_properties:\n      linger.ms: 5\n      linger.ms: 6\n"),
                   11, 7, "duplicate key (first defined at line 10)");
