@@ -29,7 +29,7 @@ Result<TopicSpec> parseTopicSpec(const std::string& spec);
 // that stands in for the admin operations the mock lacks (CreateTopics) so that a Causeway
 // process elsewhere can create topics on it through EmbeddedTopicAdmin.
 //
-// Read ../shared/EMBEDDED_KAFKA.md: no transactional isolation, 5 MiB retention per partition.
+// Read docs/embedded-clusters.md: no transactional isolation, 5 MiB retention per partition.
 // embedded/README.md describes the control endpoint's HTTP API (topics, broker down/up, leaders).
 //
 // Lifecycle: start() -> use -> destructor stops the control endpoint and the brokers. All Kafka

@@ -144,6 +144,54 @@ TEST(Replication, TargetBrokerDownAndUpLosesNothing) {
   EXPECT_TRUE(check.atLeastOnce()) << check.describe();
 }
 
+TEST(Replication, TargetOutagePausesFetchingWithBoundedInFlightAndResumesByItself) {
+  // given: a link allowed only 200 unacknowledged records, replicating a backlog
+  auto source = startCluster("source", 3, {{"clicks", 2}});
+  auto target = startCluster("target", 3);
+  ASSERT_TRUE(source && target);
+  auto config = makeConfig(*source, *target, {"clicks"});
+  config.links[0].max_in_flight_records = 200;
+  replicator::Worker worker(config);
+  ASSERT_TRUE(worker.start().ok());
+  ASSERT_TRUE(produceRecords(source->bootstrap(), "clicks", 2, 100, 0));
+  ASSERT_TRUE(waitFor([&] { return replicated(worker) >= 200; }, 60s));
+
+  // when: every target broker goes down while 3,000 more records wait on the source
+  for (int broker = 1; broker <= 3; ++broker) {
+    ASSERT_TRUE(target->setBrokerDown(broker).ok());
+  }
+  ASSERT_TRUE(produceRecords(source->bootstrap(), "clicks", 2, 1500, 100));
+  uint64_t max_in_flight = 0;
+  bool paused_seen = false;
+  waitFor(
+      [&] {
+        const auto status = worker.statuses()[0];
+        max_in_flight = std::max(max_in_flight, status.in_flight_records);
+        for (const auto& p : status.partitions) {
+          paused_seen = paused_seen || p.paused;
+        }
+        return false;  // observe for the whole outage
+      },
+      5s, 50ms);
+  const uint64_t during_outage = replicated(worker);
+  const auto outage_status = worker.statuses()[0];
+  for (int broker = 1; broker <= 3; ++broker) {
+    ASSERT_TRUE(target->setBrokerUp(broker).ok());
+  }
+
+  // then: fetching paused with at most the limit (+1 record that crossed it) in flight, the link
+  // stayed up, and once the target is back everything arrives in order
+  auto check = testing::waitForMirror(source->bootstrap(), target->bootstrap(), "clicks", 90s);
+  worker.stop();
+  EXPECT_TRUE(paused_seen) << "fetching was never paused during the outage";
+  EXPECT_LE(max_in_flight, 201u);
+  EXPECT_LT(during_outage, 3200u);
+  EXPECT_EQ(outage_status.state, replicator::LinkState::kRunning) << outage_status.error;
+  EXPECT_EQ(check.sourceRecords(), 3200u);
+  EXPECT_EQ(check.missing(), 0u) << check.describe();
+  EXPECT_TRUE(check.atLeastOnce()) << check.describe();
+}
+
 TEST(Replication, UnreachableTargetIsReportedByNameWithinTimeout) {
   // given: a target address where nothing listens
   auto source = startCluster("source", 1, {{"t", 1}});
