@@ -1,4 +1,5 @@
 #include "demo/sample_producer.h"
+#include "kafka/handles.h"
 
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
@@ -21,14 +22,6 @@ constexpr int kSkus = 400;
 // ahead-of-the-reader estimate.
 constexpr uint64_t kRecordOverhead = 70;
 
-struct HeadersDeleter {
-  void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
-};
-using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 
 void destroyProducer(rd_kafka_t* rk) {
   if (rk != nullptr) {
@@ -249,7 +242,7 @@ Result<std::unique_ptr<SampleProducer>> SampleProducer::create(SampleProducerOpt
   std::unique_ptr<SampleProducer> self(new SampleProducer(std::move(options)));
   const auto& opts = self->options_;
 
-  ConfPtr conf(rd_kafka_conf_new());
+  kafka::ConfPtr conf(rd_kafka_conf_new());
   std::map<std::string, std::string> properties = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
@@ -382,7 +375,7 @@ Status SampleProducer::run(const std::atomic<bool>& stop, std::chrono::milliseco
     const int32_t partition = rd_kafka_msg_partitioner_murmur2(
         nullptr, record.key.data(), record.key.size(), topic.partitions, nullptr, nullptr);
 
-    HeadersPtr headers(rd_kafka_headers_new(4));
+    kafka::HeadersPtr headers(rd_kafka_headers_new(4));
     rd_kafka_header_add(headers.get(), "trace-id", -1, trace_id.data(),
                         static_cast<ssize_t>(trace_id.size()));
     rd_kafka_header_add(headers.get(), "source-app", -1, record.source_app.data(),

@@ -1,4 +1,5 @@
 #include "embedded/embedded_cluster.h"
+#include "kafka/handles.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -42,24 +43,6 @@ constexpr size_t kMaxTopicNameLength = 249;
 // How long the cluster's own bookkeeping client waits for a metadata answer.
 constexpr milliseconds kDefaultMetadataTimeout{10000};
 
-struct RdKafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-struct RdKafkaConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-struct MockClusterDeleter {
-  void operator()(rd_kafka_mock_cluster_t* mcluster) const {
-    rd_kafka_mock_cluster_destroy(mcluster);
-  }
-};
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
-};
-using RdKafkaPtr = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
-using RdKafkaConfPtr = std::unique_ptr<rd_kafka_conf_t, RdKafkaConfDeleter>;
-using MockClusterPtr = std::unique_ptr<rd_kafka_mock_cluster_t, MockClusterDeleter>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 
 // librdkafka's own log lines from the cluster's internal handles (the mock host and the
 // bookkeeping client) are about the cluster's plumbing, not about the user's clients: debug level.
@@ -67,8 +50,8 @@ void logToSpdlog(const rd_kafka_t* rk, int level, const char* fac, const char* b
   spdlog::debug("embedded cluster librdkafka [{}] {}: {}", level, fac, buf);
 }
 
-Result<RdKafkaPtr> newHandle(const std::map<std::string, std::string>& properties) {
-  RdKafkaConfPtr conf(rd_kafka_conf_new());
+Result<kafka::HandlePtr> newHandle(const std::map<std::string, std::string>& properties) {
+  kafka::ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& [key, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
@@ -78,7 +61,7 @@ Result<RdKafkaPtr> newHandle(const std::map<std::string, std::string>& propertie
   }
   rd_kafka_conf_set_log_cb(conf.get(), logToSpdlog);
   // rd_kafka_new takes ownership of the conf only on success.
-  RdKafkaPtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr)));
+  kafka::HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr)));
   if (!rk) {
     return Error{std::string("cannot create a librdkafka handle: ") + errstr};
   }
@@ -502,9 +485,9 @@ struct EmbeddedCluster::Impl {
   std::string stable_bootstrap;
   std::string control_address;
 
-  RdKafkaPtr host;         // hosts the mock cluster's thread and bookkeeping
-  MockClusterPtr mock;     // owned by us, but must die before `host`
-  RdKafkaPtr metadata_client;  // a normal client of the cluster, only for metadata requests
+  kafka::HandlePtr host;         // hosts the mock cluster's thread and bookkeeping
+  kafka::MockClusterPtr mock;     // owned by us, but must die before `host`
+  kafka::HandlePtr metadata_client;  // a normal client of the cluster, only for metadata requests
 
   mutable std::mutex mutex;            // guards the fields below
   std::map<int, std::string> broker_addresses;  // id -> "127.0.0.1:port"
@@ -539,7 +522,7 @@ struct EmbeddedCluster::Impl {
     const rd_kafka_metadata_t* raw = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(metadata_client.get(), 1, nullptr, &raw,
                                                 static_cast<int>(timeout.count()));
-    MetadataPtr md(raw);
+    kafka::MetadataPtr md(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Error{prefix() + ": cannot read metadata for topic '" + topic +
                    "': " + rd_kafka_err2str(err)};
@@ -864,7 +847,7 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::start(const Options& o
     const rd_kafka_metadata_t* raw = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(impl->metadata_client.get(), 1, nullptr, &raw,
                                                 static_cast<int>(kDefaultMetadataTimeout.count()));
-    MetadataPtr md(raw);
+    kafka::MetadataPtr md(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Error{prefix + ": the mock brokers at " + impl->bootstrap +
                    " do not answer a metadata request: " + rd_kafka_err2str(err)};

@@ -1,4 +1,5 @@
 #include "verify/topic_reader.h"
+#include "kafka/handles.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -12,31 +13,7 @@
 namespace causeway::verify {
 namespace {
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-struct MessageDeleter {
-  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
-};
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* metadata) const {
-    rd_kafka_metadata_destroy(metadata);
-  }
-};
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-};
 
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
-using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 using Clock = std::chrono::steady_clock;
 
@@ -64,8 +41,8 @@ Status setProperty(rd_kafka_conf_t* conf, const std::string& name, const std::st
   return Status::success();
 }
 
-Result<KafkaPtr> makeConsumer(const ReadOptions& options) {
-  ConfPtr conf(rd_kafka_conf_new());
+Result<kafka::HandlePtr> makeConsumer(const ReadOptions& options) {
+  kafka::ConfPtr conf(rd_kafka_conf_new());
   // Defaults first, so that the caller's properties win.
   const std::map<std::string, std::string> defaults = {
       {"group.id", uniqueGroupId()},
@@ -92,7 +69,7 @@ Result<KafkaPtr> makeConsumer(const ReadOptions& options) {
   }
   char errstr[512];
   // rd_kafka_new() takes ownership of the configuration only on success.
-  KafkaPtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr)));
+  kafka::HandlePtr consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr)));
   if (!consumer) {
     return Error{std::string("cannot create a consumer: ") + errstr};
   }
@@ -144,7 +121,7 @@ readAssigned(rd_kafka_t* consumer, const std::string& topic, Clock::time_point d
              std::vector<PartitionProgress>& progress) {
   std::vector<std::vector<ConsumedRecord>> partitions(progress.size());
   size_t remaining = 0;
-  PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(progress.size())));
+  kafka::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(progress.size())));
   for (size_t p = 0; p < progress.size(); ++p) {
     if (progress[p].done) {
       continue;
@@ -180,7 +157,7 @@ readAssigned(rd_kafka_t* consumer, const std::string& topic, Clock::time_point d
       rd_kafka_assign(consumer, nullptr);
       return Error{out.str()};
     }
-    MessagePtr message(rd_kafka_consumer_poll(consumer, wait));
+    kafka::MessagePtr message(rd_kafka_consumer_poll(consumer, wait));
     if (!message) {
       continue;
     }
@@ -238,7 +215,7 @@ Result<std::vector<std::vector<ConsumedRecord>>> readTopic(const ReadOptions& op
   while (partition_count < 0) {
     const rd_kafka_metadata_t* raw = nullptr;
     const auto err = rd_kafka_metadata(rk, 1, nullptr, &raw, std::max(1, remainingMs(deadline)));
-    MetadataPtr metadata(raw);
+    kafka::MetadataPtr metadata(raw);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       metadata_error = rd_kafka_err2str(err);
     } else {
