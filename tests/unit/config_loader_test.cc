@@ -67,7 +67,8 @@ void expectOnlyError(const std::string& yaml, int line, int column, std::string_
   EXPECT_THAT(error.message, HasSubstr(std::string(fragment))) << error.str();
 }
 
-const LinkConfig& onlyLink(const LoadResult& result) {
+// By value: callers pass a temporary LoadResult.
+LinkConfig onlyLink(const LoadResult& result) {
   EXPECT_TRUE(result.ok()) << allErrors(result);
   static const LinkConfig kEmpty;
   if (!result.config || result.config->links.size() != 1) {
