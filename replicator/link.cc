@@ -15,6 +15,24 @@ constexpr milliseconds kStatusInterval{250};
 constexpr milliseconds kRevokeFlushLimit{10000};
 constexpr size_t kMaxRecordsPerPoll = 2000;
 
+int64_t wallClockMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Index into TimestampedHistograms, or -1 for records without a usable timestamp.
+int timestampIndex(rd_kafka_timestamp_type_t type) {
+  switch (type) {
+  case RD_KAFKA_TIMESTAMP_CREATE_TIME:
+    return 0;
+  case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME:
+    return 1;
+  default:
+    return -1;
+  }
+}
+
 kafka::PartitionListPtr makeList(size_t capacity) {
   return kafka::PartitionListPtr(
       rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
@@ -292,6 +310,9 @@ void Link::pollSource() {
     if (message == nullptr) {
       return;
     }
+    if (timeout_ms != 0) {
+      poll_time_ms_ = wallClockMs();  // once per batch: the batch arrived together
+    }
     timeout_ms = 0;
     replicate(message);
     if (backpressure_paused_) {
@@ -361,6 +382,9 @@ void Link::replicate(rd_kafka_message_t* message) {
   }
   rd_kafka_timestamp_type_t timestamp_type;
   const int64_t timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
+  if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
+    record_age_at_poll_.by_type[static_cast<size_t>(index)].record(poll_time_ms_ - timestamp);
+  }
 
   // Key and value are not copied: they point into the source message, which stays alive until
   // the delivery report frees it.
@@ -414,10 +438,18 @@ void Link::replicate(rd_kafka_message_t* message) {
   }
 }
 
+void Link::countError(const char* where, rd_kafka_resp_err_t err) {
+  std::string kind = where;
+  kind += ':';
+  kind += rd_kafka_err2name(err);
+  errors_[kind] += 1;
+}
+
 void Link::handleSourceError(const rd_kafka_message_t* message) {
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     return;
   }
+  countError("consume", message->err);
   std::string where = message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) +
                                                     "[" + std::to_string(message->partition) + "]"
                                               : std::string("consumer");
@@ -444,6 +476,12 @@ void Link::onDelivery(const rd_kafka_message_t* report) {
   in_flight_records_ -= 1;
   in_flight_bytes_ -= bytes;
   if (report->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_timestamp_type_t timestamp_type;
+    const int64_t timestamp = rd_kafka_message_timestamp(source, &timestamp_type);
+    if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
+      replication_latency_.by_type[static_cast<size_t>(index)].record(wallClockMs() - timestamp);
+      state->last_replicated_timestamp = timestamp;
+    }
     state->tracker.ack(*entry);  // may retire the entry: do not touch it after this
     state->records_replicated += 1;
     state->bytes_replicated += bytes;
@@ -452,6 +490,7 @@ void Link::onDelivery(const rd_kafka_message_t* report) {
   } else {
     const int64_t offset = entry->offset;
     state->tracker.fail(*entry);
+    countError("produce", report->err);
     const bool purged = report->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
                         report->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
     if (!purged) {
@@ -631,6 +670,7 @@ void Link::commit(const std::vector<PartitionState*>& states, bool sync) {
   }
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    countError("commit", err);
     // Not fatal: the next commit carries the same or a later offset.
     std::lock_guard lock(status_mu_);
     status_.last_error = "committing source offsets to " + kafka::describeCluster(source_) +
@@ -781,6 +821,7 @@ void Link::fail(const std::string& message) {
 
 void Link::publishStatus() {
   std::vector<PartitionStatus> partitions;
+  const int64_t now_ms = wallClockMs();
   if (consumer_ && !partitions_.empty()) {
     auto list = makeList(partitions_.size());
     for (auto& [key, state] : partitions_) {
@@ -813,6 +854,16 @@ void Link::publishStatus() {
       if (p.high_watermark >= 0 && p.next_offset >= 0) {
         p.lag = std::max<int64_t>(0, p.high_watermark - p.next_offset);
       }
+      p.last_replicated_timestamp_ms = state->last_replicated_timestamp;
+      if (p.lag == 0) {
+        p.time_lag_ms = 0;
+      } else if (const auto* pending = state->tracker.oldestPending()) {
+        const int64_t ts = rd_kafka_message_timestamp(
+            static_cast<const rd_kafka_message_t*>(pending->source), nullptr);
+        p.time_lag_ms = ts >= 0 ? std::max<int64_t>(0, now_ms - ts) : -1;
+      } else if (state->last_replicated_timestamp >= 0) {
+        p.time_lag_ms = std::max<int64_t>(0, now_ms - state->last_replicated_timestamp);
+      }
       p.records_replicated = state->records_replicated;
       p.bytes_replicated = state->bytes_replicated;
       p.paused = backpressure_paused_ || state->waiting_for_target;
@@ -839,6 +890,9 @@ void Link::publishStatus() {
   status_.in_flight_records = in_flight_records_;
   status_.in_flight_bytes = in_flight_bytes_;
   status_.rebalances = rebalances_;
+  status_.replication_latency = replication_latency_;
+  status_.record_age_at_poll = record_age_at_poll_;
+  status_.errors = errors_;
   if (!problems.empty()) {
     status_.last_error = problems;
   }
@@ -868,6 +922,7 @@ void Link::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaq
                kafka::describeCluster(cluster) + ": " + fatal);
     return;
   }
+  self->countError("client", static_cast<rd_kafka_resp_err_t>(err));
   // Everything else is retried by librdkafka (brokers down, timeouts): report, keep going.
   std::string text = kafka::describeCluster(cluster) + ": " +
                      rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)) + ": " + reason;
@@ -888,6 +943,7 @@ void Link::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
     }
     return;
   }
+  self->countError("commit", err);
   if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
     self->commits_held_until_ = Clock::now() + std::chrono::seconds(10);
   }

@@ -71,6 +71,7 @@ private:
     int64_t committed = -1;        // last offset committed for the group
     uint64_t records_replicated = 0;
     uint64_t bytes_replicated = 0;
+    int64_t last_replicated_timestamp = -1;
     bool waiting_for_target = false;  // paused until the mirror topic has this partition
   };
   using PartitionKey = std::pair<std::string, int32_t>;
@@ -96,6 +97,7 @@ private:
   void drainAndClose();
   void publishStatus();
   void fail(const std::string& message);
+  void countError(const char* where, rd_kafka_resp_err_t err);
   TargetTopic* targetFor(const std::string& source_topic);
 
   // Discovery thread.
@@ -132,6 +134,10 @@ private:
   uint64_t records_replicated_ = 0;
   uint64_t bytes_replicated_ = 0;
   uint64_t rebalances_ = 0;
+  TimestampedHistograms replication_latency_;
+  TimestampedHistograms record_age_at_poll_;
+  std::map<std::string, uint64_t> errors_;  // by kind; see LinkStatus::errors
+  int64_t poll_time_ms_ = 0;                // wall clock of the current poll batch
   bool backpressure_paused_ = false;
   bool failed_ = false;
   std::chrono::steady_clock::time_point next_commit_{};

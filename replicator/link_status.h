@@ -1,7 +1,11 @@
 #pragma once
 
+#include "common/histogram.h"
+
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +35,19 @@ struct PartitionStatus {
   uint64_t records_replicated = 0;  // acknowledged by the target, since this worker got it
   uint64_t bytes_replicated = 0;    // key + value bytes
   bool paused = false;              // fetching paused (backpressure or target not ready)
+  // Age of the oldest source record not yet replicated, from record timestamps (not from
+  // offsetsForTimes): 0 when caught up; while nothing is in flight but the partition lags, an
+  // upper bound (now minus the last replicated record's timestamp). -1 when unknown.
+  int64_t time_lag_ms = -1;
+  // Timestamp of the last record the target acknowledged (-1 before the first).
+  int64_t last_replicated_timestamp_ms = -1;
+};
+
+// Latency histograms by the source record's timestamp type (index: 0 create time,
+// 1 log-append time); records without a timestamp are not counted.
+struct TimestampedHistograms {
+  std::array<MillisHistogram, 2> by_type;
+  static const char* typeName(size_t index) { return index == 0 ? "create_time" : "log_append_time"; }
 };
 
 // A consistent snapshot of one link in this worker process, refreshed a few times a second.
@@ -48,6 +65,13 @@ struct LinkStatus {
   uint64_t in_flight_records = 0;
   uint64_t in_flight_bytes = 0;
   uint64_t rebalances = 0;
+  // Target acknowledgement time minus the source record's timestamp.
+  TimestampedHistograms replication_latency;
+  // Poll time minus the source record's timestamp (how old records are when read).
+  TimestampedHistograms record_age_at_poll;
+  // Problems by kind, e.g. "consume:UNKNOWN_TOPIC_OR_PART", "produce:MSG_SIZE_TOO_LARGE",
+  // "client:_TRANSPORT" (reported by the client; retried), "commit:REBALANCE_IN_PROGRESS".
+  std::map<std::string, uint64_t> errors;
   std::chrono::steady_clock::time_point updated_at{};
 };
 

@@ -64,6 +64,15 @@ std::optional<int64_t> OffsetTracker::oldestUnacked() const {
   return std::nullopt;
 }
 
+const OffsetTracker::Entry* OffsetTracker::oldestPending() const {
+  for (const Entry& entry : entries_) {
+    if (!entry.acked && !entry.failed) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
 void OffsetTracker::reset() {
   entries_.clear();
   next_after_acked_.reset();

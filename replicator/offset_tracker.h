@@ -58,6 +58,8 @@ public:
   int64_t lastDispatched() const { return last_dispatched_; }
   // Offset of the oldest record not yet acknowledged, if any.
   std::optional<int64_t> oldestUnacked() const;
+  // The oldest entry neither acknowledged nor failed (its `source` is still set), or null.
+  const Entry* oldestPending() const;
 
 private:
   void retireAckedPrefix();
