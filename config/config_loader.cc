@@ -777,12 +777,8 @@ private:
     }
     if (const Field* delivery = object.get("delivery")) {
       if (auto value = choice(*delivery, kDeliveryValues)) {
-        if (*value == "exactly_once") {
-          // Accepting it silently would promise a guarantee this version does not keep.
-          error(*delivery, "exactly_once is not available in this version; use at_least_once");
-        } else {
-          link.delivery = DeliveryMode::kAtLeastOnce;
-        }
+        link.delivery =
+            *value == "exactly_once" ? DeliveryMode::kExactlyOnce : DeliveryMode::kAtLeastOnce;
       }
     }
     duration(object.get("discovery_interval"), link.discovery_interval);

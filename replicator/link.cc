@@ -1,5 +1,7 @@
 #include "replicator/link.h"
 
+#include "replicator/record_headers.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -150,6 +152,15 @@ Status Link::start() {
       fail("link '" + link_.name + "': " + reachable.message());
       publishStatus();
       return Error{status_.error};
+    }
+  }
+
+  if (link_.delivery == config::DeliveryMode::kExactlyOnce) {
+    tail_ = std::make_unique<TargetTail>(target_, link_.name);
+    if (auto opened = tail_->open(); !opened) {
+      fail("link '" + link_.name + "': " + opened.message());
+      publishStatus();
+      return opened.error();
     }
   }
 
@@ -370,16 +381,49 @@ void Link::replicate(rd_kafka_message_t* message) {
     state->tracker.reset();
   }
 
+  rd_kafka_headers_t* source_headers = nullptr;
+  if (rd_kafka_message_headers(message, &source_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    source_headers = nullptr;
+  }
+  // Provenance: never write a record into a cluster it already passed through.
+  const void* origin = nullptr;
+  size_t origin_size = 0;
+  const bool has_origin =
+      source_headers != nullptr &&
+      rd_kafka_header_get_last(source_headers, kOriginHeader.data(), &origin, &origin_size) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR &&
+      origin != nullptr;
+  const std::string_view origin_path =
+      has_origin ? std::string_view(static_cast<const char*>(origin), origin_size)
+                 : std::string_view();
+  if (has_origin && originContains(origin_path, target_.name)) {
+    // Skipped, not lost: it came from the target. The commit point moves past it.
+    state->tracker.ack(state->tracker.dispatch(message->offset, 0, nullptr));
+    records_skipped_loop_ += 1;
+    rd_kafka_message_destroy(message);
+    return;
+  }
+
   const auto bytes = static_cast<uint32_t>(message->len + message->key_len);
   OffsetTracker::Entry& entry = state->tracker.dispatch(message->offset, bytes, message);
   in_flight_records_ += 1;
   in_flight_bytes_ += bytes;
 
-  rd_kafka_headers_t* source_headers = nullptr;
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message, &source_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    headers = rd_kafka_headers_copy(source_headers);  // the producer takes ownership on success
+  // The producer takes ownership of `headers` on success.
+  rd_kafka_headers_t* headers =
+      source_headers != nullptr ? rd_kafka_headers_copy(source_headers) : rd_kafka_headers_new(2);
+  origin_buffer_.assign(origin_path);
+  if (!origin_buffer_.empty()) {
+    origin_buffer_.push_back(',');
   }
+  origin_buffer_.append(source_.name);
+  encodeSourceInto(source_buffer_, link_.name, message->offset);
+  rd_kafka_header_remove(headers, kOriginHeader.data());
+  rd_kafka_header_remove(headers, kSourceHeader.data());
+  rd_kafka_header_add(headers, kOriginHeader.data(), static_cast<ssize_t>(kOriginHeader.size()),
+                      origin_buffer_.data(), static_cast<ssize_t>(origin_buffer_.size()));
+  rd_kafka_header_add(headers, kSourceHeader.data(), static_cast<ssize_t>(kSourceHeader.size()),
+                      source_buffer_.data(), static_cast<ssize_t>(source_buffer_.size()));
   rd_kafka_timestamp_type_t timestamp_type;
   const int64_t timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
   if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
@@ -406,10 +450,8 @@ void Link::replicate(rd_kafka_message_t* message) {
     vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
     vus[n++].u.i64 = timestamp;
   }
-  if (headers != nullptr) {
-    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
-    vus[n++].u.headers = headers;
-  }
+  vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+  vus[n++].u.headers = headers;
 
   while (true) {
     rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vus, n);
@@ -426,9 +468,7 @@ void Link::replicate(rd_kafka_message_t* message) {
     state->tracker.fail(entry);
     in_flight_records_ -= 1;
     in_flight_bytes_ -= bytes;
-    if (headers != nullptr) {
-      rd_kafka_headers_destroy(headers);
-    }
+    rd_kafka_headers_destroy(headers);
     fail("link '" + link_.name + "': cannot produce " + state->source_topic + "[" +
          std::to_string(message->partition) + "]@" + std::to_string(message->offset) + " to " +
          kafka::describeCluster(target_) + " topic '" + state->target->name +
@@ -573,6 +613,27 @@ void Link::assignPartitions(rd_kafka_topic_partition_list_t* partitions) {
     slot->waiting_for_target = slot->target == nullptr || tp.partition >= slot->target->partitions;
     (slot->waiting_for_target ? waiting : assigned).push_back(slot.get());
   }
+  if (tail_) {
+    // Exactly-once: start each partition right after the last record this link actually wrote
+    // to the target, whatever the source group says (its commits are advisory here).
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto& tp = partitions->elems[i];
+      PartitionState& state = *partitions_[PartitionKey{tp.topic, tp.partition}];
+      if (state.waiting_for_target) {
+        continue;  // scanned when its mirror partition appears
+      }
+      auto resume = resumeOffset(state);
+      if (!resume) {
+        fail("link '" + link_.name + "': cannot find where " + tp.topic + "[" +
+             std::to_string(tp.partition) + "] stopped on the target, so exactly-once " +
+             "cannot be kept; not starting it: " + resume.error().message);
+        return;
+      }
+      if (*resume) {
+        tp.offset = **resume;
+      }
+    }
+  }
   const bool cooperative =
       std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
   if (cooperative) {
@@ -597,6 +658,20 @@ void Link::assignPartitions(rd_kafka_topic_partition_list_t* partitions) {
   }
   spdlog::info("link '{}': assigned {} partition(s), {} in total", link_.name, partitions->cnt,
                partitions_.size());
+}
+
+Result<std::optional<int64_t>> Link::resumeOffset(const PartitionState& state) {
+  auto last = tail_->lastSourceOffset(state.target->name, state.partition,
+                                      std::max(milliseconds(30000), target_.connect_timeout));
+  if (!last) {
+    return last.error();
+  }
+  if (!*last) {
+    return std::optional<int64_t>();
+  }
+  spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)",
+               link_.name, state.source_topic, state.partition, **last + 1);
+  return std::optional<int64_t>(**last + 1);
 }
 
 void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
@@ -737,6 +812,27 @@ void Link::resumeReadyPartitions() {
       state->target = targetFor(state->source_topic);
     }
     if (state->target != nullptr && state->partition < state->target->partitions) {
+      if (tail_) {
+        auto resume = resumeOffset(*state);
+        if (!resume) {
+          fail("link '" + link_.name + "': cannot find where " + state->source_topic + "[" +
+               std::to_string(state->partition) + "] stopped on the target: " +
+               resume.error().message);
+          return;
+        }
+        if (*resume) {
+          auto list = makeList(1);
+          rd_kafka_topic_partition_list_add(list.get(), state->source_topic.c_str(),
+                                            state->partition)
+              ->offset = **resume;
+          if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(),
+                                                                 5000)) {
+            fail("link '" + link_.name + "': seeking " + state->source_topic + " failed: " +
+                 errorText(error));
+            return;
+          }
+        }
+      }
       state->waiting_for_target = false;
       ready.push_back(state.get());
     }
@@ -890,6 +986,7 @@ void Link::publishStatus() {
   status_.in_flight_records = in_flight_records_;
   status_.in_flight_bytes = in_flight_bytes_;
   status_.rebalances = rebalances_;
+  status_.records_skipped_loop = records_skipped_loop_;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;
   status_.errors = errors_;

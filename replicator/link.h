@@ -6,6 +6,7 @@
 #include "kafka/topic_admin.h"
 #include "replicator/link_status.h"
 #include "replicator/offset_tracker.h"
+#include "replicator/target_tail.h"
 #include "replicator/topic_discovery.h"
 
 #include <atomic>
@@ -86,6 +87,9 @@ private:
   void onDelivery(const rd_kafka_message_t* report);
   void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void assignPartitions(rd_kafka_topic_partition_list_t* partitions);
+  // Exactly-once: the offset after the last source record this link wrote to the mirror
+  // partition, or nullopt when the target holds none of its records.
+  Result<std::optional<int64_t>> resumeOffset(const PartitionState& state);
   void revokePartitions(rd_kafka_topic_partition_list_t* partitions);
   void waitForDeliveries(const std::vector<PartitionState*>& states,
                          std::chrono::milliseconds timeout);
@@ -115,6 +119,7 @@ private:
   const config::ClusterConfig source_;
   const config::ClusterConfig target_;
   kafka::TopicAdminPtr target_admin_;
+  std::unique_ptr<TargetTail> tail_;  // exactly-once links: where each partition resumes
 
   // Destruction order matters: target topic handles before the producer, every source message
   // freed before the consumer is destroyed (librdkafka hangs otherwise).
@@ -134,6 +139,9 @@ private:
   uint64_t records_replicated_ = 0;
   uint64_t bytes_replicated_ = 0;
   uint64_t rebalances_ = 0;
+  uint64_t records_skipped_loop_ = 0;
+  std::string origin_buffer_;  // reused for each record's causeway-origin value
+  std::string source_buffer_;  // reused for each record's causeway-src value
   TimestampedHistograms replication_latency_;
   TimestampedHistograms record_age_at_poll_;
   std::map<std::string, uint64_t> errors_;  // by kind; see LinkStatus::errors

@@ -62,6 +62,9 @@ struct LinkStatus {
   std::vector<PartitionStatus> partitions;  // sorted by topic, partition
   uint64_t records_replicated = 0;  // since start of this process
   uint64_t bytes_replicated = 0;
+  // Records not written because the target cluster is already on their causeway-origin path
+  // (they came from there): the loop prevention of active-active links.
+  uint64_t records_skipped_loop = 0;
   uint64_t in_flight_records = 0;
   uint64_t in_flight_bytes = 0;
   uint64_t rebalances = 0;

@@ -753,12 +753,9 @@ TEST(ConfigLoaderTest, UnknownStartSuggestsTheClosest) {
                   "links[0].start: unknown value 'earlist'; did you mean 'earliest'?");
 }
 
-TEST(ConfigLoaderTest, ExactlyOnceIsRejectedAtItsLine) {
-  const std::string yaml = withLink("    delivery: exactly_once\n");
-  expectOnlyError(yaml, 9, 15, "exactly_once is not available in this version; use at_least_once");
-  EXPECT_THAT(load(yaml).errors.at(0).str(),
-              HasSubstr("delivery: exactly_once is not available in this version; use "
-                        "at_least_once"));
+TEST(ConfigLoaderTest, ExactlyOnceIsAccepted) {
+  const LinkConfig link = onlyLink(load(withLink("    delivery: exactly_once\n")));
+  EXPECT_EQ(link.delivery, causeway::config::DeliveryMode::kExactlyOnce);
 }
 
 TEST(ConfigLoaderTest, UnknownDelivery) {
@@ -880,7 +877,7 @@ links:
     source: east
     target: west
     topics: {include: ["("]}
-    delivery: exactly_once
+    delivery: exactly-once
   - name: a
     source: west
     target: east
@@ -896,7 +893,7 @@ links:
       {2, "clusters.east: unknown key 'bootstrp'; did you mean 'bootstrap'?"},
       {3, "clusters.west.connect_timeout: expected a duration"},
       {8, "links[0].topics.include[0]: invalid regex '('"},
-      {9, "links[0].delivery: exactly_once is not available"},
+      {9, "links[0].delivery: unknown value 'exactly-once'; did you mean 'exactly_once'?"},
       {10, "links[1].name: duplicate link name 'a'"},
   };
   for (size_t i = 0; i < expected.size(); ++i) {
