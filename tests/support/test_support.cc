@@ -148,6 +148,9 @@ std::string toYaml(const config::Config& config) {
     }
     out << "    start: " << (link.start == config::StartPosition::kLatest ? "latest" : "earliest")
         << "\n";
+    out << "    delivery: "
+        << (link.delivery == config::DeliveryMode::kExactlyOnce ? "exactly_once" : "at_least_once")
+        << "\n";
     out << "    discovery_interval: " << durationText(link.discovery_interval) << "\n";
     out << "    commit_interval: " << durationText(link.commit_interval) << "\n";
     out << "    max_in_flight_records: " << link.max_in_flight_records << "\n";
@@ -308,6 +311,15 @@ ChildProcess::~ChildProcess() {
     ::kill(pid_, SIGKILL);
     wait(10s);
   }
+  // Under `make test-asan` a child's sanitizer report lands in its log, not in the test output.
+  const std::string text = log();
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (text.find(marker) != std::string::npos) {
+      ADD_FAILURE() << "sanitizer report in child log " << log_path_ << ":\n" << text;
+      break;
+    }
+  }
 }
 
 void ChildProcess::signal(int sig) {
@@ -412,6 +424,68 @@ std::vector<std::string> runCommand(const std::string& config_path) {
   const char* level = std::getenv("CAUSEWAY_TEST_LOG_LEVEL");
   return {CAUSEWAY_BINARY, "--log-level", level != nullptr ? level : "info", "run", "--config",
           config_path, "--status-interval", "2s", "--drain-timeout", "20s"};
+}
+
+} // namespace causeway::testing
+
+namespace causeway::testing {
+
+bool setGroupOffsets(const std::string& bootstrap, const std::string& group,
+                     const std::string& topic, const std::vector<int64_t>& offsets) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    ADD_FAILURE() << "admin client: " << err;
+    return false;
+  }
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (size_t p = 0; p < offsets.size(); ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), static_cast<int32_t>(p))->offset =
+        offsets[p];
+  }
+  rd_kafka_AlterConsumerGroupOffsets_t* alter =
+      rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AlterConsumerGroupOffsets(rk, &alter, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
+  bool ok = false;
+  std::string problem = "no answer within 30 s";
+  if (event != nullptr) {
+    if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      problem = rd_kafka_event_error_string(event);
+    } else {
+      const rd_kafka_AlterConsumerGroupOffsets_result_t* result =
+          rd_kafka_event_AlterConsumerGroupOffsets_result(event);
+      size_t n = 0;
+      const rd_kafka_group_result_t** groups =
+          rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &n);
+      ok = n == 1 && rd_kafka_group_result_error(groups[0]) == nullptr;
+      if (!ok && n == 1) {
+        problem = rd_kafka_error_string(rd_kafka_group_result_error(groups[0]));
+      }
+      if (ok) {
+        const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[0]);
+        for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
+          if (parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            ok = false;
+            problem = rd_kafka_err2str(parts->elems[i].err);
+          }
+        }
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_AlterConsumerGroupOffsets_destroy(alter);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(rk);
+  if (!ok) {
+    ADD_FAILURE() << "setting offsets of group " << group << ": " << problem;
+  }
+  return ok;
 }
 
 } // namespace causeway::testing

@@ -103,3 +103,12 @@ verify::MirrorCheck waitForMirror(const std::string& source_bootstrap,
 std::vector<std::string> runCommand(const std::string& config_path);
 
 } // namespace causeway::testing
+
+namespace causeway::testing {
+
+// Sets a consumer group's committed offsets on a cluster (admin AlterConsumerGroupOffsets);
+// the group must have no active members. Returns false with a gtest failure on error.
+bool setGroupOffsets(const std::string& bootstrap, const std::string& group,
+                     const std::string& topic, const std::vector<int64_t>& offsets);
+
+} // namespace causeway::testing
