@@ -2,7 +2,7 @@
 
 #include "common/result.h"
 #include "config/config.h"
-#include "kafka/handles.h"
+#include "replicator/partition_scanner.h"
 
 #include <chrono>
 #include <cstdint>
@@ -17,13 +17,12 @@ namespace causeway::replicator {
 // This is how an exactly-once link resumes after a crash without relying on the source group's
 // commits or on the broker hiding aborted data.
 //
-// Owns one consumer on the target (assign only: it never joins a group or commits). Not
-// thread-safe: used by the link's data-plane thread during rebalances.
+// Not thread-safe: used by the link's data-plane thread during rebalances.
 class TargetTail {
 public:
   TargetTail(const config::ClusterConfig& target, std::string link_name);
 
-  Status open();
+  Status open() { return scanner_.open(); }
 
   // The last source offset `link_name` wrote to topic/partition, nullopt if the partition holds
   // none of its records. An error if the target does not answer within `timeout`.
@@ -31,9 +30,8 @@ public:
                                                   std::chrono::milliseconds timeout);
 
 private:
-  const config::ClusterConfig& target_;
   std::string link_name_;
-  kafka::HandlePtr consumer_;
+  PartitionScanner scanner_;
 };
 
 } // namespace causeway::replicator

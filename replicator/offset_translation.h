@@ -1,0 +1,42 @@
+#pragma once
+
+#include "common/result.h"
+#include "config/config.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace causeway::replicator {
+
+// Where a consumer group of the source stands on the target, per partition.
+struct PartitionTranslation {
+  std::string source_topic;
+  std::string target_topic;
+  int32_t partition = 0;
+  // The group's committed offset on the source (-1: the group has none for this partition).
+  int64_t source_offset = -1;
+  // The exact target offset to resume at: the target offset of the first record this link
+  // wrote with a source offset >= source_offset, or the target's end offset when no such record
+  // has been replicated yet (then the next record this link writes is the right one). -1 when
+  // source_offset is -1.
+  int64_t target_offset = -1;
+  // Source records at or after source_offset not yet on the target (the RPO if failing over
+  // now), from the source high watermark; -1 when unknown.
+  int64_t not_yet_replicated = -1;
+};
+
+// Translates a source consumer group's committed offsets through a link, exactly, from what is
+// on the target: the link's records carry their source offset (causeway-src header), which
+// grows with the target offset because the link keeps partition order and, in exactly-once
+// mode, never writes a record twice. Each partition costs O(log n) single-record reads.
+//
+// Errors (each names what and where): unknown link, a link that is not exactly_once (its
+// duplicates would make a translation ambiguous), unreachable clusters, a group with no
+// committed offset on any of the link's partitions.
+Result<std::vector<PartitionTranslation>> translateGroupOffsets(
+    const config::Config& config, const std::string& link_name, const std::string& group,
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+} // namespace causeway::replicator

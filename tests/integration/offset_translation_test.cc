@@ -1,0 +1,155 @@
+// Exact offset translation through an exactly-once link, checked for every source offset.
+
+#include "replicator/offset_translation.h"
+#include "replicator/worker.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+
+namespace causeway {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::produceRecords;
+using testing::readAll;
+using testing::startCluster;
+using testing::waitFor;
+
+// Commits `offset` for `group` on partition 0 of `topic` through an assign-only consumer.
+void commitGroupOffset(const std::string& bootstrap, const std::string& group,
+                       const std::string& topic, int32_t partition, int64_t offset) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  ASSERT_NE(rk, nullptr) << err;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
+  EXPECT_EQ(rd_kafka_commit(rk, list, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+// Records that already came from the target (their causeway-origin names it): the link skips
+// them, which leaves gaps in the source offsets it writes.
+void produceFromTarget(const std::string& bootstrap, const std::string& topic, int count) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  ASSERT_NE(rk, nullptr) << err;
+  for (int i = 0; i < count; ++i) {
+    const std::string value = "skipped-" + std::to_string(i);
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, "causeway-origin", -1, "target", 6);
+    ASSERT_EQ(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_EQ(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_destroy(rk);
+}
+
+class OffsetTranslationTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    // A target partition where another writer's records sit before and between the link's,
+    // so target offsets are shifted against source offsets.
+    source_ = startCluster("source", 1, {{"orders", 1}});
+    target_ = startCluster("target", 1, {{"orders", 1}});
+    ASSERT_TRUE(source_ && target_);
+    ASSERT_TRUE(produceRecords(target_->bootstrap(), "orders", 1, 37, 90000));  // foreign
+    ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 1, 120, 0));
+    config_ = testing::makeConfig(*source_, *target_, {"orders"});
+    config_.links[0].delivery = config::DeliveryMode::kExactlyOnce;
+    replicate(120);
+    ASSERT_TRUE(produceRecords(target_->bootstrap(), "orders", 1, 11, 91000));  // foreign
+    produceFromTarget(source_->bootstrap(), "orders", 15);                       // skipped
+    ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 1, 65, 120));
+    replicate(200);
+  }
+
+  void replicate(uint64_t total_on_source) {
+    replicator::Worker worker(config_);
+    ASSERT_TRUE(worker.start().ok());
+    ASSERT_TRUE(waitFor(
+        [&] {
+          // Foreign records on the target, plus the source's minus the skipped ones.
+          const int64_t expected = total_on_source > 120 ? 37 + 11 + 200 - 15 : 37 + 120;
+          return testing::totalRecords(target_->bootstrap(), "orders", 1) >= expected;
+        },
+        60s, 250ms));
+    worker.stop();
+  }
+
+  embedded::EmbeddedClusterPtr source_;
+  embedded::EmbeddedClusterPtr target_;
+  config::Config config_;
+};
+
+TEST_F(OffsetTranslationTest, EverySourceOffsetTranslatesToTheRecordItNames) {
+  // The target record each source record became: matched by content.
+  std::map<std::string, int64_t> target_offset_of;
+  const auto target = readAll(target_->bootstrap(), "orders");
+  ASSERT_EQ(target.size(), 1u);
+  for (const auto& r : target[0]) {
+    target_offset_of[*r.value] = r.offset;
+  }
+  const auto source_partitions = readAll(source_->bootstrap(), "orders");
+  ASSERT_EQ(source_partitions.size(), 1u);
+  const auto& source = source_partitions[0];
+  ASSERT_EQ(source.size(), 200u);
+  const int64_t target_end = testing::totalRecords(target_->bootstrap(), "orders", 1);
+  for (int64_t committed = 0; committed <= 200; committed += 1) {
+    commitGroupOffset(source_->bootstrap(), "billing", "orders", 0, committed);
+    auto translated = replicator::translateGroupOffsets(config_, "test-link", "billing", 30s);
+    ASSERT_TRUE(translated.ok()) << translated.error().message;
+    ASSERT_EQ(translated->size(), 1u);
+    const auto& t = translated->front();
+    EXPECT_EQ(t.source_offset, committed);
+    // The next record the group would read on the source is source[committed]; on the target
+    // the group must resume exactly at its copy, or at the copy of the next replicated record
+    // when it was skipped, or at the end once it has read everything.
+    int64_t expected = target_end;
+    for (size_t next = static_cast<size_t>(committed); next < source.size(); ++next) {
+      auto it = target_offset_of.find(*source[next].value);
+      if (it != target_offset_of.end()) {
+        expected = it->second;
+        break;
+      }
+    }
+    ASSERT_EQ(t.target_offset, expected) << "source offset " << committed;
+    EXPECT_EQ(t.not_yet_replicated, 0);
+    if ((committed >= 20 && committed < 110) || (committed >= 140 && committed < 190)) {
+      committed += 6;  // every offset near the edges and the skipped block, a stride between
+    }
+  }
+}
+
+TEST_F(OffsetTranslationTest, ClearErrorsForBadInput) {
+  auto unknown_link = replicator::translateGroupOffsets(config_, "nope", "billing", 10s);
+  ASSERT_FALSE(unknown_link.ok());
+  EXPECT_NE(unknown_link.error().message.find("unknown link 'nope'"), std::string::npos);
+
+  auto no_commits = replicator::translateGroupOffsets(config_, "test-link", "never-ran", 10s);
+  ASSERT_FALSE(no_commits.ok());
+  EXPECT_NE(no_commits.error().message.find("has no committed offset"), std::string::npos)
+      << no_commits.error().message;
+
+  auto alo = config_;
+  alo.links[0].delivery = config::DeliveryMode::kAtLeastOnce;
+  auto at_least_once = replicator::translateGroupOffsets(alo, "test-link", "billing", 10s);
+  ASSERT_FALSE(at_least_once.ok());
+  EXPECT_NE(at_least_once.error().message.find("at_least_once"), std::string::npos);
+}
+
+} // namespace
+} // namespace causeway
