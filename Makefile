@@ -6,7 +6,7 @@ BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= 2
 
-.PHONY: deps build demo test test-unit test-integration test-asan fuzz clean
+.PHONY: deps build demo test test-unit test-integration test-asan fuzz bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -28,6 +28,10 @@ test-asan:
 
 fuzz: deps
 	@bash scripts/fuzz.sh
+
+# Causeway against a raw librdkafka pipe on embedded clusters (about 15 minutes; not in `test`).
+bench: build
+	@bash scripts/bench.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -3,6 +3,7 @@
 #include "app/commands.h"
 #include "common/duration.h"
 #include "config/config_loader.h"
+#include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
 
 #include <spdlog/spdlog.h>
@@ -10,6 +11,8 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 namespace causeway::app {
 namespace {
@@ -46,6 +49,15 @@ int runRun(const RunOptions& options) {
   }
   const auto status_interval =
       parseDuration(options.status_interval).value_or(std::chrono::seconds(10));
+  std::optional<monitoring::ListenAddress> metrics_listen;
+  if (!options.metrics_listen.empty() && options.metrics_listen != "off") {
+    auto parsed = monitoring::parseListenAddress(options.metrics_listen);
+    if (!parsed) {
+      std::cerr << "--metrics-listen: " << parsed.error().message << "; nothing started\n";
+      return 1;
+    }
+    metrics_listen = *parsed;
+  }
 
   // Block the stop signals before any thread starts so every thread inherits the mask and
   // only sigtimedwait below sees them.
@@ -56,10 +68,32 @@ int runRun(const RunOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   replicator::Worker worker(std::move(*loaded.config));
+  // Declared after the worker so it is destroyed first: its request threads read the worker.
+  // It listens before the links start, so a port in use stops the process before anything
+  // connects, and /healthz answers (and /readyz says "starting") while the links connect.
+  std::unique_ptr<monitoring::MetricsServer> metrics;
+  if (metrics_listen) {
+    monitoring::MetricsServer::Options metrics_options;
+    metrics_options.listen = *metrics_listen;
+    auto started = monitoring::MetricsServer::start(metrics_options);
+    if (started) {
+      metrics = std::move(*started);
+      spdlog::info("metrics on http://{}/metrics (also /healthz, /readyz)", metrics->address());
+    } else if (options.metrics_listen_explicit) {
+      std::cerr << started.error().message << "; nothing started\n";
+      return 1;
+    } else {
+      spdlog::warn("running WITHOUT metrics: {}", started.error().message);
+    }
+  }
   if (auto started = worker.start(); !started) {
     spdlog::error("no link could start:\n{}", started.message());
     worker.stop(std::chrono::seconds(0));
     return 1;
+  }
+  // Worker::statuses() may be called from other threads only once start() has returned.
+  if (metrics) {
+    metrics->setStatusSource([&worker] { return worker.statuses(); });
   }
   spdlog::info("causeway worker running; SIGTERM or SIGINT drains and stops");
 

@@ -18,9 +18,16 @@ struct RunOptions {
   std::string config_path;
   std::chrono::milliseconds drain_timeout{30000};
   std::string status_interval = "10s";  // how often a one-line status per link is logged
+  // HOST:PORT of the Prometheus /metrics, /healthz and /readyz endpoint; "" or "off" disables it.
+  std::string metrics_listen = "127.0.0.1:9464";
+  // Given on the command line. An explicit address that cannot be listened on stops the process
+  // (exit 1); when the default port is taken (a second worker on one host) the worker runs
+  // without metrics and says so in a warning.
+  bool metrics_listen_explicit = false;
 };
 // causeway run --config FILE: runs the links until SIGTERM/SIGINT, then drains and exits 0;
-// exits 1 if the config is invalid (nothing starts) or a link failed.
+// exits 1 if the config is invalid or the metrics address cannot be listened on (nothing
+// starts), or a link failed.
 int runRun(const RunOptions& options);
 
 struct DevClusterOptions {

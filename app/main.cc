@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   run->add_option("--status-interval", run_options.status_interval,
                   "How often a status line per link is logged")
       ->check(DurationValidator());
+  run->add_option("--metrics-listen", run_options.metrics_listen,
+                  "HOST:PORT for Prometheus /metrics, /healthz and /readyz (\"\" or off: none)")
+      ->capture_default_str();
 
   causeway::app::DevClusterOptions dev;
   auto* dev_cluster = app.add_subcommand("dev-cluster", "Host an embedded Kafka cluster until stopped");
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   }
   if (*run) {
     run_options.drain_timeout = *causeway::parseDuration(drain);
+    run_options.metrics_listen_explicit = run->count("--metrics-listen") > 0;
     return causeway::app::runRun(run_options);
   }
   if (*dev_cluster) {

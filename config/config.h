@@ -54,6 +54,16 @@ enum class StartPosition { kEarliest, kLatest };
 
 enum class DeliveryMode { kAtLeastOnce, kExactlyOnce };
 
+// Consumer groups whose committed source offsets are translated and committed for the same
+// group on the target (exactly-once links only), so consumers can fail over.
+struct GroupSyncConfig {
+  std::vector<std::string> names;    // explicit group names
+  std::vector<std::string> include;  // regexes over listed groups (needs ListConsumerGroups)
+  std::vector<std::string> exclude;
+  std::chrono::milliseconds sync_interval{5000};
+  bool enabled() const { return !names.empty() || !include.empty(); }
+};
+
 struct LinkConfig {
   std::string name;
   std::string source;  // cluster name
@@ -73,6 +83,7 @@ struct LinkConfig {
   // librdkafka properties for this link's clients, layered over the cluster's `properties`.
   std::map<std::string, std::string> consumer_properties;
   std::map<std::string, std::string> producer_properties;
+  GroupSyncConfig groups;
   SourceLocation location;
 
   // The source cluster's consumer group this link's workers share: "causeway.<name>".

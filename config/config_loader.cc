@@ -240,7 +240,6 @@ struct FutureKey {
   std::string_view message;
 };
 constexpr std::array kFutureLinkKeys = {
-    FutureKey{"groups", "consumer group offset sync (groups) is not available in this version"},
     FutureKey{"policy", "policies are not available in this version"},
 };
 
@@ -259,7 +258,9 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "max_in_flight_bytes",
                                             "max_in_flight_records",
                                             "consumer_properties",
-                                            "producer_properties"};
+                                            "producer_properties",
+                                            "groups"};
+const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude", "sync_interval"};
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
 const std::vector<std::string> kNamingModes = {"identity", "prefix", "template"};
@@ -789,6 +790,13 @@ private:
                link.consumer_properties);
     properties(object.get("producer_properties"), PropertyScope::kProducer,
                link.producer_properties);
+    if (const Field* groups = object.get("groups")) {
+      loadGroups(*groups, link.groups);
+      if (link.groups.enabled() && link.delivery != DeliveryMode::kExactlyOnce) {
+        error(*groups, "group offset sync needs delivery: exactly_once (an at-least-once "
+                       "target may hold a record twice, so offsets have no exact translation)");
+      }
+    }
 
     if (target != nullptr && !link.source.empty() && link.source == link.target) {
       error(*target, "the target is the source cluster " + quoted(link.source) +
@@ -836,6 +844,43 @@ private:
     }
     if (const Field* exclude = object->get("exclude")) {
       regexList(*exclude, out.exclude);
+    }
+  }
+
+  void loadGroups(const Field& field, GroupSyncConfig& out) {
+    auto object = this->object(field, kGroupsKeys,
+                               "a map with names (a list of groups) and/or include/exclude regexes");
+    if (!object) {
+      return;
+    }
+    if (const Field* names = object->get("names")) {
+      if (!names->node.IsSequence()) {
+        typeError(*names, "a list of consumer group names");
+      } else {
+        size_t index = 0;
+        for (auto it = names->node.begin(); it != names->node.end(); ++it, ++index) {
+          const YAML::Node node = *it;
+          const Field item{node, node.Mark(), names->path + "[" + std::to_string(index) + "]",
+                           node.Mark()};
+          if (auto name = string(item)) {
+            if (name->empty()) {
+              error(item, "a consumer group name cannot be empty");
+            } else {
+              out.names.push_back(*name);
+            }
+          }
+        }
+      }
+    }
+    if (const Field* include = object->get("include")) {
+      regexList(*include, out.include);
+    }
+    if (const Field* exclude = object->get("exclude")) {
+      regexList(*exclude, out.exclude);
+    }
+    duration(object->get("sync_interval"), out.sync_interval);
+    if (object->get("names") == nullptr && object->get("include") == nullptr) {
+      error(field, "name the groups to sync: names (a list) and/or include (regexes)");
     }
   }
 

@@ -5,17 +5,19 @@
 #include "replicator/target_tail.h"
 #include "replicator/topic_selector.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <map>
 #include <optional>
-#include <set>
 
 namespace causeway::replicator {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+int remainingMs(Clock::time_point deadline) {
+  return static_cast<int>(std::max<int64_t>(
+      1, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count()));
+}
 
 struct Ours {
   int64_t target_offset;
@@ -41,152 +43,179 @@ Result<std::optional<Ours>> firstOursFrom(PartitionScanner& scanner, const std::
   return found;
 }
 
-std::string joinNames(const std::vector<config::LinkConfig>& links) {
-  std::string out;
-  for (const auto& link : links) {
-    out += (out.empty() ? "" : ", ") + link.name;
+// The smallest target offset at which a consumer of the mirror partition reads exactly what a
+// consumer at `source_offset` would read next on the source. Binary search: "the first record of
+// ours at or after t has source offset >= source_offset (or there is none)" only turns from
+// false to true as t grows, because the link writes source offsets in increasing order.
+Result<int64_t> targetOffsetFor(PartitionScanner& scanner, const std::string& topic,
+                                int32_t partition, int64_t source_offset, int64_t low,
+                                int64_t high, const std::string& link,
+                                Clock::time_point deadline) {
+  int64_t lo = low;
+  int64_t hi = high;
+  std::optional<Ours> answer;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    auto probe = firstOursFrom(scanner, topic, partition, mid, high, link, deadline);
+    if (!probe) {
+      return probe.error();
+    }
+    if (!*probe || (*probe)->source_offset >= source_offset) {
+      hi = mid;
+      answer = *probe;
+    } else {
+      lo = (*probe)->target_offset + 1;  // every record of ours before it is too early as well
+    }
   }
-  return out;
+  return answer ? answer->target_offset : high;
 }
 
 } // namespace
 
-Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Config& config,
-                                                               const std::string& link_name,
-                                                               const std::string& group,
-                                                               std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  const config::LinkConfig* link = config.findLink(link_name);
-  if (link == nullptr) {
-    return Error{"unknown link '" + link_name + "'; the config has: " + joinNames(config.links)};
-  }
-  if (link->delivery != config::DeliveryMode::kExactlyOnce) {
-    return Error{"link '" + link_name +
+struct OffsetTranslator::Clients {
+  explicit Clients(const config::LinkConfig& link, const config::ClusterConfig& target)
+      : scanner(target, link.name + "-translate"), tail(target, link.name) {}
+  std::optional<TopicSelector> selector;
+  kafka::HandlePtr source_admin;  // ListConsumerGroupOffsets, metadata, watermarks
+  PartitionScanner scanner;
+  TargetTail tail;
+};
+
+OffsetTranslator::OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
+                                   config::ClusterConfig target)
+    : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)) {}
+
+OffsetTranslator::~OffsetTranslator() = default;
+
+Status OffsetTranslator::open() {
+  if (link_.delivery != config::DeliveryMode::kExactlyOnce) {
+    return Error{"link '" + link_.name +
                  "' is at_least_once: its target may hold a record twice, so an offset has no "
                  "single exact translation; use delivery: exactly_once for failover links"};
   }
-  const config::ClusterConfig& source = config.clusters.at(link->source);
-  const config::ClusterConfig& target = config.clusters.at(link->target);
-  auto selector = TopicSelector::create(*link);
+  auto clients = std::make_unique<Clients>(link_, target_);
+  auto selector = TopicSelector::create(link_);
   if (!selector) {
     return selector.error();
   }
-
-  // The group's committed offsets, read with an assign-only client of that group (it never
-  // joins, so it cannot disturb the group's members).
+  clients->selector = std::move(*selector);
   kafka::ClientSpec spec;
-  spec.type = RD_KAFKA_CONSUMER;
-  spec.cluster = &source;
-  spec.client_id = "causeway-translate";
-  spec.owned = {{"group.id", group}, {"enable.auto.commit", "false"}};
-  auto source_client = kafka::makeClient(spec);
-  if (!source_client) {
-    return source_client.error();
+  spec.type = RD_KAFKA_PRODUCER;  // a plain handle for admin calls: it never produces
+  spec.cluster = &source_;
+  spec.client_id = "causeway-" + link_.name + "-translate";
+  auto admin = kafka::makeClient(spec);
+  if (!admin) {
+    return admin.error();
   }
-  if (auto reachable = kafka::checkReachable(source_client->get(), source); !reachable) {
-    return reachable.error();
+  clients->source_admin = std::move(*admin);
+  if (auto reachable = kafka::checkReachable(clients->source_admin.get(), source_); !reachable) {
+    return reachable;
   }
-  auto source_topics = kafka::fetchAllTopics(source_client->get(), source, timeout);
+  if (auto opened = clients->scanner.open(); !opened) {
+    return opened;
+  }
+  if (auto opened = clients->tail.open(); !opened) {
+    return opened;
+  }
+  clients_ = std::move(clients);
+  return {};
+}
+
+Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std::string& group,
+                                                                      milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  rd_kafka_t* admin = clients_->source_admin.get();
+  auto source_topics = kafka::fetchAllTopics(admin, source_, timeout);
   if (!source_topics) {
     return source_topics.error();
   }
-  kafka::PartitionListPtr committed(rd_kafka_topic_partition_list_new(16));
+  kafka::PartitionListPtr wanted(rd_kafka_topic_partition_list_new(16));
   for (int i = 0; i < (*source_topics)->topic_cnt; ++i) {
     const auto& topic = (*source_topics)->topics[i];
-    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || !selector->selects(topic.topic)) {
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || !clients_->selector->selects(topic.topic)) {
       continue;
     }
     for (int p = 0; p < topic.partition_cnt; ++p) {
-      rd_kafka_topic_partition_list_add(committed.get(), topic.topic, p);
+      rd_kafka_topic_partition_list_add(wanted.get(), topic.topic, p);
     }
   }
-  if (committed->cnt == 0) {
-    return Error{"link '" + link_name + "' selects no topic on " +
-                 kafka::describeCluster(source)};
+  if (wanted->cnt == 0) {
+    return Error{"link '" + link_.name + "' selects no topic on " +
+                 kafka::describeCluster(source_)};
   }
-  const int remaining = static_cast<int>(std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
-  if (rd_kafka_resp_err_t err =
-          rd_kafka_committed(source_client->get(), committed.get(), remaining)) {
-    return Error{"reading the committed offsets of group '" + group + "' on " +
-                 kafka::describeCluster(source) + ": " + rd_kafka_err2str(err)};
+
+  // The group's committed offsets (admin ListConsumerGroupOffsets: it never joins the group).
+  rd_kafka_ListConsumerGroupOffsets_t* request =
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get());
+  kafka::QueuePtr queue(rd_kafka_queue_new(admin));
+  kafka::AdminOptionsPtr options(
+      rd_kafka_AdminOptions_new(admin, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
+  char errstr[256];
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), remainingMs(deadline), errstr,
+                                            sizeof(errstr));
+  rd_kafka_ListConsumerGroupOffsets(admin, &request, 1, options.get(), queue.get());
+  rd_kafka_ListConsumerGroupOffsets_destroy(request);
+  kafka::EventPtr event(rd_kafka_queue_poll(queue.get(), remainingMs(deadline)));
+  const std::string what = "reading the committed offsets of group '" + group + "' on " +
+                           kafka::describeCluster(source_);
+  if (!event) {
+    return Error{what + ": no answer in time"};
   }
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{what + ": " + rd_kafka_event_error_string(event.get())};
+  }
+  size_t group_count = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &group_count);
+  if (group_count != 1) {
+    return Error{what + ": unexpected answer"};
+  }
+  if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0])) {
+    return Error{what + ": " + rd_kafka_error_string(error)};
+  }
+  const rd_kafka_topic_partition_list_t* committed = rd_kafka_group_result_partitions(groups[0]);
   bool any = false;
-  for (int i = 0; i < committed->cnt; ++i) {
-    any = any || committed->elems[i].offset >= 0;
+  for (int i = 0; committed != nullptr && i < committed->cnt; ++i) {
+    any = any || (committed->elems[i].err == 0 && committed->elems[i].offset >= 0);
   }
   if (!any) {
     return Error{"group '" + group + "' has no committed offset on " +
-                 kafka::describeCluster(source) + " for any topic of link '" + link_name +
+                 kafka::describeCluster(source_) + " for any topic of link '" + link_.name +
                  "' (a group that never committed, or a misspelt group name)"};
   }
 
-  PartitionScanner scanner(target, link_name + "-translate");
-  if (auto opened = scanner.open(); !opened) {
-    return opened.error();
-  }
-  TargetTail tail(target, link_name);
-  if (auto opened = tail.open(); !opened) {
-    return opened.error();
-  }
   std::vector<PartitionTranslation> out;
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
     PartitionTranslation t;
     t.source_topic = tp.topic;
-    t.target_topic = selector->targetTopic(tp.topic);
+    t.target_topic = clients_->selector->targetTopic(tp.topic);
     t.partition = tp.partition;
-    t.source_offset = tp.offset >= 0 ? tp.offset : -1;
+    t.source_offset = tp.err == 0 && tp.offset >= 0 ? tp.offset : -1;
     if (t.source_offset < 0) {
       out.push_back(std::move(t));
       continue;
     }
-    auto marks = scanner.watermarks(t.target_topic, t.partition, deadline);
+    auto marks = clients_->scanner.watermarks(t.target_topic, t.partition, deadline);
     if (!marks) {
       return Error{"mirror topic '" + t.target_topic + "': " + marks.error().message};
     }
-    const auto [low, high] = *marks;
-    // Binary search for the smallest target offset t whose first record of ours (at or after
-    // it) has source offset >= the group's, or has none: that predicate only turns from false
-    // to true as t grows, because the link writes source offsets in increasing order.
-    int64_t lo = low;
-    int64_t hi = high;
-    std::optional<Ours> answer;
-    while (lo < hi) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      auto probe = firstOursFrom(scanner, t.target_topic, t.partition, mid, high, link_name,
-                                 deadline);
-      if (!probe) {
-        return probe.error();
-      }
-      if (!*probe || (*probe)->source_offset >= t.source_offset) {
-        hi = mid;
-        answer = *probe;
-      } else {
-        lo = (*probe)->target_offset + 1;  // every record of ours before it is also too early
-      }
+    auto target_offset = targetOffsetFor(clients_->scanner, t.target_topic, t.partition,
+                                         t.source_offset, marks->first, marks->second,
+                                         link_.name, deadline);
+    if (!target_offset) {
+      return target_offset.error();
     }
-    if (lo == low && !answer) {
-      auto probe = firstOursFrom(scanner, t.target_topic, t.partition, lo, high, link_name,
-                                 deadline);
-      if (!probe) {
-        return probe.error();
-      }
-      answer = *probe;
-    }
-    if (answer && answer->source_offset < t.source_offset) {
-      answer.reset();
-    }
-    t.target_offset = answer ? answer->target_offset : high;
+    t.target_offset = *target_offset;
 
-    // What the target does not have yet, past the group's position.
+    // What the target does not have yet past the group's position: the RPO of failing over now.
     int64_t source_low = 0;
     int64_t source_high = 0;
-    if (rd_kafka_query_watermark_offsets(source_client->get(), tp.topic, tp.partition, &source_low,
-                                         &source_high, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      auto last = tail.lastSourceOffset(t.target_topic, t.partition,
-                                        std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            deadline - Clock::now()));
+    if (rd_kafka_query_watermark_offsets(admin, tp.topic, tp.partition, &source_low, &source_high,
+                                         remainingMs(deadline)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto last = clients_->tail.lastSourceOffset(
+          t.target_topic, t.partition,
+          std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
       if (last) {
         const int64_t next = std::max(t.source_offset, last->value_or(-1) + 1);
         t.not_yet_replicated = std::max<int64_t>(0, source_high - next);
@@ -195,6 +224,26 @@ Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Co
     out.push_back(std::move(t));
   }
   return out;
+}
+
+Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Config& config,
+                                                               const std::string& link_name,
+                                                               const std::string& group,
+                                                               milliseconds timeout) {
+  const config::LinkConfig* link = config.findLink(link_name);
+  if (link == nullptr) {
+    std::string names;
+    for (const auto& l : config.links) {
+      names += (names.empty() ? "" : ", ") + l.name;
+    }
+    return Error{"unknown link '" + link_name + "'; the config has: " + names};
+  }
+  OffsetTranslator translator(*link, config.clusters.at(link->source),
+                              config.clusters.at(link->target));
+  if (auto opened = translator.open(); !opened) {
+    return opened.error();
+  }
+  return translator.translate(group, timeout);
 }
 
 } // namespace causeway::replicator

@@ -4,6 +4,7 @@
 #include "config/config.h"
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,31 @@ struct PartitionTranslation {
   // Source records at or after source_offset not yet on the target (the RPO if failing over
   // now), from the source high watermark; -1 when unknown.
   int64_t not_yet_replicated = -1;
+};
+
+// Translates source consumer groups' committed offsets through one exactly-once link. Keeps its
+// clients (an admin client on the source, an assign-only reader on the target) between calls,
+// so group sync can call it every few seconds. Not thread-safe.
+class OffsetTranslator {
+public:
+  OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
+                   config::ClusterConfig target);
+  ~OffsetTranslator();
+
+  // Builds the clients and checks both clusters answer. Fails for a link that is not
+  // exactly_once.
+  Status open();
+
+  // See translateGroupOffsets.
+  Result<std::vector<PartitionTranslation>> translate(const std::string& group,
+                                                      std::chrono::milliseconds timeout);
+
+private:
+  struct Clients;
+  config::LinkConfig link_;
+  config::ClusterConfig source_;
+  config::ClusterConfig target_;
+  std::unique_ptr<Clients> clients_;
 };
 
 // Translates a source consumer group's committed offsets through a link, exactly, from what is

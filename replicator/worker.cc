@@ -9,17 +9,19 @@
 
 namespace causeway::replicator {
 
-Worker::Worker(config::Config config) : config_(std::move(config)) {}
-
-Worker::~Worker() { stop(); }
-
-Status Worker::start() {
+Worker::Worker(config::Config config) : config_(std::move(config)) {
+  // Built here, not in start(): statuses() may be called from other threads at any time.
   for (const auto& link : config_.links) {
     const auto& source = config_.clusters.at(link.source);
     const auto& target = config_.clusters.at(link.target);
     links_.push_back(
         std::make_unique<Link>(link, source, target, kafka::makeTopicAdmin(target)));
   }
+}
+
+Worker::~Worker() { stop(); }
+
+Status Worker::start() {
   // Links connect in parallel so one unreachable cluster does not delay the others.
   std::vector<std::future<Status>> started;
   for (auto& link : links_) {

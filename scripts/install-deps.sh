@@ -9,6 +9,7 @@ PACKAGES=(
   librdkafka-dev                       # Kafka clients and the embedded (mock) clusters
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus                           # promtool and a real server for the metrics tests
 )
 
 missing=()

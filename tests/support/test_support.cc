@@ -422,8 +422,10 @@ verify::MirrorCheck waitForMirror(const std::string& source_bootstrap,
 
 std::vector<std::string> runCommand(const std::string& config_path) {
   const char* level = std::getenv("CAUSEWAY_TEST_LOG_LEVEL");
+  // Port 0: tests run in parallel, so no worker may assume the default metrics port is free.
   return {CAUSEWAY_BINARY, "--log-level", level != nullptr ? level : "info", "run", "--config",
-          config_path, "--status-interval", "2s", "--drain-timeout", "20s"};
+          config_path, "--status-interval", "2s", "--drain-timeout", "20s",
+          "--metrics-listen", "127.0.0.1:0"};
 }
 
 } // namespace causeway::testing

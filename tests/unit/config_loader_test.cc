@@ -520,8 +520,29 @@ TEST(ConfigLoaderTest, UnknownLinkKeySuggestsTheClosest) {
 }
 
 TEST(ConfigLoaderTest, KeysOfLaterVersionsSayTheyAreNotAvailable) {
-  expectOnlyError(withLink("    groups: {include: [\"billing-.*\"]}\n"), 9, 5,
-                  "links[0]: consumer group offset sync (groups) is not available in this version");
+  expectOnlyError(withLink("    policy: partner-acme\n"), 9, 5,
+                  "links[0]: policies are not available in this version");
+}
+
+TEST(ConfigLoaderTest, GroupSyncIsLoaded) {
+  const LinkConfig link = onlyLink(load(withLink(
+      "    delivery: exactly_once\n"
+      "    groups: {names: [billing, audit], include: [\"team-.*\"], exclude: [\"team-x\"],"
+      " sync_interval: 2s}\n")));
+  EXPECT_EQ(link.groups.names, (std::vector<std::string>{"billing", "audit"}));
+  EXPECT_EQ(link.groups.include, (std::vector<std::string>{"team-.*"}));
+  EXPECT_EQ(link.groups.exclude, (std::vector<std::string>{"team-x"}));
+  EXPECT_EQ(link.groups.sync_interval, std::chrono::seconds(2));
+}
+
+TEST(ConfigLoaderTest, GroupSyncNeedsExactlyOnce) {
+  expectOnlyError(withLink("    groups: {names: [billing]}\n"), 9, 13,
+                  "links[0].groups: group offset sync needs delivery: exactly_once");
+}
+
+TEST(ConfigLoaderTest, GroupSyncNeedsNamesOrInclude) {
+  expectOnlyError(withLink("    delivery: exactly_once\n    groups: {sync_interval: 1s}\n"), 10,
+                  13, "name the groups to sync");
 }
 
 TEST(ConfigLoaderTest, LinkNameWithInvalidCharacters) {

@@ -1,0 +1,704 @@
+// causeway-bench: the benchmark driver behind `make bench` (scripts/bench.sh).
+//
+// For each scenario (records x size over 8 partitions) and each contender (the raw librdkafka
+// pipe, a Causeway at-least-once link run by `causeway run`), every measurement starts from
+// scratch: two fresh `causeway dev-cluster` processes (source and target, 3 brokers each), the
+// contender process, then causeway-bench-load feeding the source and watching the target. The
+// contender's CPU seconds and peak RSS are the kernel's accounting of that process (wait4()
+// rusage: utime+stime and the peak resident set, the same counters as /proc/PID/stat and
+// VmHWM), over its whole life: start-up, group join, the run and its shutdown.
+//
+// Order per scenario: throughput runs, raw pipe and Causeway alternating (pairs, so a drift in
+// the machine's speed hits both); then latency runs, alternating again, paced at half the raw
+// pipe's median throughput of that scenario. Results: JSON, a Markdown table and a gnuplot PNG.
+//
+//   causeway-bench --bin-dir BUILD --out-dir bench/results [--runs 3] [--quick]
+
+#include <nlohmann/json.hpp>
+#include <librdkafka/rdkafka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace causeway::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::set<pid_t> g_children;
+
+void killChildren(int sig) {
+  for (pid_t pid : g_children) {
+    kill(pid, SIGKILL);
+  }
+  if (sig != 0) {
+    _exit(128 + sig);
+  }
+}
+
+// A child process whose stdout and stderr go to one file.
+class Child {
+public:
+  static std::optional<Child> spawn(const std::vector<std::string>& argv, const fs::path& log) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      return std::nullopt;
+    }
+    if (pid == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+      std::vector<char*> args;
+      for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+      }
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    g_children.insert(pid);
+    return Child(pid, log);
+  }
+
+  pid_t pid() const { return pid_; }
+  const fs::path& log() const { return log_; }
+  bool exited() const { return exited_; }
+  int status() const { return status_; }
+  const rusage& usage() const { return usage_; }
+
+  // Reaps the child if it has exited, waiting up to `timeout`.
+  bool wait(std::chrono::milliseconds timeout) {
+    const auto until = Clock::now() + timeout;
+    while (!exited_) {
+      int status = 0;
+      pid_t got = wait4(pid_, &status, WNOHANG, &usage_);
+      if (got == pid_) {
+        exited_ = true;
+        status_ = status;
+        g_children.erase(pid_);
+        break;
+      }
+      if (Clock::now() >= until) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  // SIGTERM, then SIGKILL if it is still there after `grace`.
+  void stop(std::chrono::milliseconds grace) {
+    if (exited_) {
+      return;
+    }
+    kill(pid_, SIGTERM);
+    if (!wait(grace)) {
+      kill(pid_, SIGKILL);
+      wait(std::chrono::milliseconds(5000));
+    }
+  }
+
+  std::string output() const {
+    std::ifstream in(log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  double cpuSeconds() const {
+    return usage_.ru_utime.tv_sec + usage_.ru_utime.tv_usec / 1e6 + usage_.ru_stime.tv_sec +
+           usage_.ru_stime.tv_usec / 1e6;
+  }
+  double peakRssMiB() const { return usage_.ru_maxrss / 1024.0; }
+
+private:
+  Child(pid_t pid, fs::path log) : pid_(pid), log_(std::move(log)) {}
+
+  pid_t pid_;
+  fs::path log_;
+  bool exited_ = false;
+  int status_ = 0;
+  rusage usage_{};
+};
+
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::optional<json> lastJsonLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::optional<json> last;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '{') {
+      try {
+        last = json::parse(line);
+      } catch (const json::exception&) {
+      }
+    }
+  }
+  return last;
+}
+
+// Latency runs are repeated with fetch.wait.max.ms lowered from Causeway's default (100 ms) to
+// this, for both contenders: on the mock an empty fetch waits the whole fetch.wait.max.ms even
+// when data arrives, which dominates latency at half load (../shared notes, EMBEDDED_KAFKA).
+constexpr int kLowFetchWaitMs = 10;
+
+struct Scenario {
+  std::string name;
+  uint64_t records;
+  size_t size;
+};
+
+struct Settings {
+  fs::path bin_dir;
+  fs::path out_dir;
+  fs::path work_dir;
+  int runs = 3;
+  int partitions = 8;
+  std::vector<Scenario> scenarios;
+};
+
+struct Cluster {
+  std::optional<Child> process;
+  int port = 0;
+  int control_port = 0;
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string control() const { return "127.0.0.1:" + std::to_string(control_port); }
+};
+
+class Driver {
+public:
+  explicit Driver(Settings settings) : s_(std::move(settings)) {}
+
+  int run() {
+    json results = {{"machine", machine()}, {"scenarios", json::array()}};
+    results["started_utc"] = utcNow();
+    for (const Scenario& scenario : s_.scenarios) {
+      json sc = {{"name", scenario.name},
+                 {"records", scenario.records},
+                 {"size", scenario.size},
+                 {"partitions", s_.partitions}};
+      json tp_raw = json::array();
+      json tp_cw = json::array();
+      for (int r = 0; r < s_.runs; ++r) {
+        tp_raw.push_back(measure(scenario, "raw", 0, r));
+        tp_cw.push_back(measure(scenario, "causeway", 0, r));
+      }
+      const double raw_rate = median(values(tp_raw, "records_per_s"));
+      const double half = raw_rate > 0 ? raw_rate / 2 : 1000;
+      json lat_raw = json::array();
+      json lat_cw = json::array();
+      json lat10_raw = json::array();
+      json lat10_cw = json::array();
+      for (int r = 0; r < s_.runs; ++r) {
+        lat_raw.push_back(measure(scenario, "raw", half, r, 0));
+        lat_cw.push_back(measure(scenario, "causeway", half, r, 0));
+        lat10_raw.push_back(measure(scenario, "raw", half, r, kLowFetchWaitMs));
+        lat10_cw.push_back(measure(scenario, "causeway", half, r, kLowFetchWaitMs));
+      }
+      sc["latency_rate"] = half;
+      sc["low_fetch_wait_ms"] = kLowFetchWaitMs;
+      sc["raw"] = {{"throughput_runs", tp_raw},
+                   {"latency_runs", lat_raw},
+                   {"latency_runs_low_fetch_wait", lat10_raw}};
+      sc["causeway"] = {{"throughput_runs", tp_cw},
+                        {"latency_runs", lat_cw},
+                        {"latency_runs_low_fetch_wait", lat10_cw}};
+      sc["summary"] = summarize(scenario, sc);
+      results["scenarios"].push_back(sc);
+      std::cerr << "== " << scenario.name << ": Causeway / raw pipe records/s = "
+                << sc["summary"]["ratio_records_per_s"].get<double>() << "\n";
+    }
+    results["finished_utc"] = utcNow();
+    results["machine"]["loadavg_end"] = loadAverage();
+    fs::create_directories(s_.out_dir);
+    std::ofstream(s_.out_dir / "latest.json") << results.dump(2) << "\n";
+    std::ofstream(s_.out_dir / "latest.md") << table(results);
+    chart(results);
+    std::cout << table(results);
+    bool all_ok = true;
+    for (const auto& sc : results["scenarios"]) {
+      all_ok = all_ok && sc["summary"]["all_verified"].get<bool>();
+    }
+    return all_ok ? 0 : 2;
+  }
+
+private:
+  static std::string utcNow() {
+    std::time_t t = std::time(nullptr);
+    char buf[64];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+  }
+
+  static std::string loadAverage() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+  }
+
+  static json machine() {
+    json m;
+    m["nproc"] = std::thread::hardware_concurrency();
+    std::ifstream cpu("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpu, line)) {
+      if (line.rfind("model name", 0) == 0) {
+        m["cpu"] = line.substr(line.find(':') + 2);
+        break;
+      }
+    }
+    std::ifstream mem("/proc/meminfo");
+    while (std::getline(mem, line)) {
+      if (line.rfind("MemTotal:", 0) == 0) {
+        std::istringstream in(line.substr(9));
+        long kib = 0;
+        in >> kib;
+        m["memory_gib"] = std::round(kib / 1048576.0 * 10) / 10;
+        break;
+      }
+    }
+    utsname u{};
+    uname(&u);
+    m["kernel"] = std::string(u.sysname) + " " + u.release;
+    m["librdkafka"] = rd_kafka_version_str();
+    m["loadavg_start"] = loadAverage();
+    return m;
+  }
+
+  bool startCluster(const std::string& name, Cluster* cluster, const fs::path& dir) {
+    cluster->port = freePort();
+    cluster->control_port = freePort();
+    cluster->process = Child::spawn(
+        {(s_.bin_dir / "app/causeway").string(), "dev-cluster", "--name", name, "--brokers", "3",
+         "--port", std::to_string(cluster->port), "--control-port",
+         std::to_string(cluster->control_port), "--topic",
+         "bench:" + std::to_string(s_.partitions)},
+        dir / (name + ".log"));
+    if (!cluster->process) {
+      return false;
+    }
+    const auto until = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < until) {
+      if (cluster->process->output().find("Press Ctrl-C") != std::string::npos) {
+        return true;
+      }
+      if (cluster->process->wait(std::chrono::milliseconds(0)) && cluster->process->exited()) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::cerr << "cluster '" << name << "' did not start: " << cluster->process->output() << "\n";
+    return false;
+  }
+
+  fs::path writeConfig(const Cluster& src, const Cluster& tgt, const fs::path& dir,
+                       int fetch_wait_ms) {
+    const fs::path path = dir / "causeway.yaml";
+    std::ofstream out(path);
+    out << "# Written by causeway-bench: one at-least-once link with Causeway's defaults.\n"
+        << "clusters:\n"
+        << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \""
+        << src.control() << "\"}\n"
+        << "  tgt: {bootstrap: \"" << tgt.bootstrap() << "\", embedded_control: \""
+        << tgt.control() << "\"}\n"
+        << "links:\n"
+        << "  - name: bench\n"
+        << "    source: src\n"
+        << "    target: tgt\n"
+        << "    topics: {include: [\"bench\"]}\n"
+        << "    delivery: at_least_once\n";
+    if (fetch_wait_ms > 0) {
+      out << "    consumer_properties: {fetch.wait.max.ms: \"" << fetch_wait_ms << "\"}\n";
+    }
+    return path;
+  }
+
+  // One measurement from scratch. rate == 0: throughput run; otherwise a latency run.
+  // fetch_wait_ms > 0 sets the contender's fetch.wait.max.ms (both contenders alike).
+  json measure(const Scenario& scenario, const std::string& contender, double rate, int index,
+               int fetch_wait_ms = 0) {
+    std::string label = scenario.name + "-" + contender + (rate > 0 ? "-latency-" : "-tp-") +
+                        std::to_string(index + 1);
+    if (fetch_wait_ms > 0) {
+      label += "-fetchwait" + std::to_string(fetch_wait_ms);
+    }
+    for (char& c : label) {
+      if (c == ' ') {
+        c = '_';
+      }
+    }
+    const fs::path dir = s_.work_dir / label;
+    fs::create_directories(dir);
+    std::cerr << "-- " << label << (rate > 0 ? " at " + std::to_string(int(rate)) + " rec/s" : "")
+              << " ... " << std::flush;
+    json result = {{"run", index + 1}, {"ok", false}};
+    if (fetch_wait_ms > 0) {
+      result["fetch_wait_max_ms"] = fetch_wait_ms;
+    }
+    Cluster src;
+    Cluster tgt;
+    if (!startCluster("src", &src, dir) || !startCluster("tgt", &tgt, dir)) {
+      result["error"] = "cluster start failed";
+      stopAll(nullptr, &src, &tgt);
+      std::cerr << "FAILED (clusters)\n";
+      return result;
+    }
+    // Latency runs add one warm-up record per partition.
+    const uint64_t expected = scenario.records + (rate > 0 ? s_.partitions : 0);
+    std::optional<Child> worker;
+    if (contender == "raw") {
+      worker = Child::spawn({(s_.bin_dir / "bench/causeway-raw-pipe").string(), "--source",
+                             src.bootstrap(), "--target", tgt.bootstrap(), "--topic", "bench",
+                             "--records", std::to_string(expected), "--timeout-s", "300",
+                             "--fetch-wait-ms",
+                             std::to_string(fetch_wait_ms > 0 ? fetch_wait_ms : 100)},
+                            dir / "contender.log");
+    } else {
+      worker = Child::spawn({(s_.bin_dir / "app/causeway").string(), "run", "--config",
+                             writeConfig(src, tgt, dir, fetch_wait_ms).string()},
+                            dir / "contender.log");
+    }
+    std::vector<std::string> load_args = {
+        (s_.bin_dir / "bench/causeway-bench-load").string(), "--source", src.bootstrap(),
+        "--target", tgt.bootstrap(), "--topic", "bench", "--partitions",
+        std::to_string(s_.partitions), "--records", std::to_string(scenario.records), "--size",
+        std::to_string(scenario.size), "--timeout-s", "240"};
+    if (rate > 0) {
+      load_args.push_back("--rate");
+      load_args.push_back(std::to_string(static_cast<int64_t>(rate)));
+    }
+    auto load = Child::spawn(load_args, dir / "load.log");
+    if (!worker || !load) {
+      result["error"] = "spawn failed";
+      stopAll(&*worker, &src, &tgt);
+      std::cerr << "FAILED (spawn)\n";
+      return result;
+    }
+    if (!load->wait(std::chrono::seconds(300))) {
+      load->stop(std::chrono::seconds(2));
+    }
+    auto load_json = lastJsonLine(load->output());
+    // The raw pipe stops by itself after `expected` deliveries; Causeway runs until SIGTERM.
+    if (contender == "raw") {
+      if (!worker->wait(std::chrono::seconds(30))) {
+        worker->stop(std::chrono::seconds(10));
+      }
+      if (auto pipe_json = lastJsonLine(worker->output())) {
+        result["raw_pipe"] = *pipe_json;
+      }
+    } else {
+      worker->stop(std::chrono::seconds(30));
+    }
+    result["cpu_s"] = worker->cpuSeconds();
+    result["cpu_s_per_m_records"] = worker->cpuSeconds() / (expected / 1e6);
+    result["peak_rss_mib"] = worker->peakRssMiB();
+    stopAll(nullptr, &src, &tgt);
+    if (!load_json) {
+      result["error"] = "the load generator printed no result; see " + load->log().string();
+      std::cerr << "FAILED (no load result)\n";
+      return result;
+    }
+    for (auto& [key, value] : load_json->items()) {
+      result[key] = value;
+    }
+    std::ostringstream line;
+    if (rate > 0) {
+      line << "p50 " << result.value("p50_ms", -1.0) << " ms, p99 " << result.value("p99_ms", -1.0)
+           << " ms";
+    } else {
+      line << std::fixed << std::setprecision(0) << result.value("records_per_s", 0.0)
+           << " rec/s";
+    }
+    line << std::fixed << std::setprecision(2) << ", cpu " << result["cpu_s"].get<double>()
+         << " s, rss " << std::setprecision(0) << result["peak_rss_mib"].get<double>() << " MiB"
+         << (result["ok"].get<bool>() ? ", verified" : ", NOT VERIFIED: see " + dir.string());
+    std::cerr << line.str() << "\n";
+    return result;
+  }
+
+  void stopAll(Child* worker, Cluster* src, Cluster* tgt) {
+    if (worker != nullptr) {
+      worker->stop(std::chrono::seconds(10));
+    }
+    for (Cluster* c : {src, tgt}) {
+      if (c->process) {
+        c->process->stop(std::chrono::seconds(10));
+      }
+    }
+  }
+
+  static std::vector<double> values(const json& runs, const std::string& key) {
+    std::vector<double> out;
+    for (const auto& r : runs) {
+      if (r.value("ok", false) && r.contains(key) && r[key].is_number()) {
+        out.push_back(r[key].get<double>());
+      }
+    }
+    return out;
+  }
+
+  static double median(std::vector<double> v) {
+    if (v.empty()) {
+      return 0;
+    }
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  static json stats(const std::vector<double>& v) {
+    if (v.empty()) {
+      return {{"median", nullptr}, {"min", nullptr}, {"max", nullptr}, {"n", 0}};
+    }
+    return {{"median", median(v)},
+            {"min", *std::min_element(v.begin(), v.end())},
+            {"max", *std::max_element(v.begin(), v.end())},
+            {"n", v.size()}};
+  }
+
+  json summarize(const Scenario& scenario, const json& sc) {
+    json out;
+    bool verified = true;
+    for (const std::string c : {"raw", "causeway"}) {
+      const json& tp = sc[c]["throughput_runs"];
+      const json& lat = sc[c]["latency_runs"];
+      const json& lat10 = sc[c]["latency_runs_low_fetch_wait"];
+      for (const json* runs : {&tp, &lat, &lat10}) {
+        for (const auto& r : *runs) {
+          verified = verified && r.value("ok", false);
+        }
+      }
+      // Peak RSS is stated for the throughput runs (the largest backlog); the largest of any
+      // run is kept too.
+      double rss_max_any = 0;
+      for (const json* runs : {&tp, &lat, &lat10}) {
+        for (double x : values(*runs, "peak_rss_mib")) {
+          rss_max_any = std::max(rss_max_any, x);
+        }
+      }
+      out[c] = {
+          {"records_per_s", stats(values(tp, "records_per_s"))},
+          {"mb_per_s", stats(values(tp, "mb_per_s"))},
+          {"cpu_s", stats(values(tp, "cpu_s"))},
+          {"cpu_s_per_m_records", stats(values(tp, "cpu_s_per_m_records"))},
+          {"peak_rss_mib", stats(values(tp, "peak_rss_mib"))},
+          {"peak_rss_mib_max_any_run", rss_max_any},
+          {"p50_ms", stats(values(lat, "p50_ms"))},
+          {"p99_ms", stats(values(lat, "p99_ms"))},
+          {"latency_achieved_rate", stats(values(lat, "achieved_rate"))},
+          {"p50_ms_low_fetch_wait", stats(values(lat10, "p50_ms"))},
+          {"p99_ms_low_fetch_wait", stats(values(lat10, "p99_ms"))},
+      };
+    }
+    // The ratio of medians, and the ratios of the runs taken pair by pair (raw run i and
+    // Causeway run i ran back to back).
+    const double raw = out["raw"]["records_per_s"]["median"].is_number()
+                           ? out["raw"]["records_per_s"]["median"].get<double>()
+                           : 0;
+    const double cw = out["causeway"]["records_per_s"]["median"].is_number()
+                          ? out["causeway"]["records_per_s"]["median"].get<double>()
+                          : 0;
+    out["ratio_records_per_s"] = raw > 0 ? cw / raw : 0;
+    std::vector<double> pairs;
+    const json& a = sc["raw"]["throughput_runs"];
+    const json& b = sc["causeway"]["throughput_runs"];
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      if (a[i].value("ok", false) && b[i].value("ok", false)) {
+        pairs.push_back(b[i]["records_per_s"].get<double>() / a[i]["records_per_s"].get<double>());
+      }
+    }
+    out["ratio_pairwise"] = stats(pairs);
+    out["all_verified"] = verified;
+    (void)scenario;
+    return out;
+  }
+
+  static std::string cell(const json& s, int precision, double scale = 1) {
+    if (!s["median"].is_number()) {
+      return "n/a";
+    }
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(precision) << s["median"].get<double>() * scale << " ("
+        << s["min"].get<double>() * scale << "-" << s["max"].get<double>() * scale << ")";
+    return out.str();
+  }
+
+  static std::string table(const json& results) {
+    std::ostringstream out;
+    out << "| scenario | contender | records/s (k) | MB/s | ratio | CPU s / M records | "
+           "peak RSS MiB (throughput runs) | latency rate (k rec/s) | p50 ms | p99 ms | p50 ms, fetch wait 10 | "
+           "p99 ms, fetch wait 10 | verified |\n"
+        << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& sc : results["scenarios"]) {
+      const json& sum = sc["summary"];
+      for (const std::string c : {"raw", "causeway"}) {
+        const json& s = sum[c];
+        std::ostringstream ratio;
+        if (c == "causeway") {
+          ratio << std::fixed << std::setprecision(2) << sum["ratio_records_per_s"].get<double>();
+          if (sum["ratio_pairwise"]["median"].is_number()) {
+            ratio << " (pairs " << cell(sum["ratio_pairwise"], 2) << ")";
+          }
+        } else {
+          ratio << "1";
+        }
+        out << "| " << sc["name"].get<std::string>() << " | "
+            << (c == "raw" ? "raw librdkafka pipe" : "Causeway at-least-once") << " | "
+            << cell(s["records_per_s"], 0, 1e-3) << " | " << cell(s["mb_per_s"], 1) << " | "
+            << ratio.str() << " | " << cell(s["cpu_s_per_m_records"], 2) << " | "
+            << cell(s["peak_rss_mib"], 0) << " | " << cell(s["latency_achieved_rate"], 0, 1e-3)
+            << " | " << cell(s["p50_ms"], 1) << " | " << cell(s["p99_ms"], 1) << " | "
+            << cell(s["p50_ms_low_fetch_wait"], 1) << " | " << cell(s["p99_ms_low_fetch_wait"], 1)
+            << " | "
+            << (sum["all_verified"].get<bool>() ? "yes" : "NO") << " |\n";
+      }
+    }
+    out << "\nEach cell: median (min-max) of the runs.\n";
+    return out.str();
+  }
+
+  void chart(const json& results) {
+    const fs::path data = s_.out_dir / "latest.dat";
+    {
+      std::ofstream out(data);
+      out << "# scenario, then raw med/min/max and Causeway med/min/max of: k records/s (2-7), "
+             "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19)\n";
+      for (const auto& sc : results["scenarios"]) {
+        auto v = [&](const char* c, const char* k, const char* q, double scale) {
+          const json& x = sc["summary"][c][k][q];
+          return x.is_number() ? x.get<double>() * scale : 0.0;
+        };
+        out << "\"" << sc["name"].get<std::string>() << "\"";
+        for (const char* c : {"raw", "causeway"}) {
+          for (const char* q : {"median", "min", "max"}) {
+            out << " " << v(c, "records_per_s", q, 1e-3);
+          }
+        }
+        for (const char* k : {"p99_ms", "p99_ms_low_fetch_wait"}) {
+          for (const char* c : {"raw", "causeway"}) {
+            for (const char* q : {"median", "min", "max"}) {
+              out << " " << v(c, k, q, 1);
+            }
+          }
+        }
+        out << "\n";
+      }
+    }
+    const fs::path script = s_.out_dir / "latest.gp";
+    {
+      std::ofstream gp(script);
+      gp << "set terminal pngcairo size 1500,450 font ',10'\n"
+         << "set output '" << (s_.out_dir / "latest.png").string() << "'\n"
+         << "set multiplot layout 1,3 title 'Causeway at-least-once vs raw librdkafka pipe "
+            "(median, bars: min-max)'\n"
+         << "set style data histogram\n"
+         << "set style histogram errorbars gap 2 lw 1\n"
+         << "set style fill solid 0.6 border -1\n"
+         << "set key top right\nset grid ytics\nset yrange [0:*]\n"
+         << "set title 'throughput'\nset ylabel 'thousand records/s'\n"
+         << "plot '" << data.string() << "' using 2:3:4:xtic(1) title 'raw pipe', '' using 5:6:7 "
+            "title 'Causeway'\n"
+         << "set title 'p99 latency at half load, fetch.wait.max.ms=100 (default)'\n"
+         << "set ylabel 'ms'\n"
+         << "plot '" << data.string() << "' using 8:9:10:xtic(1) title 'raw pipe', '' using "
+            "11:12:13 title 'Causeway'\n"
+         << "set title 'p99 latency at half load, fetch.wait.max.ms=10'\n"
+         << "plot '" << data.string() << "' using 14:15:16:xtic(1) title 'raw pipe', '' using "
+            "17:18:19 title 'Causeway'\n"
+         << "unset multiplot\n";
+    }
+    const std::string command = "gnuplot '" + script.string() + "'";
+    if (std::system(command.c_str()) != 0) {
+      std::cerr << "gnuplot failed or is missing: no chart (data in " << data << ")\n";
+    }
+  }
+
+  Settings s_;
+};
+
+} // namespace
+} // namespace causeway::bench
+
+int main(int argc, char** argv) {
+  using namespace causeway::bench;
+  Settings settings;
+  settings.bin_dir = "build";
+  settings.out_dir = "bench/results";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (arg == "--bin-dir") {
+      settings.bin_dir = next();
+    } else if (arg == "--out-dir") {
+      settings.out_dir = next();
+    } else if (arg == "--runs") {
+      settings.runs = std::max(1, std::atoi(next().c_str()));
+    } else if (arg == "--quick") {
+      quick = true;
+    } else {
+      std::cerr << "usage: causeway-bench [--bin-dir BUILD] [--out-dir DIR] [--runs N] "
+                   "[--quick]\n";
+      return 1;
+    }
+  }
+  if (quick) {
+    settings.scenarios = {{"100k x 100 B", 100000, 100}, {"20k x 1 KiB", 20000, 1024}};
+  } else {
+    settings.scenarios = {{"1M x 100 B", 1000000, 100}, {"200k x 1 KiB", 200000, 1024}};
+  }
+  char tmpl[] = "/tmp/causeway-bench.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::cerr << "cannot create a work directory\n";
+    return 1;
+  }
+  settings.work_dir = tmpl;
+  std::cerr << "causeway-bench: logs of every run in " << settings.work_dir << "\n";
+  signal(SIGINT, killChildren);
+  signal(SIGTERM, killChildren);
+  const int rc = Driver(std::move(settings)).run();
+  killChildren(0);
+  return rc;
+}
