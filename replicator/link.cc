@@ -1,5 +1,6 @@
 #include "replicator/link.h"
 
+#include "replicator/group_sync.h"
 #include "replicator/record_headers.h"
 
 #include <spdlog/spdlog.h>
@@ -178,6 +179,9 @@ Status Link::start() {
                link_.groupId());
   data_plane_ = std::thread([this] { runDataPlane(); });
   discovery_thread_ = std::thread([this] { runDiscovery(); });
+  if (link_.groups.enabled()) {
+    group_sync_thread_ = std::thread([this] { runGroupSync(); });
+  }
   return {};
 }
 
@@ -191,6 +195,9 @@ void Link::requestStop(milliseconds drain_timeout) {
 }
 
 void Link::join() {
+  if (group_sync_thread_.joinable()) {
+    group_sync_thread_.join();
+  }
   if (discovery_thread_.joinable()) {
     discovery_thread_.join();
   }
@@ -216,6 +223,72 @@ void Link::runDiscovery() {
     lock.unlock();
     discoverOnce();
     lock.lock();
+  }
+}
+
+void Link::runGroupSync() {
+  std::unique_ptr<GroupSync> sync;
+  std::unique_lock lock(stop_mu_);
+  while (!stop_requested_.load()) {
+    lock.unlock();
+    std::vector<GroupSyncOutcome> outcomes;
+    std::string problem;
+    if (!sync) {
+      sync = std::make_unique<GroupSync>(link_, source_, target_);
+      if (auto opened = sync->open(); !opened) {
+        problem = opened.message();
+        sync.reset();
+      }
+    }
+    if (sync) {
+      outcomes = sync->runOnce(milliseconds(30000));
+    }
+    {
+      std::lock_guard status_lock(status_mu_);
+      std::map<std::string, GroupStatus> previous;
+      for (auto& g : status_.groups) {
+        previous[g.group] = g;
+      }
+      if (!problem.empty()) {
+        for (const auto& name : link_.groups.names) {
+          previous[name].group = name;
+          previous[name].synced = false;
+          previous[name].problem = problem;
+        }
+      }
+      for (const auto& outcome : outcomes) {
+        GroupStatus& g = previous[outcome.group];
+        if (outcome.committed && !g.synced) {
+          spdlog::info("link '{}': group '{}' synced to {}", link_.name, outcome.group,
+                       target_.name);
+        } else if (!outcome.committed && g.problem != outcome.problem) {
+          spdlog::warn("link '{}': group '{}' not synced: {}", link_.name, outcome.group,
+                       outcome.problem);
+        }
+        g.group = outcome.group;
+        g.synced = outcome.committed;
+        g.problem = outcome.problem;
+        if (outcome.committed) {
+          g.last_synced_ms = std::chrono::duration_cast<milliseconds>(
+                                 outcome.at.time_since_epoch())
+                                 .count();
+        }
+        int64_t rpo = 0;
+        for (const auto& t : outcome.offsets) {
+          if (t.source_offset >= 0) {
+            rpo = (rpo < 0 || t.not_yet_replicated < 0) ? -1 : rpo + t.not_yet_replicated;
+          }
+        }
+        g.rpo_records = outcome.offsets.empty() ? -1 : rpo;
+      }
+      status_.groups.clear();
+      for (auto& [name, g] : previous) {
+        status_.groups.push_back(std::move(g));
+      }
+    }
+    lock.lock();
+    stop_cv_.wait_for(lock, link_.groups.sync_interval,
+                      [this] { return stop_requested_.load(); });
   }
 }
 

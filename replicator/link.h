@@ -104,6 +104,9 @@ private:
   void countError(const char* where, rd_kafka_resp_err_t err);
   TargetTopic* targetFor(const std::string& source_topic);
 
+  // Group-sync thread (exactly-once links with groups configured).
+  void runGroupSync();
+
   // Discovery thread.
   void runDiscovery();
   void discoverOnce();
@@ -173,6 +176,7 @@ private:
 
   std::thread data_plane_;
   std::thread discovery_thread_;
+  std::thread group_sync_thread_;
 };
 
 } // namespace causeway::replicator

@@ -50,6 +50,17 @@ struct TimestampedHistograms {
   static const char* typeName(size_t index) { return index == 0 ? "create_time" : "log_append_time"; }
 };
 
+// Consumer-group offset sync of one group (exactly-once links with `groups`).
+struct GroupStatus {
+  std::string group;
+  bool synced = false;          // the last cycle committed the translated offsets (or had none new)
+  std::string problem;          // why the last cycle did not, else empty
+  int64_t last_synced_ms = -1;  // wall clock of the last successful sync (the checkpoint's age)
+  // Records past the group's position not yet on the target: what failing over now would
+  // leave behind (the RPO), summed over partitions; -1 when unknown.
+  int64_t rpo_records = -1;
+};
+
 // A consistent snapshot of one link in this worker process, refreshed a few times a second.
 struct LinkStatus {
   std::string name;
@@ -75,6 +86,7 @@ struct LinkStatus {
   // Problems by kind, e.g. "consume:UNKNOWN_TOPIC_OR_PART", "produce:MSG_SIZE_TOO_LARGE",
   // "client:_TRANSPORT" (reported by the client; retried), "commit:REBALANCE_IN_PROGRESS".
   std::map<std::string, uint64_t> errors;
+  std::vector<GroupStatus> groups;  // sorted by group
   std::chrono::steady_clock::time_point updated_at{};
 };
 

@@ -206,20 +206,27 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
     if (!target_offset) {
       return target_offset.error();
     }
-    t.target_offset = *target_offset;
-
+    auto last = clients_->tail.lastSourceOffset(
+        t.target_topic, t.partition,
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    if (!last) {
+      return last.error();
+    }
+    const int64_t last_replicated = last->value_or(-1);
+    if (*target_offset == marks->second && last_replicated + 1 < t.source_offset) {
+      // The link has not yet written the records the group has already read: no target
+      // offset is right yet (the end would make the group read them again).
+      t.target_offset = -1;
+    } else {
+      t.target_offset = *target_offset;
+    }
     // What the target does not have yet past the group's position: the RPO of failing over now.
     int64_t source_low = 0;
     int64_t source_high = 0;
     if (rd_kafka_query_watermark_offsets(admin, tp.topic, tp.partition, &source_low, &source_high,
                                          remainingMs(deadline)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      auto last = clients_->tail.lastSourceOffset(
-          t.target_topic, t.partition,
-          std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-      if (last) {
-        const int64_t next = std::max(t.source_offset, last->value_or(-1) + 1);
-        t.not_yet_replicated = std::max<int64_t>(0, source_high - next);
-      }
+      const int64_t next = std::max(t.source_offset, last_replicated + 1);
+      t.not_yet_replicated = std::max<int64_t>(0, source_high - next);
     }
     out.push_back(std::move(t));
   }

@@ -19,9 +19,10 @@ struct PartitionTranslation {
   // The group's committed offset on the source (-1: the group has none for this partition).
   int64_t source_offset = -1;
   // The exact target offset to resume at: the target offset of the first record this link
-  // wrote with a source offset >= source_offset, or the target's end offset when no such record
-  // has been replicated yet (then the next record this link writes is the right one). -1 when
-  // source_offset is -1.
+  // wrote with a source offset >= source_offset, or the target's end offset when the link has
+  // written everything below source_offset and nothing past it yet (then the next record it
+  // writes is the right one). -1 when source_offset is -1, or when the link has not yet written
+  // every record below source_offset (no target offset is right yet).
   int64_t target_offset = -1;
   // Source records at or after source_offset not yet on the target (the RPO if failing over
   // now), from the source high watermark; -1 when unknown.
