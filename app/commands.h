@@ -50,4 +50,26 @@ struct DemoOptions {
 // and a verification summary. Exit 0 only if every partition verified identical.
 int runDemo(const DemoOptions& options);
 
+struct TranslateOptions {
+  std::string config_path;
+  std::string link;
+  std::string group;
+  bool json = false;
+};
+// causeway offsets translate: a group's source offsets and their exact target offsets, per
+// partition. Exit 0, or 1 with a message (unknown link or group, no commits, unreachable).
+int runOffsetsTranslate(const TranslateOptions& options);
+
+struct FailoverOptions {
+  std::string config_path;
+  std::string link;
+  std::vector<std::string> groups;  // in addition to the link's groups.names
+  bool dry_run = false;
+  bool force = false;
+  std::chrono::milliseconds drain_timeout{300000};
+};
+// causeway failover: plan (lag, translated group positions, RPO), drain to zero lag (or
+// --force), final group sync, and a report. Exit 0 when every group was synced.
+int runFailover(const FailoverOptions& options);
+
 } // namespace causeway::app

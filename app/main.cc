@@ -69,6 +69,33 @@ int main(int argc, char** argv) {
       ->check(DurationValidator());
   demo_cmd->add_flag("--plain", demo.plain, "Plain progress lines even on a terminal");
 
+  causeway::app::TranslateOptions translate;
+  auto* offsets = app.add_subcommand("offsets", "Consumer-group offsets across a link");
+  offsets->require_subcommand(1);
+  auto* translate_cmd = offsets->add_subcommand(
+      "translate", "Print a source group's offsets and their exact positions on the target");
+  translate_cmd->add_option("-c,--config", translate.config_path, "YAML configuration")
+      ->required();
+  translate_cmd->add_option("--link", translate.link, "Link name")->required();
+  translate_cmd->add_option("--group", translate.group, "Consumer group")->required();
+  translate_cmd->add_flag("--json", translate.json, "JSON instead of a table");
+
+  causeway::app::FailoverOptions failover;
+  std::string failover_drain = "5m";
+  auto* failover_cmd = app.add_subcommand(
+      "failover", "Plan and run a failover of a link's consumer groups to the target cluster");
+  failover_cmd->add_option("-c,--config", failover.config_path, "YAML configuration")
+      ->required();
+  failover_cmd->add_option("--link", failover.link, "Link name")->required();
+  failover_cmd->add_option("--group", failover.groups,
+                           "Consumer group to move (repeatable; added to the link's groups)");
+  failover_cmd->add_flag("--dry-run", failover.dry_run, "Print the plan and change nothing");
+  failover_cmd->add_flag("--force", failover.force,
+                         "Do not wait for zero lag: fail over now and report the RPO");
+  failover_cmd->add_option("--drain-timeout", failover_drain,
+                           "How long to wait for the link to reach zero lag")
+      ->check(DurationValidator());
+
   CLI11_PARSE(app, argc, argv);
   causeway::initLogging(log_level);
 
@@ -82,6 +109,13 @@ int main(int argc, char** argv) {
   }
   if (*dev_cluster) {
     return causeway::app::runDevCluster(dev);
+  }
+  if (*translate_cmd) {
+    return causeway::app::runOffsetsTranslate(translate);
+  }
+  if (*failover_cmd) {
+    failover.drain_timeout = *causeway::parseDuration(failover_drain);
+    return causeway::app::runFailover(failover);
   }
   if (*demo_cmd) {
     demo.timeout = *causeway::parseDuration(demo_timeout);

@@ -129,7 +129,8 @@ std::vector<GroupSyncOutcome> GroupSync::runOnce(milliseconds timeout) {
   return outcomes;
 }
 
-GroupSyncOutcome GroupSync::syncGroup(const std::string& group, milliseconds timeout) {
+GroupSyncOutcome GroupSync::syncGroup(const std::string& group, milliseconds timeout,
+                                      bool force) {
   GroupSyncOutcome outcome;
   outcome.group = group;
   outcome.at = std::chrono::system_clock::now();
@@ -140,7 +141,10 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string& group, milliseconds tim
   }
   std::vector<PartitionTranslation> to_commit;
   size_t behind = 0;
-  for (const auto& t : *translated) {
+  for (auto t : *translated) {
+    if (force && t.source_offset >= 0 && t.target_offset < 0) {
+      t.target_offset = t.target_end;
+    }
     if (t.source_offset >= 0 && t.target_offset < 0) {
       ++behind;  // replication has not reached the group's position yet
       continue;

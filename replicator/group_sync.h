@@ -43,8 +43,11 @@ public:
   // One cycle over every selected group.
   std::vector<GroupSyncOutcome> runOnce(std::chrono::milliseconds timeout);
 
-  // One group now (the failover command uses it for a final sync).
-  GroupSyncOutcome syncGroup(const std::string& group, std::chrono::milliseconds timeout);
+  // One group now (the failover command uses it for a final sync). With `force`, a partition
+  // whose replication has not reached the group's position is moved to the target's end: the
+  // records in between are lost to the group (the RPO the failover plan reported).
+  GroupSyncOutcome syncGroup(const std::string& group, std::chrono::milliseconds timeout,
+                             bool force = false);
 
   static std::string checkpointTopic(const std::string& link) {
     return "causeway." + link + ".checkpoints";

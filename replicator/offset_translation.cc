@@ -213,6 +213,7 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
       return last.error();
     }
     const int64_t last_replicated = last->value_or(-1);
+    t.target_end = marks->second;
     if (*target_offset == marks->second && last_replicated + 1 < t.source_offset) {
       // The link has not yet written the records the group has already read: no target
       // offset is right yet (the end would make the group read them again).

@@ -24,6 +24,8 @@ struct PartitionTranslation {
   // writes is the right one). -1 when source_offset is -1, or when the link has not yet written
   // every record below source_offset (no target offset is right yet).
   int64_t target_offset = -1;
+  // The mirror partition's end offset when translated.
+  int64_t target_end = -1;
   // Source records at or after source_offset not yet on the target (the RPO if failing over
   // now), from the source high watermark; -1 when unknown.
   int64_t not_yet_replicated = -1;

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <nlohmann/json.hpp>
+
+#include <csignal>
 #include <map>
 #include <set>
 #include <thread>
@@ -185,6 +188,97 @@ TEST(GroupSync, NeverTouchesAGroupWithActiveMembersOnTheTarget) {
   worker.stop();
   ASSERT_TRUE(refused) << (billing(statuses) ? billing(statuses)->problem : "no group status");
   EXPECT_FALSE(billing(statuses)->synced);
+}
+
+// Runs `causeway ARGS...` to completion and returns (exit code, output).
+std::pair<int, std::string> causeway(std::vector<std::string> args) {
+  args.insert(args.begin(), CAUSEWAY_BINARY);
+  testing::ChildProcess child(args, testing::writeTempFile("cli.log", ""));
+  const auto code = child.wait(120s);
+  return {code.value_or(-1), child.log()};
+}
+
+TEST(FailoverCommand, PlansTranslatesAndMovesTheGroup) {
+  // given: a running exactly-once worker and a group that read 120 of 300 records on the source
+  auto source = startCluster("source", 3, {{"orders", kPartitions}});
+  auto target = startCluster("target", 3);
+  ASSERT_TRUE(source && target);
+  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 100, 0));
+  std::set<std::string> read_on_source;
+  {
+    GroupConsumer consumer(source->bootstrap(), "billing", "orders");
+    for (const auto& [partition, value] : consumer.read(120, 60s)) {
+      read_on_source.insert(value);
+    }
+    ASSERT_TRUE(consumer.commit());
+  }
+  const auto config_path =
+      testing::writeTempFile("failover.yaml", testing::toYaml(syncConfig(*source, *target)));
+  testing::ChildProcess worker(testing::runCommand(config_path),
+                               testing::writeTempFile("failover-worker.log", ""));
+  ASSERT_TRUE(waitFor([&] { return testing::totalRecords(target->bootstrap(), "orders",
+                                                         kPartitions) >= 300; },
+                      60s, 250ms))
+      << worker.log();
+
+  // when: the operator translates, plans, and fails over
+  auto [translate_code, translate_out] = causeway({"offsets", "translate", "--config",
+                                                   config_path, "--link", "test-link",
+                                                   "--group", "billing", "--json"});
+  auto [dry_code, dry_out] = causeway({"failover", "--config", config_path, "--link",
+                                       "test-link", "--dry-run"});
+  auto [code, out] =
+      causeway({"failover", "--config", config_path, "--link", "test-link"});
+  worker.signal(SIGTERM);
+  ASSERT_TRUE(worker.wait(60s).has_value());
+
+  // then: translation is exact (nothing else writes to the target here, so offsets match),
+  // the dry run changes nothing, the failover reports success, and the group continues on the
+  // target with exactly the 180 records it had not read
+  ASSERT_EQ(translate_code, 0) << translate_out;
+  const auto json = nlohmann::json::parse(translate_out.substr(translate_out.find('{')));
+  ASSERT_EQ(json["partitions"].size(), static_cast<size_t>(kPartitions)) << translate_out;
+  for (const auto& p : json["partitions"]) {
+    EXPECT_EQ(p["target_offset"], p["source_offset"]) << translate_out;
+    if (p["source_offset"] >= 0) {  // -1: the group never committed on this partition
+      EXPECT_EQ(p["not_yet_replicated"], 0) << translate_out;
+    }
+  }
+  EXPECT_EQ(dry_code, 0) << dry_out;
+  EXPECT_NE(dry_out.find("dry run"), std::string::npos) << dry_out;
+  EXPECT_NE(dry_out.find("RPO if failed over now: 0 record(s)"), std::string::npos) << dry_out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("FAILOVER DONE"), std::string::npos) << out;
+  GroupConsumer on_target(target->bootstrap(), "billing", "orders");
+  auto got = on_target.read(180, 60s);
+  auto extra = on_target.read(1, 2s);
+  size_t reread = 0;
+  for (const auto& [partition, value] : got) {
+    reread += read_on_source.count(value);
+  }
+  EXPECT_EQ(got.size(), 180u);
+  EXPECT_EQ(extra.size(), 0u);
+  EXPECT_EQ(reread, 0u);
+}
+
+TEST(FailoverCommand, BadInputGetsAClearMessageAndExitCode1) {
+  auto source = startCluster("source", 1, {{"orders", 1}});
+  auto target = startCluster("target", 1);
+  ASSERT_TRUE(source && target);
+  const auto config_path =
+      testing::writeTempFile("bad.yaml", testing::toYaml(syncConfig(*source, *target)));
+  auto [unknown_code, unknown_out] = causeway({"offsets", "translate", "--config", config_path,
+                                               "--link", "nope", "--group", "billing"});
+  EXPECT_EQ(unknown_code, 1);
+  EXPECT_NE(unknown_out.find("unknown link 'nope'"), std::string::npos) << unknown_out;
+  auto [group_code, group_out] = causeway({"offsets", "translate", "--config", config_path,
+                                           "--link", "test-link", "--group", "never-committed"});
+  EXPECT_EQ(group_code, 1);
+  EXPECT_NE(group_out.find("has no committed offset"), std::string::npos) << group_out;
+  auto [failover_code, failover_out] =
+      causeway({"failover", "--config", config_path, "--link", "nope"});
+  EXPECT_EQ(failover_code, 1);
+  EXPECT_NE(failover_out.find("unknown link 'nope'"), std::string::npos) << failover_out;
 }
 
 } // namespace

@@ -154,6 +154,13 @@ std::string toYaml(const config::Config& config) {
     out << "    discovery_interval: " << durationText(link.discovery_interval) << "\n";
     out << "    commit_interval: " << durationText(link.commit_interval) << "\n";
     out << "    max_in_flight_records: " << link.max_in_flight_records << "\n";
+    if (link.groups.enabled()) {
+      out << "    groups:\n      names: [";
+      for (size_t i = 0; i < link.groups.names.size(); ++i) {
+        out << (i ? ", " : "") << quote(link.groups.names[i]);
+      }
+      out << "]\n      sync_interval: " << durationText(link.groups.sync_interval) << "\n";
+    }
     writeMap(out, "    ", "consumer_properties", link.consumer_properties);
     writeMap(out, "    ", "producer_properties", link.producer_properties);
   }

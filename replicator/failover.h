@@ -1,0 +1,75 @@
+#pragma once
+
+#include "common/result.h"
+#include "config/config.h"
+#include "replicator/group_sync.h"
+#include "replicator/offset_translation.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace causeway::replicator {
+
+// How far the target is behind the source in one partition of an exactly-once link, read from
+// the clusters themselves (source high watermark, last source offset found on the target).
+struct PartitionLag {
+  std::string source_topic;
+  std::string target_topic;
+  int32_t partition = 0;
+  int64_t source_high = 0;
+  int64_t next_source_offset = 0;  // the first source offset not on the target
+  int64_t lag = 0;                 // source_high - next_source_offset
+};
+
+struct GroupPlan {
+  std::string group;
+  std::vector<PartitionTranslation> offsets;  // the group's positions on source and target
+  int64_t rpo_records = 0;  // records past the group's position not yet on the target
+  std::string problem;      // why it cannot be moved (no commits, unknown group, ...)
+};
+
+struct FailoverPlan {
+  std::string link;
+  std::vector<PartitionLag> partitions;
+  int64_t total_lag = 0;
+  std::vector<GroupPlan> groups;
+};
+
+// Failover of a link's consumer groups from the source to the target cluster, driven from
+// outside the workers (an operator command; the control API will reuse it):
+//   plan()        lag per partition, each group's translated position and its RPO;
+//   drain()       wait until the running workers have replicated everything (zero lag);
+//   moveGroups()  final sync: commit each group's translated offsets on the target (refused by
+//                 Kafka for a group already consuming there).
+// Stopping the workers is the operator's step (SIGTERM) until the control API can do it.
+// Exactly-once links only: their target content makes every step exact.
+class Failover {
+public:
+  Failover(const config::Config& config, std::string link, std::vector<std::string> groups);
+  ~Failover();
+
+  Status open();
+  Result<FailoverPlan> plan(std::chrono::milliseconds timeout);
+  // Polls the lag until it is zero or `timeout` passes; `progress` sees each measurement.
+  Result<FailoverPlan> drain(std::chrono::milliseconds timeout,
+                             const std::function<void(const FailoverPlan&)>& progress);
+  std::vector<GroupSyncOutcome> moveGroups(std::chrono::milliseconds timeout, bool force);
+
+private:
+  Result<std::vector<PartitionLag>> lags(std::chrono::milliseconds timeout);
+
+  const config::Config& config_;
+  std::string link_name_;
+  std::vector<std::string> groups_;
+  const config::LinkConfig* link_ = nullptr;
+  std::unique_ptr<OffsetTranslator> translator_;
+  std::unique_ptr<GroupSync> sync_;
+  struct Clients;
+  std::unique_ptr<Clients> clients_;
+};
+
+} // namespace causeway::replicator
