@@ -54,6 +54,7 @@ bool linksReady(const std::vector<replicator::LinkStatus>& links, std::string& r
     reasons += "link '" + link.name + "': " + replicator::toString(link.state);
     switch (link.state) {
     case replicator::LinkState::kRunning:
+    case replicator::LinkState::kPaused:  // paused by an operator: the worker itself is fine
       reasons += ", " + std::to_string(link.partitions.size()) + " partitions assigned";
       break;
     case replicator::LinkState::kFailed:

@@ -222,6 +222,7 @@ void Link::runDiscovery() {
     }
     lock.unlock();
     discoverOnce();
+    refreshPausedWatermarks();
     lock.lock();
   }
 }
@@ -292,6 +293,32 @@ void Link::runGroupSync() {
   }
 }
 
+void Link::refreshPausedWatermarks() {
+  if (!fetching_paused_.load()) {
+    return;
+  }
+  std::vector<std::pair<std::string, int32_t>> partitions;
+  {
+    std::lock_guard lock(ready_mu_);
+    for (const auto& [topic, ready] : ready_topics_) {
+      for (int32_t p = 0; p < ready.source_partitions; ++p) {
+        partitions.emplace_back(topic, p);
+      }
+    }
+  }
+  std::map<PartitionKey, int64_t> highs;
+  for (const auto& [topic, partition] : partitions) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high,
+                                         5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      highs[PartitionKey{topic, partition}] = high;
+    }
+  }
+  std::lock_guard lock(ready_mu_);
+  queried_high_ = std::move(highs);
+}
+
 void Link::discoverOnce() {
   auto result = discovery_->run(consumer_.get());
   std::lock_guard lock(ready_mu_);
@@ -330,6 +357,7 @@ void Link::runDataPlane() {
   next_commit_ = Clock::now() + link_.commit_interval;
   while (!stop_requested_.load() && !failed_) {
     applySubscription();
+    applyOperatorPause();
     pollSource();
     rd_kafka_poll(producer_.get(), 0);
     applyBackpressure();
@@ -722,7 +750,7 @@ void Link::assignPartitions(rd_kafka_topic_partition_list_t* partitions) {
     }
   }
   setPaused(waiting, true);
-  if (backpressure_paused_) {
+  if (backpressure_paused_ || user_paused_) {
     setPaused(assigned, true);
   }
   if (!waiting.empty()) {
@@ -857,6 +885,34 @@ void Link::setPaused(const std::vector<PartitionState*>& states, bool paused) {
   }
 }
 
+std::vector<Link::PartitionState*> Link::fetchablePartitions() {
+  std::vector<PartitionState*> states;
+  for (auto& [key, state] : partitions_) {
+    if (!state->waiting_for_target) {
+      states.push_back(state.get());
+    }
+  }
+  return states;
+}
+
+void Link::applyOperatorPause() {
+  const bool wanted = pause_requested_.load();
+  if (wanted == user_paused_) {
+    return;
+  }
+  user_paused_ = wanted;
+  if (wanted) {
+    setPaused(fetchablePartitions(), true);
+  } else if (!backpressure_paused_) {
+    setPaused(fetchablePartitions(), false);
+  }
+  spdlog::info("link '{}': {} by the operator", link_.name, wanted ? "paused" : "resumed");
+  std::lock_guard lock(status_mu_);
+  if (status_.state == LinkState::kRunning || status_.state == LinkState::kPaused) {
+    status_.state = wanted ? LinkState::kPaused : LinkState::kRunning;
+  }
+}
+
 void Link::applyBackpressure() {
   const bool over = in_flight_records_ > link_.max_in_flight_records ||
                     in_flight_bytes_ > link_.max_in_flight_bytes;
@@ -865,14 +921,10 @@ void Link::applyBackpressure() {
   if (backpressure_paused_ == over || (backpressure_paused_ && !under)) {
     return;
   }
-  std::vector<PartitionState*> states;
-  for (auto& [key, state] : partitions_) {
-    if (!state->waiting_for_target) {
-      states.push_back(state.get());
-    }
-  }
   backpressure_paused_ = over;
-  setPaused(states, backpressure_paused_);
+  if (!user_paused_) {
+    setPaused(fetchablePartitions(), backpressure_paused_);
+  }
 }
 
 void Link::resumeReadyPartitions() {
@@ -910,7 +962,7 @@ void Link::resumeReadyPartitions() {
       ready.push_back(state.get());
     }
   }
-  if (!ready.empty() && !backpressure_paused_) {
+  if (!ready.empty() && !backpressure_paused_ && !user_paused_) {
     setPaused(ready, false);
   }
 }
@@ -991,6 +1043,12 @@ void Link::fail(const std::string& message) {
 void Link::publishStatus() {
   std::vector<PartitionStatus> partitions;
   const int64_t now_ms = wallClockMs();
+  fetching_paused_.store(backpressure_paused_ || user_paused_);
+  std::map<PartitionKey, int64_t> queried_high;
+  {
+    std::lock_guard lock(ready_mu_);
+    queried_high = queried_high_;
+  }
   if (consumer_ && !partitions_.empty()) {
     auto list = makeList(partitions_.size());
     for (auto& [key, state] : partitions_) {
@@ -1015,6 +1073,9 @@ void Link::publishStatus() {
       if (rd_kafka_get_watermark_offsets(consumer_.get(), key.first.c_str(), key.second, &low,
                                          &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
           high >= 0) {
+        if (auto q = queried_high.find(key); q != queried_high.end()) {
+          high = std::max(high, q->second);  // fresher while fetching is paused
+        }
         p.high_watermark = high;
         if (p.next_offset < 0 && low >= 0 && low == high) {
           p.next_offset = high;  // empty partition: nothing to replicate
@@ -1035,7 +1096,7 @@ void Link::publishStatus() {
       }
       p.records_replicated = state->records_replicated;
       p.bytes_replicated = state->bytes_replicated;
-      p.paused = backpressure_paused_ || state->waiting_for_target;
+      p.paused = backpressure_paused_ || user_paused_ || state->waiting_for_target;
       partitions.push_back(std::move(p));
       ++i;
     }

@@ -52,6 +52,11 @@ public:
   // first topic discovery and starts the threads. On error the link is kFailed.
   Status start();
 
+  // Operator pause: fetching stops (records in flight complete and are committed), the
+  // status says paused and the lag grows; resume() continues where it stopped. Any thread.
+  void pause() { pause_requested_.store(true); }
+  void resume() { pause_requested_.store(false); }
+
   void requestStop(std::chrono::milliseconds drain_timeout);
   void join();
 
@@ -96,6 +101,8 @@ private:
   void commit(const std::vector<PartitionState*>& states, bool sync);
   void commitAll(bool sync);
   void applyBackpressure();
+  void applyOperatorPause();
+  std::vector<PartitionState*> fetchablePartitions();
   void setPaused(const std::vector<PartitionState*>& states, bool paused);
   void resumeReadyPartitions();
   void drainAndClose();
@@ -110,6 +117,7 @@ private:
   // Discovery thread.
   void runDiscovery();
   void discoverOnce();
+  void refreshPausedWatermarks();
 
   static void deliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -165,8 +173,15 @@ private:
   std::map<std::string, ReadyTopic> ready_topics_;  // guarded by ready_mu_
   bool ready_changed_ = false;                      // guarded by ready_mu_
   std::map<std::string, std::string> topic_problems_;  // guarded by ready_mu_
+  // Source high watermarks queried by the discovery thread while fetching is paused (a paused
+  // partition gets no fetch responses, so the consumer's cached watermark would go stale and
+  // hide the growing lag). Guarded by ready_mu_.
+  std::map<PartitionKey, int64_t> queried_high_;
+  std::atomic<bool> fetching_paused_{false};
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> pause_requested_{false};
+  bool user_paused_ = false;  // data plane: the pause currently applied
   std::atomic<int64_t> drain_timeout_ms_{30000};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -8,6 +8,8 @@ const char* toString(LinkState state) {
     return "starting";
   case LinkState::kRunning:
     return "running";
+  case LinkState::kPaused:
+    return "paused";
   case LinkState::kStopping:
     return "stopping";
   case LinkState::kStopped:

@@ -14,6 +14,7 @@ namespace causeway::replicator {
 enum class LinkState {
   kStarting,  // connecting to the clusters, first topic discovery
   kRunning,   // replicating (possibly with nothing assigned to this worker)
+  kPaused,    // fetching paused by an operator; in-flight records still complete
   kStopping,  // draining in-flight records and committing
   kStopped,   // stopped cleanly
   kFailed,    // stopped by a fatal error: see LinkStatus::error

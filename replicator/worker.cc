@@ -6,53 +6,108 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <map>
 
 namespace causeway::replicator {
+namespace {
+
+std::unique_ptr<Link> makeLink(const config::Config& config, const config::LinkConfig& link) {
+  const auto& source = config.clusters.at(link.source);
+  const auto& target = config.clusters.at(link.target);
+  return std::make_unique<Link>(link, source, target, kafka::makeTopicAdmin(target));
+}
+
+// Starts links in parallel so one unreachable cluster does not delay the others; returns the
+// errors of those that failed.
+std::vector<std::string> startAll(const std::vector<Link*>& links) {
+  std::vector<std::future<Status>> started;
+  for (Link* link : links) {
+    started.push_back(std::async(std::launch::async, [link] { return link->start(); }));
+  }
+  std::vector<std::string> errors;
+  for (auto& result : started) {
+    Status status = result.get();
+    if (!status) {
+      errors.push_back(status.message());
+    }
+  }
+  return errors;
+}
+
+bool sameCluster(const config::ClusterConfig& a, const config::ClusterConfig& b) {
+  return a.name == b.name && a.bootstrap == b.bootstrap && a.properties == b.properties &&
+         a.embedded_control == b.embedded_control && a.connect_timeout == b.connect_timeout;
+}
+
+// Same settings (where in the file they are written does not matter).
+bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
+              const config::Config& new_config, const config::LinkConfig& b) {
+  return a.name == b.name && a.source == b.source && a.target == b.target &&
+         a.topics.include == b.topics.include && a.topics.exclude == b.topics.exclude &&
+         a.naming.mode == b.naming.mode && a.naming.value == b.naming.value &&
+         a.start == b.start && a.delivery == b.delivery &&
+         a.discovery_interval == b.discovery_interval && a.commit_interval == b.commit_interval &&
+         a.max_in_flight_bytes == b.max_in_flight_bytes &&
+         a.max_in_flight_records == b.max_in_flight_records &&
+         a.consumer_properties == b.consumer_properties &&
+         a.producer_properties == b.producer_properties && a.groups.names == b.groups.names &&
+         a.groups.include == b.groups.include && a.groups.exclude == b.groups.exclude &&
+         a.groups.sync_interval == b.groups.sync_interval &&
+         sameCluster(old_config.clusters.at(a.source), new_config.clusters.at(b.source)) &&
+         sameCluster(old_config.clusters.at(a.target), new_config.clusters.at(b.target));
+}
+
+} // namespace
 
 Worker::Worker(config::Config config) : config_(std::move(config)) {
   // Built here, not in start(): statuses() may be called from other threads at any time.
   for (const auto& link : config_.links) {
-    const auto& source = config_.clusters.at(link.source);
-    const auto& target = config_.clusters.at(link.target);
-    links_.push_back(
-        std::make_unique<Link>(link, source, target, kafka::makeTopicAdmin(target)));
+    links_.push_back(makeLink(config_, link));
   }
 }
 
 Worker::~Worker() { stop(); }
 
 Status Worker::start() {
-  // Links connect in parallel so one unreachable cluster does not delay the others.
-  std::vector<std::future<Status>> started;
-  for (auto& link : links_) {
-    started.push_back(std::async(std::launch::async, [&link] { return link->start(); }));
-  }
-  size_t ok = 0;
-  std::string errors;
-  for (auto& result : started) {
-    Status status = result.get();
-    if (status) {
-      ++ok;
-    } else {
-      errors += (errors.empty() ? "" : "\n") + status.message();
+  std::lock_guard control(control_mu_);
+  std::vector<Link*> links;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& link : links_) {
+      links.push_back(link.get());
     }
   }
-  if (ok == 0 && !links_.empty()) {
-    return Error{errors};
+  const auto errors = startAll(links);
+  if (!links.empty() && errors.size() == links.size()) {
+    std::string text;
+    for (const auto& e : errors) {
+      text += (text.empty() ? "" : "\n") + e;
+    }
+    return Error{text};
   }
   return {};
 }
 
 void Worker::stop(std::chrono::milliseconds drain_timeout) {
-  for (auto& link : links_) {
+  std::lock_guard control(control_mu_);  // links_ cannot change while we drain
+  std::vector<Link*> links;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& link : links_) {
+      links.push_back(link.get());
+    }
+  }
+  // Not under mu_: statuses() (metrics, control API) keeps answering during the drain.
+  for (Link* link : links) {
     link->requestStop(drain_timeout);
   }
-  for (auto& link : links_) {
+  for (Link* link : links) {
     link->join();
   }
 }
 
 std::vector<LinkStatus> Worker::statuses() const {
+  std::lock_guard lock(mu_);
   std::vector<LinkStatus> out;
   out.reserve(links_.size());
   for (const auto& link : links_) {
@@ -62,13 +117,123 @@ std::vector<LinkStatus> Worker::statuses() const {
 }
 
 bool Worker::anyRunning() const {
-  for (const auto& link : links_) {
-    const LinkState state = link->status().state;
-    if (state == LinkState::kStarting || state == LinkState::kRunning) {
+  for (const auto& status : statuses()) {
+    if (status.state == LinkState::kStarting || status.state == LinkState::kRunning ||
+        status.state == LinkState::kPaused) {
       return true;
     }
   }
   return false;
+}
+
+Link* Worker::find(const std::string& name) const {
+  for (const auto& link : links_) {
+    if (link->name() == name) {
+      return link.get();
+    }
+  }
+  return nullptr;
+}
+
+Status Worker::pauseLink(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Link* link = find(name);
+  if (link == nullptr) {
+    return Error{"unknown link '" + name + "'"};
+  }
+  const LinkState state = link->status().state;
+  if (state != LinkState::kRunning && state != LinkState::kPaused) {
+    return Error{"link '" + name + "' is " + toString(state) + ", not running"};
+  }
+  link->pause();
+  return {};
+}
+
+Status Worker::resumeLink(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Link* link = find(name);
+  if (link == nullptr) {
+    return Error{"unknown link '" + name + "'"};
+  }
+  const LinkState state = link->status().state;
+  if (state != LinkState::kRunning && state != LinkState::kPaused) {
+    return Error{"link '" + name + "' is " + toString(state) + ", not running"};
+  }
+  link->resume();
+  return {};
+}
+
+config::Config Worker::currentConfig() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+Result<Worker::ReloadResult> Worker::reload(config::Config config) {
+  std::lock_guard control(control_mu_);
+  ReloadResult result;
+  std::vector<std::unique_ptr<Link>> keep;
+  std::vector<std::unique_ptr<Link>> retire;
+  std::vector<std::unique_ptr<Link>> fresh;
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::unique_ptr<Link>> current;
+    for (auto& link : links_) {
+      current.emplace(link->name(), std::move(link));
+    }
+    links_.clear();
+    for (const auto& link : config.links) {
+      auto it = current.find(link.name);
+      const config::LinkConfig* old = config_.findLink(link.name);
+      if (it != current.end() && old != nullptr && sameLink(config_, *old, config, link)) {
+        result.unchanged.push_back(link.name);
+        keep.push_back(std::move(it->second));
+      } else {
+        (it == current.end() ? result.added : result.restarted).push_back(link.name);
+        if (it != current.end()) {
+          retire.push_back(std::move(it->second));
+        }
+        fresh.push_back(makeLink(config, link));
+      }
+      if (it != current.end()) {
+        current.erase(it);
+      }
+    }
+    for (auto& [name, link] : current) {
+      result.removed.push_back(name);
+      retire.push_back(std::move(link));
+    }
+    // Until the swap below, statuses() shows the links that keep running.
+    for (auto& link : keep) {
+      links_.push_back(std::move(link));
+    }
+  }
+  // Removed and changed links drain and leave their groups before replacements start, so a
+  // restarted link never runs twice in this process.
+  for (auto& link : retire) {
+    link->requestStop(std::chrono::seconds(30));
+  }
+  for (auto& link : retire) {
+    link->join();
+  }
+  std::vector<Link*> to_start;
+  for (auto& link : fresh) {
+    to_start.push_back(link.get());
+  }
+  const auto errors = startAll(to_start);
+  for (const auto& e : errors) {
+    spdlog::error("reload: {}", e);
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (auto& link : fresh) {
+      links_.push_back(std::move(link));
+    }
+    config_ = std::move(config);
+  }
+  spdlog::info("configuration reloaded: {} added, {} removed, {} restarted, {} unchanged",
+               result.added.size(), result.removed.size(), result.restarted.size(),
+               result.unchanged.size());
+  return result;
 }
 
 } // namespace causeway::replicator

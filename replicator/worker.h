@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 namespace causeway::replicator {
@@ -33,10 +35,33 @@ public:
 
   std::vector<LinkStatus> statuses() const;
 
+  // Pauses / resumes fetching for a link in this worker (records in flight still complete and
+  // are committed; the link's lag grows while paused). Error: unknown link, or not running.
+  Status pauseLink(const std::string& name);
+  Status resumeLink(const std::string& name);
+
+  // Applies a new configuration without a restart: links that are new are started, links that
+  // are gone are drained and stopped, links whose settings changed are restarted, links that
+  // are unchanged keep running untouched. Returns which links were added, removed, restarted.
+  struct ReloadResult {
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    std::vector<std::string> restarted;
+    std::vector<std::string> unchanged;
+  };
+  Result<ReloadResult> reload(config::Config config);
+
+  // The configuration currently applied.
+  config::Config currentConfig() const;
+
   // True while at least one link is starting or running.
   bool anyRunning() const;
 
 private:
+  Link* find(const std::string& name) const;
+
+  std::mutex control_mu_;  // serializes start(), stop() and reload()
+  mutable std::mutex mu_;  // guards config_ and links_ (held briefly, never while connecting)
   config::Config config_;
   std::vector<std::unique_ptr<Link>> links_;
 };
