@@ -123,6 +123,23 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
       "causeway_record_age_at_poll_seconds", MetricType::kHistogram,
       "Poll time minus the source record's timestamp (how old records are when read), by "
       "timestamp type.");
+  auto& skipped_loop = writer.family(
+      "causeway_link_records_skipped_loop_total", MetricType::kCounter,
+      "Records not written because the target cluster is already on their causeway-origin path.");
+  auto& group_synced = writer.family(
+      "causeway_group_sync_ok", MetricType::kGauge,
+      "1 when the last group offset sync committed the group's translated offsets on the "
+      "target, 0 when it could not (see the worker's log for why).");
+  auto& checkpoint_age = writer.family(
+      "causeway_group_checkpoint_age_seconds", MetricType::kGauge,
+      "Time since the group's offsets were last synced to the target.");
+  auto& group_rpo = writer.family(
+      "causeway_group_failover_rpo_records", MetricType::kGauge,
+      "Records past the group's position not yet on the target: what failing over now would "
+      "leave behind.");
+  const int64_t now_wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
 
   for (const LinkStatus& link : links) {
     const Labels l = {{"link", link.name}};
@@ -191,6 +208,17 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
     dropped.add(l, static_cast<uint64_t>(link.partitions.size() - exported));
     addHistograms(latency, link.name, link.replication_latency);
     addHistograms(age_at_poll, link.name, link.record_age_at_poll);
+    skipped_loop.add(l, link.records_skipped_loop);
+    for (const auto& g : link.groups) {
+      const Labels gl = {{"link", link.name}, {"group", g.group}};
+      group_synced.add(gl, uint64_t{g.synced ? 1u : 0u});
+      if (g.last_synced_ms >= 0) {
+        checkpoint_age.add(gl, seconds(std::max<int64_t>(0, now_wall_ms - g.last_synced_ms)));
+      }
+      if (g.rpo_records >= 0) {
+        group_rpo.add(gl, g.rpo_records);
+      }
+    }
   }
 }
 

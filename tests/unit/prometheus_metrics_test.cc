@@ -222,3 +222,40 @@ TEST(PrometheusMetrics, NoLinksStillRendersProcessSeries) {
 
 } // namespace
 } // namespace causeway::monitoring
+
+namespace causeway::monitoring {
+namespace {
+
+TEST(PrometheusMetrics, GroupSyncAndLoopSkipsAreExported) {
+  auto link = eastToWest();
+  link.records_skipped_loop = 42;
+  replicator::GroupStatus synced;
+  synced.group = "billing";
+  synced.synced = true;
+  synced.last_synced_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() -
+                          3000;
+  synced.rpo_records = 17;
+  replicator::GroupStatus refused;
+  refused.group = "audit";
+  refused.problem = "refused, the group has active members on the target";
+  link.groups = {refused, synced};
+  const std::string text = render({link});
+  EXPECT_NE(text.find("causeway_link_records_skipped_loop_total{link=\"east-to-west\"} 42"),
+            std::string::npos);
+  EXPECT_NE(text.find("causeway_group_sync_ok{link=\"east-to-west\",group=\"billing\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("causeway_group_sync_ok{link=\"east-to-west\",group=\"audit\"} 0"),
+            std::string::npos);
+  EXPECT_NE(text.find("causeway_group_failover_rpo_records{link=\"east-to-west\",group=\"billing\"} 17"),
+            std::string::npos);
+  EXPECT_NE(text.find("causeway_group_checkpoint_age_seconds{link=\"east-to-west\",group=\"billing\"} 3"),
+            std::string::npos)
+      << text;
+  // A group's problem text never becomes a label.
+  EXPECT_EQ(text.find("active members"), std::string::npos);
+}
+
+} // namespace
+} // namespace causeway::monitoring
