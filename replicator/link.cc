@@ -510,9 +510,15 @@ void Link::replicate(rd_kafka_message_t* message) {
   in_flight_records_ += 1;
   in_flight_bytes_ += bytes;
 
-  // The producer takes ownership of `headers` on success.
-  rd_kafka_headers_t* headers =
-      source_headers != nullptr ? rd_kafka_headers_copy(source_headers) : rd_kafka_headers_new(2);
+  // The source record's headers move over instead of being copied (the consumed message needs
+  // them no more); the producer takes ownership of `headers` on success. origin_path points
+  // into them, so it is copied out before the old causeway-origin is removed.
+  rd_kafka_headers_t* headers = nullptr;
+  if (source_headers == nullptr ||
+      rd_kafka_message_detach_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      headers == nullptr) {
+    headers = rd_kafka_headers_new(2);
+  }
   origin_buffer_.assign(origin_path);
   if (!origin_buffer_.empty()) {
     origin_buffer_.push_back(',');
