@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   std::string check_path;
   auto* check = app.add_subcommand("check-config", "Validate a configuration file; list every error");
@@ -97,7 +100,8 @@ int main(int argc, char** argv) {
       ->check(DurationValidator());
 
   CLI11_PARSE(app, argc, argv);
-  causeway::initLogging(log_level);
+  causeway::initLogging(log_level, log_format == "json" ? causeway::LogFormat::kJson
+                                                        : causeway::LogFormat::kText);
 
   if (*check) {
     return causeway::app::runCheckConfig(check_path);

@@ -1,15 +1,93 @@
 #include "common/log.h"
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-namespace causeway {
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
 
-void initLogging(const std::string& level) {
-  auto logger = spdlog::get("causeway");
-  if (!logger) {
-    logger = spdlog::stderr_color_mt("causeway");
+namespace causeway {
+namespace {
+
+void appendEscaped(std::string& out, const std::string& text) {
+  for (unsigned char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
   }
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+}
+
+// One JSON object per line on stderr.
+class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto time = std::chrono::system_clock::to_time_t(msg.time);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            msg.time.time_since_epoch())
+                            .count() %
+                        1000;
+    std::tm utc{};
+    gmtime_r(&time, &utc);
+    char stamp[40];
+    std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
+                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec, static_cast<long long>(millis));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string line =
+        jsonLogLine(stamp, std::string(level.data(), level.size()), msg.thread_id,
+                    std::string(msg.payload.data(), msg.payload.size()));
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+} // namespace
+
+std::string jsonLogLine(const std::string& timestamp, const std::string& level, size_t thread,
+                        const std::string& message) {
+  std::string out = "{\"ts\":\"";
+  appendEscaped(out, timestamp);
+  out += "\",\"level\":\"";
+  appendEscaped(out, level);
+  out += "\",\"thread\":" + std::to_string(thread) + ",\"msg\":\"";
+  appendEscaped(out, message);
+  out += "\"}\n";
+  return out;
+}
+
+void initLogging(const std::string& level, LogFormat format) {
+  spdlog::drop("causeway");
+  std::shared_ptr<spdlog::logger> logger;
+  if (format == LogFormat::kJson) {
+    logger = std::make_shared<spdlog::logger>("causeway", std::make_shared<JsonStderrSink>());
+  } else {
+    logger = spdlog::stderr_color_mt("causeway");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  }
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }
