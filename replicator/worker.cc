@@ -136,20 +136,14 @@ Link* Worker::find(const std::string& name) const {
 }
 
 Status Worker::pauseLink(const std::string& name) {
-  std::lock_guard lock(mu_);
-  Link* link = find(name);
-  if (link == nullptr) {
-    return Error{"unknown link '" + name + "'"};
-  }
-  const LinkState state = link->status().state;
-  if (state != LinkState::kRunning && state != LinkState::kPaused) {
-    return Error{"link '" + name + "' is " + toString(state) + ", not running"};
-  }
-  link->pause();
-  return {};
+  return withRunningLink(name, [](Link& link) { link.pause(); });
 }
 
 Status Worker::resumeLink(const std::string& name) {
+  return withRunningLink(name, [](Link& link) { link.resume(); });
+}
+
+Status Worker::withRunningLink(const std::string& name, const std::function<void(Link&)>& act) {
   std::lock_guard lock(mu_);
   Link* link = find(name);
   if (link == nullptr) {
@@ -159,7 +153,7 @@ Status Worker::resumeLink(const std::string& name) {
   if (state != LinkState::kRunning && state != LinkState::kPaused) {
     return Error{"link '" + name + "' is " + toString(state) + ", not running"};
   }
-  link->resume();
+  act(*link);
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include "replicator/link_status.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,7 @@ public:
 
 private:
   Link* find(const std::string& name) const;
+  Status withRunningLink(const std::string& name, const std::function<void(Link&)>& act);
 
   std::mutex control_mu_;  // serializes start(), stop() and reload()
   mutable std::mutex mu_;  // guards config_ and links_ (held briefly, never while connecting)
