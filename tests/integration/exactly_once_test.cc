@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 #include <iostream>
 #include <random>
@@ -70,7 +71,10 @@ TEST(ExactlyOnce, ResumesFromTheTargetNotFromTheSourceGroup) {
 TEST(ExactlyOnce, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
   // given: a worker process replicating a steady stream exactly-once
   constexpr int32_t kPartitions = 6;
-  constexpr int kKills = 5;
+  // 5 in the suite; CAUSEWAY_CRASH_KILLS=50 for a longer soak.
+  const int kKills = std::getenv("CAUSEWAY_CRASH_KILLS") != nullptr
+                         ? std::max(1, std::atoi(std::getenv("CAUSEWAY_CRASH_KILLS")))
+                         : 5;
   auto source = startCluster("source", 3, {{"payments", kPartitions}});
   auto target = startCluster("target", 3);
   ASSERT_TRUE(source && target);
