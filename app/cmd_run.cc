@@ -3,6 +3,7 @@
 #include "app/commands.h"
 #include "common/duration.h"
 #include "config/config_loader.h"
+#include "control/control_server.h"
 #include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
 
@@ -86,6 +87,35 @@ int runRun(const RunOptions& options) {
       spdlog::warn("running WITHOUT metrics: {}", started.error().message);
     }
   }
+  // The control API (causeway ctl), declared after the worker so it stops first; like the
+  // metrics it listens before the links start and answers UNAVAILABLE until they have.
+  control::WorkerControlTarget control_target(worker);
+  std::unique_ptr<control::ControlServer> control_server;
+  if (!options.control_listen.empty() && options.control_listen != "off") {
+    control::ControlServer::Options control_options;
+    control_options.listen = options.control_listen;
+    control_options.admin_token_file = options.control_token_file;
+    control_options.read_token_file = options.control_read_token_file;
+    control_options.tls_cert = options.control_tls_cert;
+    control_options.tls_key = options.control_tls_key;
+    control_options.tls_client_ca = options.control_tls_client_ca;
+    // Security settings make the API required: never run without the protection asked for.
+    const bool required = options.control_listen_explicit || !options.control_token_file.empty() ||
+                          !options.control_read_token_file.empty() ||
+                          !options.control_tls_cert.empty() || !options.control_tls_key.empty() ||
+                          !options.control_tls_client_ca.empty();
+    auto started = control::ControlServer::start(control_options);
+    if (started) {
+      control_server = std::move(*started);
+      spdlog::info("control API (causeway.v1.Control) on {}{}", control_server->address(),
+                   control_server->tls() ? " with TLS" : "");
+    } else if (required) {
+      std::cerr << started.error().message << "; nothing started\n";
+      return 1;
+    } else {
+      spdlog::warn("running WITHOUT the control API: {}", started.error().message);
+    }
+  }
   if (auto started = worker.start(); !started) {
     spdlog::error("no link could start:\n{}", started.message());
     worker.stop(std::chrono::seconds(0));
@@ -94,6 +124,9 @@ int runRun(const RunOptions& options) {
   // Worker::statuses() may be called from other threads only once start() has returned.
   if (metrics) {
     metrics->setStatusSource([&worker] { return worker.statuses(); });
+  }
+  if (control_server) {
+    control_server->setTarget(&control_target);
   }
   spdlog::info("causeway worker running; SIGTERM or SIGINT drains and stops");
 
@@ -114,6 +147,9 @@ int runRun(const RunOptions& options) {
   if (received != 0) {
     spdlog::info("received {}, draining (up to {})", received == SIGTERM ? "SIGTERM" : "SIGINT",
                  formatDuration(options.drain_timeout));
+  }
+  if (control_server) {
+    control_server->stop();  // no reload or pause while the links drain
   }
   worker.stop(options.drain_timeout);
   auto statuses = worker.statuses();

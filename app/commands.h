@@ -24,6 +24,15 @@ struct RunOptions {
   // (exit 1); when the default port is taken (a second worker on one host) the worker runs
   // without metrics and says so in a warning.
   bool metrics_listen_explicit = false;
+  // HOST:PORT of the gRPC control API (causeway.v1.Control); "off" disables it. Like the
+  // metrics address: an explicit address that cannot be listened on stops the process.
+  std::string control_listen = "127.0.0.1:9465";
+  bool control_listen_explicit = false;
+  std::string control_token_file;       // admin bearer token (first line of the file)
+  std::string control_read_token_file;  // read-only bearer token
+  std::string control_tls_cert;         // PEM; with control_tls_key: TLS
+  std::string control_tls_key;
+  std::string control_tls_client_ca;    // PEM; client certificates required and verified
 };
 // causeway run --config FILE: runs the links until SIGTERM/SIGINT, then drains and exits 0;
 // exits 1 if the config is invalid or the metrics address cannot be listened on (nothing
@@ -71,5 +80,30 @@ struct FailoverOptions {
 // causeway failover: plan (lag, translated group positions, RPO), drain to zero lag (or
 // --force), final group sync, and a report. Exit 0 when every group was synced.
 int runFailover(const FailoverOptions& options);
+
+struct CtlOptions {
+  std::string address = "127.0.0.1:9465";
+  std::string token_file;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
+  bool json = false;
+  std::string timeout = "60s";  // deadline of each call (not of a failover's drain)
+  // links | status | pause | resume | translate | failover | reload
+  std::string command;
+  std::string link;
+  std::string group;
+  std::vector<std::string> groups;  // failover: groups in addition to the link's
+  bool dry_run = false;
+  bool force = false;
+  std::string drain_timeout = "5m";
+  std::string config_path;    // reload: a local file, sent as YAML text
+  bool server_path = false;   // reload: send the path for the worker to read instead
+  bool validate_only = false; // reload: only validate
+};
+// causeway ctl: the client of a worker's control API. Tables by default, JSON with --json; exit
+// 1 with the server's message on errors (and for a failover that did not move every group).
+int runCtl(const CtlOptions& options);
 
 } // namespace causeway::app

@@ -49,6 +49,19 @@ int main(int argc, char** argv) {
   run->add_option("--metrics-listen", run_options.metrics_listen,
                   "HOST:PORT for Prometheus /metrics, /healthz and /readyz (\"\" or off: none)")
       ->capture_default_str();
+  run->add_option("--control-listen", run_options.control_listen,
+                  "HOST:PORT of the gRPC control API (causeway ctl); off: none")
+      ->capture_default_str();
+  run->add_option("--control-token-file", run_options.control_token_file,
+                  "File with the admin bearer token of the control API");
+  run->add_option("--control-read-token-file", run_options.control_read_token_file,
+                  "File with a read-only bearer token of the control API");
+  run->add_option("--control-tls-cert", run_options.control_tls_cert,
+                  "PEM certificate: serve the control API over TLS");
+  run->add_option("--control-tls-key", run_options.control_tls_key,
+                  "PEM key of --control-tls-cert");
+  run->add_option("--control-tls-client-ca", run_options.control_tls_client_ca,
+                  "PEM CA: require control clients to present a certificate it signed");
 
   causeway::app::DevClusterOptions dev;
   auto* dev_cluster = app.add_subcommand("dev-cluster", "Host an embedded Kafka cluster until stopped");
@@ -99,6 +112,47 @@ int main(int argc, char** argv) {
                            "How long to wait for the link to reach zero lag")
       ->check(DurationValidator());
 
+  causeway::app::CtlOptions ctl;
+  auto* ctl_cmd = app.add_subcommand("ctl", "Talk to a running worker's control API");
+  ctl_cmd->require_subcommand(1);
+  ctl_cmd->add_option("--address", ctl.address, "HOST:PORT of the control API")
+      ->capture_default_str();
+  ctl_cmd->add_option("--token-file", ctl.token_file, "File with the bearer token");
+  ctl_cmd->add_option("--tls-ca", ctl.tls_ca, "PEM CA: use TLS and verify the worker with it");
+  ctl_cmd->add_option("--tls-cert", ctl.tls_cert, "PEM client certificate (mutual TLS)");
+  ctl_cmd->add_option("--tls-key", ctl.tls_key, "PEM key of --tls-cert");
+  ctl_cmd->add_option("--tls-server-name", ctl.tls_server_name,
+                      "Name expected in the worker's certificate (default: the host)");
+  ctl_cmd->add_option("--timeout", ctl.timeout, "Deadline of each call")
+      ->check(DurationValidator());
+  ctl_cmd->add_flag("--json", ctl.json, "JSON instead of tables");
+  ctl_cmd->add_subcommand("links", "List the links with state and totals");
+  auto* ctl_status = ctl_cmd->add_subcommand("status", "One link in detail, per partition");
+  ctl_status->add_option("link", ctl.link, "Link name")->required();
+  auto* ctl_pause = ctl_cmd->add_subcommand("pause", "Pause fetching for a link");
+  ctl_pause->add_option("link", ctl.link, "Link name")->required();
+  auto* ctl_resume = ctl_cmd->add_subcommand("resume", "Resume a paused link");
+  ctl_resume->add_option("link", ctl.link, "Link name")->required();
+  auto* ctl_translate = ctl_cmd->add_subcommand(
+      "translate", "A source group's offsets and their exact target offsets");
+  ctl_translate->add_option("link", ctl.link, "Link name")->required();
+  ctl_translate->add_option("group", ctl.group, "Consumer group")->required();
+  auto* ctl_failover = ctl_cmd->add_subcommand(
+      "failover", "Fail a link's consumer groups over to the target (streamed progress)");
+  ctl_failover->add_option("link", ctl.link, "Link name")->required();
+  ctl_failover->add_option("--group", ctl.groups, "Consumer group to move (repeatable)");
+  ctl_failover->add_flag("--dry-run", ctl.dry_run, "Print the plan and change nothing");
+  ctl_failover->add_flag("--force", ctl.force, "Do not wait for zero lag");
+  ctl_failover->add_option("--drain-timeout", ctl.drain_timeout,
+                           "How long to wait for zero lag")
+      ->check(DurationValidator());
+  auto* ctl_reload = ctl_cmd->add_subcommand(
+      "reload", "Validate a configuration and apply it without a restart");
+  ctl_reload->add_option("config", ctl.config_path, "YAML configuration")->required();
+  ctl_reload->add_flag("--server-path", ctl.server_path,
+                       "The path is on the worker's host (default: send this file's text)");
+  ctl_reload->add_flag("--check", ctl.validate_only, "Only validate; apply nothing");
+
   CLI11_PARSE(app, argc, argv);
   causeway::initLogging(log_level, log_format == "json" ? causeway::LogFormat::kJson
                                                         : causeway::LogFormat::kText);
@@ -109,7 +163,16 @@ int main(int argc, char** argv) {
   if (*run) {
     run_options.drain_timeout = *causeway::parseDuration(drain);
     run_options.metrics_listen_explicit = run->count("--metrics-listen") > 0;
+    run_options.control_listen_explicit = run->count("--control-listen") > 0;
     return causeway::app::runRun(run_options);
+  }
+  if (*ctl_cmd) {
+    for (auto* sub : ctl_cmd->get_subcommands()) {
+      if (*sub) {
+        ctl.command = sub->get_name();
+      }
+    }
+    return causeway::app::runCtl(ctl);
   }
   if (*dev_cluster) {
     return causeway::app::runDevCluster(dev);

@@ -10,6 +10,8 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus                           # promtool and a real server for the metrics tests
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # control API (api/)
+  openssl                              # test certificates for the control API's TLS tests
 )
 
 missing=()

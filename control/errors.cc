@@ -1,0 +1,108 @@
+#include "control/errors.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace causeway::control {
+namespace {
+
+bool contains(const std::string& text, const char* phrase) {
+  return text.find(phrase) != std::string::npos;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+} // namespace
+
+grpc::StatusCode toGrpcCode(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::kNotFound:
+    return grpc::StatusCode::NOT_FOUND;
+  case ErrorKind::kInvalidArgument:
+    return grpc::StatusCode::INVALID_ARGUMENT;
+  case ErrorKind::kFailedPrecondition:
+    return grpc::StatusCode::FAILED_PRECONDITION;
+  case ErrorKind::kUnavailable:
+    return grpc::StatusCode::UNAVAILABLE;
+  case ErrorKind::kUnauthenticated:
+    return grpc::StatusCode::UNAUTHENTICATED;
+  case ErrorKind::kPermissionDenied:
+    return grpc::StatusCode::PERMISSION_DENIED;
+  case ErrorKind::kInternal:
+    return grpc::StatusCode::INTERNAL;
+  }
+  return grpc::StatusCode::INTERNAL;
+}
+
+grpc::Status toGrpcStatus(ErrorKind kind, const std::string& message) {
+  return grpc::Status(toGrpcCode(kind), message);
+}
+
+ErrorKind classifyReplicatorError(const std::string& message) {
+  const std::string m = lower(message);
+  if (contains(m, "unknown link") || contains(m, "unknown group") ||
+      contains(m, "has no committed offset") || contains(m, "group_id_not_found")) {
+    return ErrorKind::kNotFound;
+  }
+  if (contains(m, "unreachable") || contains(m, "no answer in time") ||
+      contains(m, "timed out") || contains(m, "_transport") ||
+      contains(m, "listing topics failed") ||
+      contains(m, "no broker") || contains(m, "all brokers are down")) {
+    return ErrorKind::kUnavailable;
+  }
+  if (contains(m, "invalid") || contains(m, "property '")) {
+    return ErrorKind::kInvalidArgument;
+  }
+  return ErrorKind::kFailedPrecondition;
+}
+
+SecretRedactor::SecretRedactor(const config::Config& config) { add(config); }
+
+void SecretRedactor::add(const config::Config& config) {
+  for (const auto& [name, cluster] : config.clusters) {
+    addProperties(cluster.properties);
+  }
+  for (const auto& link : config.links) {
+    addProperties(link.consumer_properties);
+    addProperties(link.producer_properties);
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() != b.size() ? a.size() > b.size() : a < b;
+            });
+  secrets_.erase(std::unique(secrets_.begin(), secrets_.end()), secrets_.end());
+}
+
+void SecretRedactor::addProperties(const std::map<std::string, std::string>& properties) {
+  for (const auto& [key, value] : properties) {
+    // Very short values ("1", "true") would redact ordinary words; no real secret is that short.
+    if (isSecretKey(key) && value.size() >= 4) {
+      secrets_.push_back(value);
+    }
+  }
+}
+
+bool SecretRedactor::isSecretKey(const std::string& key) {
+  const std::string k = lower(key);
+  return contains(k, "password") || contains(k, "secret") || contains(k, "jaas") ||
+         contains(k, "token") || contains(k, "ssl.key.pem") || contains(k, "ssl_key") ||
+         contains(k, "private") || contains(k, "credential");
+}
+
+std::string SecretRedactor::redact(std::string text) const {
+  for (const auto& secret : secrets_) {
+    size_t pos = 0;
+    while ((pos = text.find(secret, pos)) != std::string::npos) {
+      text.replace(pos, secret.size(), "***");
+      pos += 3;
+    }
+  }
+  return text;
+}
+
+} // namespace causeway::control
