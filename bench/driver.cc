@@ -1,16 +1,20 @@
 // causeway-bench: the benchmark driver behind `make bench` (scripts/bench.sh).
 //
 // For each scenario (records x size over 8 partitions) and each contender (the raw librdkafka
-// pipe, a Causeway at-least-once link run by `causeway run`), every measurement starts from
+// pipe, a Causeway at-least-once link and a Causeway exactly-once link, both run by `causeway
+// run`), every measurement starts from
 // scratch: two fresh `causeway dev-cluster` processes (source and target, 3 brokers each), the
 // contender process, then causeway-bench-load feeding the source and watching the target. The
 // contender's CPU seconds and peak RSS are the kernel's accounting of that process (wait4()
 // rusage: utime+stime and the peak resident set, the same counters as /proc/PID/stat and
 // VmHWM), over its whole life: start-up, group join, the run and its shutdown.
 //
-// Order per scenario: throughput runs, raw pipe and Causeway alternating (pairs, so a drift in
-// the machine's speed hits both); then latency runs, alternating again, paced at half the raw
-// pipe's median throughput of that scenario. Results: JSON, a Markdown table and a gnuplot PNG.
+// Order per scenario: throughput runs, raw pipe, Causeway at-least-once and Causeway
+// exactly-once in turn (triples, so a drift in the machine's speed hits all three); then latency
+// runs of the raw pipe and the at-least-once link, alternating, paced at half the raw pipe's
+// median throughput of that scenario (the exactly-once link has throughput runs only: its data
+// path is the at-least-once one, it differs in where a partition starts). Results: JSON, a
+// Markdown table and a gnuplot PNG.
 //
 //   causeway-bench --bin-dir BUILD --out-dir bench/results [--runs 3] [--quick]
 
@@ -220,9 +224,11 @@ public:
                  {"partitions", s_.partitions}};
       json tp_raw = json::array();
       json tp_cw = json::array();
+      json tp_eos = json::array();
       for (int r = 0; r < s_.runs; ++r) {
         tp_raw.push_back(measure(scenario, "raw", 0, r));
         tp_cw.push_back(measure(scenario, "causeway", 0, r));
+        tp_eos.push_back(measure(scenario, "causeway-eos", 0, r));
       }
       const double raw_rate = median(values(tp_raw, "records_per_s"));
       const double half = raw_rate > 0 ? raw_rate / 2 : 1000;
@@ -244,10 +250,15 @@ public:
       sc["causeway"] = {{"throughput_runs", tp_cw},
                         {"latency_runs", lat_cw},
                         {"latency_runs_low_fetch_wait", lat10_cw}};
+      sc["causeway_eos"] = {{"throughput_runs", tp_eos}};
       sc["summary"] = summarize(scenario, sc);
       results["scenarios"].push_back(sc);
-      std::cerr << "== " << scenario.name << ": Causeway / raw pipe records/s = "
-                << sc["summary"]["ratio_records_per_s"].get<double>() << "\n";
+      std::cerr << "== " << scenario.name << ": records/s Causeway / raw pipe = "
+                << sc["summary"]["ratio_records_per_s"].get<double>()
+                << ", exactly-once / at-least-once = "
+                << sc["summary"]["ratio_eos_to_causeway"].get<double>()
+                << ", exactly-once / raw pipe = "
+                << sc["summary"]["ratio_eos_to_raw"].get<double>() << "\n";
     }
     results["finished_utc"] = utcNow();
     results["machine"]["loadavg_end"] = loadAverage();
@@ -333,11 +344,12 @@ private:
     return false;
   }
 
+  // One link with Causeway's defaults; `delivery` is at_least_once or exactly_once.
   fs::path writeConfig(const Cluster& src, const Cluster& tgt, const fs::path& dir,
-                       int fetch_wait_ms) {
+                       int fetch_wait_ms, const std::string& delivery) {
     const fs::path path = dir / "causeway.yaml";
     std::ofstream out(path);
-    out << "# Written by causeway-bench: one at-least-once link with Causeway's defaults.\n"
+    out << "# Written by causeway-bench: one " << delivery << " link with Causeway's defaults.\n"
         << "clusters:\n"
         << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \""
         << src.control() << "\"}\n"
@@ -348,7 +360,7 @@ private:
         << "    source: src\n"
         << "    target: tgt\n"
         << "    topics: {include: [\"bench\"]}\n"
-        << "    delivery: at_least_once\n";
+        << "    delivery: " << delivery << "\n";
     if (fetch_wait_ms > 0) {
       out << "    consumer_properties: {fetch.wait.max.ms: \"" << fetch_wait_ms << "\"}\n";
     }
@@ -396,8 +408,10 @@ private:
                              std::to_string(fetch_wait_ms > 0 ? fetch_wait_ms : 100)},
                             dir / "contender.log");
     } else {
+      const std::string delivery =
+          contender == "causeway-eos" ? "exactly_once" : "at_least_once";
       worker = Child::spawn({(s_.bin_dir / "app/causeway").string(), "run", "--config",
-                             writeConfig(src, tgt, dir, fetch_wait_ms).string()},
+                             writeConfig(src, tgt, dir, fetch_wait_ms, delivery).string()},
                             dir / "contender.log");
     }
     std::vector<std::string> load_args = {
@@ -501,10 +515,14 @@ private:
   json summarize(const Scenario& scenario, const json& sc) {
     json out;
     bool verified = true;
-    for (const std::string c : {"raw", "causeway"}) {
+    const json no_runs = json::array();
+    for (const std::string c : {"raw", "causeway", "causeway_eos"}) {
+      // The exactly-once link has throughput runs only.
       const json& tp = sc[c]["throughput_runs"];
-      const json& lat = sc[c]["latency_runs"];
-      const json& lat10 = sc[c]["latency_runs_low_fetch_wait"];
+      const json& lat = sc[c].contains("latency_runs") ? sc[c]["latency_runs"] : no_runs;
+      const json& lat10 = sc[c].contains("latency_runs_low_fetch_wait")
+                              ? sc[c]["latency_runs_low_fetch_wait"]
+                              : no_runs;
       for (const json* runs : {&tp, &lat, &lat10}) {
         for (const auto& r : *runs) {
           verified = verified && r.value("ok", false);
@@ -532,24 +550,33 @@ private:
           {"p99_ms_low_fetch_wait", stats(values(lat10, "p99_ms"))},
       };
     }
-    // The ratio of medians, and the ratios of the runs taken pair by pair (raw run i and
-    // Causeway run i ran back to back).
-    const double raw = out["raw"]["records_per_s"]["median"].is_number()
-                           ? out["raw"]["records_per_s"]["median"].get<double>()
-                           : 0;
-    const double cw = out["causeway"]["records_per_s"]["median"].is_number()
-                          ? out["causeway"]["records_per_s"]["median"].get<double>()
-                          : 0;
-    out["ratio_records_per_s"] = raw > 0 ? cw / raw : 0;
-    std::vector<double> pairs;
-    const json& a = sc["raw"]["throughput_runs"];
-    const json& b = sc["causeway"]["throughput_runs"];
-    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-      if (a[i].value("ok", false) && b[i].value("ok", false)) {
-        pairs.push_back(b[i]["records_per_s"].get<double>() / a[i]["records_per_s"].get<double>());
+    // The ratios of medians, and the ratios of the runs taken pair by pair (run i of each
+    // contender ran back to back with run i of the others).
+    auto medianRate = [&](const char* c) {
+      const json& m = out[c]["records_per_s"]["median"];
+      return m.is_number() ? m.get<double>() : 0.0;
+    };
+    auto pairwise = [&](const char* over, const char* under) {
+      std::vector<double> pairs;
+      const json& a = sc[under]["throughput_runs"];
+      const json& b = sc[over]["throughput_runs"];
+      for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        if (a[i].value("ok", false) && b[i].value("ok", false)) {
+          pairs.push_back(b[i]["records_per_s"].get<double>() /
+                          a[i]["records_per_s"].get<double>());
+        }
       }
-    }
-    out["ratio_pairwise"] = stats(pairs);
+      return stats(pairs);
+    };
+    const double raw = medianRate("raw");
+    const double cw = medianRate("causeway");
+    const double eos = medianRate("causeway_eos");
+    out["ratio_records_per_s"] = raw > 0 ? cw / raw : 0;
+    out["ratio_pairwise"] = pairwise("causeway", "raw");
+    out["ratio_eos_to_causeway"] = cw > 0 ? eos / cw : 0;
+    out["ratio_eos_to_causeway_pairwise"] = pairwise("causeway_eos", "causeway");
+    out["ratio_eos_to_raw"] = raw > 0 ? eos / raw : 0;
+    out["ratio_eos_to_raw_pairwise"] = pairwise("causeway_eos", "raw");
     out["all_verified"] = verified;
     (void)scenario;
     return out;
@@ -571,31 +598,47 @@ private:
            "peak RSS MiB (throughput runs) | latency rate (k rec/s) | p50 ms | p99 ms | p50 ms, fetch wait 10 | "
            "p99 ms, fetch wait 10 | verified |\n"
         << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    auto ratioText = [](const json& sum, const char* median_key, const char* pairs_key) {
+      std::ostringstream ratio;
+      ratio << std::fixed << std::setprecision(2) << sum[median_key].get<double>();
+      if (sum[pairs_key]["median"].is_number()) {
+        ratio << " (pairs " << cell(sum[pairs_key], 2) << ")";
+      }
+      return ratio.str();
+    };
     for (const auto& sc : results["scenarios"]) {
       const json& sum = sc["summary"];
-      for (const std::string c : {"raw", "causeway"}) {
+      for (const std::string c : {"raw", "causeway", "causeway_eos"}) {
         const json& s = sum[c];
-        std::ostringstream ratio;
+        std::string ratio = "1";
+        std::string name = "raw librdkafka pipe";
         if (c == "causeway") {
-          ratio << std::fixed << std::setprecision(2) << sum["ratio_records_per_s"].get<double>();
-          if (sum["ratio_pairwise"]["median"].is_number()) {
-            ratio << " (pairs " << cell(sum["ratio_pairwise"], 2) << ")";
-          }
-        } else {
-          ratio << "1";
+          ratio = ratioText(sum, "ratio_records_per_s", "ratio_pairwise");
+          name = "Causeway at-least-once";
+        } else if (c == "causeway_eos") {
+          ratio = ratioText(sum, "ratio_eos_to_raw", "ratio_eos_to_raw_pairwise") +
+                  "; **" + ratioText(sum, "ratio_eos_to_causeway",
+                                     "ratio_eos_to_causeway_pairwise") +
+                  " of at-least-once**";
+          name = "Causeway exactly-once";
         }
-        out << "| " << sc["name"].get<std::string>() << " | "
-            << (c == "raw" ? "raw librdkafka pipe" : "Causeway at-least-once") << " | "
+        // The exactly-once link has no latency runs.
+        auto latency = [&](const char* key, int precision, double scale = 1) {
+          return c == "causeway_eos" ? std::string("-") : cell(s[key], precision, scale);
+        };
+        out << "| " << sc["name"].get<std::string>() << " | " << name << " | "
             << cell(s["records_per_s"], 0, 1e-3) << " | " << cell(s["mb_per_s"], 1) << " | "
-            << ratio.str() << " | " << cell(s["cpu_s_per_m_records"], 2) << " | "
-            << cell(s["peak_rss_mib"], 0) << " | " << cell(s["latency_achieved_rate"], 0, 1e-3)
-            << " | " << cell(s["p50_ms"], 1) << " | " << cell(s["p99_ms"], 1) << " | "
-            << cell(s["p50_ms_low_fetch_wait"], 1) << " | " << cell(s["p99_ms_low_fetch_wait"], 1)
-            << " | "
+            << ratio << " | " << cell(s["cpu_s_per_m_records"], 2) << " | "
+            << cell(s["peak_rss_mib"], 0) << " | " << latency("latency_achieved_rate", 0, 1e-3)
+            << " | " << latency("p50_ms", 1) << " | " << latency("p99_ms", 1) << " | "
+            << latency("p50_ms_low_fetch_wait", 1) << " | "
+            << latency("p99_ms_low_fetch_wait", 1) << " | "
             << (sum["all_verified"].get<bool>() ? "yes" : "NO") << " |\n";
       }
     }
-    out << "\nEach cell: median (min-max) of the runs.\n";
+    out << "\nEach cell: median (min-max) of the runs. ratio: to the raw pipe (exactly-once: to "
+           "the raw pipe; to the at-least-once link), pairs: the ratios of runs taken back to "
+           "back. The exactly-once link has throughput runs only (-).\n";
     return out.str();
   }
 
@@ -604,7 +647,8 @@ private:
     {
       std::ofstream out(data);
       out << "# scenario, then raw med/min/max and Causeway med/min/max of: k records/s (2-7), "
-             "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19)\n";
+             "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19); then Causeway "
+             "exactly-once med/min/max k records/s (20-22)\n";
       for (const auto& sc : results["scenarios"]) {
         auto v = [&](const char* c, const char* k, const char* q, double scale) {
           const json& x = sc["summary"][c][k][q];
@@ -623,6 +667,9 @@ private:
             }
           }
         }
+        for (const char* q : {"median", "min", "max"}) {
+          out << " " << v("causeway_eos", "records_per_s", q, 1e-3);
+        }
         out << "\n";
       }
     }
@@ -631,22 +678,22 @@ private:
       std::ofstream gp(script);
       gp << "set terminal pngcairo size 1500,450 font ',10'\n"
          << "set output '" << (s_.out_dir / "latest.png").string() << "'\n"
-         << "set multiplot layout 1,3 title 'Causeway at-least-once vs raw librdkafka pipe "
-            "(median, bars: min-max)'\n"
+         << "set multiplot layout 1,3 title 'Causeway at-least-once and exactly-once vs raw "
+            "librdkafka pipe (median, bars: min-max)'\n"
          << "set style data histogram\n"
          << "set style histogram errorbars gap 2 lw 1\n"
          << "set style fill solid 0.6 border -1\n"
          << "set key top right\nset grid ytics\nset yrange [0:*]\n"
          << "set title 'throughput'\nset ylabel 'thousand records/s'\n"
          << "plot '" << data.string() << "' using 2:3:4:xtic(1) title 'raw pipe', '' using 5:6:7 "
-            "title 'Causeway'\n"
+            "title 'Causeway at-least-once', '' using 20:21:22 title 'Causeway exactly-once'\n"
          << "set title 'p99 latency at half load, fetch.wait.max.ms=100 (default)'\n"
          << "set ylabel 'ms'\n"
          << "plot '" << data.string() << "' using 8:9:10:xtic(1) title 'raw pipe', '' using "
-            "11:12:13 title 'Causeway'\n"
+            "11:12:13 title 'Causeway at-least-once'\n"
          << "set title 'p99 latency at half load, fetch.wait.max.ms=10'\n"
          << "plot '" << data.string() << "' using 14:15:16:xtic(1) title 'raw pipe', '' using "
-            "17:18:19 title 'Causeway'\n"
+            "17:18:19 title 'Causeway at-least-once'\n"
          << "unset multiplot\n";
     }
     const std::string command = "gnuplot '" + script.string() + "'";

@@ -123,6 +123,9 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
       "causeway_record_age_at_poll_seconds", MetricType::kHistogram,
       "Poll time minus the source record's timestamp (how old records are when read), by "
       "timestamp type.");
+  auto& retries = writer.family(
+      "causeway_link_produce_retries_total", MetricType::kCounter,
+      "Produce requests to the target that the producer retried (librdkafka statistics).");
   auto& skipped_loop = writer.family(
       "causeway_link_records_skipped_loop_total", MetricType::kCounter,
       "Records not written because the target cluster is already on their causeway-origin path.");
@@ -209,6 +212,7 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
     addHistograms(latency, link.name, link.replication_latency);
     addHistograms(age_at_poll, link.name, link.record_age_at_poll);
     skipped_loop.add(l, link.records_skipped_loop);
+    retries.add(l, link.produce_retries);
     for (const auto& g : link.groups) {
       const Labels gl = {{"link", link.name}, {"group", g.group}};
       group_synced.add(gl, uint64_t{g.synced ? 1u : 0u});

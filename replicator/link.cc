@@ -3,6 +3,7 @@
 #include "replicator/group_sync.h"
 #include "replicator/record_headers.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -117,6 +118,7 @@ Status Link::start() {
       {"message.timeout.ms", "0"},
       {"queue.buffering.max.messages",
        std::to_string(std::max<size_t>(2 * link_.max_in_flight_records, 100000))},
+      {"statistics.interval.ms", "5000"},  // for the produce retry count
   };
   producer_spec.overrides = link_.producer_properties;
   producer_spec.owned = {
@@ -126,6 +128,7 @@ Status Link::start() {
   producer_spec.configure = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &Link::deliveryCallback);
+    rd_kafka_conf_set_stats_cb(conf, &Link::statsCallback);
     rd_kafka_conf_set_error_cb(conf, &Link::errorCallback);
   };
 
@@ -1127,6 +1130,7 @@ void Link::publishStatus() {
   status_.in_flight_bytes = in_flight_bytes_;
   status_.rebalances = rebalances_;
   status_.records_skipped_loop = records_skipped_loop_;
+  status_.produce_retries = produce_retries_;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;
   status_.errors = errors_;
@@ -1168,6 +1172,24 @@ void Link::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaq
     spdlog::warn("link '{}': {}", self->link_.name, text);
     self->status_.last_error = std::move(text);
   }
+}
+
+int Link::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  // librdkafka's statistics: sum the retried produce requests over the target's brokers.
+  auto* self = static_cast<Link*>(opaque);
+  const auto stats = nlohmann::json::parse(json, json + json_len, nullptr, false);
+  if (stats.is_discarded() || !stats.contains("brokers") || !stats["brokers"].is_object()) {
+    return 0;
+  }
+  uint64_t retries = 0;
+  for (const auto& [name, broker] : stats["brokers"].items()) {
+    if (broker.contains("txretries") && broker["txretries"].is_number_unsigned()) {
+      retries += broker["txretries"].get<uint64_t>();
+    }
+  }
+  // Brokers come and go from the statistics: never let the counter go back.
+  self->produce_retries_ = std::max(self->produce_retries_, retries);
+  return 0;  // librdkafka frees the JSON
 }
 
 void Link::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,

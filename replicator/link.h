@@ -123,6 +123,7 @@ private:
   static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
   static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static int statsCallback(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   static void commitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* offsets, void* opaque);
 
@@ -151,6 +152,7 @@ private:
   uint64_t bytes_replicated_ = 0;
   uint64_t rebalances_ = 0;
   uint64_t records_skipped_loop_ = 0;
+  uint64_t produce_retries_ = 0;
   std::string origin_buffer_;  // reused for each record's causeway-origin value
   std::string source_buffer_;  // reused for each record's causeway-src value
   TimestampedHistograms replication_latency_;

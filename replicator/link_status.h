@@ -80,6 +80,8 @@ struct LinkStatus {
   uint64_t in_flight_records = 0;
   uint64_t in_flight_bytes = 0;
   uint64_t rebalances = 0;
+  // Produce requests the target producer retried (librdkafka statistics, every 5 s by default).
+  uint64_t produce_retries = 0;
   // Target acknowledgement time minus the source record's timestamp.
   TimestampedHistograms replication_latency;
   // Poll time minus the source record's timestamp (how old records are when read).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make bench: Causeway against a raw librdkafka pipe on embedded clusters hosted in separate
-# processes (bench/README.md). Takes about 10-15 minutes on 2 cores; not part of `make test`.
+# make bench: Causeway (an at-least-once and an exactly-once link) against a raw librdkafka pipe
+# on embedded clusters hosted in separate processes (bench/README.md). Takes about 10-15 minutes
+# on 2 cores; not part of `make test`.
 #   scripts/bench.sh [BUILD_DIR]      (default: build; `make bench` builds it first)
 # Environment: BENCH_RUNS (default 3), BENCH_QUICK=1 (10x smaller scenarios, 1 run: a smoke test)
 set -euo pipefail
@@ -33,7 +34,7 @@ if [ -x "$BUILD/bench/causeway_micro_bench" ]; then
   "$BUILD/bench/causeway_micro_bench" --benchmark_min_time=0.2
 fi
 
-echo "== end-to-end: raw librdkafka pipe vs Causeway at-least-once link"
+echo "== end-to-end: raw librdkafka pipe vs Causeway at-least-once and exactly-once links"
 echo "   machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BUILD/bench/causeway-bench" "${args[@]}"

@@ -1,15 +1,19 @@
 // Google Benchmark micro-benchmarks of the per-record hot path pieces a link runs for every
-// record (replicator/link.cc): offset bookkeeping, topic selection, header copy.
+// record (replicator/link.cc): offset bookkeeping, topic selection, header copy, and the
+// provenance headers (replicator/record_headers.h) that every replicated record carries and that
+// an exactly-once link reads back from the target.
 //
 //   build/bench/causeway_micro_bench [--benchmark_filter=OffsetTracker]
 
 #include "replicator/offset_tracker.h"
+#include "replicator/record_headers.h"
 #include "replicator/topic_selector.h"
 
 #include <benchmark/benchmark.h>
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
@@ -115,6 +119,99 @@ void BM_HeaderCopy3(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HeaderCopy3);
+
+// encodeSourceInto into one reused buffer, as Link::replicate() does for every record; the
+// link name's length is the argument (the value is 8 bytes + the name).
+void BM_EncodeSourceInto(benchmark::State& state) {
+  const std::string link(static_cast<size_t>(state.range(0)), 'l');
+  std::string out;
+  int64_t offset = 1'000'000'000;
+  for (auto _ : state) {
+    encodeSourceInto(out, link, offset++);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EncodeSourceInto)->Arg(12)->Arg(64);
+
+// decodeSource of a value this link wrote (arg 1) or another link wrote (arg 0, the same
+// length, so the name is compared): what the target-tail scan and offset translation do per
+// record they read.
+void BM_DecodeSource(benchmark::State& state) {
+  const std::string link = "east-to-west";
+  const std::string value = encodeSource(state.range(0) != 0 ? link : "west-to-east", 123456789);
+  int64_t found = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(value.data());
+    found += decodeSource(value, link).value_or(-1);
+  }
+  benchmark::DoNotOptimize(found);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeSource)->Arg(1)->Arg(0);
+
+// originContains on a causeway-origin path of `range(0)` clusters that does not name the target
+// (the common case, and the longest: every name is compared), as the loop check does for every
+// consumed record that has the header.
+void BM_OriginContains(benchmark::State& state) {
+  const std::vector<std::string> names = {"east", "west", "south-dc2", "north", "eu-central-1",
+                                          "ap-southeast-1", "us-east-1", "us-west-2"};
+  std::string origin;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    origin += (i > 0 ? "," : "") + names[static_cast<size_t>(i) % names.size()];
+  }
+  size_t hits = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(origin.data());
+    hits += originContains(origin, "target-dc") ? 1 : 0;
+  }
+  benchmark::DoNotOptimize(hits);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OriginContains)->Arg(1)->Arg(2)->Arg(4)->Arg(8);
+
+// The provenance step of Link::replicate() on the moved header list of a record that carries
+// one application header: read causeway-origin, check it, build the new origin and
+// causeway-src, remove the old ones and add the new ones. New lists per iteration, as every
+// record brings its own (the list's allocation and destroy are included).
+void BM_ProvenanceHeaders(benchmark::State& state) {
+  const std::string link = "east-to-west";
+  const std::string source_cluster = "east";
+  std::string origin_buffer;
+  std::string source_buffer;
+  int64_t offset = 0;
+  for (auto _ : state) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
+    rd_kafka_header_add(headers, "h", -1, "v", -1);
+    const void* origin = nullptr;
+    size_t origin_size = 0;
+    const bool has_origin =
+        rd_kafka_header_get_last(headers, kOriginHeader.data(), &origin, &origin_size) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        origin != nullptr;
+    const std::string_view path =
+        has_origin ? std::string_view(static_cast<const char*>(origin), origin_size)
+                   : std::string_view();
+    benchmark::DoNotOptimize(has_origin && originContains(path, "west"));
+    origin_buffer.assign(path);
+    if (!origin_buffer.empty()) {
+      origin_buffer.push_back(',');
+    }
+    origin_buffer.append(source_cluster);
+    encodeSourceInto(source_buffer, link, offset++);
+    rd_kafka_header_remove(headers, kOriginHeader.data());
+    rd_kafka_header_remove(headers, kSourceHeader.data());
+    rd_kafka_header_add(headers, kOriginHeader.data(), static_cast<ssize_t>(kOriginHeader.size()),
+                        origin_buffer.data(), static_cast<ssize_t>(origin_buffer.size()));
+    rd_kafka_header_add(headers, kSourceHeader.data(), static_cast<ssize_t>(kSourceHeader.size()),
+                        source_buffer.data(), static_cast<ssize_t>(source_buffer.size()));
+    benchmark::DoNotOptimize(headers);
+    rd_kafka_headers_destroy(headers);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ProvenanceHeaders);
 
 } // namespace
 } // namespace causeway::replicator
