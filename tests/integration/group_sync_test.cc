@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -81,13 +82,15 @@ config::Config syncConfig(const embedded::EmbeddedCluster& source,
   return config;
 }
 
-const replicator::GroupStatus* billing(const std::vector<replicator::LinkStatus>& statuses) {
+// By value: callers pass the temporary vector Worker::statuses() returns.
+std::optional<replicator::GroupStatus> billing(
+    const std::vector<replicator::LinkStatus>& statuses) {
   for (const auto& g : statuses[0].groups) {
     if (g.group == "billing") {
-      return &g;
+      return g;
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 TEST(GroupSync, FailedOverGroupResumesExactlyAtItsNextUnreadRecord) {
@@ -111,8 +114,8 @@ TEST(GroupSync, FailedOverGroupResumesExactlyAtItsNextUnreadRecord) {
   ASSERT_TRUE(worker.start().ok());
   ASSERT_TRUE(waitFor(
       [&] {
-        const auto* g = billing(worker.statuses());
-        return g != nullptr && g->synced && g->rpo_records == 0;
+        const auto g = billing(worker.statuses());
+        return g && g->synced && g->rpo_records == 0;
       },
       60s, 200ms))
       << (billing(worker.statuses()) ? billing(worker.statuses())->problem : "no group status");
@@ -165,7 +168,7 @@ TEST(GroupSync, NeverTouchesAGroupWithActiveMembersOnTheTarget) {
   }
   replicator::Worker worker(syncConfig(*source, *target));
   ASSERT_TRUE(worker.start().ok());
-  ASSERT_TRUE(waitFor([&] { auto* g = billing(worker.statuses()); return g && g->synced; }, 60s))
+  ASSERT_TRUE(waitFor([&] { auto g = billing(worker.statuses()); return g && g->synced; }, 60s))
       << (billing(worker.statuses()) ? billing(worker.statuses())->problem : "no group status");
   GroupConsumer on_target(target->bootstrap(), "billing", "orders");
   ASSERT_EQ(on_target.read(150, 60s).size(), 150u);  // an active member now
@@ -178,8 +181,8 @@ TEST(GroupSync, NeverTouchesAGroupWithActiveMembersOnTheTarget) {
   }
   const bool refused = waitFor(
       [&] {
-        const auto* g = billing(worker.statuses());
-        return g != nullptr && g->problem.find("active members") != std::string::npos;
+        const auto g = billing(worker.statuses());
+        return g && g->problem.find("active members") != std::string::npos;
       },
       30s, 200ms);
 
