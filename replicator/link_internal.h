@@ -1,0 +1,51 @@
+#pragma once
+
+// Helpers shared by the files that implement Link (link*.cc). Not for use outside Link.
+
+#include "kafka/handles.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace causeway::replicator::link_internal {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+inline constexpr milliseconds kStatusInterval{250};
+inline constexpr milliseconds kRevokeFlushLimit{10000};
+inline constexpr size_t kMaxRecordsPerPoll = 2000;
+
+inline int64_t wallClockMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Index into TimestampedHistograms, or -1 for records without a usable timestamp.
+inline int timestampIndex(rd_kafka_timestamp_type_t type) {
+  switch (type) {
+  case RD_KAFKA_TIMESTAMP_CREATE_TIME:
+    return 0;
+  case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME:
+    return 1;
+  default:
+    return -1;
+  }
+}
+
+inline kafka::PartitionListPtr makeList(size_t capacity) {
+  return kafka::PartitionListPtr(
+      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
+}
+
+inline std::string errorText(rd_kafka_error_t* error) {
+  std::string text = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return text;
+}
+
+
+} // namespace causeway::replicator::link_internal
