@@ -72,6 +72,10 @@ struct LinkConfig {
   NamingConfig naming;
   StartPosition start = StartPosition::kEarliest;
   DeliveryMode delivery = DeliveryMode::kAtLeastOnce;
+  // Exactly-once links only: write through a transactional producer whose transactions carry
+  // the source offsets with the consumer group's metadata, so that on Kafka a worker whose
+  // partitions moved (a paused or partitioned-away zombie) is fenced by the group coordinator.
+  bool transactional = false;
   // How often the source is listed for new topics and partitions.
   std::chrono::milliseconds discovery_interval{5000};
   // How often acknowledged source offsets are committed (also on revoke and on stop).

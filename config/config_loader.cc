@@ -253,6 +253,7 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "naming",
                                             "start",
                                             "delivery",
+                                            "transactional",
                                             "discovery_interval",
                                             "commit_interval",
                                             "max_in_flight_bytes",
@@ -790,6 +791,18 @@ private:
                link.consumer_properties);
     properties(object.get("producer_properties"), PropertyScope::kProducer,
                link.producer_properties);
+    if (const Field* transactional = object.get("transactional")) {
+      if (auto value = string(*transactional)) {
+        if (*value == "true" || *value == "false") {
+          link.transactional = *value == "true";
+        } else {
+          error(*transactional, "expected true or false, found " + quoted(*value));
+        }
+      }
+      if (link.transactional && link.delivery != DeliveryMode::kExactlyOnce) {
+        error(*transactional, "transactional writes need delivery: exactly_once");
+      }
+    }
     if (const Field* groups = object.get("groups")) {
       loadGroups(*groups, link.groups);
       if (link.groups.enabled() && link.delivery != DeliveryMode::kExactlyOnce) {

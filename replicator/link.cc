@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -87,6 +89,15 @@ Status Link::start() {
       {"enable.idempotence", "true"},
       {"acks", "all"},
   };
+  if (link_.transactional) {
+    // Unique per worker process: zombies are fenced through the group generation (KIP-447),
+    // not through a shared transactional.id.
+    char host[256] = "host";
+    ::gethostname(host, sizeof(host) - 1);
+    producer_spec.owned["transactional.id"] =
+        "causeway-" + link_.name + "-" + host + "-" + std::to_string(::getpid());
+    producer_spec.defaults["transaction.timeout.ms"] = "10000";
+  }
   producer_spec.configure = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &Link::deliveryCallback);
@@ -121,6 +132,14 @@ Status Link::start() {
     }
   }
 
+  if (link_.transactional) {
+    if (rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), 30000)) {
+      fail("link '" + link_.name + "': initializing transactions on " +
+           kafka::describeCluster(target_) + " failed: " + errorText(error));
+      publishStatus();
+      return Error{status_.error};
+    }
+  }
   if (link_.delivery == config::DeliveryMode::kExactlyOnce) {
     tail_ = std::make_unique<TargetTail>(target_, link_.name);
     if (auto opened = tail_->open(); !opened) {
@@ -193,6 +212,7 @@ void Link::runDataPlane() {
     resumeReadyPartitions();
     const auto now = Clock::now();
     if (now >= next_commit_ && now >= commits_held_until_) {
+      commitTransaction();
       commitAll(/*sync=*/false);
       next_commit_ = now + link_.commit_interval;
     }
@@ -334,6 +354,10 @@ void Link::replicate(rd_kafka_message_t* message) {
     return;
   }
 
+  if (!beginTransactionIfNeeded()) {
+    rd_kafka_message_destroy(message);  // not written, not committed: read again on restart
+    return;
+  }
   const auto bytes = static_cast<uint32_t>(message->len + message->key_len);
   OffsetTracker::Entry& entry = state->tracker.dispatch(message->offset, bytes, message);
   in_flight_records_ += 1;
@@ -520,6 +544,11 @@ void Link::drainAndClose() {
       rd_kafka_poll(producer_.get(), 20);
     }
   }
+  if (in_flight_records_ == 0) {
+    commitTransaction();
+  } else {
+    abortTransaction("records were not acknowledged before the drain timeout");
+  }
   commitAll(/*sync=*/true);
   // Leaving the group revokes our partitions (served through onRebalance) so other workers
   // take them over at once instead of after the session timeout.
@@ -547,6 +576,88 @@ void Link::drainAndClose() {
   }
   spdlog::info("link '{}': stopped ({} records replicated by this worker)", link_.name,
                records_replicated_);
+}
+
+bool Link::beginTransactionIfNeeded() {
+  if (!link_.transactional || in_transaction_ || failed_) {
+    return !failed_;
+  }
+  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
+    handleTransactionError("beginning a transaction", error);
+    return false;
+  }
+  in_transaction_ = true;
+  return true;
+}
+
+void Link::commitTransaction() {
+  if (!link_.transactional || !in_transaction_ || failed_) {
+    return;
+  }
+  std::vector<PartitionState*> states;
+  for (auto& [key, state] : partitions_) {
+    states.push_back(state.get());
+  }
+  // Offsets of acknowledged records only: wait for what is in flight first (bounded; the
+  // commit below flushes whatever is left).
+  waitForDeliveries(states, kRevokeFlushLimit);
+  auto offsets = makeList(states.size());
+  for (PartitionState* state : states) {
+    if (auto point = state->tracker.commitPoint()) {
+      rd_kafka_topic_partition_list_add(offsets.get(), state->source_topic.c_str(),
+                                        state->partition)
+          ->offset = *point;
+    }
+  }
+  if (offsets->cnt > 0) {
+    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
+    rd_kafka_error_t* error =
+        rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
+    rd_kafka_consumer_group_metadata_destroy(group);
+    if (error != nullptr) {
+      handleTransactionError("attaching source offsets to the transaction", error);
+      return;
+    }
+  }
+  if (rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), 60000)) {
+    handleTransactionError("committing the transaction", error);
+    return;
+  }
+  in_transaction_ = false;
+}
+
+void Link::abortTransaction(const std::string& why) {
+  if (!link_.transactional || !in_transaction_) {
+    return;
+  }
+  spdlog::warn("link '{}': aborting the open transaction: {}", link_.name, why);
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
+    spdlog::error("link '{}': aborting the transaction failed: {}", link_.name,
+                  errorText(error));
+  }
+  in_transaction_ = false;
+}
+
+void Link::handleTransactionError(const std::string& what, rd_kafka_error_t* error) {
+  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+  const bool fatal = rd_kafka_error_is_fatal(error) != 0;
+  const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
+  const bool retriable = rd_kafka_error_is_retriable(error) != 0;
+  const std::string text = errorText(error);
+  countError("transaction", code);
+  if (retriable && !fatal && !abortable) {
+    spdlog::warn("link '{}': {} failed, retrying at the next commit: {}", link_.name, what,
+                 text);
+    return;
+  }
+  if (abortable) {
+    abortTransaction(what + " failed: " + text);
+  }
+  fail("link '" + link_.name + "': " + what + " on " + kafka::describeCluster(target_) +
+       (fatal ? " failed fatally (another worker may own these partitions now: this one is "
+                "fenced): "
+              : " failed and the transaction was aborted: ") +
+       text + "; a restart resumes exactly after the last committed record on the target");
 }
 
 void Link::fail(const std::string& message) {

@@ -108,6 +108,19 @@ private:
   void drainAndClose();
   void publishStatus();
   void fail(const std::string& message);
+
+  // Transactional exactly-once links (`transactional: true`). The data plane opens a transaction
+  // before the first record it produces and commits it every commit_interval, on revoke and on
+  // stop, with the source offsets attached together with the consumer group's metadata
+  // (KIP-447): on Kafka the group coordinator then fences a worker whose group generation is
+  // stale, so a zombie's records are aborted and never seen by read_committed consumers.
+  bool beginTransactionIfNeeded();
+  void commitTransaction();
+  void abortTransaction(const std::string& why);
+  // Classifies a transactional error: fatal (fenced) and abortable errors stop the link (a
+  // restart resumes exactly after what is committed on the target); retriable ones are retried
+  // at the next commit.
+  void handleTransactionError(const std::string& what, rd_kafka_error_t* error);
   void countError(const char* where, rd_kafka_resp_err_t err);
   TargetTopic* targetFor(const std::string& source_topic);
 
@@ -160,6 +173,7 @@ private:
   std::map<std::string, uint64_t> errors_;  // by kind; see LinkStatus::errors
   int64_t poll_time_ms_ = 0;                // wall clock of the current poll batch
   bool backpressure_paused_ = false;
+  bool in_transaction_ = false;
   bool failed_ = false;
   std::chrono::steady_clock::time_point next_commit_{};
   // Periodic commits pause from a REBALANCE_IN_PROGRESS answer until the next rebalance

@@ -155,6 +155,7 @@ void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
     // so it re-reads as little as possible.
     const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(states, limit);
+    commitTransaction();  // transactional links: what was written becomes visible now
     commit(states, /*sync=*/true);
   }
   for (PartitionState* state : states) {

@@ -151,6 +151,9 @@ std::string toYaml(const config::Config& config) {
     out << "    delivery: "
         << (link.delivery == config::DeliveryMode::kExactlyOnce ? "exactly_once" : "at_least_once")
         << "\n";
+    if (link.transactional) {
+      out << "    transactional: true\n";
+    }
     out << "    discovery_interval: " << durationText(link.discovery_interval) << "\n";
     out << "    commit_interval: " << durationText(link.commit_interval) << "\n";
     out << "    max_in_flight_records: " << link.max_in_flight_records << "\n";

@@ -535,6 +535,22 @@ TEST(ConfigLoaderTest, GroupSyncIsLoaded) {
   EXPECT_EQ(link.groups.sync_interval, std::chrono::seconds(2));
 }
 
+TEST(ConfigLoaderTest, TransactionalIsLoaded) {
+  const LinkConfig link =
+      onlyLink(load(withLink("    delivery: exactly_once\n    transactional: true\n")));
+  EXPECT_TRUE(link.transactional);
+}
+
+TEST(ConfigLoaderTest, TransactionalNeedsExactlyOnce) {
+  expectOnlyError(withLink("    transactional: true\n"), 9, 20,
+                  "links[0].transactional: transactional writes need delivery: exactly_once");
+}
+
+TEST(ConfigLoaderTest, TransactionalIsABoolean) {
+  expectOnlyError(withLink("    delivery: exactly_once\n    transactional: yes please\n"), 10,
+                  20, "expected true or false");
+}
+
 TEST(ConfigLoaderTest, GroupSyncNeedsExactlyOnce) {
   expectOnlyError(withLink("    groups: {names: [billing]}\n"), 9, 13,
                   "links[0].groups: group offset sync needs delivery: exactly_once");
