@@ -45,7 +45,7 @@ bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
   return a.name == b.name && a.source == b.source && a.target == b.target &&
          a.topics.include == b.topics.include && a.topics.exclude == b.topics.exclude &&
          a.naming.mode == b.naming.mode && a.naming.value == b.naming.value &&
-         a.start == b.start && a.delivery == b.delivery &&
+         a.start == b.start && a.delivery == b.delivery && a.transactional == b.transactional &&
          a.discovery_interval == b.discovery_interval && a.commit_interval == b.commit_interval &&
          a.max_in_flight_bytes == b.max_in_flight_bytes &&
          a.max_in_flight_records == b.max_in_flight_records &&
