@@ -98,6 +98,15 @@ struct Config {
   std::map<std::string, ClusterConfig> clusters;
   std::vector<LinkConfig> links;
 
+  // "a, b, c": the link names, for "unknown link" messages.
+  std::string linkNames() const {
+    std::string names;
+    for (const auto& link : links) {
+      names += (names.empty() ? "" : ", ") + link.name;
+    }
+    return names;
+  }
+
   const LinkConfig* findLink(const std::string& name) const {
     for (const auto& link : links) {
       if (link.name == name) {

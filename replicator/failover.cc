@@ -32,11 +32,7 @@ Failover::~Failover() = default;
 Status Failover::open() {
   link_ = config_.findLink(link_name_);
   if (link_ == nullptr) {
-    std::string names;
-    for (const auto& l : config_.links) {
-      names += (names.empty() ? "" : ", ") + l.name;
-    }
-    return Error{"unknown link '" + link_name_ + "'; the config has: " + names};
+    return Error{"unknown link '" + link_name_ + "'; the config has: " + config_.linkNames()};
   }
   std::set<std::string> groups(groups_.begin(), groups_.end());
   groups.insert(link_->groups.names.begin(), link_->groups.names.end());
@@ -48,10 +44,7 @@ Status Failover::open() {
   }
   const auto& source = config_.clusters.at(link_->source);
   const auto& target = config_.clusters.at(link_->target);
-  translator_ = std::make_unique<OffsetTranslator>(*link_, source, target);
-  if (auto opened = translator_->open(); !opened) {
-    return opened;
-  }
+  // GroupSync owns the translator the plan uses too: one set of clients, not two.
   sync_ = std::make_unique<GroupSync>(*link_, source, target);
   if (auto opened = sync_->open(); !opened) {
     return opened;
@@ -131,7 +124,7 @@ Result<FailoverPlan> Failover::plan(milliseconds timeout) {
   for (const auto& group : groups_) {
     GroupPlan g;
     g.group = group;
-    auto offsets = translator_->translate(group, timeout);
+    auto offsets = sync_->translator().translate(group, timeout);
     if (!offsets) {
       g.problem = offsets.error().message;
     } else {

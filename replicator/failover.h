@@ -66,7 +66,6 @@ private:
   std::string link_name_;
   std::vector<std::string> groups_;
   const config::LinkConfig* link_ = nullptr;
-  std::unique_ptr<OffsetTranslator> translator_;
   std::unique_ptr<GroupSync> sync_;
   struct Clients;
   std::unique_ptr<Clients> clients_;

@@ -49,6 +49,9 @@ public:
   GroupSyncOutcome syncGroup(const std::string& group, std::chrono::milliseconds timeout,
                              bool force = false);
 
+  // The translator behind the sync (valid after open()), for callers that only plan.
+  OffsetTranslator& translator() { return *translator_; }
+
   static std::string checkpointTopic(const std::string& link) {
     return "causeway." + link + ".checkpoints";
   }

@@ -240,11 +240,7 @@ Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Co
                                                                milliseconds timeout) {
   const config::LinkConfig* link = config.findLink(link_name);
   if (link == nullptr) {
-    std::string names;
-    for (const auto& l : config.links) {
-      names += (names.empty() ? "" : ", ") + l.name;
-    }
-    return Error{"unknown link '" + link_name + "'; the config has: " + names};
+    return Error{"unknown link '" + link_name + "'; the config has: " + config.linkNames()};
   }
   OffsetTranslator translator(*link, config.clusters.at(link->source),
                               config.clusters.at(link->target));

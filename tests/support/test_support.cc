@@ -284,14 +284,6 @@ std::vector<std::vector<verify::ConsumedRecord>> readAll(const std::string& boot
   return std::move(*records);
 }
 
-uint64_t countRecords(const std::vector<std::vector<verify::ConsumedRecord>>& partitions) {
-  uint64_t n = 0;
-  for (const auto& p : partitions) {
-    n += p.size();
-  }
-  return n;
-}
-
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
     : log_path_(std::move(log_path)) {
   pid_ = ::fork();

@@ -62,9 +62,6 @@ bool produceRecords(const std::string& bootstrap, const std::string& topic, int3
 std::vector<std::vector<verify::ConsumedRecord>> readAll(const std::string& bootstrap,
                                                          const std::string& topic);
 
-// Counts records per topic across partitions.
-uint64_t countRecords(const std::vector<std::vector<verify::ConsumedRecord>>& partitions);
-
 // A child process with stdout+stderr redirected to a log file.
 class ChildProcess {
 public:
