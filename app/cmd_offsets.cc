@@ -1,4 +1,4 @@
-// causeway offsets translate --config F --link L --group G [--json]
+// causeway offsets translate --config F --link L --group G [--json] [--scan]
 
 #include "app/commands.h"
 #include "config/config_loader.h"
@@ -20,7 +20,10 @@ int runOffsetsTranslate(const TranslateOptions& options) {
     return 1;
   }
   auto translated =
-      replicator::translateGroupOffsets(*loaded.config, options.link, options.group);
+      replicator::translateGroupOffsets(*loaded.config, options.link, options.group,
+                                        std::chrono::seconds(30),
+                                        options.scan ? replicator::StateUse::kIgnored
+                                                     : replicator::StateUse::kRequired);
   if (!translated) {
     std::cerr << "causeway offsets translate: " << translated.error().message << "\n";
     return 1;
@@ -33,7 +36,9 @@ int runOffsetsTranslate(const TranslateOptions& options) {
                      {"partition", t.partition},
                      {"source_offset", t.source_offset},
                      {"target_offset", t.target_offset},
-                     {"not_yet_replicated", t.not_yet_replicated}});
+                     {"not_yet_replicated", t.not_yet_replicated},
+                     {"method", t.method},
+                     {"records_read", t.records_read}});
     }
     std::cout << nlohmann::json{{"link", options.link}, {"group", options.group},
                                 {"partitions", out}}

@@ -64,9 +64,11 @@ struct TranslateOptions {
   std::string link;
   std::string group;
   bool json = false;
+  bool scan = false;  // ignore the saved offset runs: search the mirror partitions only
 };
 // causeway offsets translate: a group's source offsets and their exact target offsets, per
-// partition. Exit 0, or 1 with a message (unknown link or group, no commits, unreachable).
+// partition. Exit 0, or 1 with a message (unknown link or group, no commits, unreachable, a
+// missing or corrupt state topic unless --scan).
 int runOffsetsTranslate(const TranslateOptions& options);
 
 struct FailoverOptions {

@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   translate_cmd->add_option("--link", translate.link, "Link name")->required();
   translate_cmd->add_option("--group", translate.group, "Consumer group")->required();
   translate_cmd->add_flag("--json", translate.json, "JSON instead of a table");
+  translate_cmd->add_flag("--scan", translate.scan,
+                          "Ignore the link's saved offset runs (state topic) and search the "
+                          "mirror partitions' records instead (slower, O(log n) reads)");
 
   causeway::app::FailoverOptions failover;
   std::string failover_drain = "5m";

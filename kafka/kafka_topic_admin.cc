@@ -125,6 +125,16 @@ Result<rd_kafka_t*> KafkaTopicAdmin::handle() {
 
 Result<int32_t> KafkaTopicAdmin::ensureTopic(const std::string& topic, int32_t partitions,
                                              milliseconds timeout) {
+  return ensure(topic, partitions, timeout, /*compacted=*/false);
+}
+
+Result<int32_t> KafkaTopicAdmin::ensureCompactedTopic(const std::string& topic,
+                                                      int32_t partitions, milliseconds timeout) {
+  return ensure(topic, partitions, timeout, /*compacted=*/true);
+}
+
+Result<int32_t> KafkaTopicAdmin::ensure(const std::string& topic, int32_t partitions,
+                                        milliseconds timeout, bool compacted) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto deadline = Clock::now() + timeout;
   const std::string what = describeCluster(cluster_) + ": topic '" + topic + "'";
@@ -170,6 +180,12 @@ Result<int32_t> KafkaTopicAdmin::ensureTopic(const std::string& topic, int32_t p
                                                 sizeof(errstr)));
     if (!new_topic) {
       return Error{action + ": " + errstr};
+    }
+    if (compacted) {
+      if (rd_kafka_resp_err_t err =
+              rd_kafka_NewTopic_set_config(new_topic.get(), "cleanup.policy", "compact")) {
+        return Error{action + ": " + rd_kafka_err2str(err)};
+      }
     }
     auto event = runAdmin(*rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, remaining(deadline), action,
                           [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {

@@ -24,8 +24,12 @@ public:
 
   Result<int32_t> ensureTopic(const std::string& topic, int32_t partitions,
                               std::chrono::milliseconds timeout) override;
+  Result<int32_t> ensureCompactedTopic(const std::string& topic, int32_t partitions,
+                                       std::chrono::milliseconds timeout) override;
 
 private:
+  Result<int32_t> ensure(const std::string& topic, int32_t partitions,
+                         std::chrono::milliseconds timeout, bool compacted);
   Result<rd_kafka_t*> handle();
 
   const config::ClusterConfig cluster_;

@@ -27,6 +27,13 @@ public:
   // says which cluster, which topic and why.
   virtual Result<int32_t> ensureTopic(const std::string& topic, int32_t partitions,
                                       std::chrono::milliseconds timeout) = 0;
+
+  // The same for a log-compacted topic (cleanup.policy=compact) for state keyed by name, kept
+  // forever in its latest version. An existing topic is used as it is.
+  virtual Result<int32_t> ensureCompactedTopic(const std::string& topic, int32_t partitions,
+                                               std::chrono::milliseconds timeout) {
+    return ensureTopic(topic, partitions, timeout);  // clusters without topic configs
+  }
 };
 
 using TopicAdminPtr = std::unique_ptr<TopicAdmin>;

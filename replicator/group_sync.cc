@@ -54,7 +54,8 @@ GroupSync::~GroupSync() {
 }
 
 Status GroupSync::open() {
-  auto translator = std::make_unique<OffsetTranslator>(link_, source_, target_);
+  auto translator = std::make_unique<OffsetTranslator>(link_, source_, target_,
+                                                     StateUse::kIfPresent);
   if (auto opened = translator->open(); !opened) {
     return opened;
   }

@@ -147,6 +147,23 @@ Status Link::start() {
       publishStatus();
       return opened.error();
     }
+    // The saved offset runs (translation state) live in a compacted topic on the target.
+    state_topic_ = stateTopic(link_.name);
+    auto created = target_admin_->ensureCompactedTopic(
+        state_topic_, 1, std::max(milliseconds(10000), target_.connect_timeout));
+    if (!created) {
+      fail("link '" + link_.name + "': cannot create its offset state topic: " +
+           created.error().message);
+      publishStatus();
+      return Error{status_.error};
+    }
+    state_handle_.reset(rd_kafka_topic_new(producer_.get(), state_topic_.c_str(), nullptr));
+    state_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
+    if (auto opened = state_reader_->open(); !opened) {
+      fail("link '" + link_.name + "': " + opened.message());
+      publishStatus();
+      return opened.error();
+    }
   }
 
   discovery_ = std::make_unique<TopicDiscovery>(
@@ -212,6 +229,13 @@ void Link::runDataPlane() {
     resumeReadyPartitions();
     const auto now = Clock::now();
     if (now >= next_commit_ && now >= commits_held_until_) {
+      if (tail_) {
+        std::vector<PartitionState*> all;
+        for (auto& [key, state] : partitions_) {
+          all.push_back(state.get());
+        }
+        saveRuns(all);
+      }
       commitTransaction();
       commitAll(/*sync=*/false);
       next_commit_ = now + link_.commit_interval;
@@ -469,6 +493,14 @@ void Link::handleSourceError(const rd_kafka_message_t* message) {
 }
 
 void Link::onDelivery(const rd_kafka_message_t* report) {
+  if (report->_private == nullptr) {
+    // A state record (saveRuns). Losing one costs only speed: the next save carries the same
+    // runs, and translation checks everything against the target.
+    if (report->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      countError("state", report->err);
+    }
+    return;
+  }
   auto* entry = static_cast<OffsetTracker::Entry*>(report->_private);
   auto* state = static_cast<PartitionState*>(entry->tracker->context());
   auto* source = static_cast<rd_kafka_message_t*>(entry->source);
@@ -481,6 +513,9 @@ void Link::onDelivery(const rd_kafka_message_t* report) {
     if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
       replication_latency_.by_type[static_cast<size_t>(index)].record(wallClockMs() - timestamp);
       state->last_replicated_timestamp = timestamp;
+    }
+    if (tail_ && state->runs.add(entry->offset, report->offset)) {
+      state->runs_dirty = true;
     }
     state->tracker.ack(*entry);  // may retire the entry: do not touch it after this
     state->records_replicated += 1;
@@ -544,6 +579,9 @@ void Link::drainAndClose() {
       rd_kafka_poll(producer_.get(), 20);
     }
   }
+  if (tail_ && in_flight_records_ == 0) {
+    saveRuns(all);
+  }
   if (in_flight_records_ == 0) {
     commitTransaction();
   } else {
@@ -560,7 +598,11 @@ void Link::drainAndClose() {
                   in_flight_records_);
     (void)consumer_.release();
   }
+  if (!link_.transactional && producer_) {
+    rd_kafka_flush(producer_.get(), 5000);  // the state records just saved
+  }
   target_topics_.clear();
+  state_handle_.reset();
   partitions_.clear();
   detached_.clear();
   producer_.reset();

@@ -5,6 +5,8 @@
 #include "kafka/client_factory.h"
 #include "kafka/topic_admin.h"
 #include "replicator/link_status.h"
+#include "replicator/offset_runs.h"
+#include "replicator/offset_state.h"
 #include "replicator/offset_tracker.h"
 #include "replicator/target_tail.h"
 #include "replicator/topic_discovery.h"
@@ -79,6 +81,10 @@ private:
     uint64_t bytes_replicated = 0;
     int64_t last_replicated_timestamp = -1;
     bool waiting_for_target = false;  // paused until the mirror topic has this partition
+    // Exactly-once links: where each delivered record landed (source -> target offset runs),
+    // saved to the state topic when it changed.
+    OffsetRuns runs;
+    bool runs_dirty = false;
   };
   using PartitionKey = std::pair<std::string, int32_t>;
 
@@ -93,8 +99,13 @@ private:
   void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void assignPartitions(rd_kafka_topic_partition_list_t* partitions);
   // Exactly-once: the offset after the last source record this link wrote to the mirror
-  // partition, or nullopt when the target holds none of its records.
-  Result<std::optional<int64_t>> resumeOffset(const PartitionState& state);
+  // partition, or nullopt when the target holds none of its records. Also picks up the
+  // partition's saved offset runs so translation stays cheap across owners.
+  Result<std::optional<int64_t>> resumeOffset(PartitionState& state);
+  void seedRuns(PartitionState& state, std::optional<int64_t> last_source);
+  // Produces the changed runs of `states` to the state topic (inside the open transaction on
+  // transactional links). Never blocks; a state record that fails to land is only counted.
+  void saveRuns(const std::vector<PartitionState*>& states);
   void revokePartitions(rd_kafka_topic_partition_list_t* partitions);
   void waitForDeliveries(const std::vector<PartitionState*>& states,
                          std::chrono::milliseconds timeout);
@@ -145,6 +156,9 @@ private:
   const config::ClusterConfig target_;
   kafka::TopicAdminPtr target_admin_;
   std::unique_ptr<TargetTail> tail_;  // exactly-once links: where each partition resumes
+  std::unique_ptr<OffsetStateReader> state_reader_;  // exactly-once links: saved offset runs
+  uint64_t state_read_at_rebalance_ = UINT64_MAX;     // rebalances_ when last refreshed
+  bool state_read_ok_ = false;
 
   // Destruction order matters: target topic handles before the producer, every source message
   // freed before the consumer is destroyed (librdkafka hangs otherwise).
@@ -168,6 +182,9 @@ private:
   uint64_t produce_retries_ = 0;
   std::string origin_buffer_;  // reused for each record's causeway-origin value
   std::string source_buffer_;  // reused for each record's causeway-src value
+  std::string state_buffer_;   // reused for encoding offset runs
+  std::string state_topic_;    // causeway.<link>.state (exactly-once links)
+  kafka::TopicPtr state_handle_;  // on the producer
   TimestampedHistograms replication_latency_;
   TimestampedHistograms record_age_at_poll_;
   std::map<std::string, uint64_t> errors_;  // by kind; see LinkStatus::errors

@@ -126,18 +126,77 @@ void Link::assignPartitions(rd_kafka_topic_partition_list_t* partitions) {
                partitions_.size());
 }
 
-Result<std::optional<int64_t>> Link::resumeOffset(const PartitionState& state) {
+Result<std::optional<int64_t>> Link::resumeOffset(PartitionState& state) {
   auto last = tail_->lastSourceOffset(state.target->name, state.partition,
                                       std::max(milliseconds(30000), target_.connect_timeout));
   if (!last) {
     return last.error();
   }
+  seedRuns(state, *last);
   if (!*last) {
     return std::optional<int64_t>();
   }
   spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)",
                link_.name, state.source_topic, state.partition, **last + 1);
   return std::optional<int64_t>(**last + 1);
+}
+
+void Link::seedRuns(PartitionState& state, std::optional<int64_t> last_source) {
+  state.runs.clear();
+  state.runs_dirty = false;
+  if (state_read_at_rebalance_ != rebalances_) {
+    // Once per rebalance: the reader only reads what was saved since its last refresh.
+    state_read_at_rebalance_ = rebalances_;
+    auto refreshed = state_reader_->refresh(Clock::now() + std::max(milliseconds(10000),
+                                                                    target_.connect_timeout));
+    state_read_ok_ = refreshed.ok();
+    if (!refreshed) {
+      spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}",
+                   link_.name, refreshed.message());
+    }
+  }
+  const OffsetStateReader::Entry* saved =
+      state_read_ok_ ? state_reader_->find(state.target->name, state.partition) : nullptr;
+  if (saved != nullptr && saved->error.empty() && !saved->runs.empty()) {
+    if (last_source && saved->runs.lastSource() <= *last_source) {
+      state.runs = saved->runs;
+    } else {
+      // Runs past what the mirror partition holds: it was truncated or recreated.
+      spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset {} but the "
+                   "target holds up to {}; starting new ones",
+                   link_.name, state.target->name, state.partition, saved->runs.lastSource(),
+                   last_source.value_or(-1));
+      state.runs_dirty = true;  // overwrite them
+    }
+  }
+  if (last_source && state.runs.lastSource() != *last_source) {
+    // Records of ours after the saved runs (a worker died before saving): leave a hole that
+    // translation searches on the target.
+    state.runs.markUnknownGap();
+  }
+}
+
+void Link::saveRuns(const std::vector<PartitionState*>& states) {
+  for (PartitionState* state : states) {
+    if (!state->runs_dirty || state->target == nullptr || failed_) {
+      continue;
+    }
+    if (!beginTransactionIfNeeded()) {
+      return;
+    }
+    const std::string key = stateKey(state->target->name, state->partition);
+    state->runs.encodeInto(state_buffer_);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_RKT(state_handle_.get()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(state_buffer_.data(), state_buffer_.size()), RD_KAFKA_V_OPAQUE(nullptr),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      countError("state", err);  // queue full: saved at the next commit
+      return;
+    }
+    state->runs_dirty = false;
+  }
 }
 
 void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
@@ -155,6 +214,9 @@ void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
     // so it re-reads as little as possible.
     const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(states, limit);
+    if (tail_) {
+      saveRuns(states);
+    }
     commitTransaction();  // transactional links: what was written becomes visible now
     commit(states, /*sync=*/true);
   }

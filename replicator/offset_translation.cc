@@ -1,6 +1,7 @@
 #include "replicator/offset_translation.h"
 
 #include "kafka/client_factory.h"
+#include "replicator/offset_state.h"
 #include "replicator/partition_scanner.h"
 #include "replicator/target_tail.h"
 #include "replicator/topic_selector.h"
@@ -70,6 +71,65 @@ Result<int64_t> targetOffsetFor(PartitionScanner& scanner, const std::string& to
   return answer ? answer->target_offset : high;
 }
 
+struct Located {
+  int64_t target_offset = -1;
+  const char* method = "search";
+};
+
+// The target offset for `source_offset` using the saved runs of the partition: an exact answer
+// is checked with one read (the record there must be ours and carry the expected source
+// offset); a search range is searched. An error when the runs disagree with the target.
+Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs,
+                               const std::string& topic, int32_t partition, int64_t source_offset,
+                               int64_t low, int64_t high, const std::string& link,
+                               Clock::time_point deadline) {
+  const RunLookup lookup = runs.lookup(source_offset);
+  const std::string where = topic + "[" + std::to_string(partition) + "]";
+  if (lookup.exact) {
+    if (lookup.target < low) {
+      // Deleted from the target by retention since: search what is left.
+      auto found = targetOffsetFor(scanner, topic, partition, source_offset, low, high, link,
+                                   deadline);
+      if (!found) {
+        return found.error();
+      }
+      return Located{*found, "search"};
+    }
+    if (lookup.target >= high) {
+      return Error{"saved offset runs place source offset " + std::to_string(lookup.source_there) +
+                   " at " + where + " offset " + std::to_string(lookup.target) +
+                   ", past the partition's end offset " + std::to_string(high)};
+    }
+    auto there = firstOursFrom(scanner, topic, partition, lookup.target, lookup.target + 1, link,
+                               deadline);
+    if (!there) {
+      return there.error();
+    }
+    if (!*there || (*there)->target_offset != lookup.target ||
+        (*there)->source_offset != lookup.source_there) {
+      return Error{"saved offset runs place source offset " + std::to_string(lookup.source_there) +
+                   " at " + where + " offset " + std::to_string(lookup.target) +
+                   " but the record there " +
+                   (*there && (*there)->target_offset == lookup.target
+                        ? "carries source offset " + std::to_string((*there)->source_offset)
+                        : std::string("was not written by link '") + link + "'")};
+    }
+    return Located{lookup.target, "runs"};
+  }
+  const int64_t search_high = lookup.search_high < 0 ? high : lookup.search_high;
+  if (search_high > high) {
+    return Error{"saved offset runs reach " + where + " offset " + std::to_string(search_high) +
+                 ", past the partition's end offset " + std::to_string(high)};
+  }
+  const int64_t search_low = std::min(std::max(low, lookup.search_low), search_high);
+  auto found = targetOffsetFor(scanner, topic, partition, source_offset, search_low, search_high,
+                               link, deadline);
+  if (!found) {
+    return found.error();
+  }
+  return Located{*found, "runs+search"};
+}
+
 } // namespace
 
 struct OffsetTranslator::Clients {
@@ -79,11 +139,13 @@ struct OffsetTranslator::Clients {
   kafka::HandlePtr source_admin;  // ListConsumerGroupOffsets, metadata, watermarks
   PartitionScanner scanner;
   TargetTail tail;
+  std::unique_ptr<OffsetStateReader> state;  // unless StateUse::kIgnored
 };
 
 OffsetTranslator::OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
-                                   config::ClusterConfig target)
-    : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)) {}
+                                   config::ClusterConfig target, StateUse state_use)
+    : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)),
+      state_use_(state_use) {}
 
 OffsetTranslator::~OffsetTranslator() = default;
 
@@ -116,6 +178,12 @@ Status OffsetTranslator::open() {
   }
   if (auto opened = clients->tail.open(); !opened) {
     return opened;
+  }
+  if (state_use_ != StateUse::kIgnored) {
+    clients->state = std::make_unique<OffsetStateReader>(target_, link_.name);
+    if (auto opened = clients->state->open(); !opened) {
+      return opened;
+    }
   }
   clients_ = std::move(clients);
   return {};
@@ -184,6 +252,17 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
                  "' (a group that never committed, or a misspelt group name)"};
   }
 
+  // The saved offset runs: read incrementally (only what was saved since the last call).
+  bool state_ok = false;
+  if (clients_->state) {
+    auto refreshed = clients_->state->refresh(deadline);
+    state_ok = refreshed.ok();
+    if (!refreshed && state_use_ == StateUse::kRequired) {
+      return Error{refreshed.message() +
+                   " (--scan translates from the mirror partitions' records alone)"};
+    }
+  }
+
   std::vector<PartitionTranslation> out;
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
@@ -200,12 +279,42 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
     if (!marks) {
       return Error{"mirror topic '" + t.target_topic + "': " + marks.error().message};
     }
-    auto target_offset = targetOffsetFor(clients_->scanner, t.target_topic, t.partition,
-                                         t.source_offset, marks->first, marks->second,
-                                         link_.name, deadline);
-    if (!target_offset) {
-      return target_offset.error();
+    const uint64_t reads_before = clients_->scanner.recordsRead();
+    const OffsetStateReader::Entry* saved =
+        state_ok ? clients_->state->find(t.target_topic, t.partition) : nullptr;
+    if (saved != nullptr && !saved->error.empty()) {
+      if (state_use_ == StateUse::kRequired) {
+        return Error{saved->error + " (--scan translates from the mirror partitions' records "
+                                    "alone)"};
+      }
+      saved = nullptr;
     }
+    Result<Located> located = Located{};
+    if (saved != nullptr) {
+      located = locateWithRuns(clients_->scanner, saved->runs, t.target_topic, t.partition,
+                               t.source_offset, marks->first, marks->second, link_.name,
+                               deadline);
+      if (!located && state_use_ == StateUse::kRequired) {
+        return Error{clients_->state->describe() + " (partition " +
+                     std::to_string(saved->state_partition) + " offset " +
+                     std::to_string(saved->state_offset) + ") disagrees with the target: " +
+                     located.error().message +
+                     "; the state is corrupt or the mirror topic was recreated (--scan "
+                     "translates from the mirror partitions' records alone)"};
+      }
+    }
+    if (saved == nullptr || !located) {
+      auto searched = targetOffsetFor(clients_->scanner, t.target_topic, t.partition,
+                                      t.source_offset, marks->first, marks->second, link_.name,
+                                      deadline);
+      if (!searched) {
+        return searched.error();
+      }
+      located = Located{*searched, "search"};
+    }
+    const auto target_offset = &located->target_offset;
+    t.method = located->method;
+    t.records_read = clients_->scanner.recordsRead() - reads_before;
     auto last = clients_->tail.lastSourceOffset(
         t.target_topic, t.partition,
         std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
@@ -237,13 +346,14 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
 Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Config& config,
                                                                const std::string& link_name,
                                                                const std::string& group,
-                                                               milliseconds timeout) {
+                                                               milliseconds timeout,
+                                                               StateUse state_use) {
   const config::LinkConfig* link = config.findLink(link_name);
   if (link == nullptr) {
     return Error{"unknown link '" + link_name + "'; the config has: " + config.linkNames()};
   }
   OffsetTranslator translator(*link, config.clusters.at(link->source),
-                              config.clusters.at(link->target));
+                              config.clusters.at(link->target), state_use);
   if (auto opened = translator.open(); !opened) {
     return opened.error();
   }

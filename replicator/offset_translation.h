@@ -29,6 +29,18 @@ struct PartitionTranslation {
   // Source records at or after source_offset not yet on the target (the RPO if failing over
   // now), from the source high watermark; -1 when unknown.
   int64_t not_yet_replicated = -1;
+  // How target_offset was found: "runs" (the saved offset runs answered, checked with one read
+  // of the target), "runs+search" (the runs bounded a search of the target), "search" (binary
+  // search of the whole mirror partition). records_read: mirror records read to answer.
+  std::string method;
+  uint64_t records_read = 0;
+};
+
+// How a translation uses the link's saved offset runs (state topic causeway.<link>.state).
+enum class StateUse {
+  kRequired,   // a missing state topic or a corrupt entry is an error (operator commands)
+  kIfPresent,  // missing or corrupt state: search the target instead (group sync)
+  kIgnored,    // search the target only (`--scan`)
 };
 
 // Translates source consumer groups' committed offsets through one exactly-once link. Keeps its
@@ -37,7 +49,7 @@ struct PartitionTranslation {
 class OffsetTranslator {
 public:
   OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
-                   config::ClusterConfig target);
+                   config::ClusterConfig target, StateUse state_use = StateUse::kRequired);
   ~OffsetTranslator();
 
   // Builds the clients and checks both clusters answer. Fails for a link that is not
@@ -53,19 +65,25 @@ private:
   config::LinkConfig link_;
   config::ClusterConfig source_;
   config::ClusterConfig target_;
+  StateUse state_use_;
   std::unique_ptr<Clients> clients_;
 };
 
 // Translates a source consumer group's committed offsets through a link, exactly, from what is
 // on the target: the link's records carry their source offset (causeway-src header), which
 // grows with the target offset because the link keeps partition order and, in exactly-once
-// mode, never writes a record twice. Each partition costs O(log n) single-record reads.
+// mode, never writes a record twice. The link's saved offset runs answer in O(log runs) plus
+// one read that checks the answer on the target; records written since the runs were last
+// saved, or in a hole a crashed worker left, are found by a binary search bounded by the runs;
+// without runs a partition costs O(log n) single-record reads.
 //
 // Errors (each names what and where): unknown link, a link that is not exactly_once (its
 // duplicates would make a translation ambiguous), unreachable clusters, a group with no
-// committed offset on any of the link's partitions.
+// committed offset on any of the link's partitions; with StateUse::kRequired also a missing
+// state topic and saved runs that do not decode or disagree with the target.
 Result<std::vector<PartitionTranslation>> translateGroupOffsets(
     const config::Config& config, const std::string& link_name, const std::string& group,
-    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    std::chrono::milliseconds timeout = std::chrono::seconds(30),
+    StateUse state_use = StateUse::kRequired);
 
 } // namespace causeway::replicator

@@ -58,6 +58,22 @@ Status PartitionScanner::open() {
   return {};
 }
 
+Result<std::optional<int32_t>> PartitionScanner::partitionCount(const std::string& topic,
+                                                               Clock::time_point deadline) {
+  auto metadata = kafka::fetchAllTopics(consumer_.get(), cluster_,
+                                        milliseconds(remainingMs(deadline)));
+  if (!metadata) {
+    return metadata.error();
+  }
+  for (int i = 0; i < (*metadata)->topic_cnt; ++i) {
+    const auto& t = (*metadata)->topics[i];
+    if (topic == t.topic && t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return std::optional<int32_t>(t.partition_cnt);
+    }
+  }
+  return std::optional<int32_t>();
+}
+
 Result<std::pair<int64_t, int64_t>> PartitionScanner::watermarks(const std::string& topic,
                                                                  int32_t partition,
                                                                  Clock::time_point deadline) {
@@ -105,7 +121,11 @@ Status PartitionScanner::scan(const std::string& topic, int32_t partition, int64
       continue;  // left over from an earlier scan
     }
     next = message->offset + 1;
-    if (message->offset >= end || !visit(*message)) {
+    if (message->offset >= end) {
+      break;
+    }
+    records_read_ += 1;
+    if (!visit(*message)) {
       break;
     }
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace causeway::replicator {
@@ -23,6 +24,10 @@ public:
 
   Status open();
 
+  // How many partitions `topic` has, nullopt when it does not exist (never auto-creates it).
+  Result<std::optional<int32_t>> partitionCount(const std::string& topic,
+                                                std::chrono::steady_clock::time_point deadline);
+
   // [low, high) of the partition, as the cluster reports it now.
   Result<std::pair<int64_t, int64_t>> watermarks(const std::string& topic, int32_t partition,
                                                  std::chrono::steady_clock::time_point deadline);
@@ -31,10 +36,14 @@ public:
   Status scan(const std::string& topic, int32_t partition, int64_t start, int64_t end,
               std::chrono::steady_clock::time_point deadline, const Visitor& visit);
 
+  // Records visited by scan() so far (what a lookup cost).
+  uint64_t recordsRead() const { return records_read_; }
+
 private:
   const config::ClusterConfig& cluster_;
   std::string purpose_;
   kafka::HandlePtr consumer_;
+  uint64_t records_read_ = 0;
 };
 
 // The source offset in `message`'s causeway-src header if `link` wrote it.

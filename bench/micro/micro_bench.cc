@@ -5,6 +5,7 @@
 //
 //   build/bench/causeway_micro_bench [--benchmark_filter=OffsetTracker]
 
+#include "replicator/offset_runs.h"
 #include "replicator/offset_tracker.h"
 #include "replicator/record_headers.h"
 #include "replicator/topic_selector.h"
@@ -212,6 +213,104 @@ void BM_ProvenanceHeaders(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ProvenanceHeaders);
+
+// OffsetRuns::add for every delivered record of a partition replicated without gaps: the run
+// only grows (the per-record hot path of offset translation's bookkeeping).
+void BM_OffsetRunsAddContiguous(benchmark::State& state) {
+  OffsetRuns runs;
+  int64_t source = 0;
+  int64_t target = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(runs.add(source++, target++));
+  }
+  benchmark::DoNotOptimize(runs.runs().size());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OffsetRunsAddContiguous);
+
+// The same with a filtered source record every `range(0)` records, so a new run starts that
+// often; at 1 every record is a run and the kMaxRuns cap drops old runs as it goes.
+void BM_OffsetRunsAddSkipEvery(benchmark::State& state) {
+  const int64_t every = state.range(0);
+  OffsetRuns runs;
+  int64_t source = 0;
+  int64_t target = 0;
+  int64_t until_skip = every;
+  for (auto _ : state) {
+    if (--until_skip == 0) {
+      source += 1;
+      until_skip = every;
+    }
+    benchmark::DoNotOptimize(runs.add(source++, target++));
+  }
+  benchmark::DoNotOptimize(runs.runs().size());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OffsetRunsAddSkipEvery)->Arg(1)->Arg(100)->Arg(10000);
+
+// `count` runs of 1000 records each, separated by 5 filtered source offsets; every 8th run is
+// unknown_before, so lookups hit every branch.
+OffsetRuns benchRuns(int64_t count) {
+  OffsetRuns runs;
+  int64_t source = 0;
+  int64_t target = 0;
+  for (int64_t r = 0; r < count; ++r) {
+    if (r % 8 == 7) {
+      runs.markUnknownGap();
+      target += 3;
+    }
+    for (int64_t i = 0; i < 1000; ++i) {
+      runs.add(source++, target++);
+    }
+    source += 5;
+  }
+  return runs;
+}
+
+// OffsetRuns::lookup over `range(0)` runs at spread-out source offsets (inside runs, between
+// them, past the end): a binary search, so O(log runs).
+void BM_OffsetRunsLookup(benchmark::State& state) {
+  const OffsetRuns runs = benchRuns(state.range(0));
+  const int64_t span = runs.lastSource() + 10;
+  std::mt19937_64 rng(42);
+  std::vector<int64_t> queries(4096);
+  for (int64_t& q : queries) {
+    q = static_cast<int64_t>(rng() % static_cast<uint64_t>(span));
+  }
+  size_t i = 0;
+  int64_t sum = 0;
+  for (auto _ : state) {
+    const RunLookup got = runs.lookup(queries[i++ & (queries.size() - 1)]);
+    sum += got.exact ? got.target : got.search_low;
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OffsetRunsLookup)->Arg(1)->Arg(8)->Arg(64)->Arg(512)->Arg(2048);
+
+// encodeInto into a reused buffer and decode of `range(0)` runs: what saving the runs to the
+// state topic and a new owner reading them back cost.
+void BM_OffsetRunsEncodeInto(benchmark::State& state) {
+  const OffsetRuns runs = benchRuns(state.range(0));
+  std::string out;
+  for (auto _ : state) {
+    runs.encodeInto(out);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
+}
+BENCHMARK(BM_OffsetRunsEncodeInto)->Arg(64)->Arg(2048);
+
+void BM_OffsetRunsDecode(benchmark::State& state) {
+  const std::string bytes = benchRuns(state.range(0)).encode();
+  for (auto _ : state) {
+    auto decoded = OffsetRuns::decode(bytes);
+    benchmark::DoNotOptimize(decoded.ok());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+}
+BENCHMARK(BM_OffsetRunsDecode)->Arg(64)->Arg(2048);
 
 } // namespace
 } // namespace causeway::replicator

@@ -282,7 +282,8 @@ TEST_F(ControlApiTest, TranslateOffsetsAndFailoverThroughTheApi) {
   // then: the group's committed offset on the target is the translated one
   auto reverse = config;
   std::swap(reverse.links[0].source, reverse.links[0].target);
-  auto on_target = replicator::translateGroupOffsets(reverse, "test-link", "billing", 30s);
+  auto on_target = replicator::translateGroupOffsets(
+      reverse, "test-link", "billing", 30s, replicator::StateUse::kIgnored);
   ASSERT_TRUE(on_target.ok()) << on_target.error().message;
   EXPECT_EQ(on_target->front().source_offset, 25);
 

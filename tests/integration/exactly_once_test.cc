@@ -2,12 +2,15 @@
 // causeway-src header), not from the source group's commits: killed at any moment with SIGKILL
 // and restarted, the target ends up with every source record exactly once, in order.
 
+#include "replicator/offset_state.h"
+#include "replicator/record_headers.h"
 #include "replicator/worker.h"
 #include "tests/support/test_support.h"
 #include "verify/mirror_check.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <csignal>
@@ -67,6 +70,63 @@ TEST(ExactlyOnce, ResumesFromTheTargetNotFromTheSourceGroup) {
   EXPECT_TRUE(check.identical()) << check.describe() << "\n" << second->log();
   EXPECT_NE(second->log().find("resumes at source offset"), std::string::npos) << second->log();
 }
+// Checks the offset runs the workers saved on the target against the mirror's content: every
+// record a run lists is there with that source offset, no record of the link hides between runs
+// unless the later run is marked as following a hole, and for every source offset the runs
+// either answer exactly right or bound a range holding the answer. Returns the problems found
+// (empty: none) and counts the runs.
+std::string checkSavedRuns(const embedded::EmbeddedCluster& target, const config::Config& config,
+                           const std::string& topic, int32_t partitions, size_t& runs_total) {
+  replicator::OffsetStateReader reader(config.clusters.at("target"), config.links[0].name);
+  if (auto opened = reader.open(); !opened) {
+    return opened.message();
+  }
+  if (auto refreshed = reader.refresh(std::chrono::steady_clock::now() + 30s); !refreshed) {
+    return refreshed.message();
+  }
+  const auto mirror = testing::readAll(target.bootstrap(), topic);
+  std::string problems;
+  runs_total = 0;
+  for (int32_t p = 0; p < partitions; ++p) {
+    const auto* saved = reader.find(topic, p);
+    if (saved == nullptr || !saved->error.empty()) {
+      problems += "partition " + std::to_string(p) + ": no valid saved runs\n";
+      continue;
+    }
+    // (source, target) of every record the link wrote, from the causeway-src headers.
+    std::vector<std::pair<int64_t, int64_t>> ours;
+    for (const auto& record : mirror.at(static_cast<size_t>(p))) {
+      for (const auto& [name, value] : record.headers) {
+        if (name == replicator::kSourceHeader && value) {
+          if (auto source = replicator::decodeSource(*value, config.links[0].name)) {
+            ours.emplace_back(*source, record.offset);
+          }
+        }
+      }
+    }
+    const auto& runs = saved->runs;
+    runs_total += runs.runs().size();
+    const int64_t end = ours.empty() ? 0 : ours.back().second + 1;
+    for (int64_t s = 0; s <= (ours.empty() ? 0 : ours.back().first + 1); ++s) {
+      auto it = std::lower_bound(ours.begin(), ours.end(), std::pair<int64_t, int64_t>{s, -1});
+      const int64_t expected = it == ours.end() ? end : it->second;
+      const auto lookup = runs.lookup(s);
+      const bool right =
+          lookup.exact ? lookup.target == expected && it != ours.end() &&
+                             it->first == lookup.source_there
+                       : lookup.search_low <= expected &&
+                             (lookup.search_high < 0 || expected <= lookup.search_high);
+      if (!right) {
+        problems += "partition " + std::to_string(p) + " source offset " + std::to_string(s) +
+                    ": runs say " + (lookup.exact ? "exactly " : "search from ") +
+                    std::to_string(lookup.exact ? lookup.target : lookup.search_low) +
+                    ", the target says " + std::to_string(expected) + "\n";
+        break;
+      }
+    }
+  }
+  return problems;
+}
 
 // Kills a worker process `kills` times at random moments while `rounds` x 600 records flow,
 // then checks the whole target.
@@ -116,9 +176,12 @@ void crashTest(bool transactional, int kills, uint64_t rounds) {
   EXPECT_TRUE(check.identical()) << check.describe();
   ASSERT_TRUE(exit_code.has_value());
   EXPECT_EQ(*exit_code, 0);
+  // The offset runs the killed workers and their successors saved still translate exactly.
+  size_t runs = 0;
+  EXPECT_EQ(checkSavedRuns(*target, config, "payments", kPartitions, runs), "");
   std::cout << "[ report ] " << kKills << " SIGKILLs" << (transactional ? " (transactional)" : "")
-            << ": missing " << check.missing()
-            << ", duplicates " << check.duplicates() << "\n";
+            << ": missing " << check.missing() << ", duplicates " << check.duplicates()
+            << ", saved offset runs " << runs << " over " << kPartitions << " partitions\n";
 }
 
 TEST(ExactlyOnce, SigkillAtRandomMomentsLosesAndDuplicatesNothing) {
