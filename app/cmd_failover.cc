@@ -1,9 +1,12 @@
-// causeway failover --config F --link L [--group G ...] [--dry-run] [--force]
+// causeway failover --config F --link L [--group G ...] [--dry-run] [--force] [--undo]
 
 #include "app/commands.h"
 #include "common/duration.h"
 #include "config/config_loader.h"
 #include "replicator/failover.h"
+#include "replicator/offset_state.h"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -55,6 +58,18 @@ int runFailover(const FailoverOptions& options) {
     }
     return 1;
   }
+  if (options.undo) {
+    auto cleared = replicator::Failover::clearFailoverMark(*loaded.config, options.link,
+                                                           std::chrono::seconds(30));
+    if (!cleared) {
+      std::cerr << "causeway failover --undo: " << cleared.message() << "\n";
+      return 1;
+    }
+    std::printf("failover mark of link '%s' cleared: its workers replicate again once "
+                "restarted. Consumer groups already moved to the target stay there.\n",
+                options.link.c_str());
+    return 0;
+  }
   replicator::Failover failover(*loaded.config, options.link, options.groups);
   if (auto opened = failover.open(); !opened) {
     std::cerr << "causeway failover: " << opened.message() << "\n";
@@ -95,9 +110,11 @@ int runFailover(const FailoverOptions& options) {
                    "--force fails over anyway and loses what is not replicated.\n";
       return 1;
     }
-  } else if (plan->total_lag > 0) {
+  }
+  const int64_t left_behind = plan->total_lag;
+  if (left_behind > 0) {
     std::printf("== forced: %lld record(s) not replicated are left behind\n",
-                static_cast<long long>(plan->total_lag));
+                static_cast<long long>(left_behind));
   }
 
   std::printf("== moving the consumer groups to the target\n");
@@ -111,16 +128,37 @@ int runFailover(const FailoverOptions& options) {
                   outcome.problem.c_str());
     }
   }
+  bool stopped = false;
+  if (all) {
+    // Stop the link on every worker: the promoted target must not receive the old source.
+    std::printf("== stopping the link\n");
+    char host[256] = "?";
+    gethostname(host, sizeof(host) - 1);
+    auto marked = failover.markFailedOver(
+        options.force, left_behind,
+        "causeway failover on " + std::string(host) + " (pid " + std::to_string(getpid()) + ")",
+        timeout);
+    if (marked) {
+      stopped = true;
+      std::printf("  failover mark written to %s: every worker of '%s' stops replicating "
+                  "within its discovery_interval, and the link will not start again until "
+                  "`causeway failover --link %s --undo`\n",
+                  replicator::stateTopic(options.link).c_str(), options.link.c_str(),
+                  options.link.c_str());
+    } else {
+      std::printf("  NOT stopped: %s; stop the link's workers yourself (SIGTERM)\n",
+                  marked.message().c_str());
+    }
+  }
   std::printf("== report\n");
   auto final_plan = failover.plan(timeout);
   if (final_plan) {
     printPlan(*final_plan);
   }
-  std::printf("%s\n", all ? "FAILOVER DONE: start the consumers on the target cluster; then stop "
-                            "this link's workers (SIGTERM). For failback, run the reverse link "
-                            "(see docs/failover.md)."
-                          : "FAILOVER INCOMPLETE: see the groups above");
-  return all ? 0 : 1;
+  std::printf("%s\n", all ? "FAILOVER DONE: start the consumers on the target cluster. For "
+                            "failback, run the reverse link (see docs/failover.md)."
+                          : "FAILOVER INCOMPLETE: see the groups above; the link keeps running");
+  return all && stopped ? 0 : 1;
 }
 
 } // namespace causeway::app

@@ -77,6 +77,7 @@ struct FailoverOptions {
   std::vector<std::string> groups;  // in addition to the link's groups.names
   bool dry_run = false;
   bool force = false;
+  bool undo = false;  // only clear the link's failover mark
   std::chrono::milliseconds drain_timeout{300000};
 };
 // causeway failover: plan (lag, translated group positions, RPO), drain to zero lag (or

@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
   failover_cmd->add_option("--group", failover.groups,
                            "Consumer group to move (repeatable; added to the link's groups)");
   failover_cmd->add_flag("--dry-run", failover.dry_run, "Print the plan and change nothing");
+  failover_cmd->add_flag("--undo", failover.undo,
+                         "Clear the link's failover mark so its workers may replicate again "
+                         "(after a drill); moves no group back");
   failover_cmd->add_flag("--force", failover.force,
                          "Do not wait for zero lag: fail over now and report the RPO");
   failover_cmd->add_option("--drain-timeout", failover_drain,

@@ -352,6 +352,16 @@ grpc::Status ControlService::runFailover(ControlTarget& target, grpc::ServerCont
       move->set_problem(redactor.redact(outcome.problem));
     });
   }
+  // Every group moved: stop the link on every worker (its failover mark), so the old source
+  // cannot flow into the promoted target any more.
+  std::string stopped;
+  if (all) {
+    auto marked = steps->markFailedOver(request.force(), left_behind,
+                                        "control API (" + peerOf(context) + ")", kStepTimeout);
+    stopped = marked ? "; the link's workers stop replicating within its discovery_interval"
+                     : "; the link could NOT be marked as failed over, stop its workers "
+                       "yourself: " + redactor.redact(marked.message());
+  }
   auto final_plan = steps->plan(kStepTimeout);
   send([&](v1::FailoverProgress& p) {
     auto* report = p.mutable_report();
@@ -361,10 +371,9 @@ grpc::Status ControlService::runFailover(ControlTarget& target, grpc::ServerCont
       fillPlan(*final_plan, redactor, *report->mutable_final_plan());
     }
     report->set_records_left_behind(left_behind);
-    report->set_message(
-        all ? "failover done: start the consumers on the target cluster; then stop this link "
-              "(pause it, or SIGTERM its workers)"
-            : "failover incomplete: see the groups that were not moved");
+    report->set_message(all ? "failover done: start the consumers on the target cluster" + stopped
+                            : "failover incomplete: see the groups that were not moved; the "
+                              "link keeps running");
   });
   spdlog::info("control: failover of link '{}' {}", request.link(), all ? "done" : "incomplete");
   return grpc::Status::OK;

@@ -24,6 +24,10 @@ public:
                                                        bool force) override {
     return failover_.moveGroups(timeout, force);
   }
+  Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
+                        std::chrono::milliseconds timeout) override {
+    return failover_.markFailedOver(forced, left_behind, by, timeout);
+  }
 
 private:
   const config::Config config_;  // before failover_: it refers to it

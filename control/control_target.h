@@ -27,6 +27,8 @@ public:
       const std::function<void(const replicator::FailoverPlan&)>& progress) = 0;
   virtual std::vector<replicator::GroupSyncOutcome> moveGroups(std::chrono::milliseconds timeout,
                                                                bool force) = 0;
+  virtual Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
+                                std::chrono::milliseconds timeout) = 0;
 };
 
 // What the control service controls: the worker of this process. The seam between the gRPC

@@ -22,6 +22,8 @@ v1::LinkState toProto(replicator::LinkState state) {
     return v1::LINK_STATE_STOPPED;
   case replicator::LinkState::kFailed:
     return v1::LINK_STATE_FAILED;
+  case replicator::LinkState::kFailedOver:
+    return v1::LINK_STATE_FAILED_OVER;
   }
   return v1::LINK_STATE_UNSPECIFIED;
 }

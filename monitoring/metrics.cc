@@ -15,9 +15,9 @@ using replicator::LinkStatus;
 using replicator::PartitionStatus;
 using replicator::TimestampedHistograms;
 
-constexpr std::array<LinkState, 6> kStates = {LinkState::kStarting, LinkState::kRunning,
-                                              LinkState::kPaused,   LinkState::kStopping,
-                                              LinkState::kStopped,  LinkState::kFailed};
+constexpr std::array<LinkState, 7> kStates = {
+    LinkState::kStarting, LinkState::kRunning, LinkState::kPaused,    LinkState::kStopping,
+    LinkState::kStopped,  LinkState::kFailed,  LinkState::kFailedOver};
 
 double seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 

@@ -61,6 +61,9 @@ bool linksReady(const std::vector<replicator::LinkStatus>& links, std::string& r
       ready = false;
       reasons += ": " + link.error;
       break;
+    case replicator::LinkState::kFailedOver:  // done on purpose: nothing wrong with the worker
+      reasons += ": " + link.error;
+      break;
     default:
       ready = false;
     }

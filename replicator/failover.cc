@@ -1,6 +1,7 @@
 #include "replicator/failover.h"
 
 #include "kafka/client_factory.h"
+#include "replicator/offset_state.h"
 #include "replicator/target_tail.h"
 #include "replicator/topic_selector.h"
 
@@ -162,6 +163,31 @@ std::vector<GroupSyncOutcome> Failover::moveGroups(milliseconds timeout, bool fo
     outcomes.push_back(sync_->syncGroup(group, timeout, force));
   }
   return outcomes;
+}
+
+} // namespace causeway::replicator
+
+namespace causeway::replicator {
+
+Status Failover::markFailedOver(bool forced, int64_t left_behind, const std::string& by,
+                                milliseconds timeout) {
+  FailoverMark mark;
+  mark.at_ms = std::chrono::duration_cast<milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  mark.forced = forced;
+  mark.left_behind = left_behind;
+  mark.by = by;
+  return writeFailoverMark(config_.clusters.at(link_->target), link_name_, mark, timeout);
+}
+
+Status Failover::clearFailoverMark(const config::Config& config, const std::string& link,
+                                   milliseconds timeout) {
+  const config::LinkConfig* found = config.findLink(link);
+  if (found == nullptr) {
+    return Error{"unknown link '" + link + "'; the config has: " + config.linkNames()};
+  }
+  return writeFailoverMark(config.clusters.at(found->target), link, std::nullopt, timeout);
 }
 
 } // namespace causeway::replicator

@@ -44,8 +44,10 @@ struct FailoverPlan {
 //   plan()        lag per partition, each group's translated position and its RPO;
 //   drain()       wait until the running workers have replicated everything (zero lag);
 //   moveGroups()  final sync: commit each group's translated offsets on the target (refused by
-//                 Kafka for a group already consuming there).
-// Stopping the workers is the operator's step (SIGTERM) until the control API can do it.
+//                 Kafka for a group already consuming there);
+//   markFailedOver()  stop the link everywhere: writes the failover mark to the link's state
+//                 topic; every worker of the link stops within discovery_interval, saving its
+//                 final offset runs, and the link does not start again until clearFailoverMark.
 // Exactly-once links only: their target content makes every step exact.
 class Failover {
 public:
@@ -58,6 +60,12 @@ public:
   Result<FailoverPlan> drain(std::chrono::milliseconds timeout,
                              const std::function<void(const FailoverPlan&)>& progress);
   std::vector<GroupSyncOutcome> moveGroups(std::chrono::milliseconds timeout, bool force);
+  Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
+                        std::chrono::milliseconds timeout);
+
+  // Lets the link run again (`causeway failover --undo`). Errors: unknown link, no state topic.
+  static Status clearFailoverMark(const config::Config& config, const std::string& link,
+                                  std::chrono::milliseconds timeout);
 
 private:
   Result<std::vector<PartitionLag>> lags(std::chrono::milliseconds timeout);

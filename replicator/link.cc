@@ -159,10 +159,29 @@ Status Link::start() {
     }
     state_handle_.reset(rd_kafka_topic_new(producer_.get(), state_topic_.c_str(), nullptr));
     state_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
-    if (auto opened = state_reader_->open(); !opened) {
-      fail("link '" + link_.name + "': " + opened.message());
+    mark_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
+    for (auto* reader : {state_reader_.get(), mark_reader_.get()}) {
+      if (auto opened = reader->open(); !opened) {
+        fail("link '" + link_.name + "': " + opened.message());
+        publishStatus();
+        return opened.error();
+      }
+    }
+    if (auto read = state_reader_->refresh(Clock::now() + std::max(milliseconds(10000),
+                                                                   target_.connect_timeout));
+        !read) {
+      fail("link '" + link_.name + "': " + read.message());
       publishStatus();
-      return opened.error();
+      return read.error();
+    }
+    if (const auto& mark = state_reader_->failoverMark()) {
+      // Promoted target: replicating into it again would mix the old source back in.
+      const std::string text = failedOverText(*mark);
+      spdlog::error("{}", text);
+      std::lock_guard lock(status_mu_);
+      status_.state = LinkState::kFailedOver;
+      status_.error = text;
+      return Error{text};
     }
   }
 
@@ -610,7 +629,7 @@ void Link::drainAndClose() {
   {
     std::lock_guard lock(status_mu_);
     if (status_.state != LinkState::kFailed) {
-      status_.state = LinkState::kStopped;
+      status_.state = failed_over_.load() ? LinkState::kFailedOver : LinkState::kStopped;
     }
     status_.partitions.clear();
     status_.in_flight_records = 0;

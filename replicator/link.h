@@ -140,6 +140,9 @@ private:
 
   // Discovery thread.
   void runDiscovery();
+  // Stops the link when a failover has marked it (see FailoverMark).
+  void checkFailoverMark();
+  std::string failedOverText(const FailoverMark& mark) const;
   void discoverOnce();
   void refreshPausedWatermarks();
 
@@ -157,6 +160,8 @@ private:
   kafka::TopicAdminPtr target_admin_;
   std::unique_ptr<TargetTail> tail_;  // exactly-once links: where each partition resumes
   std::unique_ptr<OffsetStateReader> state_reader_;  // exactly-once links: saved offset runs
+  std::unique_ptr<OffsetStateReader> mark_reader_;   // discovery thread: the failover mark
+  std::atomic<bool> failed_over_{false};
   uint64_t state_read_at_rebalance_ = UINT64_MAX;     // rebalances_ when last refreshed
   bool state_read_ok_ = false;
 

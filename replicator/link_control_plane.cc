@@ -23,8 +23,39 @@ void Link::runDiscovery() {
     lock.unlock();
     discoverOnce();
     refreshPausedWatermarks();
+    checkFailoverMark();
     lock.lock();
   }
+}
+
+std::string Link::failedOverText(const FailoverMark& mark) const {
+  return "link '" + link_.name + "' was " + describeFailoverMark(mark) +
+         ": it does not replicate into the promoted target any more (a drill? `causeway "
+         "failover --link " + link_.name + " --undo` clears the mark)";
+}
+
+void Link::checkFailoverMark() {
+  if (!mark_reader_ || failed_over_.load()) {
+    return;
+  }
+  auto read = mark_reader_->refresh(Clock::now() + std::max(milliseconds(10000),
+                                                            target_.connect_timeout));
+  if (!read) {
+    spdlog::warn("link '{}': cannot check for a failover mark: {}", link_.name, read.message());
+    return;  // the next discovery cycle tries again
+  }
+  const auto& mark = mark_reader_->failoverMark();
+  if (!mark) {
+    return;
+  }
+  const std::string text = failedOverText(*mark);
+  spdlog::warn("{}; stopping", text);
+  {
+    std::lock_guard lock(status_mu_);
+    status_.error = text;
+  }
+  failed_over_.store(true);
+  requestStop(milliseconds(drain_timeout_ms_.load()));
 }
 
 void Link::runGroupSync() {

@@ -16,6 +16,8 @@ const char* toString(LinkState state) {
     return "stopped";
   case LinkState::kFailed:
     return "failed";
+  case LinkState::kFailedOver:
+    return "failed_over";
   }
   return "unknown";
 }

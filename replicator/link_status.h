@@ -18,6 +18,7 @@ enum class LinkState {
   kStopping,  // draining in-flight records and committing
   kStopped,   // stopped cleanly
   kFailed,    // stopped by a fatal error: see LinkStatus::error
+  kFailedOver,  // stopped because the link was failed over (its mark): see LinkStatus::error
 };
 
 const char* toString(LinkState state);
@@ -68,7 +69,7 @@ struct LinkStatus {
   std::string source_cluster;
   std::string target_cluster;
   LinkState state = LinkState::kStarting;
-  std::string error;       // why the link failed (kFailed), else empty
+  std::string error;       // why the link failed (kFailed) or was failed over, else empty
   std::string last_error;  // last non-fatal problem (retrying), else empty
   std::vector<std::string> topics;  // source topics currently selected
   std::vector<PartitionStatus> partitions;  // sorted by topic, partition

@@ -27,6 +27,28 @@ namespace causeway::replicator {
 std::string stateTopic(const std::string& link);
 std::string stateKey(const std::string& mirror_topic, int32_t partition);
 
+// The failover mark, kept in the same topic under the key "!failover" (no topic name holds a
+// '!'). A failover writes it once the consumer groups have moved; every worker of the link stops
+// replicating when it sees it (within discovery_interval) and the link does not start while it
+// is there, so the old source cannot leak into the promoted target. Clearing it (a tombstone,
+// `causeway failover --undo`) lets the link run again.
+struct FailoverMark {
+  int64_t at_ms = 0;         // wall clock of the failover
+  bool forced = false;       // failed over without draining
+  int64_t left_behind = 0;   // records not replicated (forced)
+  std::string by;            // who failed over ("causeway failover on host", "control API ...")
+};
+inline constexpr std::string_view kFailoverMarkKey = "!failover";
+std::string encodeFailoverMark(const FailoverMark& mark);
+Result<FailoverMark> decodeFailoverMark(std::string_view value);
+// "failed over at 2026-11-22T03:10:00Z by X (forced: 12 record(s) left behind)"
+std::string describeFailoverMark(const FailoverMark& mark);
+// Writes the mark of `link` to its state topic on `target` and waits until the cluster has it;
+// nullopt clears it. An error when the state topic does not exist or the write fails.
+Status writeFailoverMark(const config::ClusterConfig& target, const std::string& link,
+                         const std::optional<FailoverMark>& mark,
+                         std::chrono::milliseconds timeout);
+
 // Reads causeway.<link>.state incrementally. Not thread-safe.
 class OffsetStateReader {
 public:
@@ -50,6 +72,9 @@ public:
   // The latest saved runs of a mirror partition, or null when none were saved.
   const Entry* find(const std::string& mirror_topic, int32_t partition) const;
 
+  // The failover mark as of the last refresh (an unreadable mark counts as set).
+  const std::optional<FailoverMark>& failoverMark() const { return failover_mark_; }
+
   const std::string& topic() const { return topic_; }
   // "state topic 'causeway.L.state' on cluster 'x' (addr)"
   std::string describe() const;
@@ -61,6 +86,7 @@ private:
   PartitionScanner scanner_;
   std::vector<int64_t> next_;  // per state-topic partition: the next offset to read
   std::map<std::string, Entry> entries_;
+  std::optional<FailoverMark> failover_mark_;
 };
 
 } // namespace causeway::replicator

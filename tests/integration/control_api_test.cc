@@ -286,6 +286,12 @@ TEST_F(ControlApiTest, TranslateOffsetsAndFailoverThroughTheApi) {
       reverse, "test-link", "billing", 30s, replicator::StateUse::kIgnored);
   ASSERT_TRUE(on_target.ok()) << on_target.error().message;
   EXPECT_EQ(on_target->front().source_offset, 25);
+  // and the link stopped through its failover mark (discovery_interval is 1 s here)
+  auto stopped = statusUntil(
+      *admin, "test-link",
+      [](const auto& s) { return s.link().state() == v1::LINK_STATE_FAILED_OVER; }, 30s);
+  EXPECT_EQ(stopped.link().state(), v1::LINK_STATE_FAILED_OVER) << control::toJson(stopped);
+  EXPECT_THAT(stopped.link().error(), HasSubstr("failed over at"));
 
   request.set_link("nope");
   EXPECT_THAT(admin->failover(request, [](const auto&) {}).message(), HasSubstr("NOT_FOUND"));

@@ -232,8 +232,17 @@ TEST(FailoverCommand, PlansTranslatesAndMovesTheGroup) {
                                        "test-link", "--dry-run"});
   auto [code, out] =
       causeway({"failover", "--config", config_path, "--link", "test-link"});
+  // the failover mark stops the running worker's link (discovery_interval is 1 s here)
+  const bool link_stopped = waitFor(
+      [&] {
+        const auto log = worker.log();
+        return log.find("was failed over at") != std::string::npos &&
+               log.find("link 'test-link': stopped") != std::string::npos;
+      },
+      30s, 100ms);
   worker.signal(SIGTERM);
   ASSERT_TRUE(worker.wait(60s).has_value());
+  EXPECT_TRUE(link_stopped) << worker.log();
 
   // then: translation is exact (nothing else writes to the target here, so offsets match),
   // the dry run changes nothing, the failover reports success, and the group continues on the
@@ -262,6 +271,28 @@ TEST(FailoverCommand, PlansTranslatesAndMovesTheGroup) {
   EXPECT_EQ(got.size(), 180u);
   EXPECT_EQ(extra.size(), 0u);
   EXPECT_EQ(reread, 0u);
+
+  // and: while the mark is there a worker does not start the link, so what the old source
+  // gets now stays out of the promoted target; --undo lets the link run again
+  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 20, 100));
+  testing::ChildProcess refused(testing::runCommand(config_path),
+                                testing::writeTempFile("failover-refused.log", ""));
+  const auto refused_code = refused.wait(60s);
+  ASSERT_TRUE(refused_code.has_value()) << refused.log();
+  EXPECT_EQ(*refused_code, 1) << refused.log();
+  EXPECT_NE(refused.log().find("was failed over at"), std::string::npos) << refused.log();
+  EXPECT_EQ(testing::totalRecords(target->bootstrap(), "orders", kPartitions), 300);
+  auto [undo_code, undo_out] =
+      causeway({"failover", "--config", config_path, "--link", "test-link", "--undo"});
+  ASSERT_EQ(undo_code, 0) << undo_out;
+  testing::ChildProcess resumed(testing::runCommand(config_path),
+                                testing::writeTempFile("failover-resumed.log", ""));
+  EXPECT_TRUE(waitFor([&] { return testing::totalRecords(target->bootstrap(), "orders",
+                                                         kPartitions) >= 360; },
+                      60s, 250ms))
+      << resumed.log();
+  resumed.signal(SIGTERM);
+  ASSERT_TRUE(resumed.wait(60s).has_value());
 }
 
 TEST(FailoverCommand, BadInputGetsAClearMessageAndExitCode1) {

@@ -62,7 +62,14 @@ public:
     refused.problem = "active members on the target (login " + kSecret + ")";
     return move_all_ ? std::vector{moved} : std::vector{moved, refused};
   }
+  Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
+                        std::chrono::milliseconds) override {
+    marks_->push_back(std::string(forced ? "forced " : "") + std::to_string(left_behind) +
+                      " by " + by);
+    return {};
+  }
   bool move_all_ = true;
+  std::vector<std::string>* marks_ = nullptr;
 
 private:
   std::vector<int64_t> lags_;
@@ -161,8 +168,10 @@ public:
                                           std::vector<std::string>) override {
     auto steps = std::make_unique<FakeFailover>(failover_lags_);
     steps->move_all_ = failover_moves_all_;
+    steps->marks_ = &failover_marks_;
     return steps;
   }
+  std::vector<std::string> failover_marks_;  // markFailedOver calls
 
   std::vector<int64_t> failover_lags_{30, 10, 0};
   bool failover_moves_all_ = true;
@@ -377,6 +386,10 @@ TEST_F(ControlServiceTest, FailoverStreamsPlanDrainMovesAndReport) {
   ASSERT_TRUE(events.back().has_report());
   EXPECT_EQ(events.back().report().outcome(), v1::FailoverReport::OUTCOME_DONE);
   EXPECT_EQ(events.back().report().records_left_behind(), 0);
+  // the link is stopped everywhere through its failover mark
+  ASSERT_EQ(target_.failover_marks_.size(), 1u);
+  EXPECT_THAT(target_.failover_marks_[0], HasSubstr("0 by control API"));
+  EXPECT_THAT(events.back().report().message(), HasSubstr("stop"));
 
   // dry run: the plan and a report, nothing moved
   events.clear();
@@ -384,6 +397,7 @@ TEST_F(ControlServiceTest, FailoverStreamsPlanDrainMovesAndReport) {
   ASSERT_TRUE(c->failover(request, [&](const auto& p) { events.push_back(p); }).ok());
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events.back().report().outcome(), v1::FailoverReport::OUTCOME_DRY_RUN);
+  EXPECT_EQ(target_.failover_marks_.size(), 1u) << "a dry run marks nothing";
 }
 
 TEST_F(ControlServiceTest, FailoverThatCannotDrainChangesNothing) {
@@ -408,6 +422,7 @@ TEST_F(ControlServiceTest, FailoverThatCannotDrainChangesNothing) {
   ASSERT_TRUE(c->failover(request, [&](const auto& p) { events.push_back(p); }).ok());
   ASSERT_TRUE(events.back().has_report());
   EXPECT_EQ(events.back().report().outcome(), v1::FailoverReport::OUTCOME_INCOMPLETE);
+  EXPECT_TRUE(target_.failover_marks_.empty()) << "an incomplete failover leaves the link running";
   EXPECT_EQ(events.back().report().records_left_behind(), 30);
   bool saw_refused = false;
   for (const auto& e : events) {
