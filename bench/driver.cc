@@ -1,22 +1,27 @@
 // causeway-bench: the benchmark driver behind `make bench` (scripts/bench.sh).
 //
 // For each scenario (records x size over 8 partitions) and each contender (the raw librdkafka
-// pipe, a Causeway at-least-once link and a Causeway exactly-once link, both run by `causeway
-// run`), every measurement starts from
-// scratch: two fresh `causeway dev-cluster` processes (source and target, 3 brokers each), the
-// contender process, then causeway-bench-load feeding the source and watching the target. The
-// contender's CPU seconds and peak RSS are the kernel's accounting of that process (wait4()
-// rusage: utime+stime and the peak resident set, the same counters as /proc/PID/stat and
-// VmHWM), over its whole life: start-up, group join, the run and its shutdown.
+// pipe; Causeway links run by `causeway run`: at-least-once, exactly-once, and exactly-once with
+// `transactional: true`), every measurement starts from scratch: two fresh `causeway dev-cluster`
+// processes (source and target, 3 brokers each), the contender process, then
+// causeway-bench-load feeding the source and watching the target. The contender's CPU seconds
+// and peak RSS are the kernel's accounting of that process (wait4() rusage: utime+stime and the
+// peak resident set, the same counters as /proc/PID/stat and VmHWM), over its whole life:
+// start-up, group join, the run and its shutdown.
 //
-// Order per scenario: throughput runs, raw pipe, Causeway at-least-once and Causeway
-// exactly-once in turn (triples, so a drift in the machine's speed hits all three); then latency
-// runs of the raw pipe and the at-least-once link, alternating, paced at half the raw pipe's
-// median throughput of that scenario (the exactly-once link has throughput runs only: its data
-// path is the at-least-once one, it differs in where a partition starts). Results: JSON, a
-// Markdown table and a gnuplot PNG.
+// Order per scenario: throughput runs of the contenders in turn (raw pipe, at-least-once,
+// exactly-once, exactly-once transactional, then again: cycles, so a drift in the machine's speed
+// hits all of them); then latency runs of the raw pipe and the at-least-once link, alternating,
+// paced at half the raw pipe's median throughput of that scenario (the exactly-once links have
+// throughput runs only: their data path is the at-least-once one, they differ in where a
+// partition starts and, transactional, in the commit). A run is verified when exactly N records
+// are on the target (latency runs: every partition's sequence without gap or repeat) and the
+// contender exited with status 0 (a Causeway link that failed makes `causeway run` exit 1).
+// Results: JSON, a Markdown table and a gnuplot PNG.
 //
 //   causeway-bench --bin-dir BUILD --out-dir bench/results [--runs 3] [--quick]
+//                  [--scenarios RECORDSxBYTES,...] [--contenders raw,causeway,...]
+//                  [--no-latency]
 
 #include <nlohmann/json.hpp>
 #include <librdkafka/rdkafka.h>
@@ -32,6 +37,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -45,6 +51,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -193,13 +200,54 @@ struct Scenario {
   size_t size;
 };
 
+// One thing measured. The table order is the order of each back-to-back cycle of throughput
+// runs.
+struct Contender {
+  std::string_view id;        // on the command line and in the run directories' names
+  std::string_view key;       // in the JSON results
+  std::string_view title;     // in the Markdown table and the chart
+  std::string_view delivery;  // the Causeway link's `delivery`; empty: the raw pipe
+  bool transactional;         // `transactional: true` on the link
+  bool latency;               // also has latency runs
+};
+
+constexpr std::array<Contender, 4> kContenders = {{
+    {"raw", "raw", "raw librdkafka pipe", "", false, true},
+    {"causeway", "causeway", "Causeway at-least-once", "at_least_once", false, true},
+    {"causeway-eos", "causeway_eos", "Causeway exactly-once", "exactly_once", false, false},
+    {"causeway-eos-txn", "causeway_eos_txn", "Causeway exactly-once, transactional",
+     "exactly_once", true, false},
+}};
+
+// A ratio of two contenders' median records/s (`over` / `under`), and of their runs taken pair
+// by pair under `pairwise` (run i of each contender ran back to back with run i of the others).
+struct Ratio {
+  const char* name;
+  const char* pairwise;
+  const char* over;
+  const char* under;
+};
+
+constexpr std::array<Ratio, 6> kRatios = {{
+    {"ratio_records_per_s", "ratio_pairwise", "causeway", "raw"},
+    {"ratio_eos_to_causeway", "ratio_eos_to_causeway_pairwise", "causeway_eos", "causeway"},
+    {"ratio_eos_to_raw", "ratio_eos_to_raw_pairwise", "causeway_eos", "raw"},
+    {"ratio_eos_txn_to_causeway", "ratio_eos_txn_to_causeway_pairwise", "causeway_eos_txn",
+     "causeway"},
+    {"ratio_eos_txn_to_raw", "ratio_eos_txn_to_raw_pairwise", "causeway_eos_txn", "raw"},
+    {"ratio_eos_txn_to_eos", "ratio_eos_txn_to_eos_pairwise", "causeway_eos_txn",
+     "causeway_eos"},
+}};
+
 struct Settings {
   fs::path bin_dir;
   fs::path out_dir;
   fs::path work_dir;
   int runs = 3;
   int partitions = 8;
+  bool latency = true;
   std::vector<Scenario> scenarios;
+  std::vector<const Contender*> contenders;  // in kContenders order
 };
 
 struct Cluster {
@@ -222,43 +270,18 @@ public:
                  {"records", scenario.records},
                  {"size", scenario.size},
                  {"partitions", s_.partitions}};
-      json tp_raw = json::array();
-      json tp_cw = json::array();
-      json tp_eos = json::array();
-      for (int r = 0; r < s_.runs; ++r) {
-        tp_raw.push_back(measure(scenario, "raw", 0, r));
-        tp_cw.push_back(measure(scenario, "causeway", 0, r));
-        tp_eos.push_back(measure(scenario, "causeway-eos", 0, r));
+      for (const Contender* c : s_.contenders) {
+        sc[std::string(c->key)] = {{"throughput_runs", json::array()}};
       }
-      const double raw_rate = median(values(tp_raw, "records_per_s"));
-      const double half = raw_rate > 0 ? raw_rate / 2 : 1000;
-      json lat_raw = json::array();
-      json lat_cw = json::array();
-      json lat10_raw = json::array();
-      json lat10_cw = json::array();
       for (int r = 0; r < s_.runs; ++r) {
-        lat_raw.push_back(measure(scenario, "raw", half, r, 0));
-        lat_cw.push_back(measure(scenario, "causeway", half, r, 0));
-        lat10_raw.push_back(measure(scenario, "raw", half, r, kLowFetchWaitMs));
-        lat10_cw.push_back(measure(scenario, "causeway", half, r, kLowFetchWaitMs));
+        for (const Contender* c : s_.contenders) {
+          sc[std::string(c->key)]["throughput_runs"].push_back(measure(scenario, *c, 0, r));
+        }
       }
-      sc["latency_rate"] = half;
-      sc["low_fetch_wait_ms"] = kLowFetchWaitMs;
-      sc["raw"] = {{"throughput_runs", tp_raw},
-                   {"latency_runs", lat_raw},
-                   {"latency_runs_low_fetch_wait", lat10_raw}};
-      sc["causeway"] = {{"throughput_runs", tp_cw},
-                        {"latency_runs", lat_cw},
-                        {"latency_runs_low_fetch_wait", lat10_cw}};
-      sc["causeway_eos"] = {{"throughput_runs", tp_eos}};
-      sc["summary"] = summarize(scenario, sc);
+      runLatency(scenario, &sc);
+      sc["summary"] = summarize(sc);
       results["scenarios"].push_back(sc);
-      std::cerr << "== " << scenario.name << ": records/s Causeway / raw pipe = "
-                << sc["summary"]["ratio_records_per_s"].get<double>()
-                << ", exactly-once / at-least-once = "
-                << sc["summary"]["ratio_eos_to_causeway"].get<double>()
-                << ", exactly-once / raw pipe = "
-                << sc["summary"]["ratio_eos_to_raw"].get<double>() << "\n";
+      printRatios(scenario, sc["summary"]);
     }
     results["finished_utc"] = utcNow();
     results["machine"]["loadavg_end"] = loadAverage();
@@ -275,6 +298,69 @@ public:
   }
 
 private:
+  // The latency runs of the contenders that have them, paced at half the raw pipe's median
+  // throughput: skipped without a raw pipe throughput figure or with --no-latency.
+  void runLatency(const Scenario& scenario, json* sc) {
+    std::vector<const Contender*> paced;
+    for (const Contender* c : s_.contenders) {
+      if (c->latency) {
+        paced.push_back(c);
+      }
+    }
+    if (!s_.latency || paced.empty()) {
+      return;
+    }
+    const double raw_rate =
+        sc->contains("raw") ? median(values((*sc)["raw"]["throughput_runs"], "records_per_s")) : 0;
+    if (raw_rate <= 0) {
+      std::cerr << "== " << scenario.name
+                << ": no latency runs (they are paced at half the raw pipe's median records/s, "
+                   "and there is none)\n";
+      return;
+    }
+    const double half = raw_rate / 2;
+    for (const Contender* c : paced) {
+      (*sc)[std::string(c->key)]["latency_runs"] = json::array();
+      (*sc)[std::string(c->key)]["latency_runs_low_fetch_wait"] = json::array();
+    }
+    for (int r = 0; r < s_.runs; ++r) {
+      for (const int fetch_wait_ms : {0, kLowFetchWaitMs}) {
+        for (const Contender* c : paced) {
+          (*sc)[std::string(c->key)][fetch_wait_ms > 0 ? "latency_runs_low_fetch_wait"
+                                                      : "latency_runs"]
+              .push_back(measure(scenario, *c, half, r, fetch_wait_ms));
+        }
+      }
+    }
+    (*sc)["latency_rate"] = half;
+    (*sc)["low_fetch_wait_ms"] = kLowFetchWaitMs;
+  }
+
+  // One line for the at-least-once and exactly-once links, one for the transactional link;
+  // ratios whose contenders did not run (or had no verified run) are left out.
+  static void printRatios(const Scenario& scenario, const json& summary) {
+    using Line = std::vector<std::pair<const char*, const char*>>;
+    const std::array<Line, 2> lines = {
+        Line{{"ratio_records_per_s", "Causeway / raw pipe"},
+             {"ratio_eos_to_causeway", "exactly-once / at-least-once"},
+             {"ratio_eos_to_raw", "exactly-once / raw pipe"}},
+        Line{{"ratio_eos_txn_to_causeway", "exactly-once transactional / at-least-once"},
+             {"ratio_eos_txn_to_raw", "exactly-once transactional / raw pipe"},
+             {"ratio_eos_txn_to_eos", "exactly-once transactional / exactly-once"}},
+    };
+    for (const Line& ratios : lines) {
+      std::ostringstream line;
+      for (const auto& [key, text] : ratios) {
+        if (summary[key].is_number()) {
+          line << (line.tellp() > 0 ? ", " : "") << text << " = " << summary[key].get<double>();
+        }
+      }
+      if (line.tellp() > 0) {
+        std::cerr << "== " << scenario.name << ": records/s " << line.str() << "\n";
+      }
+    }
+  }
+
   static std::string utcNow() {
     std::time_t t = std::time(nullptr);
     char buf[64];
@@ -344,12 +430,14 @@ private:
     return false;
   }
 
-  // One link with Causeway's defaults; `delivery` is at_least_once or exactly_once.
+  // One link with Causeway's defaults but the contender's `delivery` (and `transactional`).
   fs::path writeConfig(const Cluster& src, const Cluster& tgt, const fs::path& dir,
-                       int fetch_wait_ms, const std::string& delivery) {
+                       int fetch_wait_ms, const Contender& contender) {
     const fs::path path = dir / "causeway.yaml";
     std::ofstream out(path);
-    out << "# Written by causeway-bench: one " << delivery << " link with Causeway's defaults.\n"
+    out << "# Written by causeway-bench: one " << contender.delivery
+        << (contender.transactional ? " transactional" : "")
+        << " link with Causeway's defaults.\n"
         << "clusters:\n"
         << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \""
         << src.control() << "\"}\n"
@@ -360,7 +448,10 @@ private:
         << "    source: src\n"
         << "    target: tgt\n"
         << "    topics: {include: [\"bench\"]}\n"
-        << "    delivery: " << delivery << "\n";
+        << "    delivery: " << contender.delivery << "\n";
+    if (contender.transactional) {
+      out << "    transactional: true\n";
+    }
     if (fetch_wait_ms > 0) {
       out << "    consumer_properties: {fetch.wait.max.ms: \"" << fetch_wait_ms << "\"}\n";
     }
@@ -369,10 +460,10 @@ private:
 
   // One measurement from scratch. rate == 0: throughput run; otherwise a latency run.
   // fetch_wait_ms > 0 sets the contender's fetch.wait.max.ms (both contenders alike).
-  json measure(const Scenario& scenario, const std::string& contender, double rate, int index,
+  json measure(const Scenario& scenario, const Contender& contender, double rate, int index,
                int fetch_wait_ms = 0) {
-    std::string label = scenario.name + "-" + contender + (rate > 0 ? "-latency-" : "-tp-") +
-                        std::to_string(index + 1);
+    std::string label = scenario.name + "-" + std::string(contender.id) +
+                        (rate > 0 ? "-latency-" : "-tp-") + std::to_string(index + 1);
     if (fetch_wait_ms > 0) {
       label += "-fetchwait" + std::to_string(fetch_wait_ms);
     }
@@ -400,7 +491,8 @@ private:
     // Latency runs add one warm-up record per partition.
     const uint64_t expected = scenario.records + (rate > 0 ? s_.partitions : 0);
     std::optional<Child> worker;
-    if (contender == "raw") {
+    const bool raw = contender.delivery.empty();
+    if (raw) {
       worker = Child::spawn({(s_.bin_dir / "bench/causeway-raw-pipe").string(), "--source",
                              src.bootstrap(), "--target", tgt.bootstrap(), "--topic", "bench",
                              "--records", std::to_string(expected), "--timeout-s", "300",
@@ -408,10 +500,11 @@ private:
                              std::to_string(fetch_wait_ms > 0 ? fetch_wait_ms : 100)},
                             dir / "contender.log");
     } else {
-      const std::string delivery =
-          contender == "causeway-eos" ? "exactly_once" : "at_least_once";
+      // No metrics or control API: their default ports (9464, 9465) are fixed, and the harness
+      // listens on nothing but free ports of its own.
       worker = Child::spawn({(s_.bin_dir / "app/causeway").string(), "run", "--config",
-                             writeConfig(src, tgt, dir, fetch_wait_ms, delivery).string()},
+                             writeConfig(src, tgt, dir, fetch_wait_ms, contender).string(),
+                             "--metrics-listen", "off", "--control-listen", "off"},
                             dir / "contender.log");
     }
     std::vector<std::string> load_args = {
@@ -426,16 +519,28 @@ private:
     auto load = Child::spawn(load_args, dir / "load.log");
     if (!worker || !load) {
       result["error"] = "spawn failed";
-      stopAll(&*worker, &src, &tgt);
+      stopAll(worker ? &*worker : nullptr, &src, &tgt);
       std::cerr << "FAILED (spawn)\n";
       return result;
     }
-    if (!load->wait(std::chrono::seconds(300))) {
-      load->stop(std::chrono::seconds(2));
+    // A Causeway contender that exits before it is told to has failed (a failed link ends
+    // `causeway run`), and the raw pipe exits non-zero only on failure: stop the load then rather
+    // than let it wait out its timeout for records that will not come.
+    const auto load_deadline = Clock::now() + std::chrono::seconds(300);
+    bool contender_quit = false;
+    while (!load->wait(std::chrono::milliseconds(200))) {
+      if (worker->wait(std::chrono::milliseconds(0)) &&
+          (!raw || !WIFEXITED(worker->status()) || WEXITSTATUS(worker->status()) != 0)) {
+        contender_quit = true;
+      }
+      if (contender_quit || Clock::now() >= load_deadline) {
+        load->stop(std::chrono::seconds(2));
+        break;
+      }
     }
     auto load_json = lastJsonLine(load->output());
     // The raw pipe stops by itself after `expected` deliveries; Causeway runs until SIGTERM.
-    if (contender == "raw") {
+    if (raw) {
       if (!worker->wait(std::chrono::seconds(30))) {
         worker->stop(std::chrono::seconds(10));
       }
@@ -448,14 +553,38 @@ private:
     result["cpu_s"] = worker->cpuSeconds();
     result["cpu_s_per_m_records"] = worker->cpuSeconds() / (expected / 1e6);
     result["peak_rss_mib"] = worker->peakRssMiB();
+    // The target's count alone would pass a Causeway link that failed after its last record
+    // landed (a final transaction commit, say): `causeway run` then exits 1. The raw pipe exits
+    // 0 only once it has delivered everything. So a run also needs a clean exit.
+    const bool clean_exit = !contender_quit && worker->exited() &&
+                            WIFEXITED(worker->status()) && WEXITSTATUS(worker->status()) == 0;
+    result["contender_exit"] =
+        (contender_quit ? "quit before the load generator finished: " : "") + exitText(*worker);
     stopAll(nullptr, &src, &tgt);
-    if (!load_json) {
-      result["error"] = "the load generator printed no result; see " + load->log().string();
-      std::cerr << "FAILED (no load result)\n";
-      return result;
+    if (load_json) {
+      for (auto& [key, value] : load_json->items()) {
+        result[key] = value;
+      }
     }
-    for (auto& [key, value] : load_json->items()) {
-      result[key] = value;
+    if (!clean_exit) {
+      result["ok"] = false;
+      result["error"] = "the contender did not exit cleanly (" +
+                        result["contender_exit"].get<std::string>() + "); see " +
+                        worker->log().string();
+      result["contender_errors"] = errorLines(worker->output());
+      std::cerr << "FAILED (contender " << result["contender_exit"].get<std::string>() << ")";
+      for (const auto& error : result["contender_errors"]) {
+        std::cerr << "\n   contender: " << error.get<std::string>();
+      }
+      std::cerr << (load_json ? "\n   " : "");
+    }
+    if (!load_json) {
+      if (clean_exit) {
+        result["error"] = "the load generator printed no result; see " + load->log().string();
+        std::cerr << "FAILED (no load result)";
+      }
+      std::cerr << "\n";
+      return result;
     }
     std::ostringstream line;
     if (rate > 0) {
@@ -470,6 +599,41 @@ private:
          << (result["ok"].get<bool>() ? ", verified" : ", NOT VERIFIED: see " + dir.string());
     std::cerr << line.str() << "\n";
     return result;
+  }
+
+  static std::string exitText(const Child& child) {
+    if (!child.exited()) {
+      return "not reaped";
+    }
+    if (WIFEXITED(child.status())) {
+      return "exit status " + std::to_string(WEXITSTATUS(child.status()));
+    }
+    if (WIFSIGNALED(child.status())) {
+      return "killed by signal " + std::to_string(WTERMSIG(child.status()));
+    }
+    return "wait status " + std::to_string(child.status());
+  }
+
+  // The last lines of a contender's log that report an error: Causeway's log lines at level
+  // error or critical ("2026-11-22 03:05:20.561 error ...", common/log.cc), `causeway run`'s
+  // "link '...' failed: ...", the raw pipe's messages.
+  static json errorLines(const std::string& text) {
+    constexpr size_t kKeep = 8;
+    std::istringstream in(text);
+    std::string line;
+    std::vector<std::string> found;
+    while (std::getline(in, line)) {
+      if (line.find(" error ") != std::string::npos ||
+          line.find(" critical ") != std::string::npos ||
+          line.find("failed") != std::string::npos) {
+        found.push_back(line.substr(0, 600));
+      }
+    }
+    json out = json::array();
+    for (size_t i = found.size() > kKeep ? found.size() - kKeep : 0; i < found.size(); ++i) {
+      out.push_back(found[i]);
+    }
+    return out;
   }
 
   void stopAll(Child* worker, Cluster* src, Cluster* tgt) {
@@ -512,12 +676,17 @@ private:
             {"n", v.size()}};
   }
 
-  json summarize(const Scenario& scenario, const json& sc) {
+  json summarize(const json& sc) {
     json out;
     bool verified = true;
     const json no_runs = json::array();
-    for (const std::string c : {"raw", "causeway", "causeway_eos"}) {
-      // The exactly-once link has throughput runs only.
+    for (const Contender& contender : kContenders) {
+      const std::string c(contender.key);
+      if (!sc.contains(c)) {
+        continue;  // not chosen (--contenders)
+      }
+      // The exactly-once links have throughput runs only (and so has every contender with
+      // --no-latency).
       const json& tp = sc[c]["throughput_runs"];
       const json& lat = sc[c].contains("latency_runs") ? sc[c]["latency_runs"] : no_runs;
       const json& lat10 = sc[c].contains("latency_runs_low_fetch_wait")
@@ -551,34 +720,36 @@ private:
       };
     }
     // The ratios of medians, and the ratios of the runs taken pair by pair (run i of each
-    // contender ran back to back with run i of the others).
+    // contender ran back to back with run i of the others); null when a side did not run or
+    // has no verified run.
     auto medianRate = [&](const char* c) {
+      if (!out.contains(c)) {
+        return 0.0;
+      }
       const json& m = out[c]["records_per_s"]["median"];
       return m.is_number() ? m.get<double>() : 0.0;
     };
     auto pairwise = [&](const char* over, const char* under) {
       std::vector<double> pairs;
-      const json& a = sc[under]["throughput_runs"];
-      const json& b = sc[over]["throughput_runs"];
-      for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-        if (a[i].value("ok", false) && b[i].value("ok", false)) {
-          pairs.push_back(b[i]["records_per_s"].get<double>() /
-                          a[i]["records_per_s"].get<double>());
+      if (sc.contains(over) && sc.contains(under)) {
+        const json& a = sc[under]["throughput_runs"];
+        const json& b = sc[over]["throughput_runs"];
+        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+          if (a[i].value("ok", false) && b[i].value("ok", false)) {
+            pairs.push_back(b[i]["records_per_s"].get<double>() /
+                            a[i]["records_per_s"].get<double>());
+          }
         }
       }
       return stats(pairs);
     };
-    const double raw = medianRate("raw");
-    const double cw = medianRate("causeway");
-    const double eos = medianRate("causeway_eos");
-    out["ratio_records_per_s"] = raw > 0 ? cw / raw : 0;
-    out["ratio_pairwise"] = pairwise("causeway", "raw");
-    out["ratio_eos_to_causeway"] = cw > 0 ? eos / cw : 0;
-    out["ratio_eos_to_causeway_pairwise"] = pairwise("causeway_eos", "causeway");
-    out["ratio_eos_to_raw"] = raw > 0 ? eos / raw : 0;
-    out["ratio_eos_to_raw_pairwise"] = pairwise("causeway_eos", "raw");
+    for (const Ratio& ratio : kRatios) {
+      const double over = medianRate(ratio.over);
+      const double under = medianRate(ratio.under);
+      out[ratio.name] = over > 0 && under > 0 ? json(over / under) : json(nullptr);
+      out[ratio.pairwise] = pairwise(ratio.over, ratio.under);
+    }
     out["all_verified"] = verified;
-    (void)scenario;
     return out;
   }
 
@@ -595,10 +766,13 @@ private:
   static std::string table(const json& results) {
     std::ostringstream out;
     out << "| scenario | contender | records/s (k) | MB/s | ratio | CPU s / M records | "
-           "peak RSS MiB (throughput runs) | latency rate (k rec/s) | p50 ms | p99 ms | p50 ms, fetch wait 10 | "
-           "p99 ms, fetch wait 10 | verified |\n"
+           "peak RSS MiB (throughput runs) | latency rate (k rec/s) | p50 ms | p99 ms | "
+           "p50 ms, fetch wait 10 | p99 ms, fetch wait 10 | verified |\n"
         << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     auto ratioText = [](const json& sum, const char* median_key, const char* pairs_key) {
+      if (!sum[median_key].is_number()) {
+        return std::string("n/a");
+      }
       std::ostringstream ratio;
       ratio << std::fixed << std::setprecision(2) << sum[median_key].get<double>();
       if (sum[pairs_key]["median"].is_number()) {
@@ -608,25 +782,34 @@ private:
     };
     for (const auto& sc : results["scenarios"]) {
       const json& sum = sc["summary"];
-      for (const std::string c : {"raw", "causeway", "causeway_eos"}) {
+      for (const Contender& contender : kContenders) {
+        const std::string c(contender.key);
+        if (!sum.contains(c)) {
+          continue;
+        }
         const json& s = sum[c];
         std::string ratio = "1";
-        std::string name = "raw librdkafka pipe";
         if (c == "causeway") {
           ratio = ratioText(sum, "ratio_records_per_s", "ratio_pairwise");
-          name = "Causeway at-least-once";
         } else if (c == "causeway_eos") {
           ratio = ratioText(sum, "ratio_eos_to_raw", "ratio_eos_to_raw_pairwise") +
                   "; **" + ratioText(sum, "ratio_eos_to_causeway",
                                      "ratio_eos_to_causeway_pairwise") +
                   " of at-least-once**";
-          name = "Causeway exactly-once";
+        } else if (c == "causeway_eos_txn") {
+          ratio = ratioText(sum, "ratio_eos_txn_to_raw", "ratio_eos_txn_to_raw_pairwise") +
+                  "; **" + ratioText(sum, "ratio_eos_txn_to_causeway",
+                                     "ratio_eos_txn_to_causeway_pairwise") +
+                  " of at-least-once**; " +
+                  ratioText(sum, "ratio_eos_txn_to_eos", "ratio_eos_txn_to_eos_pairwise") +
+                  " of exactly-once";
         }
-        // The exactly-once link has no latency runs.
+        // The exactly-once links have no latency runs (nor has anything with --no-latency).
+        const bool has_latency = sc[c].contains("latency_runs");
         auto latency = [&](const char* key, int precision, double scale = 1) {
-          return c == "causeway_eos" ? std::string("-") : cell(s[key], precision, scale);
+          return has_latency ? cell(s[key], precision, scale) : std::string("-");
         };
-        out << "| " << sc["name"].get<std::string>() << " | " << name << " | "
+        out << "| " << sc["name"].get<std::string>() << " | " << contender.title << " | "
             << cell(s["records_per_s"], 0, 1e-3) << " | " << cell(s["mb_per_s"], 1) << " | "
             << ratio << " | " << cell(s["cpu_s_per_m_records"], 2) << " | "
             << cell(s["peak_rss_mib"], 0) << " | " << latency("latency_achieved_rate", 0, 1e-3)
@@ -636,21 +819,27 @@ private:
             << (sum["all_verified"].get<bool>() ? "yes" : "NO") << " |\n";
       }
     }
-    out << "\nEach cell: median (min-max) of the runs. ratio: to the raw pipe (exactly-once: to "
-           "the raw pipe; to the at-least-once link), pairs: the ratios of runs taken back to "
-           "back. The exactly-once link has throughput runs only (-).\n";
+    out << "\nEach cell: median (min-max) of the runs. ratio: to the raw pipe (exactly-once links: "
+           "to the raw pipe; to the at-least-once link; transactional: also to the "
+           "exactly-once link), pairs: the ratios of runs taken back to back. The exactly-once "
+           "links have throughput runs only (-).\n";
     return out.str();
   }
 
   void chart(const json& results) {
     const fs::path data = s_.out_dir / "latest.dat";
+    // Columns 2-22 as before the transactional contender, so older .dat files still plot.
     {
       std::ofstream out(data);
       out << "# scenario, then raw med/min/max and Causeway med/min/max of: k records/s (2-7), "
              "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19); then Causeway "
-             "exactly-once med/min/max k records/s (20-22)\n";
+             "exactly-once med/min/max k records/s (20-22), exactly-once transactional "
+             "med/min/max k records/s (23-25); 0: not run\n";
       for (const auto& sc : results["scenarios"]) {
         auto v = [&](const char* c, const char* k, const char* q, double scale) {
+          if (!sc["summary"].contains(c)) {
+            return 0.0;
+          }
           const json& x = sc["summary"][c][k][q];
           return x.is_number() ? x.get<double>() * scale : 0.0;
         };
@@ -667,34 +856,66 @@ private:
             }
           }
         }
-        for (const char* q : {"median", "min", "max"}) {
-          out << " " << v("causeway_eos", "records_per_s", q, 1e-3);
+        for (const char* c : {"causeway_eos", "causeway_eos_txn"}) {
+          for (const char* q : {"median", "min", "max"}) {
+            out << " " << v(c, "records_per_s", q, 1e-3);
+          }
         }
         out << "\n";
       }
     }
+    // Only the contenders that ran get a bar; the latency panels only when latency runs ran.
+    std::array<bool, kContenders.size()> ran{};
+    bool latency = false;
+    for (const auto& sc : results["scenarios"]) {
+      for (size_t i = 0; i < kContenders.size(); ++i) {
+        const std::string key(kContenders[i].key);
+        ran[i] = ran[i] || sc.contains(key);
+        latency = latency || (sc.contains(key) && sc[key].contains("latency_runs"));
+      }
+    }
+    // Column triples (median, min, max) per contender: throughput, p99, p99 with fetch wait 10.
+    constexpr std::array<std::array<int, 3>, 4> kColumns = {{
+        {2, 8, 14},
+        {5, 11, 17},
+        {20, 0, 0},
+        {23, 0, 0},
+    }};
+    auto plot = [&](size_t panel) {
+      std::ostringstream line;
+      for (size_t i = 0; i < kContenders.size(); ++i) {
+        const int first = kColumns[i][panel];
+        if (!ran[i] || first == 0) {
+          continue;
+        }
+        const bool lead = line.tellp() == 0;
+        line << (lead ? "plot '" + data.string() + "'" : std::string(", ''")) << " using "
+             << first << ":" << first + 1 << ":" << first + 2 << (lead ? ":xtic(1)" : "")
+             << " title '" << (i == 0 ? std::string("raw pipe") : std::string(kContenders[i].title))
+             << "'";
+      }
+      return line.str() + "\n";
+    };
     const fs::path script = s_.out_dir / "latest.gp";
     {
       std::ofstream gp(script);
-      gp << "set terminal pngcairo size 1500,450 font ',10'\n"
+      gp << "set terminal pngcairo size " << (latency ? "1500,450" : "700,450") << " font ',10'\n"
          << "set output '" << (s_.out_dir / "latest.png").string() << "'\n"
-         << "set multiplot layout 1,3 title 'Causeway at-least-once and exactly-once vs raw "
-            "librdkafka pipe (median, bars: min-max)'\n"
+         << "set multiplot layout 1," << (latency ? 3 : 1)
+         << " title 'Causeway links vs raw librdkafka pipe (median, bars: min-max)'\n"
          << "set style data histogram\n"
          << "set style histogram errorbars gap 2 lw 1\n"
          << "set style fill solid 0.6 border -1\n"
          << "set key top right\nset grid ytics\nset yrange [0:*]\n"
          << "set title 'throughput'\nset ylabel 'thousand records/s'\n"
-         << "plot '" << data.string() << "' using 2:3:4:xtic(1) title 'raw pipe', '' using 5:6:7 "
-            "title 'Causeway at-least-once', '' using 20:21:22 title 'Causeway exactly-once'\n"
-         << "set title 'p99 latency at half load, fetch.wait.max.ms=100 (default)'\n"
-         << "set ylabel 'ms'\n"
-         << "plot '" << data.string() << "' using 8:9:10:xtic(1) title 'raw pipe', '' using "
-            "11:12:13 title 'Causeway at-least-once'\n"
-         << "set title 'p99 latency at half load, fetch.wait.max.ms=10'\n"
-         << "plot '" << data.string() << "' using 14:15:16:xtic(1) title 'raw pipe', '' using "
-            "17:18:19 title 'Causeway at-least-once'\n"
-         << "unset multiplot\n";
+         << plot(0);
+      if (latency) {
+        gp << "set title 'p99 latency at half load, fetch.wait.max.ms=100 (default)'\n"
+           << "set ylabel 'ms'\n"
+           << plot(1) << "set title 'p99 latency at half load, fetch.wait.max.ms=10'\n"
+           << plot(2);
+      }
+      gp << "unset multiplot\n";
     }
     const std::string command = "gnuplot '" + script.string() + "'";
     if (std::system(command.c_str()) != 0) {
@@ -705,6 +926,84 @@ private:
   Settings s_;
 };
 
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
+// "1M x 100 B", "300k x 100 B", "60k x 1 KiB": the names of the default scenarios.
+std::string scenarioName(uint64_t records, size_t size) {
+  std::string count = std::to_string(records);
+  if (records % 1000000 == 0) {
+    count = std::to_string(records / 1000000) + "M";
+  } else if (records % 1000 == 0) {
+    count = std::to_string(records / 1000) + "k";
+  }
+  const std::string bytes =
+      size % 1024 == 0 ? std::to_string(size / 1024) + " KiB" : std::to_string(size) + " B";
+  return count + " x " + bytes;
+}
+
+// "300000x100,60000x1024": records x value bytes per scenario.
+std::optional<std::vector<Scenario>> parseScenarios(const std::string& text) {
+  // causeway-bench-load stamps every value with 24 bytes (bench_common.h RecordStamp).
+  constexpr size_t kMinSize = 24;
+  std::vector<Scenario> out;
+  for (const std::string& item : splitList(text)) {
+    const size_t x = item.find('x');
+    char* end = nullptr;
+    const unsigned long long records =
+        x == std::string::npos ? 0 : std::strtoull(item.c_str(), &end, 10);
+    if (x == std::string::npos || end != item.c_str() + x || records == 0) {
+      std::cerr << "--scenarios: '" << item << "' is not RECORDSxBYTES (e.g. 300000x100)\n";
+      return std::nullopt;
+    }
+    const unsigned long long size = std::strtoull(item.c_str() + x + 1, &end, 10);
+    if (*end != '\0' || size < kMinSize) {
+      std::cerr << "--scenarios: '" << item << "': the size must be a number of bytes >= "
+                << kMinSize << "\n";
+      return std::nullopt;
+    }
+    out.push_back({scenarioName(records, size), records, static_cast<size_t>(size)});
+  }
+  if (out.empty()) {
+    std::cerr << "--scenarios: no scenario given\n";
+    return std::nullopt;
+  }
+  return out;
+}
+
+// "raw,causeway-eos-txn": run in the cycle order of kContenders whatever the order given.
+std::optional<std::vector<const Contender*>> parseContenders(const std::string& text) {
+  const std::vector<std::string> names = splitList(text);
+  for (const std::string& name : names) {
+    if (std::none_of(kContenders.begin(), kContenders.end(),
+                     [&](const Contender& c) { return c.id == name; })) {
+      std::cerr << "--contenders: unknown contender '" << name
+                << "' (raw, causeway, causeway-eos, causeway-eos-txn)\n";
+      return std::nullopt;
+    }
+  }
+  std::vector<const Contender*> out;
+  for (const Contender& c : kContenders) {
+    if (std::find(names.begin(), names.end(), c.id) != names.end()) {
+      out.push_back(&c);
+    }
+  }
+  if (out.empty()) {
+    std::cerr << "--contenders: no contender given\n";
+    return std::nullopt;
+  }
+  return out;
+}
+
 } // namespace
 } // namespace causeway::bench
 
@@ -714,6 +1013,10 @@ int main(int argc, char** argv) {
   settings.bin_dir = "build";
   settings.out_dir = "bench/results";
   bool quick = false;
+  std::optional<std::vector<Scenario>> scenarios;
+  for (const Contender& c : kContenders) {
+    settings.contenders.push_back(&c);
+  }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -725,16 +1028,41 @@ int main(int argc, char** argv) {
       settings.runs = std::max(1, std::atoi(next().c_str()));
     } else if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--scenarios") {
+      scenarios = parseScenarios(next());
+      if (!scenarios) {
+        return 1;
+      }
+    } else if (arg == "--contenders") {
+      auto contenders = parseContenders(next());
+      if (!contenders) {
+        return 1;
+      }
+      settings.contenders = std::move(*contenders);
+    } else if (arg == "--no-latency") {
+      settings.latency = false;
     } else {
-      std::cerr << "usage: causeway-bench [--bin-dir BUILD] [--out-dir DIR] [--runs N] "
-                   "[--quick]\n";
+      std::cerr
+          << "usage: causeway-bench [--bin-dir BUILD] [--out-dir DIR] [--runs N] [--quick]\n"
+             "                      [--scenarios RECORDSxBYTES,...] [--contenders LIST] "
+             "[--no-latency]\n"
+             "  --quick        scenarios 100000x100,20000x1024 instead of "
+             "1000000x100,200000x1024\n"
+             "  --scenarios    e.g. 300000x100,60000x1024 (overrides --quick)\n"
+             "  --contenders   any of raw,causeway,causeway-eos,causeway-eos-txn (default: all; "
+             "always run in that order)\n"
+             "  --no-latency   throughput runs only (latency runs also need raw)\n";
       return 1;
     }
   }
-  if (quick) {
-    settings.scenarios = {{"100k x 100 B", 100000, 100}, {"20k x 1 KiB", 20000, 1024}};
+  if (scenarios) {
+    settings.scenarios = std::move(*scenarios);
+  } else if (quick) {
+    settings.scenarios = {{scenarioName(100000, 100), 100000, 100},
+                          {scenarioName(20000, 1024), 20000, 1024}};
   } else {
-    settings.scenarios = {{"1M x 100 B", 1000000, 100}, {"200k x 1 KiB", 200000, 1024}};
+    settings.scenarios = {{scenarioName(1000000, 100), 1000000, 100},
+                          {scenarioName(200000, 1024), 200000, 1024}};
   }
   char tmpl[] = "/tmp/causeway-bench.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {

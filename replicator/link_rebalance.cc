@@ -219,6 +219,18 @@ void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
     }
     commitTransaction();  // transactional links: what was written becomes visible now
     commit(states, /*sync=*/true);
+  } else if (tail_) {
+    // Lost: this worker was out of its group longer than session.timeout.ms (frozen, cut off),
+    // and another worker may be writing these partitions already. Nothing more of ours may
+    // land there: the open transaction is aborted (on Kafka its records are never visible;
+    // committing it later without offsets would publish them), and records not yet sent are
+    // dropped. The next owner resumes from what is on the target.
+    if (link_.transactional) {
+      abortTransaction("the assignment was lost (out of the group for longer than "
+                       "session.timeout.ms)");
+    } else {
+      rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE);
+    }
   }
   for (PartitionState* state : states) {
     auto it = partitions_.find(PartitionKey{state->source_topic, state->partition});
