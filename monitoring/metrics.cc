@@ -116,6 +116,10 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
   auto& next_offset = writer.family(
       "causeway_partition_next_offset", MetricType::kGauge,
       "Next source offset not yet acknowledged by the target (the commit point).");
+  auto& offset_runs = writer.family(
+      "causeway_partition_offset_runs", MetricType::kGauge,
+      "Exactly-once links: source-to-target offset runs kept for translation (1 when nothing "
+      "was skipped; each filtered or foreign stretch adds one).");
   auto& latency = writer.family(
       "causeway_replication_latency_seconds", MetricType::kHistogram,
       "Target acknowledgement time minus the source record's timestamp, by timestamp type.");
@@ -200,6 +204,9 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
       }
       if (p.next_offset >= 0) {
         next_offset.add(pl, p.next_offset);
+      }
+      if (p.offset_runs >= 0) {
+        offset_runs.add(pl, p.offset_runs);
       }
     }
     paused.add(l, paused_count);

@@ -43,6 +43,9 @@ struct PartitionStatus {
   int64_t time_lag_ms = -1;
   // Timestamp of the last record the target acknowledged (-1 before the first).
   int64_t last_replicated_timestamp_ms = -1;
+  // Exactly-once links: source -> target offset runs kept for the mirror partition (the size of
+  // its translation state: 1 when nothing was skipped); -1 for at-least-once links.
+  int64_t offset_runs = -1;
 };
 
 // Latency histograms by the source record's timestamp type (index: 0 create time,

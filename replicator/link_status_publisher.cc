@@ -67,6 +67,9 @@ void Link::publishStatus() {
       } else if (state->last_replicated_timestamp >= 0) {
         p.time_lag_ms = std::max<int64_t>(0, now_ms - state->last_replicated_timestamp);
       }
+      if (tail_) {
+        p.offset_runs = static_cast<int64_t>(state->runs.runs().size());
+      }
       p.records_replicated = state->records_replicated;
       p.bytes_replicated = state->bytes_replicated;
       p.paused = backpressure_paused_ || user_paused_ || state->waiting_for_target;

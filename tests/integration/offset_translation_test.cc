@@ -98,14 +98,16 @@ protected:
     ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 1, 120, 0));
     config_ = testing::makeConfig(*source_, *target_, {"orders"});
     config_.links[0].delivery = config::DeliveryMode::kExactlyOnce;
-    replicate(120);
+    replicate(120, 1);
     ASSERT_TRUE(produceRecords(target_->bootstrap(), "orders", 1, 11, 91000));  // foreign
     produceFromTarget(source_->bootstrap(), "orders", 15);                       // skipped
     ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 1, 65, 120));
-    replicate(200);
+    replicate(200, 2);
   }
 
-  void replicate(uint64_t total_on_source) {
+  // Runs a worker until the target holds everything; `runs`: the offset runs it must report
+  // for orders[0] by then (causeway_partition_offset_runs).
+  void replicate(uint64_t total_on_source, int64_t runs) {
     replicator::Worker worker(config_);
     ASSERT_TRUE(worker.start().ok());
     ASSERT_TRUE(waitFor(
@@ -115,6 +117,17 @@ protected:
           return testing::totalRecords(target_->bootstrap(), "orders", 1) >= expected;
         },
         60s, 250ms));
+    int64_t reported = -1;
+    EXPECT_TRUE(waitFor(
+        [&] {
+          const auto statuses = worker.statuses();
+          reported = statuses.empty() || statuses[0].partitions.empty()
+                         ? -1
+                         : statuses[0].partitions[0].offset_runs;
+          return reported == runs;
+        },
+        10s, 100ms))
+        << "offset runs reported: " << reported;
     worker.stop();
   }
 

@@ -136,6 +136,16 @@ TEST(PrometheusMetrics, PartitionSeriesOnlyWhereKnown) {
   EXPECT_EQ(text.find("topic=\"payments\""), std::string::npos) << text;
 }
 
+TEST(PrometheusMetrics, OffsetRunsOnlyForExactlyOnceLinks) {
+  LinkStatus link = eastToWest();
+  link.partitions[0].offset_runs = 3;  // exactly-once: translation state of 3 runs
+  const std::string text = render({link});
+  const std::string o0 = "{link=\"east-to-west\",topic=\"orders\",partition=\"0\"}";
+  const std::string o1 = "{link=\"east-to-west\",topic=\"orders\",partition=\"1\"}";
+  EXPECT_EQ(valueOf(text, "causeway_partition_offset_runs" + o0), "3");
+  EXPECT_EQ(text.find("causeway_partition_offset_runs" + o1), std::string::npos) << text;
+}
+
 TEST(PrometheusMetrics, LatencyHistogramsInSecondsByTimestampType) {
   const std::string text = render({eastToWest()});
   const std::string ct = "link=\"east-to-west\",timestamp_type=\"create_time\"";
