@@ -186,6 +186,12 @@ Result<int32_t> KafkaTopicAdmin::ensure(const std::string& topic, int32_t partit
               rd_kafka_NewTopic_set_config(new_topic.get(), "cleanup.policy", "compact")) {
         return Error{action + ": " + rd_kafka_err2str(err)};
       }
+      // Small segments so compaction (which never touches the active segment) keeps the topic
+      // small enough to be read whole at every start.
+      if (rd_kafka_resp_err_t err =
+              rd_kafka_NewTopic_set_config(new_topic.get(), "segment.bytes", "16777216")) {
+        return Error{action + ": " + rd_kafka_err2str(err)};
+      }
     }
     auto event = runAdmin(*rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, remaining(deadline), action,
                           [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {

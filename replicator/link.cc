@@ -514,7 +514,9 @@ void Link::handleSourceError(const rd_kafka_message_t* message) {
 void Link::onDelivery(const rd_kafka_message_t* report) {
   if (report->_private == nullptr) {
     // A state record (saveRuns). Losing one costs only speed: the next save carries the same
-    // runs, and translation checks everything against the target.
+    // runs, and translation checks everything against the target. (On transactional links a
+    // failed write makes the transaction abortable, which stops the link like any failed
+    // write.)
     if (report->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       countError("state", report->err);
     }
@@ -533,8 +535,8 @@ void Link::onDelivery(const rd_kafka_message_t* report) {
       replication_latency_.by_type[static_cast<size_t>(index)].record(wallClockMs() - timestamp);
       state->last_replicated_timestamp = timestamp;
     }
-    if (tail_ && state->runs.add(entry->offset, report->offset)) {
-      state->runs_dirty = true;
+    if (tail_) {
+      recordRun(*state, entry->offset, report->offset);
     }
     state->tracker.ack(*entry);  // may retire the entry: do not touch it after this
     state->records_replicated += 1;
@@ -599,7 +601,7 @@ void Link::drainAndClose() {
     }
   }
   if (tail_ && in_flight_records_ == 0) {
-    saveRuns(all);
+    saveRuns(all, /*force=*/true);
   }
   if (in_flight_records_ == 0) {
     commitTransaction();

@@ -85,6 +85,11 @@ private:
     // saved to the state topic when it changed.
     OffsetRuns runs;
     bool runs_dirty = false;
+    // The runs may be saved: false when the saved ones could not be read at assignment (saving
+    // would overwrite a history this worker did not see).
+    bool runs_saveable = true;
+    size_t runs_saved_count = 0;  // runs().size() at the last save
+    std::chrono::steady_clock::time_point runs_saved_at{};
   };
   using PartitionKey = std::pair<std::string, int32_t>;
 
@@ -103,9 +108,13 @@ private:
   // partition's saved offset runs so translation stays cheap across owners.
   Result<std::optional<int64_t>> resumeOffset(PartitionState& state);
   void seedRuns(PartitionState& state, std::optional<int64_t> last_source);
+  // A delivered record for the runs. One that cannot extend them (the mirror topic was
+  // recreated, a report without an offset) never leaves them claiming what is not true: the
+  // history is dropped where it no longer matches and a hole is marked.
+  void recordRun(PartitionState& state, int64_t source, int64_t target);
   // Produces the changed runs of `states` to the state topic (inside the open transaction on
   // transactional links). Never blocks; a state record that fails to land is only counted.
-  void saveRuns(const std::vector<PartitionState*>& states);
+  void saveRuns(const std::vector<PartitionState*>& states, bool force = false);
   void revokePartitions(rd_kafka_topic_partition_list_t* partitions);
   void waitForDeliveries(const std::vector<PartitionState*>& states,
                          std::chrono::milliseconds timeout);
@@ -161,6 +170,7 @@ private:
   std::unique_ptr<TargetTail> tail_;  // exactly-once links: where each partition resumes
   std::unique_ptr<OffsetStateReader> state_reader_;  // exactly-once links: saved offset runs
   std::unique_ptr<OffsetStateReader> mark_reader_;   // discovery thread: the failover mark
+  std::string mark_check_problem_;                   // discovery thread: last one logged
   std::atomic<bool> failed_over_{false};
   uint64_t state_read_at_rebalance_ = UINT64_MAX;     // rebalances_ when last refreshed
   bool state_read_ok_ = false;

@@ -21,9 +21,11 @@ void Link::runDiscovery() {
       break;
     }
     lock.unlock();
-    discoverOnce();
-    refreshPausedWatermarks();
-    checkFailoverMark();
+    checkFailoverMark();  // first: discovery can take long while a cluster is down
+    if (!failed_over_.load()) {
+      discoverOnce();
+      refreshPausedWatermarks();
+    }
     lock.lock();
   }
 }
@@ -41,9 +43,14 @@ void Link::checkFailoverMark() {
   auto read = mark_reader_->refresh(Clock::now() + std::max(milliseconds(10000),
                                                             target_.connect_timeout));
   if (!read) {
-    spdlog::warn("link '{}': cannot check for a failover mark: {}", link_.name, read.message());
+    if (read.message() != mark_check_problem_) {  // once per distinct problem, not per cycle
+      spdlog::warn("link '{}': cannot check for a failover mark: {}", link_.name,
+                   read.message());
+      mark_check_problem_ = read.message();
+    }
     return;  // the next discovery cycle tries again
   }
+  mark_check_problem_.clear();
   const auto& mark = mark_reader_->failoverMark();
   if (!mark) {
     return;

@@ -17,6 +17,9 @@ using std::chrono::milliseconds;
 inline constexpr milliseconds kStatusInterval{250};
 inline constexpr milliseconds kRevokeFlushLimit{10000};
 inline constexpr size_t kMaxRecordsPerPoll = 2000;
+// A partition's offset runs are saved when a run starts, and otherwise at most this often
+// (translation searches the records written since).
+inline constexpr milliseconds kRunsSaveInterval{10000};
 
 inline int64_t wallClockMs() {
   return std::chrono::duration_cast<milliseconds>(

@@ -141,9 +141,23 @@ Result<std::optional<int64_t>> Link::resumeOffset(PartitionState& state) {
   return std::optional<int64_t>(**last + 1);
 }
 
+void Link::recordRun(PartitionState& state, int64_t source, int64_t target) {
+  state.runs_dirty = true;
+  if (state.runs.add(source, target)) {
+    return;
+  }
+  if (target <= state.runs.lastTarget() || source <= state.runs.lastSource()) {
+    state.runs.clear();  // the target went back: the saved history describes another log
+  }
+  state.runs.markUnknownGap();
+  state.runs.add(source, target);  // refused only for offsets no record has (-1)
+}
+
 void Link::seedRuns(PartitionState& state, std::optional<int64_t> last_source) {
   state.runs.clear();
   state.runs_dirty = false;
+  state.runs_saved_count = 0;
+  state.runs_saved_at = Clock::now();
   if (state_read_at_rebalance_ != rebalances_) {
     // Once per rebalance: the reader only reads what was saved since its last refresh.
     state_read_at_rebalance_ = rebalances_;
@@ -155,11 +169,13 @@ void Link::seedRuns(PartitionState& state, std::optional<int64_t> last_source) {
                    link_.name, refreshed.message());
     }
   }
+  state.runs_saveable = state_read_ok_;
   const OffsetStateReader::Entry* saved =
       state_read_ok_ ? state_reader_->find(state.target->name, state.partition) : nullptr;
   if (saved != nullptr && saved->error.empty() && !saved->runs.empty()) {
     if (last_source && saved->runs.lastSource() <= *last_source) {
       state.runs = saved->runs;
+      state.runs_saved_count = state.runs.runs().size();
     } else {
       // Runs past what the mirror partition holds: it was truncated or recreated.
       spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset {} but the "
@@ -176,9 +192,16 @@ void Link::seedRuns(PartitionState& state, std::optional<int64_t> last_source) {
   }
 }
 
-void Link::saveRuns(const std::vector<PartitionState*>& states) {
+void Link::saveRuns(const std::vector<PartitionState*>& states, bool force) {
+  const auto now = Clock::now();
   for (PartitionState* state : states) {
-    if (!state->runs_dirty || state->target == nullptr || failed_) {
+    if (!state->runs_dirty || !state->runs_saveable || state->target == nullptr || failed_) {
+      continue;
+    }
+    // A growing last run needs no save every commit: translation searches the few records
+    // past the saved runs. A new run (a skip, foreign records) is saved at the next commit.
+    if (!force && state->runs.runs().size() == state->runs_saved_count &&
+        now - state->runs_saved_at < kRunsSaveInterval) {
       continue;
     }
     if (!beginTransactionIfNeeded()) {
@@ -196,6 +219,8 @@ void Link::saveRuns(const std::vector<PartitionState*>& states) {
       return;
     }
     state->runs_dirty = false;
+    state->runs_saved_count = state->runs.runs().size();
+    state->runs_saved_at = now;
   }
 }
 
@@ -215,10 +240,17 @@ void Link::revokePartitions(rd_kafka_topic_partition_list_t* partitions) {
     const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(states, limit);
     if (tail_) {
-      saveRuns(states);
+      saveRuns(states, /*force=*/true);
     }
     commitTransaction();  // transactional links: what was written becomes visible now
     commit(states, /*sync=*/true);
+  } else if (tail_ && states.size() < partitions_.size()) {
+    // Aborting or purging acts on every partition's records, including those of partitions
+    // that stay assigned; their bookkeeping would then be wrong. Stop instead: a restart
+    // resumes every partition from the target.
+    fail("link '" + link_.name + "': part of the assignment was lost (" +
+         std::to_string(states.size()) + " of " + std::to_string(partitions_.size()) +
+         " partitions); stopping so that nothing is written after their next owner");
   } else if (tail_) {
     // Lost: this worker was out of its group longer than session.timeout.ms (frozen, cut off),
     // and another worker may be writing these partitions already. Nothing more of ours may

@@ -32,9 +32,17 @@ Result<FailoverMark> decodeFailoverMark(std::string_view value) {
   }
   FailoverMark mark;
   mark.at_ms = json["at_ms"].get<int64_t>();
-  mark.forced = json.value("forced", false);
-  mark.left_behind = json.value("left_behind", int64_t{0});
-  mark.by = json.value("by", std::string());
+  // Fields of another type (another version's mark) are left at their defaults: the mark is
+  // still a mark.
+  if (json.contains("forced") && json["forced"].is_boolean()) {
+    mark.forced = json["forced"].get<bool>();
+  }
+  if (json.contains("left_behind") && json["left_behind"].is_number_integer()) {
+    mark.left_behind = json["left_behind"].get<int64_t>();
+  }
+  if (json.contains("by") && json["by"].is_string()) {
+    mark.by = json["by"].get<std::string>();
+  }
   return mark;
 }
 
@@ -110,7 +118,8 @@ Status writeFailoverMark(const config::ClusterConfig& target, const std::string&
     rd_kafka_poll(producer->get(), 50);
   }
   if (!outcome.done) {
-    return Error{"writing the failover mark to the " + where + ": no acknowledgement in time"};
+    return Error{"writing the failover mark to the " + where + ": no acknowledgement within " +
+                 std::to_string(timeout.count()) + " ms"};
   }
   if (outcome.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{"writing the failover mark to the " + where + ": " +
@@ -146,8 +155,10 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
       return Error{"reading the " + describe() + ": " + marks.error().message};
     }
     int64_t& next = next_[static_cast<size_t>(p)];
+    if (next > marks->second) {
+      next = -1;  // the topic was recreated: read it again from its start
+    }
     next = std::max(next, marks->first);
-    Status problem;
     auto scanned = scanner_.scan(
         topic_, p, next, marks->second, deadline, [&](const rd_kafka_message_t& message) {
           next = message.offset + 1;
@@ -175,11 +186,12 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
               std::from_chars(key.data() + slash + 1, key.data() + key.size(), partition).ec !=
                   std::errc() ||
               partition < 0) {
-            problem = Error{describe() + " partition " + std::to_string(p) + " offset " +
-                            std::to_string(message.offset) + ": key '" + std::string(key) +
-                            "' is not '<topic>/<partition>': the topic holds records Causeway "
-                            "did not write"};
-            return false;
+            // Not Causeway's: it cannot stand for any partition's runs, so it is skipped (and
+            // reported) rather than making every reader of the topic fail.
+            ignored_ = describe() + " partition " + std::to_string(p) + " offset " +
+                       std::to_string(message.offset) + ": key '" + std::string(key) +
+                       "' is not '<topic>/<partition>' (not written by Causeway; ignored)";
+            return true;
           }
           std::string name(key);
           if (message.payload == nullptr) {
@@ -202,9 +214,6 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
           }
           return true;
         });
-    if (!problem) {
-      return problem;
-    }
     if (!scanned) {
       return Error{"reading the " + describe() + ": " + scanned.message()};
     }

@@ -64,9 +64,10 @@ public:
   Status open();
 
   // Reads the records added since the last refresh. Errors: the state topic does not exist (the
-  // message says so and where), a record whose key is not "<topic>/<partition>", the target not
-  // answering before `deadline`. A value that does not decode is not an error here: its key's
-  // entry carries the error, so every other partition still translates.
+  // message says so and where), the target not answering before `deadline`. A value that does
+  // not decode is not an error here: its key's entry carries the error, so every other
+  // partition still translates. A record whose key is not "<topic>/<partition>" (not
+  // Causeway's) is skipped; ignored() says which was the last.
   Status refresh(std::chrono::steady_clock::time_point deadline);
 
   // The latest saved runs of a mirror partition, or null when none were saved.
@@ -76,6 +77,7 @@ public:
   const std::optional<FailoverMark>& failoverMark() const { return failover_mark_; }
 
   const std::string& topic() const { return topic_; }
+  const std::string& ignored() const { return ignored_; }
   // "state topic 'causeway.L.state' on cluster 'x' (addr)"
   std::string describe() const;
 
@@ -87,6 +89,7 @@ private:
   std::vector<int64_t> next_;  // per state-topic partition: the next offset to read
   std::map<std::string, Entry> entries_;
   std::optional<FailoverMark> failover_mark_;
+  std::string ignored_;
 };
 
 } // namespace causeway::replicator

@@ -117,6 +117,11 @@ Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs
     return Located{lookup.target, "runs"};
   }
   const int64_t search_high = lookup.search_high < 0 ? high : lookup.search_high;
+  if (lookup.search_low > high) {
+    return Error{"saved offset runs reach " + where + " offset " +
+                 std::to_string(lookup.search_low - 1) + ", past the partition's end offset " +
+                 std::to_string(high)};
+  }
   if (search_high > high) {
     return Error{"saved offset runs reach " + where + " offset " + std::to_string(search_high) +
                  ", past the partition's end offset " + std::to_string(high)};

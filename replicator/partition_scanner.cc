@@ -49,7 +49,11 @@ Status PartitionScanner::open() {
                                  std::to_string(instance++)},
                 {"enable.auto.commit", "false"},
                 {"enable.auto.offset.store", "false"},
-                {"enable.partition.eof", "false"}};
+                // The end of a partition is not always a record: on Kafka a transactionally
+                // written partition ends with a commit marker, and read_committed stops at the
+                // last stable offset. EOF says "nothing more", so a scan never waits for an
+                // offset that no record will carry.
+                {"enable.partition.eof", "true"}};
   auto consumer = kafka::makeClient(spec);
   if (!consumer) {
     return consumer.error();
@@ -111,6 +115,14 @@ Status PartitionScanner::scan(const std::string& topic, int32_t partition, int64
     kafka::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), 100));
     if (!message) {
       continue;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (message->rkt != nullptr && message->partition == partition &&
+          std::string_view(rd_kafka_topic_name(message->rkt)) == topic &&
+          message->offset >= next) {
+        break;  // nothing past `next` to read now
+      }
+      continue;  // another partition's, or an earlier scan's
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       status = Error{"reading " + where + ": " + rd_kafka_message_errstr(message.get())};

@@ -32,7 +32,9 @@ public:
   Result<std::pair<int64_t, int64_t>> watermarks(const std::string& topic, int32_t partition,
                                                  std::chrono::steady_clock::time_point deadline);
 
-  // Visits the records with offsets in [start, end). An error if the deadline passes first.
+  // Visits the records with offsets in [start, end), stopping early at the partition's end
+  // (offsets without a record: transaction markers, the last stable offset). An error if the
+  // deadline passes first.
   Status scan(const std::string& topic, int32_t partition, int64_t start, int64_t end,
               std::chrono::steady_clock::time_point deadline, const Visitor& visit);
 

@@ -149,10 +149,13 @@ protected:
     const auto& source = source_partitions[0];
     ASSERT_EQ(source.size(), 200u);
     const int64_t target_end = testing::totalRecords(target_->bootstrap(), "orders", 1);
+    // One translator for the sweep, as group sync keeps one (its state reader is incremental).
+    replicator::OffsetTranslator translator(config_.links[0], config_.clusters.at("source"),
+                                            config_.clusters.at("target"), state_use);
+    ASSERT_TRUE(translator.open().ok());
     for (int64_t committed = 0; committed <= 200; committed += 1) {
       commitGroupOffset(source_->bootstrap(), "billing", "orders", 0, committed);
-      auto translated =
-          replicator::translateGroupOffsets(config_, "test-link", "billing", 30s, state_use);
+      auto translated = translator.translate("billing", 30s);
       ASSERT_TRUE(translated.ok()) << translated.error().message;
       ASSERT_EQ(translated->size(), 1u);
       const auto& t = translated->front();
@@ -247,6 +250,12 @@ TEST_F(OffsetTranslationTest, CorruptOrMissingStateIsAnErrorUnlessSearching) {
       << wrong.error().message;
   EXPECT_NE(wrong.error().message.find("offset 98"), std::string::npos)
       << wrong.error().message;
+  // Runs that reach past the partition's end (a recreated mirror topic) are refused too.
+  saveState(target_->bootstrap(), encodeRuns({{0, 300, 10, false}}));
+  auto beyond = replicator::translateGroupOffsets(config_, "test-link", "billing", 30s);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_NE(beyond.error().message.find("past the partition's end offset"), std::string::npos)
+      << beyond.error().message;
   for (auto use : {replicator::StateUse::kIfPresent, replicator::StateUse::kIgnored}) {
     auto searched = replicator::translateGroupOffsets(config_, "test-link", "billing", 30s, use);
     ASSERT_TRUE(searched.ok()) << searched.error().message;
