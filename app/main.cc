@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
                   "HOST:PORT of the gRPC control API (causeway ctl); off: none")
       ->capture_default_str();
   run->add_option("--control-token-file", run_options.control_token_file,
-                  "File with the admin bearer token of the control API");
+                  "File with the admin bearer token of the control API (read again when it "
+                  "changes)");
   run->add_option("--control-read-token-file", run_options.control_read_token_file,
                   "File with a read-only bearer token of the control API");
   run->add_option("--control-tls-cert", run_options.control_tls_cert,

@@ -1,9 +1,13 @@
 #include "control/auth.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 namespace causeway::control {
 
@@ -55,9 +59,117 @@ Result<std::string> readTokenFile(const std::string& path) {
   return token;
 }
 
+namespace {
+
+struct FileId {
+  int64_t mtime_ns = -1;
+  int64_t size = -1;
+  uint64_t inode = 0;
+};
+
+std::optional<FileId> fileId(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return FileId{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+}
+
+} // namespace
+
+TokenAuth::TokenAuth(std::string admin_token, std::string read_token) {
+  tokens_->admin.token = std::move(admin_token);
+  tokens_->read.token = std::move(read_token);
+}
+
+Result<TokenAuth> TokenAuth::fromFiles(const std::string& admin_file,
+                                       const std::string& read_file) {
+  TokenAuth auth;
+  for (auto [path, source, what] :
+       {std::tuple{&admin_file, &auth.tokens_->admin, "control admin token: "},
+        std::tuple{&read_file, &auth.tokens_->read, "control read-only token: "}}) {
+    if (path->empty()) {
+      continue;
+    }
+    const auto id = fileId(*path);
+    auto token = readTokenFile(*path);
+    if (!token) {
+      return Error{what + token.error().message};
+    }
+    source->path = *path;
+    source->token = std::move(*token);
+    if (id) {
+      source->mtime_ns = id->mtime_ns;
+      source->size = id->size;
+      source->inode = id->inode;
+    }
+  }
+  if (!auth.tokens_->read.token.empty() && auth.tokens_->admin.token.empty()) {
+    return Error{"a read-only control token needs an admin token as well "
+                 "(--control-token-file); otherwise nobody could pause, fail over or reload"};
+  }
+  if (!auth.tokens_->read.token.empty() &&
+      auth.tokens_->read.token == auth.tokens_->admin.token) {
+    return Error{"the read-only and the admin control token are the same"};
+  }
+  return auth;
+}
+
+bool TokenAuth::enabled() const {
+  std::lock_guard lock(tokens_->mu);
+  return !tokens_->admin.token.empty() || !tokens_->read.token.empty();
+}
+
+void TokenAuth::refreshLocked() const {
+  for (Source* source : {&tokens_->admin, &tokens_->read}) {
+    if (source->path.empty()) {
+      continue;
+    }
+    const auto id = fileId(source->path);
+    if (id && id->mtime_ns == source->mtime_ns && id->size == source->size &&
+        id->inode == source->inode) {
+      continue;  // unchanged
+    }
+    auto token = readTokenFile(source->path);
+    const Source& other = source == &tokens_->admin ? tokens_->read : tokens_->admin;
+    std::string problem;
+    if (!token) {
+      problem = token.error().message;
+    } else if (!other.token.empty() && *token == other.token) {
+      problem = "token file '" + source->path + "' now holds the other access level's token";
+    }
+    if (!problem.empty()) {
+      if (problem != source->problem) {
+        spdlog::error("control: {}; the previous token stays in force", problem);
+        source->problem = problem;
+      }
+      continue;  // read again at the next call: the file may be half-written
+    }
+    if (*token != source->token) {
+      spdlog::info("control: token file '{}' changed: the new token is in force", source->path);
+    }
+    source->token = std::move(*token);
+    source->problem.clear();
+    if (id) {
+      source->mtime_ns = id->mtime_ns;
+      source->size = id->size;
+      source->inode = id->inode;
+    }
+  }
+}
+
 Result<Access> TokenAuth::authenticate(
     const std::optional<std::string_view>& authorization) const {
-  if (!enabled()) {
+  std::string admin_token;
+  std::string read_token;
+  {
+    std::lock_guard lock(tokens_->mu);
+    refreshLocked();
+    admin_token = tokens_->admin.token;
+    read_token = tokens_->read.token;
+  }
+  if (admin_token.empty() && read_token.empty()) {
     return Access::kAdmin;
   }
   if (!authorization) {
@@ -74,8 +186,8 @@ Result<Access> TokenAuth::authenticate(
   }
   value.remove_prefix(kScheme.size());
   // Both comparisons always run, so the time does not tell which token matched.
-  const bool admin = !admin_token_.empty() && constantTimeEquals(value, admin_token_);
-  const bool read = !read_token_.empty() && constantTimeEquals(value, read_token_);
+  const bool admin = !admin_token.empty() && constantTimeEquals(value, admin_token);
+  const bool read = !read_token.empty() && constantTimeEquals(value, read_token);
   if (admin) {
     return Access::kAdmin;
   }

@@ -2,6 +2,9 @@
 
 #include "common/result.h"
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,22 +34,44 @@ Result<std::string> readTokenFile(const std::string& path);
 // With no token configured every caller is an admin: the API then relies on listening on
 // loopback (the default) or on TLS client certificates. With an admin token, a call without a
 // token or with an unknown token is UNAUTHENTICATED. The optional read-only token grants
-// read-only access. Immutable after construction; safe to use from any thread.
+// read-only access. Safe to use from any thread.
+//
+// Tokens from files (fromFiles) rotate without a restart: before each call the files are
+// checked (one stat each) and read again when they changed. A changed file that no longer
+// holds a valid token (empty, too short, unreadable, equal to the other token) is logged and
+// the previous token stays in force, so a half-written file never locks everybody out.
 class TokenAuth {
 public:
   TokenAuth() = default;
-  TokenAuth(std::string admin_token, std::string read_token)
-      : admin_token_(std::move(admin_token)), read_token_(std::move(read_token)) {}
+  TokenAuth(std::string admin_token, std::string read_token);
 
-  bool enabled() const { return !admin_token_.empty() || !read_token_.empty(); }
+  // admin_file is required for read_file. Errors as readTokenFile, plus the checks above.
+  static Result<TokenAuth> fromFiles(const std::string& admin_file, const std::string& read_file);
+
+  bool enabled() const;
 
   // The caller's access for the value of its `authorization` header (nullopt when absent), or
   // an error saying why it is not authenticated (never echoing the presented token).
   Result<Access> authenticate(const std::optional<std::string_view>& authorization) const;
 
 private:
-  std::string admin_token_;
-  std::string read_token_;
+  struct Source {
+    std::string path;  // empty: a fixed token
+    std::string token;
+    int64_t mtime_ns = -1;
+    int64_t size = -1;
+    uint64_t inode = 0;
+    std::string problem;  // the last rejected content, logged once
+  };
+  struct Tokens {
+    std::mutex mu;
+    Source admin;
+    Source read;
+  };
+  // Reads files that changed since they were last read; called with tokens_->mu held.
+  void refreshLocked() const;
+
+  std::shared_ptr<Tokens> tokens_ = std::make_shared<Tokens>();
 };
 
 } // namespace causeway::control

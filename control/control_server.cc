@@ -58,28 +58,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const Options& optio
   }
   const auto& [host, port] = *host_port;
 
-  std::string admin_token;
-  std::string read_token;
-  if (!options.admin_token_file.empty()) {
-    auto token = readTokenFile(options.admin_token_file);
-    if (!token) {
-      return Error{"control admin token: " + token.error().message};
-    }
-    admin_token = std::move(*token);
-  }
-  if (!options.read_token_file.empty()) {
-    if (admin_token.empty()) {
-      return Error{"a read-only control token needs an admin token as well "
-                   "(--control-token-file); otherwise nobody could pause, fail over or reload"};
-    }
-    auto token = readTokenFile(options.read_token_file);
-    if (!token) {
-      return Error{"control read-only token: " + token.error().message};
-    }
-    read_token = std::move(*token);
-    if (read_token == admin_token) {
-      return Error{"the read-only and the admin control token are the same"};
-    }
+  // Token files are read again whenever they change (rotation without a restart).
+  auto auth = TokenAuth::fromFiles(options.admin_token_file, options.read_token_file);
+  if (!auth) {
+    return auth.error();
   }
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -118,7 +100,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const Options& optio
   }
 
   std::unique_ptr<ControlServer> server(new ControlServer());
-  server->service_ = std::make_unique<ControlService>(TokenAuth(admin_token, read_token));
+  server->service_ = std::make_unique<ControlService>(std::move(*auth));
   grpc::ServerBuilder builder;
   int selected_port = 0;
   const std::string bind = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
@@ -136,7 +118,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const Options& optio
   server->address_ = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                      std::to_string(selected_port);
   server->tls_ = tls;
-  if (admin_token.empty() && !isLoopbackHost(host)) {
+  if (options.admin_token_file.empty() && !isLoopbackHost(host)) {
     spdlog::warn("control API on {} needs no token: anyone who reaches it is an admin "
                  "(--control-token-file)", server->address_);
   }

@@ -107,6 +107,54 @@ TEST(ControlAuth, TokenFilesAreTrimmedAndCheckedForLength) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ControlAuth, TokenFilesRotateWithoutARestart) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("causeway-rotate-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto admin_file = (dir / "admin").string();
+  const auto read_file = (dir / "read").string();
+  // Written via a new file renamed over the old one, as secret managers do: a new inode, so a
+  // change within the file system's timestamp granularity is still seen.
+  auto write = [&](const std::string& path, const std::string& text) {
+    std::ofstream(path + ".new") << text;
+    std::filesystem::rename(path + ".new", path);
+  };
+  write(admin_file, kAdmin + "\n");
+  write(read_file, kRead + "\n");
+  auto auth = TokenAuth::fromFiles(admin_file, read_file);
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  EXPECT_EQ(*auth->authenticate(bearer(kAdmin)), Access::kAdmin);
+  EXPECT_EQ(*auth->authenticate(bearer(kRead)), Access::kReadOnly);
+
+  // when: the admin token is rotated
+  const std::string rotated = "rotated-admin-token-0123456789";
+  write(admin_file, rotated + "\n");
+  // then: the new one works at once and the old one no longer does
+  EXPECT_EQ(*auth->authenticate(bearer(rotated)), Access::kAdmin);
+  EXPECT_FALSE(auth->authenticate(bearer(kAdmin)).ok());
+
+  // a file that no longer holds a valid token keeps the previous one in force
+  write(admin_file, "short\n");
+  EXPECT_EQ(*auth->authenticate(bearer(rotated)), Access::kAdmin);
+  write(admin_file, kRead + "\n");  // the read-only token as admin: refused
+  EXPECT_EQ(*auth->authenticate(bearer(rotated)), Access::kAdmin);
+  EXPECT_EQ(*auth->authenticate(bearer(kRead)), Access::kReadOnly);
+  std::filesystem::remove(admin_file);
+  EXPECT_EQ(*auth->authenticate(bearer(rotated)), Access::kAdmin);
+
+  // bad files at start are errors that say which
+  auto same = TokenAuth::fromFiles(read_file, read_file);
+  ASSERT_FALSE(same.ok());
+  EXPECT_NE(same.error().message.find("are the same"), std::string::npos);
+  auto read_only = TokenAuth::fromFiles("", read_file);
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_NE(read_only.error().message.find("needs an admin token"), std::string::npos);
+  auto missing = TokenAuth::fromFiles((dir / "missing").string(), "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("control admin token: token file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ControlErrors, ReplicatorMessagesMapToGrpcCodes) {
   auto code = [](const std::string& message) {
     return toGrpcCode(classifyReplicatorError(message));
@@ -127,6 +175,13 @@ TEST(ControlErrors, ReplicatorMessagesMapToGrpcCodes) {
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(code("link 'a' is failed, not running"), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(code("link 'a' names no consumer group to fail over"),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // A missing or corrupt state topic: the link's state is not usable as it is.
+  EXPECT_EQ(code("state topic 'causeway.a.state' on cluster 'x' (h:1) does not exist: link 'a' "
+                 "creates it when it starts as an exactly_once link"),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(code("state topic 'causeway.a.state' on cluster 'x' (h:1) partition 0 offset 3 "
+                 "(key 'orders/0') is corrupt: offset-runs run 0: unknown flags 2"),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(toGrpcCode(ErrorKind::kUnauthenticated), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(toGrpcCode(ErrorKind::kPermissionDenied), grpc::StatusCode::PERMISSION_DENIED);
