@@ -135,6 +135,42 @@ Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs
   return Located{*found, "runs+search"};
 }
 
+// Where a consumer at t.source_offset resumes on the mirror partition [low, high): from the
+// partition's saved runs when there are sound ones, else by searching the partition. With
+// StateUse::kRequired, runs that do not decode or disagree with the target are an error.
+Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state, StateUse use,
+                       const PartitionTranslation& t, int64_t low, int64_t high,
+                       const std::string& link, Clock::time_point deadline) {
+  const std::string scan_hint = " (--scan translates from the mirror partitions' records alone)";
+  const OffsetStateReader::Entry* saved =
+      state != nullptr ? state->find(t.target_topic, t.partition) : nullptr;
+  if (saved != nullptr && !saved->error.empty()) {
+    if (use == StateUse::kRequired) {
+      return Error{saved->error + scan_hint};
+    }
+    saved = nullptr;
+  }
+  if (saved != nullptr) {
+    auto located = locateWithRuns(scanner, saved->runs, t.target_topic, t.partition,
+                                  t.source_offset, low, high, link, deadline);
+    if (located) {
+      return located;
+    }
+    if (use == StateUse::kRequired) {
+      return Error{state->describe() + " (partition " + std::to_string(saved->state_partition) +
+                   " offset " + std::to_string(saved->state_offset) +
+                   ") disagrees with the target: " + located.error().message +
+                   "; the state is corrupt or the mirror topic was recreated" + scan_hint};
+    }
+  }
+  auto searched = targetOffsetFor(scanner, t.target_topic, t.partition, t.source_offset, low,
+                                  high, link, deadline);
+  if (!searched) {
+    return searched.error();
+  }
+  return Located{*searched, "search"};
+}
+
 } // namespace
 
 struct OffsetTranslator::Clients {
@@ -285,39 +321,12 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
       return Error{"mirror topic '" + t.target_topic + "': " + marks.error().message};
     }
     const uint64_t reads_before = clients_->scanner.recordsRead();
-    const OffsetStateReader::Entry* saved =
-        state_ok ? clients_->state->find(t.target_topic, t.partition) : nullptr;
-    if (saved != nullptr && !saved->error.empty()) {
-      if (state_use_ == StateUse::kRequired) {
-        return Error{saved->error + " (--scan translates from the mirror partitions' records "
-                                    "alone)"};
-      }
-      saved = nullptr;
+    auto located = locate(clients_->scanner, state_ok ? clients_->state.get() : nullptr,
+                          state_use_, t, marks->first, marks->second, link_.name, deadline);
+    if (!located) {
+      return located.error();
     }
-    Result<Located> located = Located{};
-    if (saved != nullptr) {
-      located = locateWithRuns(clients_->scanner, saved->runs, t.target_topic, t.partition,
-                               t.source_offset, marks->first, marks->second, link_.name,
-                               deadline);
-      if (!located && state_use_ == StateUse::kRequired) {
-        return Error{clients_->state->describe() + " (partition " +
-                     std::to_string(saved->state_partition) + " offset " +
-                     std::to_string(saved->state_offset) + ") disagrees with the target: " +
-                     located.error().message +
-                     "; the state is corrupt or the mirror topic was recreated (--scan "
-                     "translates from the mirror partitions' records alone)"};
-      }
-    }
-    if (saved == nullptr || !located) {
-      auto searched = targetOffsetFor(clients_->scanner, t.target_topic, t.partition,
-                                      t.source_offset, marks->first, marks->second, link_.name,
-                                      deadline);
-      if (!searched) {
-        return searched.error();
-      }
-      located = Located{*searched, "search"};
-    }
-    const auto target_offset = &located->target_offset;
+    const int64_t target_offset = located->target_offset;
     t.method = located->method;
     t.records_read = clients_->scanner.recordsRead() - reads_before;
     auto last = clients_->tail.lastSourceOffset(
@@ -328,12 +337,12 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
     }
     const int64_t last_replicated = last->value_or(-1);
     t.target_end = marks->second;
-    if (*target_offset == marks->second && last_replicated + 1 < t.source_offset) {
+    if (target_offset == marks->second && last_replicated + 1 < t.source_offset) {
       // The link has not yet written the records the group has already read: no target
       // offset is right yet (the end would make the group read them again).
       t.target_offset = -1;
     } else {
-      t.target_offset = *target_offset;
+      t.target_offset = target_offset;
     }
     // What the target does not have yet past the group's position: the RPO of failing over now.
     int64_t source_low = 0;
