@@ -15,6 +15,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Appended to every error about the saved runs: the way around them.
+constexpr const char* kScanHint =
+    " (--scan translates from the mirror partitions' records alone)";
+
 int remainingMs(Clock::time_point deadline) {
   return static_cast<int>(std::max<int64_t>(
       1, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count()));
@@ -141,12 +145,11 @@ Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs
 Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state, StateUse use,
                        const PartitionTranslation& t, int64_t low, int64_t high,
                        const std::string& link, Clock::time_point deadline) {
-  const std::string scan_hint = " (--scan translates from the mirror partitions' records alone)";
   const OffsetStateReader::Entry* saved =
       state != nullptr ? state->find(t.target_topic, t.partition) : nullptr;
   if (saved != nullptr && !saved->error.empty()) {
     if (use == StateUse::kRequired) {
-      return Error{saved->error + scan_hint};
+      return Error{saved->error + kScanHint};
     }
     saved = nullptr;
   }
@@ -160,7 +163,7 @@ Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state
       return Error{state->describe() + " (partition " + std::to_string(saved->state_partition) +
                    " offset " + std::to_string(saved->state_offset) +
                    ") disagrees with the target: " + located.error().message +
-                   "; the state is corrupt or the mirror topic was recreated" + scan_hint};
+                   "; the state is corrupt or the mirror topic was recreated" + kScanHint};
     }
   }
   auto searched = targetOffsetFor(scanner, t.target_topic, t.partition, t.source_offset, low,
@@ -299,8 +302,7 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
     auto refreshed = clients_->state->refresh(deadline);
     state_ok = refreshed.ok();
     if (!refreshed && state_use_ == StateUse::kRequired) {
-      return Error{refreshed.message() +
-                   " (--scan translates from the mirror partitions' records alone)"};
+      return Error{refreshed.message() + kScanHint};
     }
   }
 

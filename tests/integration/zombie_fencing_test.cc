@@ -56,25 +56,10 @@ TEST(ZombieFencing, FrozenTransactionalWorkerIsFencedAfterItsPartitionsMoved) {
     ASSERT_TRUE(source_cluster && target_cluster);
     config = testing::makeConfig(*source_cluster, *target_cluster, {topic});
   } else {
-    config::ClusterConfig source;
-    source.name = "source";
-    source.bootstrap = source_env;
-    config::ClusterConfig target;
-    target.name = "target";
-    target.bootstrap = target_env;
-    auto created = kafka::makeTopicAdmin(source)->ensureTopic(topic, kPartitions, 60s);
+    config = testing::makeConfig(source_env, "", target_env, "", {topic});
+    auto created =
+        kafka::makeTopicAdmin(config.clusters["source"])->ensureTopic(topic, kPartitions, 60s);
     ASSERT_TRUE(created.ok()) << created.error().message;
-    config.clusters["source"] = source;
-    config.clusters["target"] = target;
-    config::LinkConfig link;
-    link.name = "test-link";
-    link.source = "source";
-    link.target = "target";
-    link.topics.include = {topic};
-    link.discovery_interval = 1s;
-    link.commit_interval = 500ms;
-    link.consumer_properties["session.timeout.ms"] = "6000";
-    config.links.push_back(link);
   }
   config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
   config.links[0].transactional = true;

@@ -49,15 +49,22 @@ embedded::EmbeddedClusterPtr startCluster(const std::string& name, int brokers,
 config::Config makeConfig(const embedded::EmbeddedCluster& source,
                           const embedded::EmbeddedCluster& target,
                           const std::vector<std::string>& include) {
+  return makeConfig(source.bootstrap(), source.controlAddress(), target.bootstrap(),
+                    target.controlAddress(), include);
+}
+
+config::Config makeConfig(const std::string& source_bootstrap, const std::string& source_control,
+                          const std::string& target_bootstrap, const std::string& target_control,
+                          const std::vector<std::string>& include) {
   config::Config config;
   config::ClusterConfig src;
   src.name = "source";
-  src.bootstrap = source.bootstrap();
-  src.embedded_control = source.controlAddress();
+  src.bootstrap = source_bootstrap;
+  src.embedded_control = source_control;
   config::ClusterConfig dst;
   dst.name = "target";
-  dst.bootstrap = target.bootstrap();
-  dst.embedded_control = target.controlAddress();
+  dst.bootstrap = target_bootstrap;
+  dst.embedded_control = target_control;
   config.clusters["source"] = src;
   config.clusters["target"] = dst;
   config::LinkConfig link;

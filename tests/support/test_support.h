@@ -35,6 +35,11 @@ embedded::EmbeddedClusterPtr startCluster(const std::string& name, int brokers,
 config::Config makeConfig(const embedded::EmbeddedCluster& source,
                           const embedded::EmbeddedCluster& target,
                           const std::vector<std::string>& include);
+// The same for any clusters by bootstrap list; an empty control address means a real cluster
+// (topics are created through the Admin API).
+config::Config makeConfig(const std::string& source_bootstrap, const std::string& source_control,
+                          const std::string& target_bootstrap, const std::string& target_control,
+                          const std::vector<std::string>& include);
 
 // The same config as YAML text, for `causeway run --config`.
 std::string toYaml(const config::Config& config);
