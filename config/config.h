@@ -9,25 +9,29 @@
 
 namespace causeway::config {
 
-// Where a value came from in the YAML file, for error messages and status output.
+// Where a value came from in the YAML file, for error messages and status
+// output.
 struct SourceLocation {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
+  int line = 0;   // 1-based; 0 when unknown
+  int column = 0; // 1-based; 0 when unknown
 };
 
-// One Kafka cluster. `properties` are librdkafka properties passed through verbatim to every
-// client Causeway builds for this cluster (security.protocol, sasl.*, ssl.*, tuning).
+// One Kafka cluster. `properties` are librdkafka properties passed through
+// verbatim to every client Causeway builds for this cluster (security.protocol,
+// sasl.*, ssl.*, tuning).
 struct ClusterConfig {
   std::string name;
-  std::string bootstrap;                          // bootstrap.servers
-  std::map<std::string, std::string> properties;  // librdkafka passthrough
+  std::string bootstrap;                         // bootstrap.servers
+  std::map<std::string, std::string> properties; // librdkafka passthrough
   // How topics are created on this cluster when it is a link's target:
-  //  empty           -> the Kafka Admin API (CreateTopics / CreatePartitions), for real clusters;
-  //  "host:port"     -> the control endpoint of a Causeway embedded cluster (`causeway
+  //  empty           -> the Kafka Admin API (CreateTopics / CreatePartitions),
+  //  for real clusters; "host:port"     -> the control endpoint of a Causeway
+  //  embedded cluster (`causeway
   //                     dev-cluster` prints it), which has no CreateTopics.
   std::string embedded_control;
-  // How long to wait for the first broker answer before reporting the cluster unreachable.
+  // How long to wait for the first broker answer before reporting the cluster
+  // unreachable.
   std::chrono::milliseconds connect_timeout{10000};
   SourceLocation location;
 };
@@ -37,28 +41,32 @@ enum class NamingMode { kIdentity, kPrefix, kTemplate };
 // How a source topic's name becomes the mirror topic's name on the target.
 struct NamingConfig {
   NamingMode mode = NamingMode::kIdentity;
-  // kPrefix: the prefix ("east."). kTemplate: a template with {topic} and optionally {source},
-  // {target}, {link} ("{source}.{topic}").
+  // kPrefix: the prefix ("east."). kTemplate: a template with {topic} and
+  // optionally {source}, {target}, {link} ("{source}.{topic}").
   std::string value;
 };
 
-// Topic selection: a topic is replicated when it fully matches one `include` regex (ECMAScript
-// syntax) and no `exclude` regex. Internal topics ("__*" and "causeway.*") are never selected.
+// Topic selection: a topic is replicated when it fully matches one `include`
+// regex (ECMAScript syntax) and no `exclude` regex. Internal topics ("__*" and
+// "causeway.*") are never selected.
 struct TopicSelectionConfig {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
 };
 
-// Where a link starts reading a partition that has no committed offset for the link's group.
+// Where a link starts reading a partition that has no committed offset for the
+// link's group.
 enum class StartPosition { kEarliest, kLatest };
 
 enum class DeliveryMode { kAtLeastOnce, kExactlyOnce };
 
-// Consumer groups whose committed source offsets are translated and committed for the same
-// group on the target (exactly-once links only), so consumers can fail over.
+// Consumer groups whose committed source offsets are translated and committed
+// for the same group on the target (exactly-once links only), so consumers can
+// fail over.
 struct GroupSyncConfig {
-  std::vector<std::string> names;    // explicit group names
-  std::vector<std::string> include;  // regexes over listed groups (needs ListConsumerGroups)
+  std::vector<std::string> names; // explicit group names
+  std::vector<std::string>
+      include; // regexes over listed groups (needs ListConsumerGroups)
   std::vector<std::string> exclude;
   std::chrono::milliseconds sync_interval{5000};
   bool enabled() const { return !names.empty() || !include.empty(); }
@@ -66,31 +74,36 @@ struct GroupSyncConfig {
 
 struct LinkConfig {
   std::string name;
-  std::string source;  // cluster name
-  std::string target;  // cluster name
+  std::string source; // cluster name
+  std::string target; // cluster name
   TopicSelectionConfig topics;
   NamingConfig naming;
   StartPosition start = StartPosition::kEarliest;
   DeliveryMode delivery = DeliveryMode::kAtLeastOnce;
-  // Exactly-once links only: write through a transactional producer whose transactions carry
-  // the source offsets with the consumer group's metadata, so that on Kafka a worker whose
-  // partitions moved (a paused or partitioned-away zombie) is fenced by the group coordinator.
+  // Exactly-once links only: write through a transactional producer whose
+  // transactions carry the source offsets with the consumer group's metadata,
+  // so that on Kafka a worker whose partitions moved (a paused or
+  // partitioned-away zombie) is fenced by the group coordinator.
   bool transactional = false;
   // How often the source is listed for new topics and partitions.
   std::chrono::milliseconds discovery_interval{5000};
-  // How often acknowledged source offsets are committed (also on revoke and on stop).
+  // How often acknowledged source offsets are committed (also on revoke and on
+  // stop).
   std::chrono::milliseconds commit_interval{1000};
-  // Backpressure: fetching pauses while more than this many bytes / records are read from the
-  // source but not yet acknowledged by the target, and resumes below half of it.
+  // Backpressure: fetching pauses while more than this many bytes / records are
+  // read from the source but not yet acknowledged by the target, and resumes
+  // below half of it.
   size_t max_in_flight_bytes = 64u << 20;
   size_t max_in_flight_records = 200000;
-  // librdkafka properties for this link's clients, layered over the cluster's `properties`.
+  // librdkafka properties for this link's clients, layered over the cluster's
+  // `properties`.
   std::map<std::string, std::string> consumer_properties;
   std::map<std::string, std::string> producer_properties;
   GroupSyncConfig groups;
   SourceLocation location;
 
-  // The source cluster's consumer group this link's workers share: "causeway.<name>".
+  // The source cluster's consumer group this link's workers share:
+  // "causeway.<name>".
   std::string groupId() const { return "causeway." + name; }
 };
 
@@ -101,14 +114,14 @@ struct Config {
   // "a, b, c": the link names, for "unknown link" messages.
   std::string linkNames() const {
     std::string names;
-    for (const auto& link : links) {
+    for (const auto &link : links) {
       names += (names.empty() ? "" : ", ") + link.name;
     }
     return names;
   }
 
-  const LinkConfig* findLink(const std::string& name) const {
-    for (const auto& link : links) {
+  const LinkConfig *findLink(const std::string &name) const {
+    for (const auto &link : links) {
       if (link.name == name) {
         return &link;
       }

@@ -1,21 +1,13 @@
 #pragma once
 
 #include "config/config.h"
+#include "config/yaml_reader.h"
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace causeway::config {
-
-// One problem in a configuration file: where, and what was expected.
-struct ConfigError {
-  SourceLocation location;
-  std::string message;
-
-  // "file.yaml:12:5: links[0].naming: expected one of identity, prefix, template"
-  std::string str() const;
-};
 
 // The outcome of loading: a Config only when there are no errors at all.
 struct LoadResult {
@@ -24,11 +16,16 @@ struct LoadResult {
   bool ok() const { return config.has_value() && errors.empty(); }
 };
 
-// Loads and validates a YAML configuration. Every error in the file is collected (not just the
-// first), each with its line and column. Never throws.
-LoadResult loadConfigFile(const std::string& path);
+// Loads and validates a YAML configuration. Every error in the file is
+// collected (not just the first), each with its line and column. Never throws.
+LoadResult loadConfigFile(const std::string &path);
 
 // Same, from text; `file_name` is only used in error locations.
-LoadResult loadConfigString(const std::string& yaml, const std::string& file_name);
+LoadResult loadConfigString(const std::string &yaml,
+                            const std::string &file_name);
+
+// The root map of a parsed document, section by section (for the loader and its
+// tests).
+Config loadRoot(YamlReader &reader, const YAML::Node &root);
 
 } // namespace causeway::config

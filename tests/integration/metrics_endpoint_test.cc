@@ -39,8 +39,7 @@ constexpr uint64_t kPerPartition = 400;
 constexpr uint64_t kRecords = kPartitions * kPerPartition;  // 1200
 const char* const kSecret = "s3cret-sasl-pa55word";
 
-const std::filesystem::path kSourceDir =
-    std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+const std::filesystem::path kSourceDir = CAUSEWAY_SOURCE_DIR;
 
 // An executable on PATH, or "" (the caller fails the test: install-deps.sh installs it).
 std::string findOnPath(const std::string& name) {

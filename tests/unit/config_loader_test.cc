@@ -18,9 +18,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The example lives in the source tree, two folders up from this file.
 const std::filesystem::path kExampleFile =
-    std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "examples" / "two-clusters.yaml";
+    std::filesystem::path(CAUSEWAY_SOURCE_DIR) / "examples" / "two-clusters.yaml";
 
 // Lines 1-4. A link written after it starts on line 5.
 constexpr std::string_view kClusters = R"(clusters:
