@@ -1,8 +1,10 @@
 #pragma once
 
-// Helpers shared by the files that implement Link (link*.cc). Not for use outside Link.
+// Helpers shared by the files that implement Link (link*.cc). Not for use
+// outside Link.
 
 #include "kafka/handles.h"
+#include "pipeline/record.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,9 +19,6 @@ using std::chrono::milliseconds;
 inline constexpr milliseconds kStatusInterval{250};
 inline constexpr milliseconds kRevokeFlushLimit{10000};
 inline constexpr size_t kMaxRecordsPerPoll = 2000;
-// A partition's offset runs are saved when a run starts, and otherwise at most this often
-// (translation searches the records written since).
-inline constexpr milliseconds kRunsSaveInterval{10000};
 
 inline int64_t wallClockMs() {
   return std::chrono::duration_cast<milliseconds>(
@@ -27,7 +26,8 @@ inline int64_t wallClockMs() {
       .count();
 }
 
-// Index into TimestampedHistograms, or -1 for records without a usable timestamp.
+// Index into TimestampedHistograms, or -1 for records without a usable
+// timestamp.
 inline int timestampIndex(rd_kafka_timestamp_type_t type) {
   switch (type) {
   case RD_KAFKA_TIMESTAMP_CREATE_TIME:
@@ -39,16 +39,27 @@ inline int timestampIndex(rd_kafka_timestamp_type_t type) {
   }
 }
 
-inline kafka::PartitionListPtr makeList(size_t capacity) {
-  return kafka::PartitionListPtr(
-      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
+inline int timestampIndex(pipeline::TimestampType type) {
+  switch (type) {
+  case pipeline::TimestampType::kCreateTime:
+    return 0;
+  case pipeline::TimestampType::kLogAppendTime:
+    return 1;
+  case pipeline::TimestampType::kNone:
+    break;
+  }
+  return -1;
 }
 
-inline std::string errorText(rd_kafka_error_t* error) {
+inline kafka::PartitionListPtr makeList(size_t capacity) {
+  return kafka::PartitionListPtr(rd_kafka_topic_partition_list_new(
+      static_cast<int>(std::max<size_t>(capacity, 1))));
+}
+
+inline std::string errorText(rd_kafka_error_t *error) {
   std::string text = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);
   return text;
 }
-
 
 } // namespace causeway::replicator::link_internal

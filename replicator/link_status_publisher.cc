@@ -1,10 +1,8 @@
-// Link's status snapshot (published 4 times a second by the data plane) and the librdkafka
-// callbacks that feed it: errors and statistics.
+// Link's status snapshot, published 4 times a second by the data plane.
 
 #include "replicator/link.h"
 #include "replicator/link_internal.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -17,74 +15,82 @@ void Link::publishStatus() {
   std::vector<PartitionStatus> partitions;
   const int64_t now_ms = wallClockMs();
   fetching_paused_.store(backpressure_paused_ || user_paused_);
-  std::map<PartitionKey, int64_t> queried_high;
+  std::map<std::pair<std::string, int32_t>, int64_t> queried_high;
   {
     std::lock_guard lock(ready_mu_);
     queried_high = queried_high_;
   }
-  if (consumer_ && !partitions_.empty()) {
-    auto list = makeList(partitions_.size());
-    for (auto& [key, state] : partitions_) {
-      rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second);
+  uint64_t loop_skipped = 0;
+  for (const auto &count : chain_.counts()) {
+    if (count.reason == "loop") {
+      loop_skipped += count.records;
     }
-    rd_kafka_position(consumer_.get(), list.get());
-    int i = 0;
-    for (auto& [key, state] : partitions_) {
+  }
+  const auto now = Clock::now();
+  if (reader_ && reader_->client() != nullptr &&
+      !reader_->partitions().empty()) {
+    const std::vector<int64_t> positions = reader_->positions();
+    size_t i = 0;
+    for (const auto &[key, state] : reader_->partitions()) {
+      const int64_t position = positions[i++];
+      const MirrorPartition *mirror = state->mirror.get();
       PartitionStatus p;
       p.source_topic = key.first;
       p.partition = key.second;
-      p.target_topic = state->target != nullptr ? state->target->name : "";
+      p.target_topic = mirror != nullptr && mirror->topic != nullptr
+                           ? mirror->topic->name
+                           : "";
       if (auto oldest = state->tracker.oldestUnacked()) {
         p.next_offset = *oldest;
-      } else if (list->elems[i].offset >= 0) {
-        p.next_offset = list->elems[i].offset;
+      } else if (position >= 0) {
+        p.next_offset = position;
       } else if (state->committed >= 0) {
         p.next_offset = state->committed;
       }
-      int64_t low = -1;
-      int64_t high = -1;
-      if (rd_kafka_get_watermark_offsets(consumer_.get(), key.first.c_str(), key.second, &low,
-                                         &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-          high >= 0) {
+      int64_t high = reader_->cachedHighWatermark(*state);
+      if (high >= 0) {
         if (auto q = queried_high.find(key); q != queried_high.end()) {
-          high = std::max(high, q->second);  // fresher while fetching is paused
+          high = std::max(high, q->second); // fresher while fetching is paused
         }
         p.high_watermark = high;
-        if (p.next_offset < 0 && low >= 0 && low == high) {
-          p.next_offset = high;  // empty partition: nothing to replicate
+        if (p.next_offset < 0 && state->seen_end >= high) {
+          p.next_offset = high; // empty partition: nothing to replicate
         }
       }
       if (p.high_watermark >= 0 && p.next_offset >= 0) {
         p.lag = std::max<int64_t>(0, p.high_watermark - p.next_offset);
       }
-      p.last_replicated_timestamp_ms = state->last_replicated_timestamp;
+      const int64_t last_ts =
+          mirror != nullptr ? mirror->last_replicated_timestamp : -1;
+      p.last_replicated_timestamp_ms = last_ts;
       if (p.lag == 0) {
         p.time_lag_ms = 0;
-      } else if (const auto* pending = state->tracker.oldestPending()) {
+      } else if (const auto *pending = state->tracker.oldestPending()) {
         const int64_t ts = rd_kafka_message_timestamp(
-            static_cast<const rd_kafka_message_t*>(pending->source), nullptr);
+            static_cast<const rd_kafka_message_t *>(pending->source), nullptr);
         p.time_lag_ms = ts >= 0 ? std::max<int64_t>(0, now_ms - ts) : -1;
-      } else if (state->last_replicated_timestamp >= 0) {
-        p.time_lag_ms = std::max<int64_t>(0, now_ms - state->last_replicated_timestamp);
+      } else if (last_ts >= 0) {
+        p.time_lag_ms = std::max<int64_t>(0, now_ms - last_ts);
       }
-      if (tail_) {
-        p.offset_runs = static_cast<int64_t>(state->runs.runs().size());
+      if (tail_ && mirror != nullptr) {
+        p.offset_runs = static_cast<int64_t>(mirror->runs.runs().size());
       }
-      p.records_replicated = state->records_replicated;
-      p.bytes_replicated = state->bytes_replicated;
-      p.paused = backpressure_paused_ || user_paused_ || state->waiting_for_target;
+      if (mirror != nullptr) {
+        p.records_replicated = mirror->records_replicated;
+        p.bytes_replicated = mirror->bytes_replicated;
+      }
+      p.paused = backpressure_paused_ || user_paused_ || state->held(now);
       partitions.push_back(std::move(p));
-      ++i;
     }
   }
   std::vector<std::string> topics;
   std::string problems;
   {
     std::lock_guard lock(ready_mu_);
-    for (const auto& [topic, ready] : ready_topics_) {
+    for (const auto &[topic, ready] : ready_topics_) {
       topics.push_back(topic);
     }
-    for (const auto& [topic, problem] : topic_problems_) {
+    for (const auto &[topic, problem] : topic_problems_) {
       problems += (problems.empty() ? "" : "; ") + problem;
     }
   }
@@ -95,56 +101,20 @@ void Link::publishStatus() {
   status_.bytes_replicated = bytes_replicated_;
   status_.in_flight_records = in_flight_records_;
   status_.in_flight_bytes = in_flight_bytes_;
-  status_.rebalances = rebalances_;
-  status_.records_skipped_loop = records_skipped_loop_;
-  status_.produce_retries = produce_retries_;
+  status_.rebalances = reader_ ? reader_->rebalances() : status_.rebalances;
+  status_.records_skipped_loop = loop_skipped;
+  status_.produce_retries =
+      writer_ ? writer_->produceRetries() : status_.produce_retries;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;
   status_.errors = errors_;
+  if (writer_ && writer_->stateErrors() > 0) {
+    status_.errors["state:produce"] = writer_->stateErrors();
+  }
   if (!problems.empty()) {
     status_.last_error = problems;
   }
   status_.updated_at = Clock::now();
-}
-
-int Link::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
-  // librdkafka's statistics: sum the retried produce requests over the target's brokers.
-  auto* self = static_cast<Link*>(opaque);
-  const auto stats = nlohmann::json::parse(json, json + json_len, nullptr, false);
-  if (stats.is_discarded() || !stats.contains("brokers") || !stats["brokers"].is_object()) {
-    return 0;
-  }
-  uint64_t retries = 0;
-  for (const auto& [name, broker] : stats["brokers"].items()) {
-    if (broker.contains("txretries") && broker["txretries"].is_number_unsigned()) {
-      retries += broker["txretries"].get<uint64_t>();
-    }
-  }
-  // Brokers come and go from the statistics: never let the counter go back.
-  self->produce_retries_ = std::max(self->produce_retries_, retries);
-  return 0;  // librdkafka frees the JSON
-}
-
-void Link::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-  auto* self = static_cast<Link*>(opaque);
-  const bool is_producer = rd_kafka_type(rk) == RD_KAFKA_PRODUCER;
-  const config::ClusterConfig& cluster = is_producer ? self->target_ : self->source_;
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->fail("link '" + self->link_.name + "': fatal error from " +
-               kafka::describeCluster(cluster) + ": " + fatal);
-    return;
-  }
-  self->countError("client", static_cast<rd_kafka_resp_err_t>(err));
-  // Everything else is retried by librdkafka (brokers down, timeouts): report, keep going.
-  std::string text = kafka::describeCluster(cluster) + ": " +
-                     rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)) + ": " + reason;
-  std::lock_guard lock(self->status_mu_);
-  if (self->status_.last_error != text) {
-    spdlog::warn("link '{}': {}", self->link_.name, text);
-    self->status_.last_error = std::move(text);
-  }
 }
 
 } // namespace causeway::replicator
