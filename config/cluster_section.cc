@@ -3,13 +3,12 @@
 namespace causeway::config {
 namespace {
 
-const std::vector<std::string> kClusterKeys = {
-    "bootstrap", "properties", "embedded_control", "connect_timeout"};
+const std::vector<std::string> kClusterKeys = {"bootstrap", "properties", "embedded_control",
+                                               "connect_timeout"};
 
-} // namespace
+}  // namespace
 
-void loadClusters(YamlReader &r_, const Field &field, Config &config,
-                  SectionContext &context) {
+void loadClusters(YamlReader& r_, const Field& field, Config& config, SectionContext& context) {
   if (!field.node.IsMap()) {
     r_.typeError(field, "a map of cluster name -> cluster settings");
     return;
@@ -20,7 +19,7 @@ void loadClusters(YamlReader &r_, const Field &field, Config &config,
   }
   context.have_clusters = true;
   auto clusters = r_.entries(field);
-  for (auto &[name, value] : clusters) {
+  for (auto& [name, value] : clusters) {
     const YAML::Mark key_mark = value.key_mark;
     context.cluster_names.push_back(name);
     ClusterConfig cluster;
@@ -32,17 +31,15 @@ void loadClusters(YamlReader &r_, const Field &field, Config &config,
                "(they appear in "
                "mirror topic names and record headers)");
     }
-    if (auto object =
-            r_.object(value, kClusterKeys, "a map of cluster settings")) {
-      if (const Field *bootstrap =
-              r_.require(*object, "bootstrap",
-                         "the brokers to connect to, host:port[,host:port]")) {
+    if (auto object = r_.object(value, kClusterKeys, "a map of cluster settings")) {
+      if (const Field* bootstrap = r_.require(*object, "bootstrap",
+                                              "the brokers to connect to, host:port[,host:port]")) {
         if (auto text = r_.nonEmptyString(*bootstrap)) {
           cluster.bootstrap = trim(*text);
         }
       }
-      loadKafkaProperties(r_, object->get("properties"),
-                          PropertyScope::kCluster, cluster.properties);
+      loadKafkaProperties(r_, object->get("properties"), PropertyScope::kCluster,
+                          cluster.properties);
       r_.hostPort(object->get("embedded_control"), cluster.embedded_control);
       r_.duration(object->get("connect_timeout"), cluster.connect_timeout);
     }
@@ -53,4 +50,4 @@ void loadClusters(YamlReader &r_, const Field &field, Config &config,
 // --- Links
 // ----------------------------------------------------------------------------------
 
-} // namespace causeway::config
+}  // namespace causeway::config

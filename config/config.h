@@ -13,8 +13,8 @@ namespace causeway::config {
 // output.
 struct SourceLocation {
   std::string file;
-  int line = 0;   // 1-based; 0 when unknown
-  int column = 0; // 1-based; 0 when unknown
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
 };
 
 // One Kafka cluster. `properties` are librdkafka properties passed through
@@ -22,8 +22,8 @@ struct SourceLocation {
 // sasl.*, ssl.*, tuning).
 struct ClusterConfig {
   std::string name;
-  std::string bootstrap;                         // bootstrap.servers
-  std::map<std::string, std::string> properties; // librdkafka passthrough
+  std::string bootstrap;                          // bootstrap.servers
+  std::map<std::string, std::string> properties;  // librdkafka passthrough
   // How topics are created on this cluster when it is a link's target:
   //  empty           -> the Kafka Admin API (CreateTopics / CreatePartitions),
   //  for real clusters; "host:port"     -> the control endpoint of a Causeway
@@ -64,18 +64,28 @@ enum class DeliveryMode { kAtLeastOnce, kExactlyOnce };
 // for the same group on the target (exactly-once links only), so consumers can
 // fail over.
 struct GroupSyncConfig {
-  std::vector<std::string> names; // explicit group names
-  std::vector<std::string>
-      include; // regexes over listed groups (needs ListConsumerGroups)
+  std::vector<std::string> names;    // explicit group names
+  std::vector<std::string> include;  // regexes over listed groups (needs ListConsumerGroups)
   std::vector<std::string> exclude;
   std::chrono::milliseconds sync_interval{5000};
   bool enabled() const { return !names.empty() || !include.empty(); }
 };
 
+// Where a link writes the records it cannot or must not write to the target (dead-letter queue).
+struct DeadLetterConfig {
+  bool enabled = false;
+  bool on_source = true;  // `cluster: source` (the domain's own cluster) or `cluster: target`
+  std::string topic;      // default causeway.<link>.dlq
+};
+
+// What a link does when the target refuses a record for good (MESSAGE_TOO_LARGE,
+// INVALID_RECORD, POLICY_VIOLATION, INVALID_TIMESTAMP).
+enum class RejectAction { kStop, kDeadLetter };
+
 struct LinkConfig {
   std::string name;
-  std::string source; // cluster name
-  std::string target; // cluster name
+  std::string source;  // cluster name
+  std::string target;  // cluster name
   TopicSelectionConfig topics;
   NamingConfig naming;
   StartPosition start = StartPosition::kEarliest;
@@ -100,11 +110,17 @@ struct LinkConfig {
   std::map<std::string, std::string> consumer_properties;
   std::map<std::string, std::string> producer_properties;
   GroupSyncConfig groups;
+  DeadLetterConfig dlq;
+  RejectAction on_reject = RejectAction::kStop;
   SourceLocation location;
 
   // The source cluster's consumer group this link's workers share:
   // "causeway.<name>".
   std::string groupId() const { return "causeway." + name; }
+  // The dead-letter topic: the configured one, or causeway.<name>.dlq.
+  std::string deadLetterTopic() const {
+    return dlq.topic.empty() ? "causeway." + name + ".dlq" : dlq.topic;
+  }
 };
 
 struct Config {
@@ -114,14 +130,14 @@ struct Config {
   // "a, b, c": the link names, for "unknown link" messages.
   std::string linkNames() const {
     std::string names;
-    for (const auto &link : links) {
+    for (const auto& link : links) {
       names += (names.empty() ? "" : ", ") + link.name;
     }
     return names;
   }
 
-  const LinkConfig *findLink(const std::string &name) const {
-    for (const auto &link : links) {
+  const LinkConfig* findLink(const std::string& name) const {
+    for (const auto& link : links) {
       if (link.name == name) {
         return &link;
       }
@@ -130,4 +146,4 @@ struct Config {
   }
 };
 
-} // namespace causeway::config
+}  // namespace causeway::config

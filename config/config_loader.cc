@@ -28,36 +28,27 @@ const std::vector<std::string> kTopLevelKeys = {"clusters", "links"};
 class DocumentCounter : public YAML::EventHandler {
 public:
   struct Document {
-    YAML::Mark first; // mark of the document's first node
+    YAML::Mark first;  // mark of the document's first node
     bool only_null = true;
     bool has_node = false;
   };
 
-  const std::vector<Document> &documents() const { return documents_; }
+  const std::vector<Document>& documents() const { return documents_; }
 
-  void OnDocumentStart(const YAML::Mark & /*mark*/) override {
-    documents_.emplace_back();
-  }
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override { documents_.emplace_back(); }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark &mark, YAML::anchor_t /*anchor*/) override {
-    node(mark, true);
-  }
-  void OnAlias(const YAML::Mark &mark, YAML::anchor_t /*anchor*/) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
     node(mark, false);
   }
-  void OnScalar(const YAML::Mark &mark, const std::string & /*tag*/,
-                YAML::anchor_t /*anchor*/,
-                const std::string & /*value*/) override {
-    node(mark, false);
-  }
-  void OnSequenceStart(const YAML::Mark &mark, const std::string & /*tag*/,
-                       YAML::anchor_t /*anchor*/,
-                       YAML::EmitterStyle::value /*style*/) override {
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                       YAML::anchor_t /*anchor*/, YAML::EmitterStyle::value /*style*/) override {
     node(mark, false);
   }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark &mark, const std::string & /*tag*/,
-                  YAML::anchor_t /*anchor*/,
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
                   YAML::EmitterStyle::value /*style*/) override {
     node(mark, false);
   }
@@ -70,17 +61,17 @@ public:
     if (documents_.size() < 2) {
       return false;
     }
-    const Document &a = documents_[documents_.size() - 2];
-    const Document &b = documents_.back();
+    const Document& a = documents_[documents_.size() - 2];
+    const Document& b = documents_.back();
     return a.only_null && b.only_null && a.first.pos == b.first.pos;
   }
 
 private:
-  void node(const YAML::Mark &mark, bool is_null) {
+  void node(const YAML::Mark& mark, bool is_null) {
     if (documents_.empty()) {
       documents_.emplace_back();
     }
-    Document &document = documents_.back();
+    Document& document = documents_.back();
     if (!document.has_node) {
       document.first = mark;
       document.has_node = true;
@@ -93,7 +84,7 @@ private:
 
 // One load: checks the document structure, then hands each top-level section to
 // its loader (sections.h), collecting every error.
-LoadResult load(const std::string &text, const std::string &file) {
+LoadResult load(const std::string& text, const std::string& file) {
   YamlReader reader(file);
   LoadResult result;
   try {
@@ -102,21 +93,18 @@ LoadResult load(const std::string &text, const std::string &file) {
       std::istringstream input(text);
       YAML::Parser parser(input);
       // Three documents are enough to tell "more than one" and "stuck" apart.
-      for (int i = 0;
-           i < 3 && !counter.stuck() && parser.HandleNextDocument(counter);
-           ++i) {
+      for (int i = 0; i < 3 && !counter.stuck() && parser.HandleNextDocument(counter); ++i) {
       }
     }
-    const auto &documents = counter.documents();
+    const auto& documents = counter.documents();
     if (counter.stuck()) {
       reader.error(documents.back().first, "",
                    "YAML syntax error: unexpected character (a stray ',' or "
                    "similar outside [ ] "
                    "and { })");
     } else if (documents.empty()) {
-      reader.addError(
-          SourceLocation{file, 1, 1},
-          "the file is empty; expected a map with `clusters` and `links`");
+      reader.addError(SourceLocation{file, 1, 1},
+                      "the file is empty; expected a map with `clusters` and `links`");
     } else {
       if (documents.size() > 1) {
         reader.error(documents[1].first, "",
@@ -129,15 +117,14 @@ LoadResult load(const std::string &text, const std::string &file) {
         result.config = std::move(config);
       }
     }
-  } catch (const YAML::Exception &e) {
+  } catch (const YAML::Exception& e) {
     // Syntax errors (ParserException, DeepRecursion): the mark is where the
     // parser stopped.
     reader.error(e.mark, "", "YAML syntax error: " + e.msg);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     // Not expected (the walk checks every type before converting), but the
     // loader never throws.
-    reader.addError(SourceLocation{file, 0, 0},
-                    std::string("cannot load: ") + e.what());
+    reader.addError(SourceLocation{file, 0, 0}, std::string("cannot load: ") + e.what());
   }
   if (reader.hasErrors()) {
     result.config.reset();
@@ -146,46 +133,42 @@ LoadResult load(const std::string &text, const std::string &file) {
   return result;
 }
 
-} // namespace
+}  // namespace
 
-Config loadRoot(YamlReader &reader, const YAML::Node &root) {
+Config loadRoot(YamlReader& reader, const YAML::Node& root) {
   Config config;
   if (root.IsNull()) {
-    reader.addError(
-        SourceLocation{reader.file(), 1, 1},
-        "the file has no settings; expected a map with `clusters` and `links`");
+    reader.addError(SourceLocation{reader.file(), 1, 1},
+                    "the file has no settings; expected a map with `clusters` and `links`");
     return config;
   }
-  auto object = reader.object(YamlReader::root(root), kTopLevelKeys,
-                              "a map with `clusters` and `links`");
+  auto object =
+      reader.object(YamlReader::root(root), kTopLevelKeys, "a map with `clusters` and `links`");
   if (!object) {
     return config;
   }
   SectionContext context;
-  if (const Field *clusters =
-          reader.require(*object, "clusters", "the Kafka clusters, by name")) {
+  if (const Field* clusters = reader.require(*object, "clusters", "the Kafka clusters, by name")) {
     loadClusters(reader, *clusters, config, context);
   }
-  if (const Field *links =
-          reader.require(*object, "links", "the list of replication links")) {
+  if (const Field* links = reader.require(*object, "links", "the list of replication links")) {
     loadLinks(reader, *links, config, context);
   }
   return config;
 }
 
-LoadResult loadConfigString(const std::string &yaml,
-                            const std::string &file_name) {
+LoadResult loadConfigString(const std::string& yaml, const std::string& file_name) {
   return load(yaml, file_name);
 }
 
-LoadResult loadConfigFile(const std::string &path) {
-  auto fail = [&](const std::string &message) {
+LoadResult loadConfigFile(const std::string& path) {
+  auto fail = [&](const std::string& message) {
     LoadResult result;
     result.errors.push_back(ConfigError{SourceLocation{path, 0, 0}, message});
     return result;
   };
-  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(
-      std::fopen(path.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
+                                                          &std::fclose);
   if (!file) {
     return fail(std::string("cannot open: ") + std::strerror(errno));
   }
@@ -195,8 +178,7 @@ LoadResult loadConfigFile(const std::string &path) {
     const size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
     text.append(buffer.data(), n);
     if (text.size() > kMaxFileBytes) {
-      return fail("cannot read: larger than " +
-                  std::to_string(kMaxFileBytes >> 20) +
+      return fail("cannot read: larger than " + std::to_string(kMaxFileBytes >> 20) +
                   " MiB, which is not a Causeway configuration");
     }
     if (n < buffer.size()) {
@@ -209,4 +191,4 @@ LoadResult loadConfigFile(const std::string &path) {
   return loadConfigString(text, path);
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

@@ -18,14 +18,13 @@ struct LoadResult {
 
 // Loads and validates a YAML configuration. Every error in the file is
 // collected (not just the first), each with its line and column. Never throws.
-LoadResult loadConfigFile(const std::string &path);
+LoadResult loadConfigFile(const std::string& path);
 
 // Same, from text; `file_name` is only used in error locations.
-LoadResult loadConfigString(const std::string &yaml,
-                            const std::string &file_name);
+LoadResult loadConfigString(const std::string& yaml, const std::string& file_name);
 
 // The root map of a parsed document, section by section (for the loader and its
 // tests).
-Config loadRoot(YamlReader &reader, const YAML::Node &root);
+Config loadRoot(YamlReader& reader, const YAML::Node& root);
 
-} // namespace causeway::config
+}  // namespace causeway::config

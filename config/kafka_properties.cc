@@ -15,18 +15,15 @@ struct OwnedProperty {
 
 constexpr std::array kOwnedByBootstrap = {
     OwnedProperty{"bootstrap.servers", "set the cluster's `bootstrap` instead"},
-    OwnedProperty{"metadata.broker.list",
-                  "it is an alias of bootstrap.servers; set the cluster's "
-                  "`bootstrap` instead"},
+    OwnedProperty{"metadata.broker.list", "it is an alias of bootstrap.servers; set the cluster's "
+                                          "`bootstrap` instead"},
 };
 
 constexpr std::array kOwnedByConsumer = {
-    OwnedProperty{"group.id",
-                  "Causeway sets it to causeway.<link> for each link"},
-    OwnedProperty{"enable.auto.commit",
-                  "Causeway commits source offsets itself, only once the "
-                  "target acknowledged "
-                  "every record below them"},
+    OwnedProperty{"group.id", "Causeway sets it to causeway.<link> for each link"},
+    OwnedProperty{"enable.auto.commit", "Causeway commits source offsets itself, only once the "
+                                        "target acknowledged "
+                                        "every record below them"},
     OwnedProperty{"enable.auto.offset.store",
                   "Causeway stores source offsets itself, only once the target "
                   "acknowledged "
@@ -38,44 +35,44 @@ constexpr std::array kOwnedByConsumer = {
 };
 
 constexpr std::array kOwnedByConsumerStart = {
-    OwnedProperty{"auto.offset.reset",
-                  "set the link's `start` (earliest or latest) instead"},
+    OwnedProperty{"auto.offset.reset", "set the link's `start` (earliest or latest) instead"},
     OwnedProperty{"enable.partition.eof",
-                  "Causeway's data plane does not use partition-EOF events"},
+                  "Causeway's data plane uses partition-EOF events to account for offsets "
+                  "that hold no record (transaction markers, compacted gaps)"},
 };
 
 constexpr std::array kOwnedByProducer = {
-    OwnedProperty{
-        "acks",
-        "Causeway requires acks=all: a record counts as replicated only once "
-        "every in-sync replica of the target has it"},
-    OwnedProperty{
-        "enable.idempotence",
-        "Causeway's producer is idempotent so that retries never reorder or "
-        "duplicate records within a partition"},
+    OwnedProperty{"acks", "Causeway requires acks=all: a record counts as replicated only once "
+                          "every in-sync replica of the target has it"},
+    OwnedProperty{"enable.idempotence",
+                  "Causeway's producer is idempotent so that retries never reorder or "
+                  "duplicate records within a partition"},
     OwnedProperty{"transactional.id", "Causeway manages transactions itself"},
+    OwnedProperty{"enable.gapless.guarantee",
+                  "Causeway sets it on exactly-once links so that nothing is written after a "
+                  "record the target refused"},
 };
 
-const char *ownedReason(const std::string &key, PropertyScope scope) {
-  for (const auto &owned : kOwnedByBootstrap) {
+const char* ownedReason(const std::string& key, PropertyScope scope) {
+  for (const auto& owned : kOwnedByBootstrap) {
     if (owned.name == key) {
       return owned.reason.data();
     }
   }
   if (scope != PropertyScope::kProducer) {
-    for (const auto &owned : kOwnedByConsumer) {
+    for (const auto& owned : kOwnedByConsumer) {
       if (owned.name == key) {
         return owned.reason.data();
       }
     }
-    for (const auto &owned : kOwnedByConsumerStart) {
+    for (const auto& owned : kOwnedByConsumerStart) {
       if (owned.name == key) {
         return owned.reason.data();
       }
     }
   }
   if (scope != PropertyScope::kConsumer) {
-    for (const auto &owned : kOwnedByProducer) {
+    for (const auto& owned : kOwnedByProducer) {
       if (owned.name == key) {
         return owned.reason.data();
       }
@@ -84,13 +81,12 @@ const char *ownedReason(const std::string &key, PropertyScope scope) {
   return nullptr;
 }
 
-} // namespace
+}  // namespace
 
 // librdkafka passthrough: string -> string; scalars of any YAML type are taken
 // as written.
-void loadKafkaProperties(YamlReader &reader, const Field *field,
-                         PropertyScope scope,
-                         std::map<std::string, std::string> &out) {
+void loadKafkaProperties(YamlReader& reader, const Field* field, PropertyScope scope,
+                         std::map<std::string, std::string>& out) {
   if (field == nullptr) {
     return;
   }
@@ -98,11 +94,10 @@ void loadKafkaProperties(YamlReader &reader, const Field *field,
     reader.typeError(*field, "a map of librdkafka property -> value");
     return;
   }
-  for (auto &[key, value] : reader.entries(*field)) {
-    if (const char *reason = ownedReason(key, scope)) {
+  for (auto& [key, value] : reader.entries(*field)) {
+    if (const char* reason = ownedReason(key, scope)) {
       reader.error(value.key_mark, value.path,
-                   "Causeway owns this property and it cannot be set here: " +
-                       std::string(reason));
+                   "Causeway owns this property and it cannot be set here: " + std::string(reason));
       continue;
     }
     if (value.node.IsNull()) {
@@ -117,4 +112,4 @@ void loadKafkaProperties(YamlReader &reader, const Field *field,
   }
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

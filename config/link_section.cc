@@ -28,26 +28,26 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "max_in_flight_records",
                                             "consumer_properties",
                                             "producer_properties",
-                                            "groups"};
-const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude",
-                                              "sync_interval"};
+                                            "groups",
+                                            "dlq",
+                                            "on_reject"};
+const std::vector<std::string> kDlqKeys = {"cluster", "topic"};
+const std::vector<std::string> kDlqClusters = {"source", "target"};
+const std::vector<std::string> kRejectActions = {"stop", "dlq"};
+const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude", "sync_interval"};
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
-const std::vector<std::string> kNamingModes = {"identity", "prefix",
-                                               "template"};
+const std::vector<std::string> kNamingModes = {"identity", "prefix", "template"};
 const std::vector<std::string> kStartValues = {"earliest", "latest"};
-const std::vector<std::string> kDeliveryValues = {"at_least_once",
-                                                  "exactly_once"};
-const std::vector<std::string> kTemplatePlaceholders = {"source", "target",
-                                                        "topic", "link"};
+const std::vector<std::string> kDeliveryValues = {"at_least_once", "exactly_once"};
+const std::vector<std::string> kTemplatePlaceholders = {"source", "target", "topic", "link"};
 
 // Loads the `links` list.
 class LinkSection {
 public:
-  LinkSection(YamlReader &reader, const SectionContext &context)
-      : r_(reader), context_(context) {}
+  LinkSection(YamlReader& reader, const SectionContext& context) : r_(reader), context_(context) {}
 
-  void loadLinks(const Field &field, Config &config) {
+  void loadLinks(const Field& field, Config& config) {
     if (!field.node.IsSequence()) {
       r_.typeError(field, "a list of links");
       return;
@@ -60,23 +60,21 @@ public:
     size_t index = 0;
     for (auto it = field.node.begin(); it != field.node.end(); ++it, ++index) {
       const YAML::Node node = *it;
-      const Field link_field{node, node.Mark(),
-                             field.path + "[" + std::to_string(index) + "]",
+      const Field link_field{node, node.Mark(), field.path + "[" + std::to_string(index) + "]",
                              node.Mark()};
       LinkConfig link;
       link.location = r_.location(node.Mark());
-      if (auto object = r_.object(link_field, kLinkKeys,
-                                  "a map of link settings", kFutureLinkKeys)) {
+      if (auto object =
+              r_.object(link_field, kLinkKeys, "a map of link settings", kFutureLinkKeys)) {
         loadLink(*object, config, first_line, link);
       }
       config.links.push_back(std::move(link));
     }
   }
 
-  void loadLink(const Object &object, const Config &config,
-                std::map<std::string, int> &first_line, LinkConfig &link) {
-    if (const Field *name =
-            r_.require(object, "name", "a unique name for the link")) {
+  void loadLink(const Object& object, const Config& config, std::map<std::string, int>& first_line,
+                LinkConfig& link) {
+    if (const Field* name = r_.require(object, "name", "a unique name for the link")) {
       if (auto text = r_.string(*name)) {
         if (!isValidName(*text)) {
           r_.error(*name, "link names may only use letters, digits, '.', '_' "
@@ -85,149 +83,123 @@ public:
                           "topic names), found " +
                               quoted(*text));
         } else if (text->size() > kMaxLinkNameLength) {
-          r_.error(*name,
-                   "link names may be at most " +
-                       std::to_string(kMaxLinkNameLength) +
-                       " characters (the name becomes part of topic names)");
+          r_.error(*name, "link names may be at most " + std::to_string(kMaxLinkNameLength) +
+                              " characters (the name becomes part of topic names)");
         } else {
-          auto [seen, inserted] =
-              first_line.emplace(*text, r_.location(name->mark).line);
+          auto [seen, inserted] = first_line.emplace(*text, r_.location(name->mark).line);
           if (!inserted) {
-            r_.error(*name, "duplicate link name " + quoted(*text) +
-                                " (first defined at line " +
+            r_.error(*name, "duplicate link name " + quoted(*text) + " (first defined at line " +
                                 std::to_string(seen->second) + ")");
           }
         }
         link.name = *text;
       }
     }
-    const Field *source =
-        r_.require(object, "source", "the cluster to read from");
-    const Field *target =
-        r_.require(object, "target", "the cluster to write to");
+    const Field* source = r_.require(object, "source", "the cluster to read from");
+    const Field* target = r_.require(object, "target", "the cluster to write to");
     if (source != nullptr) {
       clusterReference(r_, *source, context_, link.source);
     }
     if (target != nullptr) {
       clusterReference(r_, *target, context_, link.target);
     }
-    if (const Field *topics =
-            r_.require(object, "topics", "which source topics to replicate")) {
+    if (const Field* topics = r_.require(object, "topics", "which source topics to replicate")) {
       loadTopics(*topics, link.topics);
     }
-    if (const Field *naming = object.get("naming")) {
+    if (const Field* naming = object.get("naming")) {
       loadNaming(*naming, link.naming);
     }
-    if (const Field *start = object.get("start")) {
+    if (const Field* start = object.get("start")) {
       if (auto value = r_.choice(*start, kStartValues)) {
-        link.start = *value == "latest" ? StartPosition::kLatest
-                                        : StartPosition::kEarliest;
+        link.start = *value == "latest" ? StartPosition::kLatest : StartPosition::kEarliest;
       }
     }
-    if (const Field *delivery = object.get("delivery")) {
+    if (const Field* delivery = object.get("delivery")) {
       if (auto value = r_.choice(*delivery, kDeliveryValues)) {
-        link.delivery = *value == "exactly_once" ? DeliveryMode::kExactlyOnce
-                                                 : DeliveryMode::kAtLeastOnce;
+        link.delivery =
+            *value == "exactly_once" ? DeliveryMode::kExactlyOnce : DeliveryMode::kAtLeastOnce;
       }
     }
     r_.duration(object.get("discovery_interval"), link.discovery_interval);
     r_.duration(object.get("commit_interval"), link.commit_interval);
-    r_.positiveCount(object.get("max_in_flight_bytes"),
-                     link.max_in_flight_bytes, true);
-    r_.positiveCount(object.get("max_in_flight_records"),
-                     link.max_in_flight_records, false);
-    loadKafkaProperties(r_, object.get("consumer_properties"),
-                        PropertyScope::kConsumer, link.consumer_properties);
-    loadKafkaProperties(r_, object.get("producer_properties"),
-                        PropertyScope::kProducer, link.producer_properties);
-    if (const Field *transactional = object.get("transactional")) {
+    r_.positiveCount(object.get("max_in_flight_bytes"), link.max_in_flight_bytes, true);
+    r_.positiveCount(object.get("max_in_flight_records"), link.max_in_flight_records, false);
+    loadKafkaProperties(r_, object.get("consumer_properties"), PropertyScope::kConsumer,
+                        link.consumer_properties);
+    loadKafkaProperties(r_, object.get("producer_properties"), PropertyScope::kProducer,
+                        link.producer_properties);
+    if (const Field* transactional = object.get("transactional")) {
       if (auto value = r_.string(*transactional)) {
         if (*value == "true" || *value == "false") {
           link.transactional = *value == "true";
         } else {
-          r_.error(*transactional,
-                   "expected true or false, found " + quoted(*value));
+          r_.error(*transactional, "expected true or false, found " + quoted(*value));
         }
       }
       if (link.transactional && link.delivery != DeliveryMode::kExactlyOnce) {
-        r_.error(*transactional,
-                 "transactional writes need delivery: exactly_once");
+        r_.error(*transactional, "transactional writes need delivery: exactly_once");
       }
     }
-    if (const Field *groups = object.get("groups")) {
+    if (const Field* groups = object.get("groups")) {
       loadGroups(*groups, link.groups);
-      if (link.groups.enabled() &&
-          link.delivery != DeliveryMode::kExactlyOnce) {
-        r_.error(
-            *groups,
-            "group offset sync needs delivery: exactly_once (an at-least-once "
-            "target may hold a record twice, so offsets have no exact "
-            "translation)");
+      if (link.groups.enabled() && link.delivery != DeliveryMode::kExactlyOnce) {
+        r_.error(*groups, "group offset sync needs delivery: exactly_once (an at-least-once "
+                          "target may hold a record twice, so offsets have no exact "
+                          "translation)");
       }
     }
 
-    if (target != nullptr && !link.source.empty() &&
-        link.source == link.target) {
-      r_.error(
-          *target,
-          "the target is the source cluster " + quoted(link.source) +
-              (link.naming.mode == NamingMode::kIdentity
-                   ? "; with identity naming every mirror topic would be its "
-                     "own source "
-                     "(a replication loop)"
-                   : "; a link replicates between two different clusters"));
-    } else if (target != nullptr && !link.source.empty() &&
-               !link.target.empty()) {
+    if (target != nullptr && !link.source.empty() && link.source == link.target) {
+      r_.error(*target, "the target is the source cluster " + quoted(link.source) +
+                            (link.naming.mode == NamingMode::kIdentity
+                                 ? "; with identity naming every mirror topic would be its "
+                                   "own source "
+                                   "(a replication loop)"
+                                 : "; a link replicates between two different clusters"));
+    } else if (target != nullptr && !link.source.empty() && !link.target.empty()) {
       const auto s = config.clusters.find(link.source);
       const auto t = config.clusters.find(link.target);
       if (s != config.clusters.end() && t != config.clusters.end() &&
-          !s->second.bootstrap.empty() &&
-          s->second.bootstrap == t->second.bootstrap) {
-        r_.error(
-            *target,
-            "clusters " + quoted(link.source) + " and " + quoted(link.target) +
-                " have the same bootstrap " + quoted(s->second.bootstrap) +
-                ", so this link would write into the cluster it reads from");
+          !s->second.bootstrap.empty() && s->second.bootstrap == t->second.bootstrap) {
+        r_.error(*target, "clusters " + quoted(link.source) + " and " + quoted(link.target) +
+                              " have the same bootstrap " + quoted(s->second.bootstrap) +
+                              ", so this link would write into the cluster it reads from");
       }
     }
   }
 
-  void loadTopics(const Field &field, TopicSelectionConfig &out) {
-    auto object = r_.object(field, kTopicsKeys,
-                            "a map with include (and exclude) regex lists");
+  void loadTopics(const Field& field, TopicSelectionConfig& out) {
+    auto object = r_.object(field, kTopicsKeys, "a map with include (and exclude) regex lists");
     if (!object) {
       return;
     }
-    if (const Field *include = r_.require(
-            *object, "include", "regexes of the topics to replicate")) {
+    if (const Field* include =
+            r_.require(*object, "include", "regexes of the topics to replicate")) {
       if (include->node.IsSequence() && include->node.size() == 0) {
         r_.error(*include, "must list at least one regex");
       } else {
         r_.regexList(*include, out.include);
       }
     }
-    if (const Field *exclude = object->get("exclude")) {
+    if (const Field* exclude = object->get("exclude")) {
       r_.regexList(*exclude, out.exclude);
     }
   }
 
-  void loadGroups(const Field &field, GroupSyncConfig &out) {
-    auto object = r_.object(
-        field, kGroupsKeys,
-        "a map with names (a list of groups) and/or include/exclude regexes");
+  void loadGroups(const Field& field, GroupSyncConfig& out) {
+    auto object = r_.object(field, kGroupsKeys,
+                            "a map with names (a list of groups) and/or include/exclude regexes");
     if (!object) {
       return;
     }
-    if (const Field *names = object->get("names")) {
+    if (const Field* names = object->get("names")) {
       if (!names->node.IsSequence()) {
         r_.typeError(*names, "a list of consumer group names");
       } else {
         size_t index = 0;
-        for (auto it = names->node.begin(); it != names->node.end();
-             ++it, ++index) {
+        for (auto it = names->node.begin(); it != names->node.end(); ++it, ++index) {
           const YAML::Node node = *it;
-          const Field item{node, node.Mark(),
-                           names->path + "[" + std::to_string(index) + "]",
+          const Field item{node, node.Mark(), names->path + "[" + std::to_string(index) + "]",
                            node.Mark()};
           if (auto name = r_.string(item)) {
             if (name->empty()) {
@@ -239,57 +211,51 @@ public:
         }
       }
     }
-    if (const Field *include = object->get("include")) {
+    if (const Field* include = object->get("include")) {
       r_.regexList(*include, out.include);
     }
-    if (const Field *exclude = object->get("exclude")) {
+    if (const Field* exclude = object->get("exclude")) {
       r_.regexList(*exclude, out.exclude);
     }
     r_.duration(object->get("sync_interval"), out.sync_interval);
     if (object->get("names") == nullptr && object->get("include") == nullptr) {
-      r_.error(
-          field,
-          "name the groups to sync: names (a list) and/or include (regexes)");
+      r_.error(field, "name the groups to sync: names (a list) and/or include (regexes)");
     }
   }
 
-  void loadNaming(const Field &field, NamingConfig &out) {
+  void loadNaming(const Field& field, NamingConfig& out) {
     if (field.node.IsScalar()) {
-      const std::string &mode = field.node.Scalar();
+      const std::string& mode = field.node.Scalar();
       if (mode == "identity") {
         out.mode = NamingMode::kIdentity;
       } else if (mode == "prefix") {
-        r_.error(field,
-                 "prefix needs a value, like naming: {prefix: \"east.\"}");
+        r_.error(field, "prefix needs a value, like naming: {prefix: \"east.\"}");
       } else if (mode == "template") {
         r_.error(field, "template needs a value, like naming: {template: "
                         "\"{source}.{topic}\"}");
       } else {
-        r_.error(field, "unknown naming " + quoted(mode) +
-                            suggestion(mode, kNamingModes) +
+        r_.error(field, "unknown naming " + quoted(mode) + suggestion(mode, kNamingModes) +
                             " (identity, {prefix: \"east.\"} or {template: "
                             "\"{source}.{topic}\"})");
       }
       return;
     }
-    auto object = r_.object(
-        field, kNamingKeys,
-        "identity, {prefix: \"east.\"} or {template: \"{source}.{topic}\"}");
+    auto object = r_.object(field, kNamingKeys,
+                            "identity, {prefix: \"east.\"} or {template: \"{source}.{topic}\"}");
     if (!object) {
       return;
     }
-    const Field *prefix = object->get("prefix");
-    const Field *templ = object->get("template");
+    const Field* prefix = object->get("prefix");
+    const Field* templ = object->get("template");
     if (prefix != nullptr && templ != nullptr) {
-      r_.error(object->mark, object->path,
-               "set either prefix or template, not both");
+      r_.error(object->mark, object->path, "set either prefix or template, not both");
       return;
     }
     if (prefix == nullptr && templ == nullptr) {
       if (field.node.size() == 0) {
         r_.error(object->mark, object->path, "expected prefix or template");
       }
-      return; // otherwise only unknown keys, already reported
+      return;  // otherwise only unknown keys, already reported
     }
     if (prefix != nullptr) {
       if (auto value = r_.nonEmptyString(*prefix)) {
@@ -316,7 +282,7 @@ public:
   }
 
   // Why a naming template is unusable, or nullopt when it is fine.
-  static std::optional<std::string> templateProblem(const std::string &text) {
+  static std::optional<std::string> templateProblem(const std::string& text) {
     bool has_topic = false;
     for (size_t i = 0; i < text.size(); ++i) {
       const char c = text[i];
@@ -326,9 +292,8 @@ public:
           return "unclosed '{' in template " + quoted(text);
         }
         const std::string name = text.substr(i + 1, close - i - 1);
-        if (std::find(kTemplatePlaceholders.begin(),
-                      kTemplatePlaceholders.end(),
-                      name) == kTemplatePlaceholders.end()) {
+        if (std::find(kTemplatePlaceholders.begin(), kTemplatePlaceholders.end(), name) ==
+            kTemplatePlaceholders.end()) {
           auto best = closest(name, kTemplatePlaceholders);
           return "unknown placeholder " + quoted("{" + name + "}") +
                  (best ? "; did you mean '{" + *best + "}'?" : std::string()) +
@@ -353,32 +318,31 @@ public:
   }
 
 private:
-  YamlReader &r_;
-  const SectionContext &context_;
+  YamlReader& r_;
+  const SectionContext& context_;
 };
 
-} // namespace
+}  // namespace
 
-void loadLinks(YamlReader &reader, const Field &field, Config &config,
-               const SectionContext &context) {
+void loadLinks(YamlReader& reader, const Field& field, Config& config,
+               const SectionContext& context) {
   LinkSection(reader, context).loadLinks(field, config);
 }
 
-void clusterReference(YamlReader &r_, const Field &field,
-                      const SectionContext &context_, std::string &out) {
+void clusterReference(YamlReader& r_, const Field& field, const SectionContext& context_,
+                      std::string& out) {
   auto name = r_.string(field);
   if (!name) {
     return;
   }
   if (context_.have_clusters &&
-      std::find(context_.cluster_names.begin(), context_.cluster_names.end(),
-                *name) == context_.cluster_names.end()) {
-    r_.error(field,
-             "unknown cluster " + quoted(*name) +
-                 suggestion(*name, context_.cluster_names, "the clusters are"));
+      std::find(context_.cluster_names.begin(), context_.cluster_names.end(), *name) ==
+          context_.cluster_names.end()) {
+    r_.error(field, "unknown cluster " + quoted(*name) +
+                        suggestion(*name, context_.cluster_names, "the clusters are"));
     return;
   }
   out = *name;
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

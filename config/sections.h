@@ -26,23 +26,21 @@ struct SectionContext {
 };
 
 // clusters: {name: {bootstrap, properties, embedded_control, connect_timeout}}
-void loadClusters(YamlReader &reader, const Field &field, Config &config,
-                  SectionContext &context);
+void loadClusters(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
 
 // links: [{name, source, target, topics, naming, ...}]
-void loadLinks(YamlReader &reader, const Field &field, Config &config,
-               const SectionContext &context);
+void loadLinks(YamlReader& reader, const Field& field, Config& config,
+               const SectionContext& context);
 
 // A reference to a cluster by name: reported when unknown (with the closest
 // name).
-void clusterReference(YamlReader &reader, const Field &field,
-                      const SectionContext &context, std::string &out);
+void clusterReference(YamlReader& reader, const Field& field, const SectionContext& context,
+                      std::string& out);
 
 // librdkafka passthrough (string -> string) for a cluster or one of a link's
 // clients. Properties Causeway sets itself are refused with the reason.
 enum class PropertyScope { kCluster, kConsumer, kProducer };
-void loadKafkaProperties(YamlReader &reader, const Field *field,
-                         PropertyScope scope,
-                         std::map<std::string, std::string> &out);
+void loadKafkaProperties(YamlReader& reader, const Field* field, PropertyScope scope,
+                         std::map<std::string, std::string>& out);
 
-} // namespace causeway::config
+}  // namespace causeway::config

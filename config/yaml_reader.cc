@@ -11,8 +11,7 @@
 namespace causeway::config {
 
 std::string ConfigError::str() const {
-  std::string out =
-      location.file.empty() ? std::string("<config>") : location.file;
+  std::string out = location.file.empty() ? std::string("<config>") : location.file;
   if (location.line > 0) {
     out += ':' + std::to_string(location.line);
     if (location.column > 0) {
@@ -26,8 +25,7 @@ std::string ConfigError::str() const {
 
 // Valid in Kafka topic names, consumer group ids and our record headers.
 bool isNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
-         c == '_' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
 }
 
 bool isValidName(std::string_view s) {
@@ -55,8 +53,7 @@ size_t editDistance(std::string_view a, std::string_view b) {
   for (size_t i = 1; i <= n; ++i) {
     for (size_t j = 1; j <= m; ++j) {
       const size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      d[i][j] =
-          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
       if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
           lower(a[i - 2]) == lower(b[j - 1])) {
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
@@ -66,25 +63,24 @@ size_t editDistance(std::string_view a, std::string_view b) {
   return d[n][m];
 }
 
-} // namespace
+}  // namespace
 
 // The closest candidate within a few edits, or nullopt. Short words get less
 // slack so that "id" does not turn into "at".
 std::optional<std::string> closest(std::string_view word,
-                                   const std::vector<std::string> &candidates) {
+                                   const std::vector<std::string>& candidates) {
   if (word.size() > 64) {
-    return std::nullopt; // nobody mistypes a 64-character key; keeps the table
-                         // small
+    return std::nullopt;  // nobody mistypes a 64-character key; keeps the table
+                          // small
   }
   const size_t limit = word.size() <= 3 ? 1 : (word.size() <= 8 ? 2 : 3);
   std::optional<std::string> best;
   size_t best_distance = limit + 1;
-  for (const auto &candidate : candidates) {
-    const size_t length_gap = candidate.size() > word.size()
-                                  ? candidate.size() - word.size()
-                                  : word.size() - candidate.size();
+  for (const auto& candidate : candidates) {
+    const size_t length_gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                             : word.size() - candidate.size();
     if (length_gap > limit) {
-      continue; // at least that many edits apart; skip the quadratic comparison
+      continue;  // at least that many edits apart; skip the quadratic comparison
     }
     const size_t distance = editDistance(word, candidate);
     if (distance < best_distance) {
@@ -95,8 +91,7 @@ std::optional<std::string> closest(std::string_view word,
   return best;
 }
 
-std::string join(const std::vector<std::string> &items,
-                 std::string_view separator) {
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) {
@@ -109,8 +104,7 @@ std::string join(const std::vector<std::string> &items,
 
 // "; did you mean 'x'?" or, when nothing is close, "; expected one of: a, b,
 // c".
-std::string suggestion(std::string_view word,
-                       const std::vector<std::string> &candidates,
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view list_intro) {
   if (auto best = closest(word, candidates)) {
     return "; did you mean '" + *best + "'?";
@@ -134,18 +128,16 @@ std::string quoted(std::string_view text) {
 std::string trim(std::string_view s) {
   size_t begin = 0;
   size_t end = s.size();
-  while (begin < end &&
-         std::isspace(static_cast<unsigned char>(s[begin])) != 0) {
+  while (begin < end && std::isspace(static_cast<unsigned char>(s[begin])) != 0) {
     ++begin;
   }
-  while (end > begin &&
-         std::isspace(static_cast<unsigned char>(s[end - 1])) != 0) {
+  while (end > begin && std::isspace(static_cast<unsigned char>(s[end - 1])) != 0) {
     --end;
   }
   return std::string(s.substr(begin, end - begin));
 }
 
-std::string describe(const YAML::Node &node) {
+std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
   case YAML::NodeType::Map:
     return "a map";
@@ -161,7 +153,7 @@ std::string describe(const YAML::Node &node) {
   return "nothing";
 }
 
-SourceLocation YamlReader::location(const YAML::Mark &mark) const {
+SourceLocation YamlReader::location(const YAML::Mark& mark) const {
   // yaml-cpp marks are 0-based and -1 when unknown.
   return SourceLocation{file_, mark.line >= 0 ? mark.line + 1 : 0,
                         mark.column >= 0 ? mark.column + 1 : 0};
@@ -171,34 +163,31 @@ void YamlReader::addError(SourceLocation where, std::string message) {
   errors_.push_back(ConfigError{std::move(where), std::move(message)});
 }
 
-void YamlReader::error(const YAML::Mark &mark, const std::string &path,
-                       const std::string &message) {
+void YamlReader::error(const YAML::Mark& mark, const std::string& path,
+                       const std::string& message) {
   addError(location(mark), path.empty() ? message : path + ": " + message);
 }
 
-void YamlReader::error(const Field &field, const std::string &message) {
+void YamlReader::error(const Field& field, const std::string& message) {
   error(field.mark, field.path, message);
 }
 
-void YamlReader::typeError(const Field &field, std::string_view expected) {
-  error(field, "expected " + std::string(expected) + ", found " +
-                   describe(field.node));
+void YamlReader::typeError(const Field& field, std::string_view expected) {
+  error(field, "expected " + std::string(expected) + ", found " + describe(field.node));
 }
 
 namespace {
 
-Field child(const YAML::Node &key, const YAML::Node &value, std::string path) {
-  return Field{value, value.IsNull() ? key.Mark() : value.Mark(),
-               std::move(path), key.Mark()};
+Field child(const YAML::Node& key, const YAML::Node& value, std::string path) {
+  return Field{value, value.IsNull() ? key.Mark() : value.Mark(), std::move(path), key.Mark()};
 }
 
-} // namespace
+}  // namespace
 
 // The entries of a map whose keys are names chosen by the user (clusters,
 // properties), in document order. Non-string and duplicate keys are reported
 // and skipped.
-std::vector<std::pair<std::string, Field>>
-YamlReader::entries(const Field &map) {
+std::vector<std::pair<std::string, Field>> YamlReader::entries(const Field& map) {
   std::vector<std::pair<std::string, Field>> out;
   std::map<std::string, int> first_line;
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {
@@ -206,8 +195,7 @@ YamlReader::entries(const Field &map) {
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     if (!key.IsScalar()) {
-      error(key.Mark(), map.path,
-            "keys must be plain strings, found " + describe(key));
+      error(key.Mark(), map.path, "keys must be plain strings, found " + describe(key));
       continue;
     }
     const std::string name = key.Scalar();
@@ -215,8 +203,7 @@ YamlReader::entries(const Field &map) {
     auto [seen, inserted] = first_line.emplace(name, location(key.Mark()).line);
     if (!inserted) {
       error(key.Mark(), path,
-            "duplicate key (first defined at line " +
-                std::to_string(seen->second) + ")");
+            "duplicate key (first defined at line " + std::to_string(seen->second) + ")");
       continue;
     }
     out.emplace_back(name, child(key, value, path));
@@ -226,10 +213,9 @@ YamlReader::entries(const Field &map) {
 
 // A map with a fixed set of keys; unknown keys are reported with the closest
 // known one.
-std::optional<Object> YamlReader::object(const Field &field,
-                                         const std::vector<std::string> &known,
+std::optional<Object> YamlReader::object(const Field& field, const std::vector<std::string>& known,
                                          std::string_view what,
-                                         const std::vector<FutureKey> &future) {
+                                         const std::vector<FutureKey>& future) {
   if (!field.node.IsMap()) {
     typeError(field, what);
     return std::nullopt;
@@ -237,19 +223,17 @@ std::optional<Object> YamlReader::object(const Field &field,
   // Missing keys are reported where the map is named ("east:", "topics:", "-
   // name: ..."), which for a map entry is its key.
   Object object{field.key_mark, field.path, {}};
-  for (auto &entry : entries(field)) {
-    const std::string &key = entry.first;
-    Field &value = entry.second;
+  for (auto& entry : entries(field)) {
+    const std::string& key = entry.first;
+    Field& value = entry.second;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      const auto later =
-          std::find_if(future.begin(), future.end(),
-                       [&key](const FutureKey &f) { return f.key == key; });
+      const auto later = std::find_if(future.begin(), future.end(),
+                                      [&key](const FutureKey& f) { return f.key == key; });
       if (later != future.end()) {
         error(value.key_mark, field.path, std::string(later->message));
       } else {
         error(value.key_mark, field.path,
-              "unknown key " + quoted(key) +
-                  suggestion(key, known, "valid keys are"));
+              "unknown key " + quoted(key) + suggestion(key, known, "valid keys are"));
       }
       continue;
     }
@@ -258,9 +242,9 @@ std::optional<Object> YamlReader::object(const Field &field,
   return object;
 }
 
-const Field *YamlReader::require(const Object &object, const std::string &key,
+const Field* YamlReader::require(const Object& object, const std::string& key,
                                  std::string_view meaning) {
-  const Field *field = object.get(key);
+  const Field* field = object.get(key);
   if (field == nullptr) {
     error(object.mark, object.path,
           "missing required key '" + key + "' (" + std::string(meaning) + ")");
@@ -271,7 +255,7 @@ const Field *YamlReader::require(const Object &object, const std::string &key,
 // --- Values
 // ---------------------------------------------------------------------------------
 
-std::optional<std::string> YamlReader::string(const Field &field) {
+std::optional<std::string> YamlReader::string(const Field& field) {
   if (!field.node.IsScalar()) {
     typeError(field, "a string");
     return std::nullopt;
@@ -279,7 +263,7 @@ std::optional<std::string> YamlReader::string(const Field &field) {
   return field.node.Scalar();
 }
 
-std::optional<std::string> YamlReader::nonEmptyString(const Field &field) {
+std::optional<std::string> YamlReader::nonEmptyString(const Field& field) {
   auto value = string(field);
   if (value && trim(*value).empty()) {
     error(field, "must not be empty");
@@ -288,7 +272,7 @@ std::optional<std::string> YamlReader::nonEmptyString(const Field &field) {
   return value;
 }
 
-void YamlReader::duration(const Field *field, std::chrono::milliseconds &out) {
+void YamlReader::duration(const Field* field, std::chrono::milliseconds& out) {
   if (field == nullptr) {
     return;
   }
@@ -298,8 +282,7 @@ void YamlReader::duration(const Field *field, std::chrono::milliseconds &out) {
   }
   auto parsed = parseDuration(trim(*text));
   if (!parsed) {
-    error(*field, "expected a duration like 250ms, 5s, 2m or 1h, found " +
-                      quoted(*text));
+    error(*field, "expected a duration like 250ms, 5s, 2m or 1h, found " + quoted(*text));
     return;
   }
   if (parsed->count() <= 0) {
@@ -310,7 +293,7 @@ void YamlReader::duration(const Field *field, std::chrono::milliseconds &out) {
 }
 
 // A positive integer; with `units`, optionally followed by KiB, MiB or GiB.
-void YamlReader::positiveCount(const Field *field, size_t &out, bool units) {
+void YamlReader::positiveCount(const Field* field, size_t& out, bool units) {
   if (field == nullptr) {
     return;
   }
@@ -319,12 +302,11 @@ void YamlReader::positiveCount(const Field *field, size_t &out, bool units) {
     return;
   }
   const std::string text = trim(*raw);
-  const std::string expected =
-      units ? "expected a byte count like 67108864, 512KiB, 64MiB or 1GiB"
-            : "expected a positive whole number";
+  const std::string expected = units ? "expected a byte count like 67108864, 512KiB, 64MiB or 1GiB"
+                                     : "expected a positive whole number";
   uint64_t number = 0;
-  const char *begin = text.data();
-  const char *end = text.data() + text.size();
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, number);
   if (ptr == begin) {
     error(*field, expected + ", found " + quoted(text));
@@ -334,8 +316,7 @@ void YamlReader::positiveCount(const Field *field, size_t &out, bool units) {
     error(*field, "too large: " + quoted(text));
     return;
   }
-  const std::string unit =
-      trim(std::string_view(ptr, static_cast<size_t>(end - ptr)));
+  const std::string unit = trim(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   uint64_t factor = 1;
   if (!unit.empty()) {
     if (!units) {
@@ -367,8 +348,8 @@ void YamlReader::positiveCount(const Field *field, size_t &out, bool units) {
 }
 
 // A single word out of `values` (start, delivery).
-std::optional<std::string>
-YamlReader::choice(const Field &field, const std::vector<std::string> &values) {
+std::optional<std::string> YamlReader::choice(const Field& field,
+                                              const std::vector<std::string>& values) {
   auto text = string(field);
   if (!text) {
     return std::nullopt;
@@ -381,7 +362,7 @@ YamlReader::choice(const Field &field, const std::vector<std::string> &values) {
 }
 
 // "host:port" (IPv6 as "[::1]:port").
-void YamlReader::hostPort(const Field *field, std::string &out) {
+void YamlReader::hostPort(const Field* field, std::string& out) {
   if (field == nullptr) {
     return;
   }
@@ -391,34 +372,30 @@ void YamlReader::hostPort(const Field *field, std::string &out) {
   }
   const std::string value = trim(*text);
   const size_t colon = value.rfind(':');
-  const std::string expected =
-      "expected host:port (like 127.0.0.1:19090), found " + quoted(value);
+  const std::string expected = "expected host:port (like 127.0.0.1:19090), found " + quoted(value);
   if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
     error(*field, expected);
     return;
   }
-  const std::string_view port_text(value.data() + colon + 1,
-                                   value.size() - colon - 1);
+  const std::string_view port_text(value.data() + colon + 1, value.size() - colon - 1);
   unsigned port = 0;
-  auto [ptr, ec] = std::from_chars(port_text.data(),
-                                   port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() ||
-      port == 0 || port > 65535) {
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
     error(*field, expected + " (the port must be 1-65535)");
     return;
   }
   out = value;
 }
 std::vector<ConfigError> YamlReader::takeErrors() {
-  std::stable_sort(errors_.begin(), errors_.end(),
-                   [](const auto &a, const auto &b) {
-                     return std::pair(a.location.line, a.location.column) <
-                            std::pair(b.location.line, b.location.column);
-                   });
+  std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.location.line, a.location.column) <
+           std::pair(b.location.line, b.location.column);
+  });
   return std::move(errors_);
 }
 
-std::optional<bool> YamlReader::boolean(const Field &field) {
+std::optional<bool> YamlReader::boolean(const Field& field) {
   auto value = string(field);
   if (!value) {
     return std::nullopt;
@@ -430,8 +407,7 @@ std::optional<bool> YamlReader::boolean(const Field &field) {
   return std::nullopt;
 }
 
-std::optional<std::vector<Field>> YamlReader::items(const Field &list,
-                                                    std::string_view what) {
+std::optional<std::vector<Field>> YamlReader::items(const Field& list, std::string_view what) {
   if (!list.node.IsSequence()) {
     typeError(list, what);
     return std::nullopt;
@@ -440,20 +416,19 @@ std::optional<std::vector<Field>> YamlReader::items(const Field &list,
   size_t index = 0;
   for (auto it = list.node.begin(); it != list.node.end(); ++it, ++index) {
     const YAML::Node node = *it;
-    out.push_back(Field{node, node.Mark(),
-                        list.path + "[" + std::to_string(index) + "]",
-                        node.Mark()});
+    out.push_back(
+        Field{node, node.Mark(), list.path + "[" + std::to_string(index) + "]", node.Mark()});
   }
   return out;
 }
 
-void YamlReader::stringList(const Field &field, std::vector<std::string> &out,
+void YamlReader::stringList(const Field& field, std::vector<std::string>& out,
                             std::string_view what) {
   auto list = items(field, what);
   if (!list) {
     return;
   }
-  for (const Field &item : *list) {
+  for (const Field& item : *list) {
     if (auto text = string(item)) {
       if (text->empty()) {
         error(item, "must not be empty");
@@ -464,12 +439,12 @@ void YamlReader::stringList(const Field &field, std::vector<std::string> &out,
   }
 }
 
-void YamlReader::regexList(const Field &field, std::vector<std::string> &out) {
+void YamlReader::regexList(const Field& field, std::vector<std::string>& out) {
   auto list = items(field, "a list of regexes");
   if (!list) {
     return;
   }
-  for (const Field &item : *list) {
+  for (const Field& item : *list) {
     auto pattern = string(item);
     if (!pattern) {
       continue;
@@ -479,15 +454,14 @@ void YamlReader::regexList(const Field &field, std::vector<std::string> &out) {
       continue;
     }
     if (pattern->size() > kMaxRegexLength) {
-      error(item, "the regex is " + std::to_string(pattern->size()) +
-                      " characters long; at most " +
+      error(item, "the regex is " + std::to_string(pattern->size()) + " characters long; at most " +
                       std::to_string(kMaxRegexLength) +
                       " are allowed (list several shorter regexes instead)");
       continue;
     }
     try {
       std::regex compiled(*pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error &e) {
+    } catch (const std::regex_error& e) {
       error(item, "invalid regex " + quoted(*pattern) + ": " + e.what());
       continue;
     }
@@ -495,4 +469,4 @@ void YamlReader::regexList(const Field &field, std::vector<std::string> &out) {
   }
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

@@ -38,7 +38,7 @@ struct Field {
   YAML::Node node;
   YAML::Mark mark;
   std::string path;
-  YAML::Mark key_mark; // the key's own mark for map entries; `mark` otherwise
+  YAML::Mark key_mark;  // the key's own mark for map entries; `mark` otherwise
 };
 
 // The entries of a map with a fixed set of keys.
@@ -47,7 +47,7 @@ struct Object {
   std::string path;
   std::map<std::string, Field> fields;
 
-  const Field *get(const std::string &key) const {
+  const Field* get(const std::string& key) const {
     auto it = fields.find(key);
     return it == fields.end() ? nullptr : &it->second;
   }
@@ -67,59 +67,50 @@ class YamlReader {
 public:
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
-  const std::string &file() const { return file_; }
+  const std::string& file() const { return file_; }
 
   // --- Errors ---
-  SourceLocation location(const YAML::Mark &mark) const;
+  SourceLocation location(const YAML::Mark& mark) const;
   void addError(SourceLocation where, std::string message);
-  void error(const YAML::Mark &mark, const std::string &path,
-             const std::string &message);
-  void error(const Field &field, const std::string &message);
-  void typeError(const Field &field, std::string_view expected);
+  void error(const YAML::Mark& mark, const std::string& path, const std::string& message);
+  void error(const Field& field, const std::string& message);
+  void typeError(const Field& field, std::string_view expected);
   bool hasErrors() const { return !errors_.empty(); }
   // The errors so far, sorted by position.
   std::vector<ConfigError> takeErrors();
 
   // --- Structure ---
   // The root of a document.
-  static Field root(const YAML::Node &node) {
-    return Field{node, node.Mark(), "", node.Mark()};
-  }
+  static Field root(const YAML::Node& node) { return Field{node, node.Mark(), "", node.Mark()}; }
   // The entries of a map whose keys are names chosen by the user (clusters,
   // properties), in document order. Non-string and duplicate keys are reported
   // and skipped.
-  std::vector<std::pair<std::string, Field>> entries(const Field &map);
+  std::vector<std::pair<std::string, Field>> entries(const Field& map);
   // The items of a list (reports a non-list as `what`).
-  std::optional<std::vector<Field>> items(const Field &list,
-                                          std::string_view what);
+  std::optional<std::vector<Field>> items(const Field& list, std::string_view what);
   // A map with a fixed set of keys; unknown keys are reported with the closest
   // known one.
-  std::optional<Object> object(const Field &field,
-                               const std::vector<std::string> &known,
-                               std::string_view what,
-                               const std::vector<FutureKey> &future = {});
+  std::optional<Object> object(const Field& field, const std::vector<std::string>& known,
+                               std::string_view what, const std::vector<FutureKey>& future = {});
   // The field, or an error "missing required key" where the object is named.
-  const Field *require(const Object &object, const std::string &key,
-                       std::string_view meaning);
+  const Field* require(const Object& object, const std::string& key, std::string_view meaning);
 
   // --- Values ---
-  std::optional<std::string> string(const Field &field);
-  std::optional<std::string> nonEmptyString(const Field &field);
-  std::optional<bool> boolean(const Field &field);
+  std::optional<std::string> string(const Field& field);
+  std::optional<std::string> nonEmptyString(const Field& field);
+  std::optional<bool> boolean(const Field& field);
   // A duration like 250ms, 5s, 2m, 1h; > 0.
-  void duration(const Field *field, std::chrono::milliseconds &out);
+  void duration(const Field* field, std::chrono::milliseconds& out);
   // A positive integer; with `units`, optionally followed by KiB, MiB or GiB.
-  void positiveCount(const Field *field, size_t &out, bool units);
+  void positiveCount(const Field* field, size_t& out, bool units);
   // A single word out of `values`.
-  std::optional<std::string> choice(const Field &field,
-                                    const std::vector<std::string> &values);
+  std::optional<std::string> choice(const Field& field, const std::vector<std::string>& values);
   // A list of strings (each non-empty).
-  void stringList(const Field &field, std::vector<std::string> &out,
-                  std::string_view what);
+  void stringList(const Field& field, std::vector<std::string>& out, std::string_view what);
   // A list of ECMAScript regexes, each compiled to check it.
-  void regexList(const Field &field, std::vector<std::string> &out);
+  void regexList(const Field& field, std::vector<std::string>& out);
   // "host:port" (IPv6 as "[::1]:port").
-  void hostPort(const Field *field, std::string &out);
+  void hostPort(const Field* field, std::string& out);
 
 private:
   std::string file_;
@@ -134,23 +125,21 @@ bool isNameChar(char c);
 bool isValidName(std::string_view s);
 // The closest candidate within a few edits (case-insensitive), or nullopt.
 std::optional<std::string> closest(std::string_view word,
-                                   const std::vector<std::string> &candidates);
+                                   const std::vector<std::string>& candidates);
 // "; did you mean 'x'?" or, when nothing is close, "; expected one of: a, b,
 // c".
-std::string suggestion(std::string_view word,
-                       const std::vector<std::string> &candidates,
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view list_intro = "expected one of");
 // 'text', shortened when long (a fuzzer, or a pasted blob, can make it huge).
 std::string quoted(std::string_view text);
 std::string trim(std::string_view s);
-std::string join(const std::vector<std::string> &items,
-                 std::string_view separator = ", ");
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 // "a map", "a list", "the value 'x'", "no value".
-std::string describe(const YAML::Node &node);
+std::string describe(const YAML::Node& node);
 
 // std::regex compiles recursively, about one stack frame chain per character: a
 // pattern of tens of thousands of characters overflows the stack. Topic names
 // have at most 249 characters, so no useful topic regex comes near this.
 inline constexpr size_t kMaxRegexLength = 1000;
 
-} // namespace causeway::config
+}  // namespace causeway::config

@@ -42,6 +42,27 @@ grpc::Status toGrpcStatus(ErrorKind kind, const std::string& message) {
   return grpc::Status(toGrpcCode(kind), message);
 }
 
+ErrorKind classifyReplicatorError(const Error& error) {
+  switch (error.kind) {
+  case causeway::ErrorKind::kNotFound:
+    return ErrorKind::kNotFound;
+  case causeway::ErrorKind::kInvalidArgument:
+  case causeway::ErrorKind::kRejected:
+    return ErrorKind::kInvalidArgument;
+  case causeway::ErrorKind::kFailedPrecondition:
+    return ErrorKind::kFailedPrecondition;
+  case causeway::ErrorKind::kUnavailable:
+    return ErrorKind::kUnavailable;
+  case causeway::ErrorKind::kPermissionDenied:
+    return ErrorKind::kPermissionDenied;
+  case causeway::ErrorKind::kInternal:
+    return ErrorKind::kInternal;
+  case causeway::ErrorKind::kUnknown:
+    break;
+  }
+  return classifyReplicatorError(error.message);
+}
+
 ErrorKind classifyReplicatorError(const std::string& message) {
   const std::string m = lower(message);
   if (contains(m, "unknown link") || contains(m, "unknown group") ||

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/result.h"
 #include "config/config.h"
 
 #include <grpcpp/support/status.h>
@@ -28,6 +29,8 @@ grpc::Status toGrpcStatus(ErrorKind kind, const std::string& message);
 // replicator's errors carry no code, so this reads the phrases they are built with; anything
 // not recognised is a failed precondition (the operation is valid but cannot run now).
 ErrorKind classifyReplicatorError(const std::string& message);
+// The same for an Error: its kind when the replicator set one, else its message.
+ErrorKind classifyReplicatorError(const Error& error);
 
 // Replaces the values of secret properties (sasl.password, ssl.key.password, sasl.jaas.config,
 // ...) in text bound for a client by "***". Built from a configuration; cheap to copy.

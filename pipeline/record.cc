@@ -4,7 +4,7 @@
 
 namespace causeway::pipeline {
 
-void Record::reset(const RecordView *source) {
+void Record::reset(const RecordView* source) {
   source_ = source;
   key_state_ = Content::kSource;
   value_state_ = Content::kSource;
@@ -47,8 +47,7 @@ bool Record::isRemoved(std::string_view name) const {
   return false;
 }
 
-std::optional<std::optional<std::string_view>>
-Record::header(std::string_view name) const {
+std::optional<std::optional<std::string_view>> Record::header(std::string_view name) const {
   for (size_t i = added_count_; i > 0; --i) {
     if (added_[i - 1].name == name) {
       return addedValue(i - 1);
@@ -57,8 +56,7 @@ Record::header(std::string_view name) const {
   if (isRemoved(name)) {
     return std::nullopt;
   }
-  for (auto it = source_->headers.rbegin(); it != source_->headers.rend();
-       ++it) {
+  for (auto it = source_->headers.rbegin(); it != source_->headers.rend(); ++it) {
     if (it->name == name) {
       return it->value;
     }
@@ -66,13 +64,13 @@ Record::header(std::string_view name) const {
   return std::nullopt;
 }
 
-std::string &Record::rewriteKey() {
+std::string& Record::rewriteKey() {
   key_state_ = Content::kOwned;
   key_.clear();
   return key_;
 }
 
-std::string &Record::rewriteValue() {
+std::string& Record::rewriteValue() {
   value_state_ = Content::kOwned;
   value_.clear();
   return value_;
@@ -103,12 +101,11 @@ void Record::removeHeader(std::string_view name) {
   removed_[removed_count_++].assign(name);
 }
 
-void Record::addHeader(std::string_view name,
-                       std::optional<std::string_view> value) {
+void Record::addHeader(std::string_view name, std::optional<std::string_view> value) {
   if (added_count_ == added_.size()) {
     added_.emplace_back();
   }
-  Added &added = added_[added_count_++];
+  Added& added = added_[added_count_++];
   added.name.assign(name);
   added.null = !value.has_value();
   if (value) {
@@ -118,4 +115,4 @@ void Record::addHeader(std::string_view name,
   }
 }
 
-} // namespace causeway::pipeline
+}  // namespace causeway::pipeline

@@ -27,12 +27,11 @@ struct RecordView {
   std::string_view topic;
   int32_t partition = 0;
   int64_t offset = 0;
-  std::optional<std::string_view> key;   // nullopt: null key
-  std::optional<std::string_view> value; // nullopt: tombstone
+  std::optional<std::string_view> key;    // nullopt: null key
+  std::optional<std::string_view> value;  // nullopt: tombstone
   int64_t timestamp = -1;
   TimestampType timestamp_type = TimestampType::kNone;
-  std::vector<HeaderView>
-      headers; // in record order; reused between records by the reader
+  std::vector<HeaderView> headers;  // in record order; reused between records by the reader
 };
 
 // A record on its way through the stages: the source record plus what stages
@@ -47,9 +46,9 @@ struct RecordView {
 class Record {
 public:
   // Starts over for a new source record.
-  void reset(const RecordView *source);
+  void reset(const RecordView* source);
 
-  const RecordView &source() const { return *source_; }
+  const RecordView& source() const { return *source_; }
 
   std::optional<std::string_view> key() const;
   std::optional<std::string_view> value() const;
@@ -58,12 +57,11 @@ public:
   // The last value of header `name` after the edits, nullopt if absent (or
   // removed). A header present with a null value answers an engaged optional
   // holding nullopt.
-  std::optional<std::optional<std::string_view>>
-  header(std::string_view name) const;
+  std::optional<std::optional<std::string_view>> header(std::string_view name) const;
   // Visits the headers after the edits, in order: the source's that were not
   // removed, then the added ones.
-  template <typename F> void forEachHeader(F &&visit) const {
-    for (const HeaderView &h : source_->headers) {
+  template <typename F> void forEachHeader(F&& visit) const {
+    for (const HeaderView& h : source_->headers) {
       if (!isRemoved(h.name)) {
         visit(h.name, h.value);
       }
@@ -78,8 +76,8 @@ public:
   // --- Rewrites (stages only) ---
   // The buffer the new key/value is written into; the record uses it from now
   // on. Valid until the next reset().
-  std::string &rewriteKey();
-  std::string &rewriteValue();
+  std::string& rewriteKey();
+  std::string& rewriteValue();
   void setNullKey();
   void setTombstone();
   void setTimestamp(int64_t timestamp) {
@@ -114,7 +112,7 @@ private:
   };
   bool isRemoved(std::string_view name) const;
 
-  const RecordView *source_ = nullptr;
+  const RecordView* source_ = nullptr;
   Content key_state_ = Content::kSource;
   Content value_state_ = Content::kSource;
   std::string key_;
@@ -129,4 +127,4 @@ private:
   size_t added_count_ = 0;
 };
 
-} // namespace causeway::pipeline
+}  // namespace causeway::pipeline

@@ -32,17 +32,17 @@
 namespace causeway::pipeline {
 
 enum class Outcome : uint8_t {
-  kPass, // go on (possibly rewritten: see Record)
-  kDrop, // not written anywhere; a known skip for offset translation; counted
-  kDeadLetter, // written to the link's dead-letter queue with the reason, not
-               // to the target
-  kStop,       // the link stops, naming the partition and offset and the reason
-  kRetry, // not decidable now (a schema not yet fetched, a registry down): the
-          // partition pauses and this record is processed again after
-          // `retry_after`
+  kPass,        // go on (possibly rewritten: see Record)
+  kDrop,        // not written anywhere; a known skip for offset translation; counted
+  kDeadLetter,  // written to the link's dead-letter queue with the reason, not
+                // to the target
+  kStop,        // the link stops, naming the partition and offset and the reason
+  kRetry,       // not decidable now (a schema not yet fetched, a registry down): the
+                // partition pauses and this record is processed again after
+                // `retry_after`
 };
 
-const char *outcomeName(Outcome outcome);
+const char* outcomeName(Outcome outcome);
 
 // A stage's answer. `reason` is a short, stable, low-cardinality word for
 // metrics labels
@@ -53,7 +53,7 @@ const char *outcomeName(Outcome outcome);
 // values.
 struct Verdict {
   Outcome outcome = Outcome::kPass;
-  std::string_view reason; // static storage
+  std::string_view reason;  // static storage
   std::string rule;
   std::string detail;
   std::chrono::milliseconds retry_after{0};
@@ -62,13 +62,10 @@ struct Verdict {
   static Verdict drop(std::string_view reason, std::string rule = {}) {
     return {Outcome::kDrop, reason, std::move(rule), {}, {}};
   }
-  static Verdict deadLetter(std::string_view reason, std::string rule,
-                            std::string detail) {
-    return {
-        Outcome::kDeadLetter, reason, std::move(rule), std::move(detail), {}};
+  static Verdict deadLetter(std::string_view reason, std::string rule, std::string detail) {
+    return {Outcome::kDeadLetter, reason, std::move(rule), std::move(detail), {}};
   }
-  static Verdict stop(std::string_view reason, std::string rule,
-                      std::string detail) {
+  static Verdict stop(std::string_view reason, std::string rule, std::string detail) {
     return {Outcome::kStop, reason, std::move(rule), std::move(detail), {}};
   }
   static Verdict retry(std::string_view reason, std::string detail,
@@ -83,9 +80,9 @@ public:
   // Short name for metrics and status ("loop-prevention", "provenance",
   // "contract").
   virtual std::string_view name() const = 0;
-  virtual Verdict process(Record &record) = 0;
+  virtual Verdict process(Record& record) = 0;
 };
 
 using StagePtr = std::unique_ptr<Stage>;
 
-} // namespace causeway::pipeline
+}  // namespace causeway::pipeline

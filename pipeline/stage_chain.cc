@@ -2,7 +2,7 @@
 
 namespace causeway::pipeline {
 
-const char *outcomeName(Outcome outcome) {
+const char* outcomeName(Outcome outcome) {
   switch (outcome) {
   case Outcome::kPass:
     return "pass";
@@ -18,14 +18,13 @@ const char *outcomeName(Outcome outcome) {
   return "unknown";
 }
 
-Verdict StageChain::process(Record &record) {
-  for (const StagePtr &stage : stages_) {
+Verdict StageChain::process(Record& record) {
+  for (const StagePtr& stage : stages_) {
     Verdict verdict = stage->process(record);
     if (verdict.outcome != Outcome::kPass) {
       decided_by_ = stage->name();
       if (verdict.outcome != Outcome::kRetry) {
-        counts_[{decided_by_, verdict.outcome, verdict.reason, verdict.rule}] +=
-            1;
+        counts_[{decided_by_, verdict.outcome, verdict.reason, verdict.rule}] += 1;
       }
       return verdict;
     }
@@ -36,12 +35,11 @@ Verdict StageChain::process(Record &record) {
 std::vector<VerdictCount> StageChain::counts() const {
   std::vector<VerdictCount> out;
   out.reserve(counts_.size());
-  for (const auto &[key, records] : counts_) {
-    const auto &[stage, outcome, reason, rule] = key;
-    out.push_back(VerdictCount{std::string(stage), outcome, std::string(reason),
-                               rule, records});
+  for (const auto& [key, records] : counts_) {
+    const auto& [stage, outcome, reason, rule] = key;
+    out.push_back(VerdictCount{std::string(stage), outcome, std::string(reason), rule, records});
   }
   return out;
 }
 
-} // namespace causeway::pipeline
+}  // namespace causeway::pipeline

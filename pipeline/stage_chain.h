@@ -27,8 +27,7 @@ struct VerdictCount {
 class StageChain {
 public:
   StageChain() = default;
-  explicit StageChain(std::vector<StagePtr> stages)
-      : stages_(std::move(stages)) {}
+  explicit StageChain(std::vector<StagePtr> stages) : stages_(std::move(stages)) {}
 
   void add(StagePtr stage) { stages_.push_back(std::move(stage)); }
   bool empty() const { return stages_.empty(); }
@@ -37,7 +36,7 @@ public:
   // `record` must have been reset() to the source record. The verdict of the
   // stage that decided, or pass when every stage passed. Non-pass verdicts
   // (except kRetry, which is not a decision) are counted.
-  Verdict process(Record &record);
+  Verdict process(Record& record);
 
   // Where the verdict came from (the stage's name), valid after process()
   // returned non-pass.
@@ -49,9 +48,7 @@ private:
   std::vector<StagePtr> stages_;
   std::string_view decided_by_;
   // Few distinct keys per link; looked up only on non-pass verdicts.
-  std::map<std::tuple<std::string_view, Outcome, std::string_view, std::string>,
-           uint64_t>
-      counts_;
+  std::map<std::tuple<std::string_view, Outcome, std::string_view, std::string>, uint64_t> counts_;
 };
 
-} // namespace causeway::pipeline
+}  // namespace causeway::pipeline

@@ -12,10 +12,10 @@ namespace causeway::replicator {
 
 using namespace link_internal;
 
-Link::Link(config::LinkConfig link, config::ClusterConfig source,
-           config::ClusterConfig target, kafka::TopicAdminPtr target_admin)
-    : link_(std::move(link)), source_(std::move(source)),
-      target_(std::move(target)), target_admin_(std::move(target_admin)) {
+Link::Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
+           kafka::TopicAdminPtr target_admin)
+    : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)),
+      target_admin_(std::move(target_admin)) {
   status_.name = link_.name;
   status_.source_cluster = source_.name;
   status_.target_cluster = target_.name;
@@ -30,7 +30,7 @@ Link::~Link() {
 // Start-up (controlling thread)
 
 Status Link::start() {
-  auto failStart = [this](const std::string &message) -> Status {
+  auto failStart = [this](const std::string& message) -> Status {
     fail("link '" + link_.name + "': " + message);
     publishStatus();
     return Error{status_.error};
@@ -42,28 +42,41 @@ Status Link::start() {
     return selector.error();
   }
 
-  reader_ = std::make_unique<SourceReader>(
-      link_, source_, static_cast<SourceReader::Listener &>(*this));
+  reader_ =
+      std::make_unique<SourceReader>(link_, source_, static_cast<SourceReader::Listener&>(*this));
   if (auto opened = reader_->open(); !opened) {
     return failStart(opened.message());
   }
-  if (auto reachable = kafka::checkReachable(reader_->client(), source_);
-      !reachable) {
+  if (auto reachable = kafka::checkReachable(reader_->client(), source_); !reachable) {
     return failStart(reachable.message());
   }
-  writer_ = std::make_unique<TargetWriter>(
-      link_, source_, target_, static_cast<DeliveryListener &>(*this));
-  auto opened = writer_->open([this](int err, const std::string &text) {
+  writer_ = std::make_unique<TargetWriter>(link_, source_, target_,
+                                           static_cast<DeliveryListener&>(*this));
+  auto opened = writer_->open([this](int err, const std::string& text) {
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       fail("link '" + link_.name + "': " + text);
     } else {
-      onProblem(std::string("client:") +
-                    rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
+      onProblem(std::string("client:") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
                 text);
     }
   });
   if (!opened) {
     return failStart(opened.message());
+  }
+
+  if (link_.dlq.enabled) {
+    kafka::TopicAdmin* admin = target_admin_.get();
+    if (link_.dlq.on_source) {
+      dlq_admin_ = kafka::makeTopicAdmin(source_);
+      admin = dlq_admin_.get();
+    }
+    dlq_ = std::make_unique<DeadLetterWriter>(link_, link_.dlq.on_source ? source_ : target_,
+                                              dlq_deliveries_);
+    if (auto dlq_opened =
+            dlq_->open(*admin, std::max(milliseconds(10000), target_.connect_timeout));
+        !dlq_opened) {
+      return failStart(dlq_opened.message());
+    }
   }
 
   // The stages every record passes, in order. Loop prevention first (a record
@@ -83,26 +96,24 @@ Status Link::start() {
     auto created = target_admin_->ensureCompactedTopic(
         state_topic, 1, std::max(milliseconds(10000), target_.connect_timeout));
     if (!created) {
-      return failStart("cannot create its offset state topic: " +
-                       created.error().message);
+      return failStart("cannot create its offset state topic: " + created.error().message);
     }
     if (auto state = writer_->openState(state_topic); !state) {
       return failStart(state.message());
     }
     state_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
     mark_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
-    for (auto *reader : {state_reader_.get(), mark_reader_.get()}) {
+    for (auto* reader : {state_reader_.get(), mark_reader_.get()}) {
       if (auto reader_opened = reader->open(); !reader_opened) {
         return failStart(reader_opened.message());
       }
     }
-    if (auto read = state_reader_->refresh(
-            Clock::now() +
-            std::max(milliseconds(10000), target_.connect_timeout));
+    if (auto read = state_reader_->refresh(Clock::now() +
+                                           std::max(milliseconds(10000), target_.connect_timeout));
         !read) {
       return failStart(read.message());
     }
-    if (const auto &mark = state_reader_->failoverMark()) {
+    if (const auto& mark = state_reader_->failoverMark()) {
       // Promoted target: replicating into it again would mix the old source
       // back in.
       const std::string text = failedOverText(*mark);
@@ -114,9 +125,9 @@ Status Link::start() {
     }
   }
 
-  discovery_ = std::make_unique<TopicDiscovery>(
-      source_, std::move(*selector), *target_admin_,
-      std::max(milliseconds(10000), source_.connect_timeout));
+  discovery_ =
+      std::make_unique<TopicDiscovery>(source_, std::move(*selector), *target_admin_,
+                                       std::max(milliseconds(10000), source_.connect_timeout));
   discoverOnce();
   if (link_.start == config::StartPosition::kLatest) {
     // `start: latest` applies to the topics that exist when the link first
@@ -126,14 +137,14 @@ Status Link::start() {
     std::vector<std::string> topics;
     {
       std::lock_guard lock(ready_mu_);
-      for (const auto &[topic, ready] : ready_topics_) {
+      for (const auto& [topic, ready] : ready_topics_) {
         topics.push_back(topic);
       }
     }
     auto list = makeList(topics.size() * 4);
     {
       std::lock_guard lock(ready_mu_);
-      for (const auto &[topic, ready] : ready_topics_) {
+      for (const auto& [topic, ready] : ready_topics_) {
         for (int32_t p = 0; p < ready.source_partitions; ++p) {
           rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
         }
@@ -143,12 +154,9 @@ Status Link::start() {
     if (list->cnt > 0) {
       if (rd_kafka_resp_err_t err = rd_kafka_committed(
               reader_->client(), list.get(),
-              static_cast<int>(
-                  std::max(milliseconds(10000), source_.connect_timeout)
-                      .count()))) {
+              static_cast<int>(std::max(milliseconds(10000), source_.connect_timeout).count()))) {
         return failStart("reading the group's committed offsets on " +
-                         kafka::describeCluster(source_) +
-                         " failed: " + rd_kafka_err2str(err));
+                         kafka::describeCluster(source_) + " failed: " + rd_kafka_err2str(err));
       }
       for (int i = 0; i < list->cnt; ++i) {
         committed_any = committed_any || list->elems[i].offset >= 0;
@@ -164,8 +172,7 @@ Status Link::start() {
     status_.state = LinkState::kRunning;
   }
   spdlog::info("link '{}': {} -> {} running (group '{}')", link_.name,
-               kafka::describeCluster(source_), kafka::describeCluster(target_),
-               link_.groupId());
+               kafka::describeCluster(source_), kafka::describeCluster(target_), link_.groupId());
   data_plane_ = std::thread([this] { runDataPlane(); });
   discovery_thread_ = std::thread([this] { runDiscovery(); });
   if (link_.groups.enabled()) {
@@ -214,11 +221,15 @@ void Link::runDataPlane() {
     applyOperatorPause();
     pollSource();
     writer_->poll(0);
+    if (dlq_) {
+      dlq_->poll(0);
+      releaseBarriers();
+    }
     applyBackpressure();
     resumeReadyPartitions();
     const auto now = Clock::now();
     if (now >= next_retry_check_) {
-      reader_->updateFetching(); // partitions whose retry time came
+      reader_->updateFetching();  // partitions whose retry time came
       next_retry_check_ = now + milliseconds(100);
     }
     if (now >= next_commit_ && !reader_->commitsHeld(now)) {
@@ -242,9 +253,9 @@ void Link::applySubscription() {
       return;
     }
     ready_changed_ = false;
-    for (const auto &[topic, ready] : ready_topics_) {
+    for (const auto& [topic, ready] : ready_topics_) {
       topics.push_back(topic);
-      if (TargetTopic *target = writer_->findTopic(topic)) {
+      if (TargetTopic* target = writer_->findTopic(topic)) {
         target->partitions = ready.target_partitions;
       }
     }
@@ -260,30 +271,26 @@ void Link::pollSource() {
   // served at least every ~20 ms.
   int timeout_ms = 20;
   for (size_t i = 0; i < kMaxRecordsPerPoll && !failed_; ++i) {
-    const SourceRecord *record = reader_->next(timeout_ms);
+    const SourceRecord* record = reader_->next(timeout_ms);
     if (record == nullptr) {
       return;
     }
     if (timeout_ms != 0) {
-      poll_time_ms_ =
-          wallClockMs(); // once per batch: the batch arrived together
+      poll_time_ms_ = wallClockMs();  // once per batch: the batch arrived together
     }
     timeout_ms = 0;
     process(*record);
-    if (backpressure_paused_ ||
-        in_flight_records_ > link_.max_in_flight_records ||
+    if (backpressure_paused_ || in_flight_records_ > link_.max_in_flight_records ||
         in_flight_bytes_ > link_.max_in_flight_bytes) {
-      return; // let applyBackpressure() pause fetching before taking more
+      return;  // let applyBackpressure() pause fetching before taking more
     }
   }
 }
 
-void Link::process(const SourceRecord &record) {
-  const pipeline::RecordView &view = record.view;
-  if (const int index = timestampIndex(view.timestamp_type);
-      index >= 0 && view.timestamp >= 0) {
-    record_age_at_poll_.by_type[static_cast<size_t>(index)].record(
-        poll_time_ms_ - view.timestamp);
+void Link::process(const SourceRecord& record) {
+  const pipeline::RecordView& view = record.view;
+  if (const int index = timestampIndex(view.timestamp_type); index >= 0 && view.timestamp >= 0) {
+    record_age_at_poll_.by_type[static_cast<size_t>(index)].record(poll_time_ms_ - view.timestamp);
   }
   record_.reset(&view);
   pipeline::Verdict verdict = chain_.process(record_);
@@ -298,17 +305,20 @@ void Link::process(const SourceRecord &record) {
     retryLater(record, verdict.retry_after);
     return;
   case pipeline::Outcome::kDeadLetter:
+    if (dlq_) {
+      deadLetter(record, verdict);
+      return;
+    }
+    break;
   case pipeline::Outcome::kStop:
     break;
   }
-  const std::string where = std::string(view.topic) + "[" +
-                            std::to_string(view.partition) + "]@" +
+  const std::string where = std::string(view.topic) + "[" + std::to_string(view.partition) + "]@" +
                             std::to_string(view.offset);
   reader_->release(record.handle);
-  fail("link '" + link_.name + "': " + std::string(chain_.decidedBy()) +
-       " stopped the link at " + where + " (" + std::string(verdict.reason) +
-       (verdict.rule.empty() ? "" : ", rule " + verdict.rule) +
-       "): " + verdict.detail +
+  fail("link '" + link_.name + "': " + std::string(chain_.decidedBy()) + " stopped the link at " +
+       where + " (" + std::string(verdict.reason) +
+       (verdict.rule.empty() ? "" : ", rule " + verdict.rule) + "): " + verdict.detail +
        (verdict.outcome == pipeline::Outcome::kDeadLetter
             ? " (the record was to go to the dead-letter queue, but this link "
               "has none)"
@@ -316,28 +326,56 @@ void Link::process(const SourceRecord &record) {
        "; nothing from this offset on is committed");
 }
 
-void Link::writeToTarget(const SourceRecord &record) {
-  SourcePartition &partition = *record.partition;
-  switch (writer_->beginTransactionIfNeeded()) {
-  case TargetWriter::Begin::kOpen:
-    break;
-  case TargetWriter::Begin::kRetry:
-    retryLater(record, milliseconds(1000));
-    return;
-  case TargetWriter::Begin::kFailed:
-    reader_->release(
-        record.handle); // not written, not committed: read again on restart
+bool Link::passBarrier(const SourceRecord& record, bool to_dead_letters) {
+  SourcePartition& partition = *record.partition;
+  if (!tail_ || !dlq_) {
+    return true;  // at-least-once: the commit point alone keeps every record
+  }
+  const uint64_t other =
+      to_dead_letters ? partition.tracker.inFlightRecords() - partition.in_flight_dead_letters
+                      : partition.in_flight_dead_letters;
+  if (other == 0) {
+    return true;
+  }
+  const int64_t offset = record.view.offset;
+  reader_->release(record.handle);
+  partition.waiting_for_barrier = true;
+  if (auto rewound = reader_->rewind(partition, offset); !rewound) {
+    fail("link '" + link_.name + "': " + rewound.message());
+    return false;
+  }
+  reader_->updateFetching();
+  return false;
+}
+
+void Link::releaseBarriers() {
+  bool changed = false;
+  for (const auto& [key, partition] : reader_->partitions()) {
+    if (partition->waiting_for_barrier && partition->tracker.inFlightRecords() == 0) {
+      partition->waiting_for_barrier = false;
+      changed = true;
+    }
+  }
+  if (changed) {
+    reader_->updateFetching();
+  }
+}
+
+void Link::deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict) {
+  if (!passBarrier(record, /*to_dead_letters=*/true)) {
     return;
   }
-  OffsetTracker::Entry &entry = partition.tracker.dispatch(
-      record.view.offset, record.bytes, record.handle);
+  SourcePartition& partition = *record.partition;
+  OffsetTracker::Entry& entry =
+      partition.tracker.dispatch(record.view.offset, record.bytes, record.handle);
+  entry.dead_letter = true;
+  partition.in_flight_dead_letters += 1;
   in_flight_records_ += 1;
   in_flight_bytes_ += record.bytes;
-  if (auto written = writer_->write(record_, record, *partition.mirror, entry);
-      !written) {
-    // Not produced: nothing in flight for this record and it is never
-    // committed.
+  const DeadLetterReason why{verdict.reason, verdict.rule, verdict.detail};
+  if (auto written = dlq_->write(record.view, why, entry); !written) {
     partition.tracker.fail(entry);
+    partition.in_flight_dead_letters -= 1;
     in_flight_records_ -= 1;
     in_flight_bytes_ -= record.bytes;
     reader_->release(record.handle);
@@ -345,15 +383,112 @@ void Link::writeToTarget(const SourceRecord &record) {
   }
 }
 
-void Link::skip(const SourceRecord &record) {
+void Link::onDeadLettered(OffsetTracker::Entry& entry) {
+  auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
+  void* message = entry.source;
+  in_flight_records_ -= 1;
+  in_flight_bytes_ -= entry.bytes;
+  partition->in_flight_dead_letters -= 1;
+  partition->tracker.ack(entry);  // accounted for: the commit point moves past it
+  reader_->release(message);
+}
+
+void Link::onDeadLetterFailed(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error) {
+  auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
+  void* message = entry.source;
+  const int64_t offset = entry.offset;
+  in_flight_records_ -= 1;
+  in_flight_bytes_ -= entry.bytes;
+  partition->in_flight_dead_letters -= 1;
+  partition->tracker.fail(entry);
+  countError(std::string("dlq:") + rd_kafka_err2name(error));
+  reader_->release(message);
+  if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    return;
+  }
+  fail("link '" + link_.name + "': the dead-letter topic '" + dlq_->topic() + "' on " +
+       kafka::describeCluster(dlq_->cluster()) + " did not accept " + partition->topic + "[" +
+       std::to_string(partition->partition) + "]@" + std::to_string(offset) + ": " +
+       rd_kafka_err2str(error) + "; the source offset is not committed, so a restart retries it");
+}
+
+bool Link::deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                             const rd_kafka_headers_t* headers) {
+  if (!dlq_ || link_.on_reject != config::RejectAction::kDeadLetter || !isRecordRejection(error)) {
+    return false;
+  }
+  if (tail_) {
+    // Exactly-once: the producer stopped at the refused record (gapless), so nothing after it
+    // is on the target; the link stops and a restart reads the record again.
+    return false;
+  }
+  auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
+  reader_->describe(entry.source, dlq_view_);
+  const std::string reason = std::string("rejected:") + rd_kafka_err2name(error);
+  const DeadLetterReason why{reason, "on_reject", rd_kafka_err2str(error)};
+  entry.dead_letter = true;
+  partition->in_flight_dead_letters += 1;
+  if (auto written = dlq_->write(dlq_view_, headers, why, entry); !written) {
+    partition->in_flight_dead_letters -= 1;
+    entry.dead_letter = false;
+    return false;
+  }
+  refused_dead_lettered_[rd_kafka_err2name(error)] += 1;
+  return true;
+}
+
+void Link::writeToTarget(const SourceRecord& record) {
+  if (!passBarrier(record, /*to_dead_letters=*/false)) {
+    return;
+  }
+  SourcePartition& partition = *record.partition;
+  switch (writer_->beginTransactionIfNeeded()) {
+  case TargetWriter::Begin::kOpen:
+    break;
+  case TargetWriter::Begin::kRetry:
+    retryLater(record, milliseconds(1000));
+    return;
+  case TargetWriter::Begin::kFailed:
+    reader_->release(record.handle);  // not written, not committed: read again on restart
+    return;
+  }
+  OffsetTracker::Entry& entry =
+      partition.tracker.dispatch(record.view.offset, record.bytes, record.handle);
+  in_flight_records_ += 1;
+  in_flight_bytes_ += record.bytes;
+  auto written = writer_->write(record_, record, *partition.mirror, entry);
+  if (written) {
+    return;
+  }
+  if (written.kind() == ErrorKind::kRejected && !tail_ && dlq_ &&
+      link_.on_reject == config::RejectAction::kDeadLetter) {
+    // Refused before it left (larger than message.max.bytes): to the dead-letter queue.
+    entry.dead_letter = true;
+    partition.in_flight_dead_letters += 1;
+    const DeadLetterReason why{"rejected:MSG_SIZE_TOO_LARGE", "on_reject", written.message()};
+    if (dlq_->write(record.view, why, entry)) {
+      refused_dead_lettered_["MSG_SIZE_TOO_LARGE"] += 1;
+      return;
+    }
+    partition.in_flight_dead_letters -= 1;
+  }
+  // Not produced: nothing in flight for this record and it is never committed.
+  partition.tracker.fail(entry);
+  in_flight_records_ -= 1;
+  in_flight_bytes_ -= record.bytes;
+  reader_->release(record.handle);
+  fail("link '" + link_.name + "': " + written.message());
+}
+
+void Link::skip(const SourceRecord& record) {
   // Accounted for, not lost: the commit point moves past it.
-  OffsetTracker &tracker = record.partition->tracker;
+  OffsetTracker& tracker = record.partition->tracker;
   tracker.ack(tracker.dispatch(record.view.offset, 0, nullptr));
   reader_->release(record.handle);
 }
 
-void Link::retryLater(const SourceRecord &record, milliseconds after) {
-  SourcePartition &partition = *record.partition;
+void Link::retryLater(const SourceRecord& record, milliseconds after) {
+  SourcePartition& partition = *record.partition;
   const int64_t offset = record.view.offset;
   reader_->release(record.handle);
   partition.retry_at = Clock::now() + std::max(after, milliseconds(10));
@@ -364,27 +499,24 @@ void Link::retryLater(const SourceRecord &record, milliseconds after) {
   reader_->updateFetching();
 }
 
-void Link::onDelivered(OffsetTracker::Entry &entry, int64_t target_offset) {
-  auto *partition = static_cast<SourcePartition *>(entry.tracker->context());
-  MirrorPartition &mirror = *partition->mirror;
-  void *message = entry.source;
+void Link::onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) {
+  auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
+  MirrorPartition& mirror = *partition->mirror;
+  void* message = entry.source;
   const uint32_t bytes = entry.bytes;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= bytes;
   rd_kafka_timestamp_type_t timestamp_type;
-  const int64_t timestamp = rd_kafka_message_timestamp(
-      static_cast<rd_kafka_message_t *>(message), &timestamp_type);
-  if (const int index = timestampIndex(timestamp_type);
-      index >= 0 && timestamp >= 0) {
-    replication_latency_.by_type[static_cast<size_t>(index)].record(
-        wallClockMs() - timestamp);
+  const int64_t timestamp =
+      rd_kafka_message_timestamp(static_cast<rd_kafka_message_t*>(message), &timestamp_type);
+  if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
+    replication_latency_.by_type[static_cast<size_t>(index)].record(wallClockMs() - timestamp);
     mirror.last_replicated_timestamp = timestamp;
   }
   if (tail_) {
     TargetWriter::recordRun(mirror, entry.offset, target_offset);
   }
-  partition->tracker.ack(
-      entry); // may retire the entry: do not touch it after this
+  partition->tracker.ack(entry);  // may retire the entry: do not touch it after this
   mirror.records_replicated += 1;
   mirror.bytes_replicated += bytes;
   records_replicated_ += 1;
@@ -392,45 +524,53 @@ void Link::onDelivered(OffsetTracker::Entry &entry, int64_t target_offset) {
   reader_->release(message);
 }
 
-void Link::onNotDelivered(OffsetTracker::Entry &entry,
-                          rd_kafka_resp_err_t error) {
-  auto *partition = static_cast<SourcePartition *>(entry.tracker->context());
-  void *message = entry.source;
+void Link::onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                          const rd_kafka_headers_t* headers) {
+  countError(std::string("produce:") + rd_kafka_err2name(error));
+  if (deadLetterRefused(entry, error, headers)) {
+    return;  // still in flight, now to the dead-letter queue
+  }
+  auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
+  void* message = entry.source;
   const int64_t offset = entry.offset;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   partition->tracker.fail(entry);
-  countError(std::string("produce:") + rd_kafka_err2name(error));
   reader_->release(message);
-  if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-      error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-    return; // withdrawn by Causeway (shutdown, lost assignment): read again by
-            // the next owner
+  if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    return;  // withdrawn by Causeway (shutdown, lost assignment): read again by the next owner
   }
-  // One refused batch reports every record in it: aggregate, and say it once
-  // per partition.
-  Refusal &refusal = refusals_[{partition->topic, partition->partition}];
+  // One refused batch reports every record in it: aggregate, and say it once per partition.
+  Refusal& refusal = refusals_[{partition->topic, partition->partition}];
   if (refusal.count == 0) {
     refusal.first = offset;
     refusal.error = rd_kafka_err2str(error);
   }
   refusal.last = std::max(refusal.last, offset);
   refusal.count += 1;
-  if (refusal.count == 1) {
-    const std::string target_topic = partition->mirror->topic != nullptr
-                                         ? partition->mirror->topic->name
-                                         : "?";
-    fail("link '" + link_.name + "': " + kafka::describeCluster(target_) +
-         " did not accept " + partition->topic + "[" +
-         std::to_string(partition->partition) + "]@" + std::to_string(offset) +
-         " (topic '" + target_topic + "'): " + refusal.error +
+  if (refusal.count == 1 && failed_) {
+    // The link already stopped (a fatal producer error, which librdkafka reports before the
+    // records it failed): name the first record that was not written.
+    std::lock_guard lock(status_mu_);
+    if (status_.error.find(" first record not written: ") == std::string::npos) {
+      status_.error += "; first record not written: " + partition->topic + "[" +
+                       std::to_string(partition->partition) + "]@" + std::to_string(offset) + " (" +
+                       refusal.error + ")";
+      spdlog::error("link '{}': {}", link_.name, status_.error);
+    }
+  } else if (refusal.count == 1) {
+    const std::string target_topic =
+        partition->mirror->topic != nullptr ? partition->mirror->topic->name : "?";
+    fail("link '" + link_.name + "': " + kafka::describeCluster(target_) + " did not accept " +
+         partition->topic + "[" + std::to_string(partition->partition) + "]@" +
+         std::to_string(offset) + " (topic '" + target_topic + "'): " + refusal.error +
          "; the source offset is not committed, so a restart retries it");
   }
 }
 
-void Link::countError(const std::string &kind) { errors_[kind] += 1; }
+void Link::countError(const std::string& kind) { errors_[kind] += 1; }
 
-void Link::onProblem(const std::string &kind, const std::string &message) {
+void Link::onProblem(const std::string& kind, const std::string& message) {
   countError(kind);
   std::lock_guard lock(status_mu_);
   if (status_.last_error != message) {
@@ -442,31 +582,29 @@ void Link::onProblem(const std::string &kind, const std::string &message) {
 void Link::onCommitted() {
   std::lock_guard lock(status_mu_);
   if (status_.last_error.starts_with("committing")) {
-    status_.last_error.clear(); // a later commit went through
+    status_.last_error.clear();  // a later commit went through
   }
 }
 
-void Link::onFatal(const std::string &message) {
-  fail("link '" + link_.name + "': " + message);
-}
+void Link::onFatal(const std::string& message) { fail("link '" + link_.name + "': " + message); }
 
 // ---------------------------------------------------------------------------------------------
 // Commits
 
-std::vector<SourcePartition *> Link::assignedPartitions() const {
-  std::vector<SourcePartition *> all;
+std::vector<SourcePartition*> Link::assignedPartitions() const {
+  std::vector<SourcePartition*> all;
   all.reserve(reader_->partitions().size());
-  for (const auto &[key, partition] : reader_->partitions()) {
+  for (const auto& [key, partition] : reader_->partitions()) {
     all.push_back(partition.get());
   }
   return all;
 }
 
-std::vector<MirrorPartition *>
-Link::mirrorsOf(const std::vector<SourcePartition *> &partitions) const {
-  std::vector<MirrorPartition *> mirrors;
+std::vector<MirrorPartition*>
+Link::mirrorsOf(const std::vector<SourcePartition*>& partitions) const {
+  std::vector<MirrorPartition*> mirrors;
   mirrors.reserve(partitions.size());
-  for (SourcePartition *partition : partitions) {
+  for (SourcePartition* partition : partitions) {
     mirrors.push_back(partition->mirror.get());
   }
   return mirrors;
@@ -481,7 +619,7 @@ void Link::commitCycle() {
   reader_->commit(/*sync=*/false);
 }
 
-void Link::commitTransaction(const std::vector<SourcePartition *> &partitions) {
+void Link::commitTransaction(const std::vector<SourcePartition*>& partitions) {
   if (!writer_->transactional() || !writer_->inTransaction() || failed_) {
     return;
   }
@@ -489,27 +627,25 @@ void Link::commitTransaction(const std::vector<SourcePartition *> &partitions) {
   // (bounded; the commit below flushes whatever is left).
   waitForDeliveries(partitions, kRevokeFlushLimit);
   auto offsets = makeList(partitions.size());
-  for (SourcePartition *partition : partitions) {
+  for (SourcePartition* partition : partitions) {
     if (auto point = partition->tracker.commitPoint()) {
       rd_kafka_topic_partition_list_add(offsets.get(), partition->topic.c_str(),
                                         partition->partition)
           ->offset = *point;
     }
   }
-  rd_kafka_consumer_group_metadata_t *group =
-      rd_kafka_consumer_group_metadata(reader_->client());
+  rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(reader_->client());
   (void)writer_->commitTransaction(offsets.get(),
-                                   group); // failures stop the link (on_error)
+                                   group);  // failures stop the link (on_error)
   rd_kafka_consumer_group_metadata_destroy(group);
 }
 
-void Link::waitForDeliveries(const std::vector<SourcePartition *> &partitions,
+void Link::waitForDeliveries(const std::vector<SourcePartition*>& partitions,
                              milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   auto pending = [&] {
-    return std::any_of(
-        partitions.begin(), partitions.end(),
-        [](SourcePartition *p) { return p->tracker.inFlightRecords() > 0; });
+    return std::any_of(partitions.begin(), partitions.end(),
+                       [](SourcePartition* p) { return p->tracker.inFlightRecords() > 0; });
   };
   while (pending() && Clock::now() < deadline) {
     writer_->poll(10);
@@ -519,12 +655,12 @@ void Link::waitForDeliveries(const std::vector<SourcePartition *> &partitions,
 // ---------------------------------------------------------------------------------------------
 // Rebalances
 
-void Link::attachMirror(SourcePartition &partition) {
+void Link::attachMirror(SourcePartition& partition) {
   if (!partition.mirror) {
     partition.mirror = std::make_shared<MirrorPartition>();
     partition.mirror->partition = partition.partition;
   }
-  MirrorPartition &mirror = *partition.mirror;
+  MirrorPartition& mirror = *partition.mirror;
   if (mirror.topic == nullptr) {
     ReadyTopic ready;
     bool found = false;
@@ -537,22 +673,20 @@ void Link::attachMirror(SourcePartition &partition) {
       }
     }
     if (found) {
-      mirror.topic = writer_->topic(partition.topic, ready.target_topic,
-                                    ready.target_partitions);
+      mirror.topic = writer_->topic(partition.topic, ready.target_topic, ready.target_partitions);
     }
   }
   partition.waiting_for_target =
-      mirror.topic == nullptr ||
-      partition.partition >= mirror.topic->partitions;
+      mirror.topic == nullptr || partition.partition >= mirror.topic->partitions;
 }
 
-void Link::onAssigned(const std::vector<SourcePartition *> &partitions) {
+void Link::onAssigned(const std::vector<SourcePartition*>& partitions) {
   size_t waiting = 0;
-  for (SourcePartition *partition : partitions) {
+  for (SourcePartition* partition : partitions) {
     attachMirror(*partition);
     if (partition->waiting_for_target) {
       waiting += 1;
-      continue; // exactly-once: looked up when its mirror partition appears
+      continue;  // exactly-once: looked up when its mirror partition appears
     }
     if (tail_) {
       // Exactly-once: start right after the last record this link actually
@@ -560,9 +694,8 @@ void Link::onAssigned(const std::vector<SourcePartition *> &partitions) {
       // advisory here).
       auto resume = resumeOffset(*partition);
       if (!resume) {
-        fail("link '" + link_.name + "': cannot find where " +
-             partition->topic + "[" + std::to_string(partition->partition) +
-             "] stopped on the target, so exactly-once " +
+        fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
+             std::to_string(partition->partition) + "] stopped on the target, so exactly-once " +
              "cannot be kept; not starting it: " + resume.error().message);
         return;
       }
@@ -579,11 +712,10 @@ void Link::onAssigned(const std::vector<SourcePartition *> &partitions) {
   }
 }
 
-Result<std::optional<int64_t>> Link::resumeOffset(SourcePartition &partition) {
-  MirrorPartition &mirror = *partition.mirror;
-  auto last = tail_->lastSourceOffset(
-      mirror.topic->name, partition.partition,
-      std::max(milliseconds(30000), target_.connect_timeout));
+Result<std::optional<int64_t>> Link::resumeOffset(SourcePartition& partition) {
+  MirrorPartition& mirror = *partition.mirror;
+  auto last = tail_->lastSourceOffset(mirror.topic->name, partition.partition,
+                                      std::max(milliseconds(30000), target_.connect_timeout));
   if (!last) {
     return last.error();
   }
@@ -591,14 +723,12 @@ Result<std::optional<int64_t>> Link::resumeOffset(SourcePartition &partition) {
   if (!*last) {
     return std::optional<int64_t>();
   }
-  spdlog::info(
-      "link '{}': {}[{}] resumes at source offset {} (last one on the target)",
-      link_.name, partition.topic, partition.partition, **last + 1);
+  spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)", link_.name,
+               partition.topic, partition.partition, **last + 1);
   return std::optional<int64_t>(**last + 1);
 }
 
-void Link::seedRuns(MirrorPartition &mirror,
-                    std::optional<int64_t> last_source) {
+void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source) {
   mirror.runs.clear();
   mirror.runs_dirty = false;
   mirror.runs_saved_count = 0;
@@ -607,19 +737,17 @@ void Link::seedRuns(MirrorPartition &mirror,
     // Once per rebalance: the reader only reads what was saved since its last
     // refresh.
     state_read_at_rebalance_ = reader_->rebalances();
-    auto refreshed = state_reader_->refresh(
-        Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
+    auto refreshed = state_reader_->refresh(Clock::now() +
+                                            std::max(milliseconds(10000), target_.connect_timeout));
     state_read_ok_ = refreshed.ok();
     if (!refreshed) {
-      spdlog::warn(
-          "link '{}': saved offset runs not available, starting new ones: {}",
-          link_.name, refreshed.message());
+      spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_.name,
+                   refreshed.message());
     }
   }
   mirror.runs_saveable = state_read_ok_;
-  const OffsetStateReader::Entry *saved =
-      state_read_ok_ ? state_reader_->find(mirror.topic->name, mirror.partition)
-                     : nullptr;
+  const OffsetStateReader::Entry* saved =
+      state_read_ok_ ? state_reader_->find(mirror.topic->name, mirror.partition) : nullptr;
   if (saved != nullptr && saved->error.empty() && !saved->runs.empty()) {
     if (last_source && saved->runs.lastSource() <= *last_source) {
       mirror.runs = saved->runs;
@@ -630,9 +758,9 @@ void Link::seedRuns(MirrorPartition &mirror,
       spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset "
                    "{} but the "
                    "target holds up to {}; starting new ones",
-                   link_.name, mirror.topic->name, mirror.partition,
-                   saved->runs.lastSource(), last_source.value_or(-1));
-      mirror.runs_dirty = true; // overwrite them
+                   link_.name, mirror.topic->name, mirror.partition, saved->runs.lastSource(),
+                   last_source.value_or(-1));
+      mirror.runs_dirty = true;  // overwrite them
     }
   }
   if (last_source && mirror.runs.lastSource() != *last_source) {
@@ -642,20 +770,17 @@ void Link::seedRuns(MirrorPartition &mirror,
   }
 }
 
-void Link::onRevoking(const std::vector<SourcePartition *> &partitions,
-                      bool lost) {
+void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) {
   const auto assigned = reader_->partitions().size();
   if (!lost) {
     // Hand over cleanly: what was read is written and committed before the next
     // owner starts, so it re-reads as little as possible.
-    const auto limit =
-        std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
+    const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(partitions, limit);
     if (tail_) {
       writer_->saveRuns(mirrorsOf(partitions), /*force=*/true);
     }
-    commitTransaction(
-        assignedPartitions()); // what was written becomes visible now
+    commitTransaction(assignedPartitions());  // what was written becomes visible now
     reader_->commit(partitions, /*sync=*/true);
   } else if (tail_ && partitions.size() < assigned) {
     // Aborting or purging acts on every partition's records, including those of
@@ -673,14 +798,13 @@ void Link::onRevoking(const std::vector<SourcePartition *> &partitions,
     // without offsets would publish them), and records not yet sent are
     // dropped. The next owner resumes from what is on the target.
     if (writer_->transactional()) {
-      writer_->abortTransaction(
-          "the assignment was lost (out of the group for longer than "
-          "session.timeout.ms)");
+      writer_->abortTransaction("the assignment was lost (out of the group for longer than "
+                                "session.timeout.ms)");
     } else {
       writer_->purge(/*in_flight=*/false);
     }
   }
-  for (SourcePartition *partition : partitions) {
+  for (SourcePartition* partition : partitions) {
     if (partition->tracker.inFlightRecords() > 0) {
       spdlog::warn("link '{}': {}[{}] revoked with {} record(s) still in "
                    "flight; the next "
@@ -701,11 +825,9 @@ void Link::applyOperatorPause() {
   }
   user_paused_ = wanted;
   reader_->setGloballyPaused(user_paused_ || backpressure_paused_);
-  spdlog::info("link '{}': {} by the operator", link_.name,
-               wanted ? "paused" : "resumed");
+  spdlog::info("link '{}': {} by the operator", link_.name, wanted ? "paused" : "resumed");
   std::lock_guard lock(status_mu_);
-  if (status_.state == LinkState::kRunning ||
-      status_.state == LinkState::kPaused) {
+  if (status_.state == LinkState::kRunning || status_.state == LinkState::kPaused) {
     status_.state = wanted ? LinkState::kPaused : LinkState::kRunning;
   }
 }
@@ -724,7 +846,7 @@ void Link::applyBackpressure() {
 
 void Link::resumeReadyPartitions() {
   bool changed = false;
-  for (SourcePartition *partition : assignedPartitions()) {
+  for (SourcePartition* partition : assignedPartitions()) {
     if (!partition->waiting_for_target) {
       continue;
     }
@@ -735,8 +857,8 @@ void Link::resumeReadyPartitions() {
     if (tail_) {
       auto resume = resumeOffset(*partition);
       if (!resume) {
-        fail("link '" + link_.name + "': cannot find where " +
-             partition->topic + "[" + std::to_string(partition->partition) +
+        fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
+             std::to_string(partition->partition) +
              "] stopped on the target: " + resume.error().message);
         return;
       }
@@ -764,24 +886,31 @@ void Link::drainAndClose() {
       status_.state = LinkState::kStopping;
     }
   }
-  reader_->setGloballyPaused(
-      true); // stop fetching; what was read is written below
+  reader_->setGloballyPaused(true);  // stop fetching; what was read is written below
 
   const milliseconds drain(drain_timeout_ms_.load());
   const auto deadline = Clock::now() + drain;
   while (in_flight_records_ > 0 && Clock::now() < deadline) {
-    writer_->poll(20);
+    writer_->poll(dlq_ ? 10 : 20);
+    if (dlq_) {
+      dlq_->poll(10);
+    }
   }
   if (in_flight_records_ > 0) {
     spdlog::warn("link '{}': {} record(s) not acknowledged by {} within {} ms: "
                  "not committed, "
                  "a restart writes them again",
-                 link_.name, in_flight_records_,
-                 kafka::describeCluster(target_), drain.count());
+                 link_.name, in_flight_records_, kafka::describeCluster(target_), drain.count());
     writer_->purge(/*in_flight=*/true);
+    if (dlq_) {
+      dlq_->purge();
+    }
     const auto purge_deadline = Clock::now() + milliseconds(5000);
     while (in_flight_records_ > 0 && Clock::now() < purge_deadline) {
-      writer_->poll(20);
+      writer_->poll(10);
+      if (dlq_) {
+        dlq_->poll(10);
+      }
     }
   }
   const auto all = assignedPartitions();
@@ -791,50 +920,47 @@ void Link::drainAndClose() {
   if (in_flight_records_ == 0) {
     commitTransaction(all);
   } else {
-    writer_->abortTransaction(
-        "records were not acknowledged before the drain timeout");
+    writer_->abortTransaction("records were not acknowledged before the drain timeout");
   }
   reader_->commit(/*sync=*/true);
   // Leaving the group revokes our partitions (served through onRevoking) so
   // other workers take them over at once instead of after the session timeout.
   reader_->close();
   publishStatus();
-  for (const auto &[key, refusal] : refusals_) {
+  for (const auto& [key, refusal] : refusals_) {
     if (refusal.count > 1) {
       spdlog::error("link '{}': {} record(s) of {}[{}] at offsets {}..{} were "
                     "not accepted: {}",
-                    link_.name, refusal.count, key.first, key.second,
-                    refusal.first, refusal.last, refusal.error);
+                    link_.name, refusal.count, key.first, key.second, refusal.first, refusal.last,
+                    refusal.error);
     }
   }
   if (in_flight_records_ > 0) {
     // librdkafka would hang destroying a consumer with live messages: leak them
     // instead.
-    spdlog::error(
-        "link '{}': {} source record(s) never reported by the producer",
-        link_.name, in_flight_records_);
+    spdlog::error("link '{}': {} source record(s) never reported by the producer", link_.name,
+                  in_flight_records_);
     reader_->abandon();
   }
   if (!link_.transactional) {
-    writer_->flush(milliseconds(5000)); // the state records just saved
+    writer_->flush(milliseconds(5000));  // the state records just saved
   }
   // The writer and the reader are destroyed in join(), once the discovery
   // thread (which reads metadata through the consumer) has ended.
   {
     std::lock_guard lock(status_mu_);
     if (status_.state != LinkState::kFailed) {
-      status_.state =
-          failed_over_.load() ? LinkState::kFailedOver : LinkState::kStopped;
+      status_.state = failed_over_.load() ? LinkState::kFailedOver : LinkState::kStopped;
     }
     status_.partitions.clear();
     status_.in_flight_records = 0;
     status_.in_flight_bytes = 0;
   }
-  spdlog::info("link '{}': stopped ({} records replicated by this worker)",
-               link_.name, records_replicated_);
+  spdlog::info("link '{}': stopped ({} records replicated by this worker)", link_.name,
+               records_replicated_);
 }
 
-void Link::fail(const std::string &message) {
+void Link::fail(const std::string& message) {
   const bool first = !failed_;
   failed_ = true;
   std::lock_guard lock(status_mu_);
@@ -847,4 +973,4 @@ void Link::fail(const std::string &message) {
   }
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

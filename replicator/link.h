@@ -5,6 +5,7 @@
 #include "kafka/topic_admin.h"
 #include "pipeline/record.h"
 #include "pipeline/stage_chain.h"
+#include "replicator/dead_letter_writer.h"
 #include "replicator/link_status.h"
 #include "replicator/offset_state.h"
 #include "replicator/source_reader.h"
@@ -52,12 +53,12 @@ namespace causeway::replicator {
 // partitions to other workers).
 class Link : private SourceReader::Listener, private DeliveryListener {
 public:
-  Link(config::LinkConfig link, config::ClusterConfig source,
-       config::ClusterConfig target, kafka::TopicAdminPtr target_admin);
+  Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
+       kafka::TopicAdminPtr target_admin);
   ~Link() override;
 
-  Link(const Link &) = delete;
-  Link &operator=(const Link &) = delete;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
 
   // Builds the clients, checks both clusters answer within their
   // connect_timeout, runs the first topic discovery and starts the threads. On
@@ -74,29 +75,34 @@ public:
   void join();
 
   LinkStatus status() const;
-  const std::string &name() const { return link_.name; }
+  const std::string& name() const { return link_.name; }
 
 private:
   // --- Data plane (data-plane thread only) ---
   void runDataPlane();
   void applySubscription();
   void pollSource();
-  void process(const SourceRecord &record);
-  void writeToTarget(const SourceRecord &record);
+  void process(const SourceRecord& record);
+  void writeToTarget(const SourceRecord& record);
   // A record no sink gets (dropped by a stage, loop-skipped): accounted for at
   // once.
-  void skip(const SourceRecord &record);
-  void retryLater(const SourceRecord &record, std::chrono::milliseconds after);
+  void skip(const SourceRecord& record);
+  // To the dead-letter queue instead of the target.
+  void deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict);
+  // Exactly-once: false (and the partition is held, rewound to the record) while records of the
+  // partition are in flight to the other destination (target vs dead-letter queue).
+  bool passBarrier(const SourceRecord& record, bool to_dead_letters);
+  void releaseBarriers();
+  void retryLater(const SourceRecord& record, std::chrono::milliseconds after);
   void commitCycle();
   void drainAndClose();
-  void waitForDeliveries(const std::vector<SourcePartition *> &partitions,
+  void waitForDeliveries(const std::vector<SourcePartition*>& partitions,
                          std::chrono::milliseconds timeout);
-  std::vector<MirrorPartition *>
-  mirrorsOf(const std::vector<SourcePartition *> &partitions) const;
-  std::vector<SourcePartition *> assignedPartitions() const;
-  void commitTransaction(const std::vector<SourcePartition *> &partitions);
-  void fail(const std::string &message);
-  void countError(const std::string &kind);
+  std::vector<MirrorPartition*> mirrorsOf(const std::vector<SourcePartition*>& partitions) const;
+  std::vector<SourcePartition*> assignedPartitions() const;
+  void commitTransaction(const std::vector<SourcePartition*>& partitions);
+  void fail(const std::string& message);
+  void countError(const std::string& kind);
 
   // Flow control.
   void applyBackpressure();
@@ -104,25 +110,31 @@ private:
   void resumeReadyPartitions();
 
   // Rebalances (SourceReader::Listener, inside SourceReader::next()).
-  void onAssigned(const std::vector<SourcePartition *> &partitions) override;
-  void onRevoking(const std::vector<SourcePartition *> &partitions,
-                  bool lost) override;
-  void onFatal(const std::string &message) override;
-  void onProblem(const std::string &kind, const std::string &message) override;
+  void onAssigned(const std::vector<SourcePartition*>& partitions) override;
+  void onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) override;
+  void onFatal(const std::string& message) override;
+  void onProblem(const std::string& kind, const std::string& message) override;
   void onCommitted() override;
   // Finds a mirror topic for the partition, or marks it waiting for one.
-  void attachMirror(SourcePartition &partition);
+  void attachMirror(SourcePartition& partition);
   // Exactly-once: where the partition goes on (after the last source record
   // this link wrote to the mirror partition), or nullopt when the target holds
   // none of its records. Also picks up the partition's saved offset runs so
   // translation stays cheap across owners.
-  Result<std::optional<int64_t>> resumeOffset(SourcePartition &partition);
-  void seedRuns(MirrorPartition &mirror, std::optional<int64_t> last_source);
+  Result<std::optional<int64_t>> resumeOffset(SourcePartition& partition);
+  void seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source);
 
   // Delivery reports (DeliveryListener, inside TargetWriter::poll()).
-  void onDelivered(OffsetTracker::Entry &entry, int64_t target_offset) override;
-  void onNotDelivered(OffsetTracker::Entry &entry,
-                      rd_kafka_resp_err_t error) override;
+  void onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) override;
+  void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                      const rd_kafka_headers_t* headers) override;
+  // Dead-letter queue delivery reports.
+  void onDeadLettered(OffsetTracker::Entry& entry);
+  void onDeadLetterFailed(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error);
+  // A record the target refused for good goes to the dead-letter queue (on_reject: dlq); false
+  // when it cannot (then the link stops).
+  bool deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                         const rd_kafka_headers_t* headers);
 
   // --- Control-plane threads ---
   void runDiscovery();
@@ -130,7 +142,7 @@ private:
   void refreshPausedWatermarks();
   // Stops the link when a failover has marked it (see FailoverMark).
   void checkFailoverMark();
-  std::string failedOverText(const FailoverMark &mark) const;
+  std::string failedOverText(const FailoverMark& mark) const;
   void runGroupSync();
 
   // --- Status (link_status_publisher.cc) ---
@@ -146,20 +158,33 @@ private:
   // whose delivery reports free them.
   std::unique_ptr<SourceReader> reader_;
   pipeline::StageChain chain_;
-  pipeline::Record
-      record_; // the record on its way; buffers reused across records
+  pipeline::Record record_;  // the record on its way; buffers reused across records
   std::unique_ptr<TargetWriter> writer_;
 
+  // The dead-letter queue (links with `dlq`); its delivery reports come through the adapter.
+  struct DeadLetterDeliveries : DeliveryListener {
+    explicit DeadLetterDeliveries(Link* owner) : link(owner) {}
+    void onDelivered(OffsetTracker::Entry& entry, int64_t) override { link->onDeadLettered(entry); }
+    void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                        const rd_kafka_headers_t*) override {
+      link->onDeadLetterFailed(entry, error);
+    }
+    Link* link;
+  };
+  DeadLetterDeliveries dlq_deliveries_{this};
+  kafka::TopicAdminPtr dlq_admin_;  // the source cluster's, when the queue lives there
+  std::unique_ptr<DeadLetterWriter> dlq_;
+  pipeline::RecordView dlq_view_;  // reused for refused records
+  // Records the target refused that went to the dead-letter queue, by error name.
+  std::map<std::string, uint64_t> refused_dead_lettered_;
+
   // Exactly-once links.
-  std::unique_ptr<TargetTail> tail_; // where each partition resumes
-  std::unique_ptr<OffsetStateReader>
-      state_reader_; // saved offset runs (data plane)
-  std::unique_ptr<OffsetStateReader>
-      mark_reader_;                // the failover mark (discovery thread)
-  std::string mark_check_problem_; // discovery thread: last one logged
+  std::unique_ptr<TargetTail> tail_;                 // where each partition resumes
+  std::unique_ptr<OffsetStateReader> state_reader_;  // saved offset runs (data plane)
+  std::unique_ptr<OffsetStateReader> mark_reader_;   // the failover mark (discovery thread)
+  std::string mark_check_problem_;                   // discovery thread: last one logged
   std::atomic<bool> failed_over_{false};
-  uint64_t state_read_at_rebalance_ =
-      UINT64_MAX; // rebalances when last refreshed
+  uint64_t state_read_at_rebalance_ = UINT64_MAX;  // rebalances when last refreshed
   bool state_read_ok_ = false;
 
   // Data-plane counters and state.
@@ -169,10 +194,10 @@ private:
   uint64_t bytes_replicated_ = 0;
   TimestampedHistograms replication_latency_;
   TimestampedHistograms record_age_at_poll_;
-  std::map<std::string, uint64_t> errors_; // by kind; see LinkStatus::errors
-  int64_t poll_time_ms_ = 0; // wall clock of the current poll batch
+  std::map<std::string, uint64_t> errors_;  // by kind; see LinkStatus::errors
+  int64_t poll_time_ms_ = 0;                // wall clock of the current poll batch
   bool backpressure_paused_ = false;
-  bool user_paused_ = false; // the operator pause currently applied
+  bool user_paused_ = false;  // the operator pause currently applied
   bool failed_ = false;
   // Records the target refused, aggregated per partition for one log line each
   // (never one line per record).
@@ -188,11 +213,11 @@ private:
   std::chrono::steady_clock::time_point next_retry_check_{};
 
   // Shared between threads.
-  std::unique_ptr<TopicDiscovery> discovery_; // discovery thread after start()
+  std::unique_ptr<TopicDiscovery> discovery_;  // discovery thread after start()
   std::mutex ready_mu_;
-  std::map<std::string, ReadyTopic> ready_topics_;    // guarded by ready_mu_
-  bool ready_changed_ = false;                        // guarded by ready_mu_
-  std::map<std::string, std::string> topic_problems_; // guarded by ready_mu_
+  std::map<std::string, ReadyTopic> ready_topics_;     // guarded by ready_mu_
+  bool ready_changed_ = false;                         // guarded by ready_mu_
+  std::map<std::string, std::string> topic_problems_;  // guarded by ready_mu_
   // Source high watermarks queried by the discovery thread while fetching is
   // paused (a paused partition gets no fetch responses, so the consumer's
   // cached watermark would go stale and hide the growing lag). Guarded by
@@ -207,11 +232,11 @@ private:
   std::condition_variable stop_cv_;
 
   mutable std::mutex status_mu_;
-  LinkStatus status_; // guarded by status_mu_
+  LinkStatus status_;  // guarded by status_mu_
 
   std::thread data_plane_;
   std::thread discovery_thread_;
   std::thread group_sync_thread_;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -21,25 +21,22 @@ void Link::publishStatus() {
     queried_high = queried_high_;
   }
   uint64_t loop_skipped = 0;
-  for (const auto &count : chain_.counts()) {
+  for (const auto& count : chain_.counts()) {
     if (count.reason == "loop") {
       loop_skipped += count.records;
     }
   }
   const auto now = Clock::now();
-  if (reader_ && reader_->client() != nullptr &&
-      !reader_->partitions().empty()) {
+  if (reader_ && reader_->client() != nullptr && !reader_->partitions().empty()) {
     const std::vector<int64_t> positions = reader_->positions();
     size_t i = 0;
-    for (const auto &[key, state] : reader_->partitions()) {
+    for (const auto& [key, state] : reader_->partitions()) {
       const int64_t position = positions[i++];
-      const MirrorPartition *mirror = state->mirror.get();
+      const MirrorPartition* mirror = state->mirror.get();
       PartitionStatus p;
       p.source_topic = key.first;
       p.partition = key.second;
-      p.target_topic = mirror != nullptr && mirror->topic != nullptr
-                           ? mirror->topic->name
-                           : "";
+      p.target_topic = mirror != nullptr && mirror->topic != nullptr ? mirror->topic->name : "";
       if (auto oldest = state->tracker.oldestUnacked()) {
         p.next_offset = *oldest;
       } else if (position >= 0) {
@@ -50,24 +47,23 @@ void Link::publishStatus() {
       int64_t high = reader_->cachedHighWatermark(*state);
       if (high >= 0) {
         if (auto q = queried_high.find(key); q != queried_high.end()) {
-          high = std::max(high, q->second); // fresher while fetching is paused
+          high = std::max(high, q->second);  // fresher while fetching is paused
         }
         p.high_watermark = high;
         if (p.next_offset < 0 && state->seen_end >= high) {
-          p.next_offset = high; // empty partition: nothing to replicate
+          p.next_offset = high;  // empty partition: nothing to replicate
         }
       }
       if (p.high_watermark >= 0 && p.next_offset >= 0) {
         p.lag = std::max<int64_t>(0, p.high_watermark - p.next_offset);
       }
-      const int64_t last_ts =
-          mirror != nullptr ? mirror->last_replicated_timestamp : -1;
+      const int64_t last_ts = mirror != nullptr ? mirror->last_replicated_timestamp : -1;
       p.last_replicated_timestamp_ms = last_ts;
       if (p.lag == 0) {
         p.time_lag_ms = 0;
-      } else if (const auto *pending = state->tracker.oldestPending()) {
+      } else if (const auto* pending = state->tracker.oldestPending()) {
         const int64_t ts = rd_kafka_message_timestamp(
-            static_cast<const rd_kafka_message_t *>(pending->source), nullptr);
+            static_cast<const rd_kafka_message_t*>(pending->source), nullptr);
         p.time_lag_ms = ts >= 0 ? std::max<int64_t>(0, now_ms - ts) : -1;
       } else if (last_ts >= 0) {
         p.time_lag_ms = std::max<int64_t>(0, now_ms - last_ts);
@@ -87,10 +83,10 @@ void Link::publishStatus() {
   std::string problems;
   {
     std::lock_guard lock(ready_mu_);
-    for (const auto &[topic, ready] : ready_topics_) {
+    for (const auto& [topic, ready] : ready_topics_) {
       topics.push_back(topic);
     }
-    for (const auto &[topic, problem] : topic_problems_) {
+    for (const auto& [topic, problem] : topic_problems_) {
       problems += (problems.empty() ? "" : "; ") + problem;
     }
   }
@@ -103,8 +99,7 @@ void Link::publishStatus() {
   status_.in_flight_bytes = in_flight_bytes_;
   status_.rebalances = reader_ ? reader_->rebalances() : status_.rebalances;
   status_.records_skipped_loop = loop_skipped;
-  status_.produce_retries =
-      writer_ ? writer_->produceRetries() : status_.produce_retries;
+  status_.produce_retries = writer_ ? writer_->produceRetries() : status_.produce_retries;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;
   status_.errors = errors_;
@@ -117,4 +112,4 @@ void Link::publishStatus() {
   status_.updated_at = Clock::now();
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

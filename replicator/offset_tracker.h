@@ -27,6 +27,7 @@ public:
     uint32_t bytes = 0;
     bool acked = false;
     bool failed = false;      // delivery failed: the commit point stops here for good
+    bool dead_letter = false;  // sent to the dead-letter queue instead of the target
     OffsetTracker* tracker = nullptr;
     void* source = nullptr;   // the caller's handle on the source record (freed on ack/fail)
   };

@@ -4,7 +4,7 @@
 
 namespace causeway::replicator {
 
-pipeline::Verdict LoopPreventionStage::process(pipeline::Record &record) {
+pipeline::Verdict LoopPreventionStage::process(pipeline::Record& record) {
   const auto origin = record.header(kOriginHeader);
   if (origin && *origin && originContains(**origin, target_cluster_)) {
     // Skipped, not lost: it came from the target.
@@ -13,7 +13,7 @@ pipeline::Verdict LoopPreventionStage::process(pipeline::Record &record) {
   return pipeline::Verdict::pass();
 }
 
-pipeline::Verdict ProvenanceStage::process(pipeline::Record &record) {
+pipeline::Verdict ProvenanceStage::process(pipeline::Record& record) {
   // The old origin points into the source record's headers, which stay as they
   // are until the edits are applied by the sink: read it before replacing it.
   const auto origin = record.header(kOriginHeader);
@@ -31,4 +31,4 @@ pipeline::Verdict ProvenanceStage::process(pipeline::Record &record) {
   return pipeline::Verdict::pass();
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -17,7 +17,7 @@ public:
   explicit LoopPreventionStage(std::string target_cluster)
       : target_cluster_(std::move(target_cluster)) {}
   std::string_view name() const override { return "loop-prevention"; }
-  pipeline::Verdict process(pipeline::Record &record) override;
+  pipeline::Verdict process(pipeline::Record& record) override;
 
 private:
   std::string target_cluster_;
@@ -31,13 +31,13 @@ public:
   ProvenanceStage(std::string link, std::string source_cluster)
       : link_(std::move(link)), source_cluster_(std::move(source_cluster)) {}
   std::string_view name() const override { return "provenance"; }
-  pipeline::Verdict process(pipeline::Record &record) override;
+  pipeline::Verdict process(pipeline::Record& record) override;
 
 private:
   std::string link_;
   std::string source_cluster_;
-  std::string origin_buffer_; // reused for each record
+  std::string origin_buffer_;  // reused for each record
   std::string source_buffer_;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -14,11 +14,11 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 kafka::PartitionListPtr makeList(size_t capacity) {
-  return kafka::PartitionListPtr(rd_kafka_topic_partition_list_new(
-      static_cast<int>(std::max<size_t>(capacity, 1))));
+  return kafka::PartitionListPtr(
+      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
 }
 
-std::string errorText(rd_kafka_error_t *error) {
+std::string errorText(rd_kafka_error_t* error) {
   std::string text = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);
   return text;
@@ -35,11 +35,10 @@ pipeline::TimestampType timestampType(rd_kafka_timestamp_type_t type) {
   }
 }
 
-} // namespace
+}  // namespace
 
-SourceReader::SourceReader(const config::LinkConfig &link,
-                           const config::ClusterConfig &source,
-                           Listener &listener)
+SourceReader::SourceReader(const config::LinkConfig& link, const config::ClusterConfig& source,
+                           Listener& listener)
     : link_(link), source_(source), listener_(listener) {}
 
 SourceReader::~SourceReader() {
@@ -65,8 +64,7 @@ Status SourceReader::open() {
       // queued.max.messages.kbytes.
       {"queued.min.messages", "1000000"},
       {"queued.max.messages.kbytes", "65536"},
-      {"topic.metadata.refresh.interval.ms",
-       std::to_string(link_.discovery_interval.count())},
+      {"topic.metadata.refresh.interval.ms", std::to_string(link_.discovery_interval.count())},
   };
   spec.overrides = link_.consumer_properties;
   spec.owned = {
@@ -84,7 +82,7 @@ Status SourceReader::open() {
       // appear later.
       {"auto.offset.reset", "earliest"},
   };
-  spec.configure = [this](rd_kafka_conf_t *conf) {
+  spec.configure = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, &SourceReader::rebalanceCallback);
     rd_kafka_conf_set_offset_commit_cb(conf, &SourceReader::commitCallback);
@@ -100,7 +98,7 @@ Status SourceReader::open() {
   return {};
 }
 
-Status SourceReader::subscribe(const std::vector<std::string> &topics) {
+Status SourceReader::subscribe(const std::vector<std::string>& topics) {
   if (topics == subscribed_) {
     return {};
   }
@@ -108,34 +106,29 @@ Status SourceReader::subscribe(const std::vector<std::string> &topics) {
     rd_kafka_unsubscribe(consumer_.get());
   } else {
     auto list = makeList(topics.size());
-    for (const auto &topic : topics) {
-      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(),
-                                        RD_KAFKA_PARTITION_UA);
+    for (const auto& topic : topics) {
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
     }
-    if (rd_kafka_resp_err_t err =
-            rd_kafka_subscribe(consumer_.get(), list.get())) {
+    if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), list.get())) {
       return Error{"subscribing to the source topics failed: " +
                    std::string(rd_kafka_err2str(err))};
     }
   }
-  spdlog::info("link '{}': subscribed to {} source topic(s)", link_.name,
-               topics.size());
+  spdlog::info("link '{}': subscribed to {} source topic(s)", link_.name, topics.size());
   subscribed_ = topics;
   return {};
 }
 
-SourcePartition *SourceReader::find(const std::string &topic,
-                                    int32_t partition) {
+SourcePartition* SourceReader::find(const std::string& topic, int32_t partition) {
   auto it = partitions_.find(Key{topic, partition});
   return it == partitions_.end() ? nullptr : it->second.get();
 }
 
-SourcePartition *SourceReader::lookup(const rd_kafka_message_t *message) {
+SourcePartition* SourceReader::lookup(const rd_kafka_message_t* message) {
   if (message->rkt == last_rkt_ && message->partition == last_partition_) {
     return last_state_;
   }
-  SourcePartition *state =
-      find(rd_kafka_topic_name(message->rkt), message->partition);
+  SourcePartition* state = find(rd_kafka_topic_name(message->rkt), message->partition);
   if (state != nullptr) {
     last_rkt_ = message->rkt;
     last_partition_ = message->partition;
@@ -144,17 +137,15 @@ SourcePartition *SourceReader::lookup(const rd_kafka_message_t *message) {
   return state;
 }
 
-const SourceRecord *SourceReader::next(int timeout_ms) {
+const SourceRecord* SourceReader::next(int timeout_ms) {
   const auto deadline = Clock::now() + milliseconds(timeout_ms);
   while (true) {
     const auto now = Clock::now();
     const int wait =
         now >= deadline
             ? 0
-            : static_cast<int>(
-                  std::chrono::duration_cast<milliseconds>(deadline - now)
-                      .count());
-    rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer_.get(), wait);
+            : static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - now).count());
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), wait);
     if (message == nullptr) {
       return nullptr;
     }
@@ -166,7 +157,7 @@ const SourceRecord *SourceReader::next(int timeout_ms) {
       }
       continue;
     }
-    SourcePartition *state = lookup(message);
+    SourcePartition* state = lookup(message);
     if (state == nullptr || state->held(Clock::now())) {
       // Not (or no longer, or not yet) ours to process: never dispatched, so
       // whoever processes the partition reads it again. The first such record
@@ -192,43 +183,36 @@ const SourceRecord *SourceReader::next(int timeout_ms) {
   }
 }
 
-void SourceReader::fillView(rd_kafka_message_t *message,
-                            SourcePartition *partition) {
-  pipeline::RecordView &view = current_.view;
+void SourceReader::fillView(rd_kafka_message_t* message, SourcePartition* partition) {
+  pipeline::RecordView& view = current_.view;
   view.topic = partition->topic;
   view.partition = message->partition;
   view.offset = message->offset;
-  view.key =
-      message->key != nullptr
-          ? std::optional<std::string_view>(std::string_view(
-                static_cast<const char *>(message->key), message->key_len))
-          : std::nullopt;
-  view.value =
-      message->payload != nullptr
-          ? std::optional<std::string_view>(std::string_view(
-                static_cast<const char *>(message->payload), message->len))
-          : std::nullopt;
+  view.key = message->key != nullptr
+                 ? std::optional<std::string_view>(
+                       std::string_view(static_cast<const char*>(message->key), message->key_len))
+                 : std::nullopt;
+  view.value = message->payload != nullptr
+                   ? std::optional<std::string_view>(
+                         std::string_view(static_cast<const char*>(message->payload), message->len))
+                   : std::nullopt;
   rd_kafka_timestamp_type_t type;
   view.timestamp = rd_kafka_message_timestamp(message, &type);
-  view.timestamp_type = view.timestamp >= 0 ? timestampType(type)
-                                            : pipeline::TimestampType::kNone;
+  view.timestamp_type = view.timestamp >= 0 ? timestampType(type) : pipeline::TimestampType::kNone;
   view.headers.clear();
-  rd_kafka_headers_t *headers = nullptr;
-  if (rd_kafka_message_headers(message, &headers) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR &&
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
       headers != nullptr) {
-    const char *name = nullptr;
-    const void *value = nullptr;
+    const char* name = nullptr;
+    const void* value = nullptr;
     size_t size = 0;
     for (size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       view.headers.push_back(pipeline::HeaderView{
-          name, value != nullptr
-                    ? std::optional<std::string_view>(std::string_view(
-                          static_cast<const char *>(value), size))
-                    : std::nullopt});
+          name, value != nullptr ? std::optional<std::string_view>(
+                                       std::string_view(static_cast<const char*>(value), size))
+                                 : std::nullopt});
     }
   }
   current_.partition = partition;
@@ -236,14 +220,32 @@ void SourceReader::fillView(rd_kafka_message_t *message,
   current_.bytes = static_cast<uint32_t>(message->len + message->key_len);
 }
 
-void SourceReader::release(void *handle) {
-  rd_kafka_message_destroy(static_cast<rd_kafka_message_t *>(handle));
+void SourceReader::describe(void* handle, pipeline::RecordView& out) const {
+  auto* message = static_cast<rd_kafka_message_t*>(handle);
+  out.topic = rd_kafka_topic_name(message->rkt);
+  out.partition = message->partition;
+  out.offset = message->offset;
+  out.key = message->key != nullptr ? std::optional<std::string_view>(std::string_view(
+                                          static_cast<const char*>(message->key), message->key_len))
+                                    : std::nullopt;
+  out.value = message->payload != nullptr
+                  ? std::optional<std::string_view>(
+                        std::string_view(static_cast<const char*>(message->payload), message->len))
+                  : std::nullopt;
+  rd_kafka_timestamp_type_t type;
+  out.timestamp = rd_kafka_message_timestamp(message, &type);
+  out.timestamp_type = out.timestamp >= 0 ? timestampType(type) : pipeline::TimestampType::kNone;
+  out.headers.clear();
 }
 
-void SourceReader::handleError(const rd_kafka_message_t *message) {
+void SourceReader::release(void* handle) {
+  rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(handle));
+}
+
+void SourceReader::handleError(const rd_kafka_message_t* message) {
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (message->rkt != nullptr) {
-      if (SourcePartition *state = lookup(message)) {
+      if (SourcePartition* state = lookup(message)) {
         // Everything below the end was seen: offsets without a record there are
         // markers or compacted away.
         state->seen_end = std::max(state->seen_end, message->offset);
@@ -251,52 +253,46 @@ void SourceReader::handleError(const rd_kafka_message_t *message) {
     }
     return;
   }
-  std::string where = message->rkt != nullptr
-                          ? std::string(rd_kafka_topic_name(message->rkt)) +
-                                "[" + std::to_string(message->partition) + "]"
-                          : std::string("consumer");
-  std::string text = "source " + kafka::describeCluster(source_) + " " + where +
-                     ": " + rd_kafka_message_errstr(message);
+  std::string where = message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) +
+                                                    "[" + std::to_string(message->partition) + "]"
+                                              : std::string("consumer");
+  std::string text = "source " + kafka::describeCluster(source_) + " " + where + ": " +
+                     rd_kafka_message_errstr(message);
   if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
     char reason[512];
     rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));
     listener_.onFatal(text + ": " + reason);
     return;
   }
-  listener_.onProblem(std::string("consume:") + rd_kafka_err2name(message->err),
-                      text);
+  listener_.onProblem(std::string("consume:") + rd_kafka_err2name(message->err), text);
 }
 
-void SourceReader::errorCallback(rd_kafka_t *rk, int err, const char *reason,
-                                 void *opaque) {
-  auto *self = static_cast<SourceReader *>(opaque);
+void SourceReader::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<SourceReader*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->listener_.onFatal("fatal error from " +
-                            kafka::describeCluster(self->source_) + ": " +
+    self->listener_.onFatal("fatal error from " + kafka::describeCluster(self->source_) + ": " +
                             fatal);
     return;
   }
   // Everything else is retried by librdkafka (brokers down, timeouts): report,
   // keep going.
   self->listener_.onProblem(std::string("client:") + rd_kafka_err2name(code),
-                            kafka::describeCluster(self->source_) + ": " +
-                                rd_kafka_err2str(code) + ": " + reason);
+                            kafka::describeCluster(self->source_) + ": " + rd_kafka_err2str(code) +
+                                ": " + reason);
 }
 
 // --- Rebalances
 // ----------------------------------------------------------------------------------
 
-void SourceReader::rebalanceCallback(
-    rd_kafka_t *, rd_kafka_resp_err_t err,
-    rd_kafka_topic_partition_list_t *partitions, void *opaque) {
-  static_cast<SourceReader *>(opaque)->onRebalance(err, partitions);
+void SourceReader::rebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<SourceReader*>(opaque)->onRebalance(err, partitions);
 }
 
-void SourceReader::onRebalance(rd_kafka_resp_err_t err,
-                               rd_kafka_topic_partition_list_t *list) {
+void SourceReader::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
   rebalances_ += 1;
   commits_held_until_ = {};
   last_rkt_ = nullptr;
@@ -307,10 +303,9 @@ void SourceReader::onRebalance(rd_kafka_resp_err_t err,
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     revoke(list);
   } else {
-    spdlog::error("link '{}': rebalance error: {}", link_.name,
-                  rd_kafka_err2str(err));
-    std::vector<SourcePartition *> all;
-    for (auto &[key, state] : partitions_) {
+    spdlog::error("link '{}': rebalance error: {}", link_.name, rd_kafka_err2str(err));
+    std::vector<SourcePartition*> all;
+    for (auto& [key, state] : partitions_) {
       all.push_back(state.get());
     }
     listener_.onRevoking(all, /*lost=*/true);
@@ -321,11 +316,11 @@ void SourceReader::onRebalance(rd_kafka_resp_err_t err,
   }
 }
 
-void SourceReader::assign(rd_kafka_topic_partition_list_t *list) {
-  std::vector<SourcePartition *> added;
+void SourceReader::assign(rd_kafka_topic_partition_list_t* list) {
+  std::vector<SourcePartition*> added;
   for (int i = 0; i < list->cnt; ++i) {
-    const auto &tp = list->elems[i];
-    auto &slot = partitions_[Key{tp.topic, tp.partition}];
+    const auto& tp = list->elems[i];
+    auto& slot = partitions_[Key{tp.topic, tp.partition}];
     if (!slot) {
       slot = std::make_unique<SourcePartition>();
     }
@@ -338,28 +333,22 @@ void SourceReader::assign(rd_kafka_topic_partition_list_t *list) {
   if (!start_at_end_.empty()) {
     auto candidates = makeList(static_cast<size_t>(list->cnt));
     for (int i = 0; i < list->cnt; ++i) {
-      const auto &tp = list->elems[i];
-      if (std::find(start_at_end_.begin(), start_at_end_.end(), tp.topic) !=
-          start_at_end_.end()) {
-        rd_kafka_topic_partition_list_add(candidates.get(), tp.topic,
-                                          tp.partition);
+      const auto& tp = list->elems[i];
+      if (std::find(start_at_end_.begin(), start_at_end_.end(), tp.topic) != start_at_end_.end()) {
+        rd_kafka_topic_partition_list_add(candidates.get(), tp.topic, tp.partition);
       }
     }
     if (candidates->cnt > 0) {
-      if (rd_kafka_resp_err_t err =
-              rd_kafka_committed(consumer_.get(), candidates.get(), 10000)) {
-        listener_.onFatal(
-            "reading the group's committed offsets on " +
-            kafka::describeCluster(source_) +
-            " failed: " + rd_kafka_err2str(err) +
-            "; not starting the assigned partitions at an unknown position");
+      if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), candidates.get(), 10000)) {
+        listener_.onFatal("reading the group's committed offsets on " +
+                          kafka::describeCluster(source_) + " failed: " + rd_kafka_err2str(err) +
+                          "; not starting the assigned partitions at an unknown position");
         return;
       }
       for (int i = 0; i < candidates->cnt; ++i) {
-        const auto &c = candidates->elems[i];
-        if (c.err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            c.offset == RD_KAFKA_OFFSET_INVALID) {
-          SourcePartition *state = find(c.topic, c.partition);
+        const auto& c = candidates->elems[i];
+        if (c.err == RD_KAFKA_RESP_ERR_NO_ERROR && c.offset == RD_KAFKA_OFFSET_INVALID) {
+          SourcePartition* state = find(c.topic, c.partition);
           state->start_offset = RD_KAFKA_OFFSET_END;
           state->commit_start = true;
         }
@@ -369,67 +358,58 @@ void SourceReader::assign(rd_kafka_topic_partition_list_t *list) {
   // The link decides holds (mirror partition missing, resume position to look
   // up) and may set start offsets in the list before fetching starts.
   listener_.onAssigned(added);
-  for (SourcePartition *state : added) {
+  for (SourcePartition* state : added) {
     if (state->start_offset != RD_KAFKA_OFFSET_INVALID) {
-      rd_kafka_topic_partition_list_find(list, state->topic.c_str(),
-                                         state->partition)
-          ->offset = state->start_offset;
+      rd_kafka_topic_partition_list_find(list, state->topic.c_str(), state->partition)->offset =
+          state->start_offset;
     }
   }
   const bool cooperative =
-      std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()),
-                  "COOPERATIVE") == 0;
+      std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
   if (cooperative) {
-    if (rd_kafka_error_t *error =
-            rd_kafka_incremental_assign(consumer_.get(), list)) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list)) {
       listener_.onFatal("assigning partitions failed: " + errorText(error));
       return;
     }
   } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list)) {
-    listener_.onFatal("assigning partitions failed: " +
-                      std::string(rd_kafka_err2str(err)));
+    listener_.onFatal("assigning partitions failed: " + std::string(rd_kafka_err2str(err)));
     return;
   }
   // Freshly assigned partitions fetch; pause those that must not, at once.
-  for (SourcePartition *state : added) {
+  for (SourcePartition* state : added) {
     state->fetch_paused = false;
   }
   updateFetching();
-  spdlog::info("link '{}': assigned {} partition(s), {} in total", link_.name,
-               list->cnt, partitions_.size());
+  spdlog::info("link '{}': assigned {} partition(s), {} in total", link_.name, list->cnt,
+               partitions_.size());
 }
 
-void SourceReader::revoke(rd_kafka_topic_partition_list_t *list) {
-  std::vector<SourcePartition *> leaving;
+void SourceReader::revoke(rd_kafka_topic_partition_list_t* list) {
+  std::vector<SourcePartition*> leaving;
   for (int i = 0; i < list->cnt; ++i) {
-    if (SourcePartition *state =
-            find(list->elems[i].topic, list->elems[i].partition)) {
+    if (SourcePartition* state = find(list->elems[i].topic, list->elems[i].partition)) {
       leaving.push_back(state);
     }
   }
   const bool lost = rd_kafka_assignment_lost(consumer_.get()) != 0;
   listener_.onRevoking(leaving, lost);
-  for (SourcePartition *state : leaving) {
+  for (SourcePartition* state : leaving) {
     detach(partitions_.find(Key{state->topic, state->partition}));
   }
   const bool cooperative =
-      std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()),
-                  "COOPERATIVE") == 0;
+      std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
   if (cooperative) {
-    if (rd_kafka_error_t *error =
-            rd_kafka_incremental_unassign(consumer_.get(), list)) {
-      spdlog::error("link '{}': unassign failed: {}", link_.name,
-                    errorText(error));
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), list)) {
+      spdlog::error("link '{}': unassign failed: {}", link_.name, errorText(error));
     }
   } else {
     rd_kafka_assign(consumer_.get(), nullptr);
   }
-  spdlog::info("link '{}': revoked {} partition(s){}, {} left", link_.name,
-               list->cnt, lost ? " (lost)" : "", partitions_.size());
+  spdlog::info("link '{}': revoked {} partition(s){}, {} left", link_.name, list->cnt,
+               lost ? " (lost)" : "", partitions_.size());
 }
 
-void SourceReader::detach(
-    std::map<Key, std::unique_ptr<SourcePartition>>::iterator it) {
+void SourceReader::detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it) {
   if (it->second->tracker.inFlightRecords() > 0) {
     detached_.push_back(std::move(it->second));
   }
@@ -437,9 +417,7 @@ void SourceReader::detach(
 }
 
 void SourceReader::dropSettledDetached() {
-  std::erase_if(detached_, [](const auto &s) {
-    return s->tracker.inFlightRecords() == 0;
-  });
+  std::erase_if(detached_, [](const auto& s) { return s->tracker.inFlightRecords() == 0; });
 }
 
 // --- Fetching
@@ -452,15 +430,13 @@ void SourceReader::setGloballyPaused(bool paused) {
   }
 }
 
-void SourceReader::setFetching(const std::vector<SourcePartition *> &partitions,
-                               bool paused) {
+void SourceReader::setFetching(const std::vector<SourcePartition*>& partitions, bool paused) {
   if (partitions.empty()) {
     return;
   }
   auto list = makeList(partitions.size());
-  for (SourcePartition *state : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(),
-                                      state->partition);
+  for (SourcePartition* state : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
     state->fetch_paused = paused;
     if (!paused) {
       state->hold_rewound = false;
@@ -475,9 +451,9 @@ void SourceReader::setFetching(const std::vector<SourcePartition *> &partitions,
 
 void SourceReader::updateFetching() {
   const auto now = Clock::now();
-  std::vector<SourcePartition *> to_pause;
-  std::vector<SourcePartition *> to_resume;
-  for (auto &[key, state] : partitions_) {
+  std::vector<SourcePartition*> to_pause;
+  std::vector<SourcePartition*> to_resume;
+  for (auto& [key, state] : partitions_) {
     const bool paused = globally_paused_ || state->held(now);
     if (paused != state->fetch_paused) {
       (paused ? to_pause : to_resume).push_back(state.get());
@@ -487,19 +463,16 @@ void SourceReader::updateFetching() {
   setFetching(to_resume, false);
 }
 
-Status SourceReader::rewind(SourcePartition &partition, int64_t offset) {
+Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   auto list = makeList(1);
-  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(),
-                                    partition.partition)
+  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
       ->offset = offset;
   partition.hold_rewound = true;
-  if (rd_kafka_error_t *error =
-          rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
-    return Error{"seeking " + partition.topic + "[" +
-                 std::to_string(partition.partition) + "] to offset " +
-                 std::to_string(offset) + " failed: " + errorText(error)};
+  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
+    return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
+                 "] to offset " + std::to_string(offset) + " failed: " + errorText(error)};
   }
-  last_rkt_ = nullptr; // messages fetched before the seek may still be queued
+  last_rkt_ = nullptr;  // messages fetched before the seek may still be queued
   return {};
 }
 
@@ -507,24 +480,22 @@ Status SourceReader::rewind(SourcePartition &partition, int64_t offset) {
 // -------------------------------------------------------------------------------------
 
 void SourceReader::commit(bool sync) {
-  std::vector<SourcePartition *> all;
+  std::vector<SourcePartition*> all;
   all.reserve(partitions_.size());
-  for (auto &[key, state] : partitions_) {
+  for (auto& [key, state] : partitions_) {
     all.push_back(state.get());
   }
   commit(all, sync);
 }
 
-void SourceReader::commit(const std::vector<SourcePartition *> &partitions,
-                          bool sync) {
+void SourceReader::commit(const std::vector<SourcePartition*>& partitions, bool sync) {
   auto list = makeList(partitions.size());
-  std::vector<std::pair<SourcePartition *, int64_t>> advanced;
-  std::vector<SourcePartition *> starts;
-  for (SourcePartition *state : partitions) {
+  std::vector<std::pair<SourcePartition*, int64_t>> advanced;
+  std::vector<SourcePartition*> starts;
+  for (SourcePartition* state : partitions) {
     const auto point = state->tracker.commitPoint();
     if (point && *point > state->committed) {
-      rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(),
-                                        state->partition)
+      rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition)
           ->offset = *point;
       advanced.emplace_back(state, *point);
     } else if (!point && state->commit_start) {
@@ -536,9 +507,8 @@ void SourceReader::commit(const std::vector<SourcePartition *> &partitions,
     // `start: latest`), once the consumer knows it: a restart must start there,
     // not at the beginning.
     auto positions = makeList(starts.size());
-    for (SourcePartition *state : starts) {
-      rd_kafka_topic_partition_list_add(positions.get(), state->topic.c_str(),
-                                        state->partition);
+    for (SourcePartition* state : starts) {
+      rd_kafka_topic_partition_list_add(positions.get(), state->topic.c_str(), state->partition);
     }
     rd_kafka_position(consumer_.get(), positions.get());
     for (int i = 0; i < positions->cnt; ++i) {
@@ -546,20 +516,17 @@ void SourceReader::commit(const std::vector<SourcePartition *> &partitions,
         rd_kafka_topic_partition_list_add(list.get(), positions->elems[i].topic,
                                           positions->elems[i].partition)
             ->offset = positions->elems[i].offset;
-        advanced.emplace_back(starts[static_cast<size_t>(i)],
-                              positions->elems[i].offset);
+        advanced.emplace_back(starts[static_cast<size_t>(i)], positions->elems[i].offset);
       }
     }
   }
   if (list->cnt == 0) {
     return;
   }
-  if (rd_kafka_resp_err_t err =
-          rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1)) {
+  if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), sync ? 0 : 1)) {
     // Not fatal: the next commit carries the same or a later offset.
     listener_.onProblem(std::string("commit:") + rd_kafka_err2name(err),
-                        "committing source offsets to " +
-                            kafka::describeCluster(source_) +
+                        "committing source offsets to " + kafka::describeCluster(source_) +
                             " failed: " + rd_kafka_err2str(err));
     return;
   }
@@ -569,12 +536,10 @@ void SourceReader::commit(const std::vector<SourcePartition *> &partitions,
   }
 }
 
-void SourceReader::commitCallback(rd_kafka_t *, rd_kafka_resp_err_t err,
-                                  rd_kafka_topic_partition_list_t *offsets,
-                                  void *opaque) {
-  auto *self = static_cast<SourceReader *>(opaque);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR ||
-      err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+void SourceReader::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+  auto* self = static_cast<SourceReader*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
     self->listener_.onCommitted();
     return;
   }
@@ -584,8 +549,7 @@ void SourceReader::commitCallback(rd_kafka_t *, rd_kafka_resp_err_t err,
   // Forget what we believed committed so the next cycle commits these
   // partitions again.
   for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
-    if (SourcePartition *state =
-            self->find(offsets->elems[i].topic, offsets->elems[i].partition)) {
+    if (SourcePartition* state = self->find(offsets->elems[i].topic, offsets->elems[i].partition)) {
       state->committed = -1;
     }
   }
@@ -604,9 +568,8 @@ std::vector<int64_t> SourceReader::positions() const {
     return out;
   }
   auto list = makeList(partitions_.size());
-  for (const auto &[key, state] : partitions_) {
-    rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(),
-                                      key.second);
+  for (const auto& [key, state] : partitions_) {
+    rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second);
   }
   rd_kafka_position(consumer_.get(), list.get());
   out.reserve(static_cast<size_t>(list->cnt));
@@ -616,13 +579,11 @@ std::vector<int64_t> SourceReader::positions() const {
   return out;
 }
 
-int64_t
-SourceReader::cachedHighWatermark(const SourcePartition &partition) const {
+int64_t SourceReader::cachedHighWatermark(const SourcePartition& partition) const {
   int64_t low = -1;
   int64_t high = -1;
-  if (rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic.c_str(),
-                                     partition.partition, &low,
-                                     &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic.c_str(), partition.partition,
+                                     &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return -1;
   }
   return high;
@@ -639,4 +600,4 @@ void SourceReader::close() {
 
 void SourceReader::abandon() { (void)consumer_.release(); }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

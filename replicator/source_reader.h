@@ -17,7 +17,7 @@
 
 namespace causeway::replicator {
 
-struct MirrorPartition; // the sink's side of a partition (target_writer.h)
+struct MirrorPartition;  // the sink's side of a partition (target_writer.h)
 
 // One source partition assigned to this worker, as the reader keeps it: where
 // its records stand (the OffsetTracker: dispatched, acknowledged, the commit
@@ -26,8 +26,8 @@ struct MirrorPartition; // the sink's side of a partition (target_writer.h)
 struct SourcePartition {
   std::string topic;
   int32_t partition = 0;
-  OffsetTracker tracker{this}; // delivery reports find the partition through it
-  int64_t committed = -1;      // last offset committed for the group
+  OffsetTracker tracker{this};  // delivery reports find the partition through it
+  int64_t committed = -1;       // last offset committed for the group
   // Owned here so it lives exactly as long as the partition (detached ones
   // included); created by the link (the deleter is bound there, so this header
   // needs no complete type).
@@ -38,11 +38,9 @@ struct SourcePartition {
   int64_t start_offset = -1001;
 
   // Reasons to hold fetching; any of them pauses the partition.
-  bool waiting_for_target = false; // its mirror partition does not exist yet
-  bool waiting_for_position =
-      false; // exactly-once: the resume offset is being looked up
-  std::chrono::steady_clock::time_point
-      retry_at{}; // a stage asked to look again later
+  bool waiting_for_target = false;    // its mirror partition does not exist yet
+  bool waiting_for_position = false;  // exactly-once: the resume offset is being looked up
+  std::chrono::steady_clock::time_point retry_at{};  // a stage asked to look again later
   // No committed offset when assigned: the position the consumer starts from is
   // committed at the next commit even if no record arrives, so a restart starts
   // there too.
@@ -52,10 +50,16 @@ struct SourcePartition {
   // before anything.
   int64_t seen_end = -1;
 
+  // Exactly-once links keep the target and the dead-letter queue in source order: a record
+  // goes to one of them only once every earlier record of the partition sent to the other was
+  // acknowledged, so what a crash leaves on both is a prefix of the partition.
+  bool waiting_for_barrier = false;
+  uint64_t in_flight_dead_letters = 0;
+
   bool held(std::chrono::steady_clock::time_point now) const {
-    return waiting_for_target || waiting_for_position || now < retry_at;
+    return waiting_for_target || waiting_for_position || waiting_for_barrier || now < retry_at;
   }
-  bool fetch_paused = false; // as last applied to the consumer
+  bool fetch_paused = false;  // as last applied to the consumer
   // Rewound while held: what was fetched before is discarded, so the first
   // record that arrives during the hold is not where the partition goes on.
   bool hold_rewound = false;
@@ -67,9 +71,9 @@ struct SourcePartition {
 // until release(); the view is valid until the next next() call.
 struct SourceRecord {
   pipeline::RecordView view;
-  SourcePartition *partition = nullptr;
-  void *handle = nullptr;
-  uint32_t bytes = 0; // key + value
+  SourcePartition* partition = nullptr;
+  void* handle = nullptr;
+  uint32_t bytes = 0;  // key + value
 };
 
 // The consumer side of a link: joins the source group causeway.<link>
@@ -92,57 +96,55 @@ public:
   class Listener {
   public:
     virtual ~Listener() = default;
-    virtual void
-    onAssigned(const std::vector<SourcePartition *> &partitions) = 0;
-    virtual void onRevoking(const std::vector<SourcePartition *> &partitions,
-                            bool lost) = 0;
+    virtual void onAssigned(const std::vector<SourcePartition*>& partitions) = 0;
+    virtual void onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) = 0;
     // A fatal consumer error (or a failed assignment): the link stops with
     // `message`.
-    virtual void onFatal(const std::string &message) = 0;
+    virtual void onFatal(const std::string& message) = 0;
     // A non-fatal problem worth showing (retried by librdkafka): counted by
     // `kind`.
-    virtual void onProblem(const std::string &kind,
-                           const std::string &message) = 0;
+    virtual void onProblem(const std::string& kind, const std::string& message) = 0;
     // A commit went through (clears a shown commit problem).
     virtual void onCommitted() {}
   };
 
-  SourceReader(const config::LinkConfig &link,
-               const config::ClusterConfig &source, Listener &listener);
+  SourceReader(const config::LinkConfig& link, const config::ClusterConfig& source,
+               Listener& listener);
   ~SourceReader();
 
-  SourceReader(const SourceReader &) = delete;
-  SourceReader &operator=(const SourceReader &) = delete;
+  SourceReader(const SourceReader&) = delete;
+  SourceReader& operator=(const SourceReader&) = delete;
 
   // Builds the consumer. `configure` may set more callbacks (statistics) on its
   // conf.
   Status open();
   // The consumer, for metadata and watermark queries from other threads
   // (thread-safe calls in librdkafka). Null before open().
-  rd_kafka_t *client() const { return consumer_.get(); }
+  rd_kafka_t* client() const { return consumer_.get(); }
 
   // `start: latest`: partitions of these topics that have no committed offset
   // start at their end; every other partition without one starts at its
   // beginning. The link passes the topics that existed when it first started (a
   // link whose group already committed anything passes none), so topics and
   // partitions created later are replicated from their first record.
-  void setStartAtEnd(std::vector<std::string> topics) {
-    start_at_end_ = std::move(topics);
-  }
+  void setStartAtEnd(std::vector<std::string> topics) { start_at_end_ = std::move(topics); }
 
   // Topics to follow; an empty list unsubscribes. Same list: no-op.
-  Status subscribe(const std::vector<std::string> &topics);
-  const std::vector<std::string> &subscribed() const { return subscribed_; }
+  Status subscribe(const std::vector<std::string>& topics);
+  const std::vector<std::string>& subscribed() const { return subscribed_; }
 
   // The next record to process, or null when none arrived within `timeout_ms`.
   // Serves rebalances and consumer errors. Records of partitions held or no
   // longer assigned are skipped (and re-read later: the partition is rewound to
   // them); records at or below what a partition already dispatched (a consumer
   // reset) are skipped too: they are acknowledged or in flight already.
-  const SourceRecord *next(int timeout_ms);
+  const SourceRecord* next(int timeout_ms);
   // Frees a consumed message (after its delivery report, or once it was
   // dropped).
-  void release(void *handle);
+  void release(void* handle);
+  // The view of a consumed message still alive (its headers are not read: they may have moved
+  // to a produced record).
+  void describe(void* handle, pipeline::RecordView& out) const;
 
   // Fetching of every partition (backpressure, operator pause). Applied by
   // updateFetching().
@@ -153,14 +155,14 @@ public:
   void updateFetching();
   // Reads `partition` again from `offset` (a retry, or a resume position found
   // late).
-  Status rewind(SourcePartition &partition, int64_t offset);
+  Status rewind(SourcePartition& partition, int64_t offset);
 
   // Commits every assigned partition's commit point that moved (async unless
   // `sync`). Held after a REBALANCE_IN_PROGRESS answer until the next rebalance
   // (librdkafka 2.0.2 drops the whole assignment when a commit comes back with
   // a stale generation).
   void commit(bool sync);
-  void commit(const std::vector<SourcePartition *> &partitions, bool sync);
+  void commit(const std::vector<SourcePartition*>& partitions, bool sync);
   bool commitsHeld(std::chrono::steady_clock::time_point now) const {
     return now < commits_held_until_;
   }
@@ -169,18 +171,15 @@ public:
   // partitions() order.
   std::vector<int64_t> positions() const;
   // Source high watermark as the consumer last saw it, -1 if unknown.
-  int64_t cachedHighWatermark(const SourcePartition &partition) const;
+  int64_t cachedHighWatermark(const SourcePartition& partition) const;
 
-  const std::map<std::pair<std::string, int32_t>,
-                 std::unique_ptr<SourcePartition>> &
+  const std::map<std::pair<std::string, int32_t>, std::unique_ptr<SourcePartition>>&
   partitions() const {
     return partitions_;
   }
-  SourcePartition *find(const std::string &topic, int32_t partition);
+  SourcePartition* find(const std::string& topic, int32_t partition);
   // Revoked partitions whose records are still in flight.
-  const std::vector<std::unique_ptr<SourcePartition>> &detached() const {
-    return detached_;
-  }
+  const std::vector<std::unique_ptr<SourcePartition>>& detached() const { return detached_; }
   void dropSettledDetached();
   uint64_t rebalances() const { return rebalances_; }
 
@@ -194,29 +193,24 @@ public:
 private:
   using Key = std::pair<std::string, int32_t>;
 
-  void onRebalance(rd_kafka_resp_err_t err,
-                   rd_kafka_topic_partition_list_t *list);
-  void assign(rd_kafka_topic_partition_list_t *list);
-  void revoke(rd_kafka_topic_partition_list_t *list);
-  void handleError(const rd_kafka_message_t *message);
-  SourcePartition *lookup(const rd_kafka_message_t *message);
-  void fillView(rd_kafka_message_t *message, SourcePartition *partition);
-  void setFetching(const std::vector<SourcePartition *> &partitions,
-                   bool paused);
+  void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list);
+  void assign(rd_kafka_topic_partition_list_t* list);
+  void revoke(rd_kafka_topic_partition_list_t* list);
+  void handleError(const rd_kafka_message_t* message);
+  SourcePartition* lookup(const rd_kafka_message_t* message);
+  void fillView(rd_kafka_message_t* message, SourcePartition* partition);
+  void setFetching(const std::vector<SourcePartition*>& partitions, bool paused);
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
 
-  static void rebalanceCallback(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                                rd_kafka_topic_partition_list_t *partitions,
-                                void *opaque);
-  static void errorCallback(rd_kafka_t *rk, int err, const char *reason,
-                            void *opaque);
-  static void commitCallback(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                             rd_kafka_topic_partition_list_t *offsets,
-                             void *opaque);
+  static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void commitCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* offsets, void* opaque);
 
-  const config::LinkConfig &link_;
-  const config::ClusterConfig &source_;
-  Listener &listener_;
+  const config::LinkConfig& link_;
+  const config::ClusterConfig& source_;
+  Listener& listener_;
   kafka::HandlePtr consumer_;
   std::vector<std::string> subscribed_;
   std::vector<std::string> start_at_end_;
@@ -224,9 +218,9 @@ private:
   std::vector<std::unique_ptr<SourcePartition>> detached_;
   // Hot-path cache: the consumer's topic handle + partition -> state, reset on
   // rebalance.
-  const rd_kafka_topic_t *last_rkt_ = nullptr;
+  const rd_kafka_topic_t* last_rkt_ = nullptr;
   int32_t last_partition_ = -1;
-  SourcePartition *last_state_ = nullptr;
+  SourcePartition* last_state_ = nullptr;
   SourceRecord current_;
   bool globally_paused_ = false;
   uint64_t rebalances_ = 0;
@@ -234,4 +228,4 @@ private:
   std::chrono::steady_clock::time_point next_retry_check_{};
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -21,18 +21,28 @@ using std::chrono::milliseconds;
 // this often (translation searches the records written since).
 constexpr milliseconds kRunsSaveInterval{10000};
 
-std::string errorText(rd_kafka_error_t *error) {
+std::string errorText(rd_kafka_error_t* error) {
   std::string text = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);
   return text;
 }
 
-} // namespace
+}  // namespace
 
-TargetWriter::TargetWriter(const config::LinkConfig &link,
-                           const config::ClusterConfig &source,
-                           const config::ClusterConfig &target,
-                           DeliveryListener &listener)
+bool isRecordRejection(rd_kafka_resp_err_t error) {
+  switch (error) {
+  case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+  case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+  case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+  case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    return true;
+  default:
+    return false;
+  }
+}
+
+TargetWriter::TargetWriter(const config::LinkConfig& link, const config::ClusterConfig& source,
+                           const config::ClusterConfig& target, DeliveryListener& listener)
     : link_(link), source_(source), target_(target), listener_(listener) {}
 
 TargetWriter::~TargetWriter() {
@@ -41,8 +51,7 @@ TargetWriter::~TargetWriter() {
   producer_.reset();
 }
 
-Status TargetWriter::open(
-    std::function<void(int err, const std::string &text)> on_error) {
+Status TargetWriter::open(std::function<void(int err, const std::string& text)> on_error) {
   on_error_ = std::move(on_error);
   kafka::ClientSpec spec;
   spec.type = RD_KAFKA_PRODUCER;
@@ -55,25 +64,29 @@ Status TargetWriter::open(
       // records: the producer retries until the target is back.
       {"message.timeout.ms", "0"},
       {"queue.buffering.max.messages",
-       std::to_string(
-           std::max<size_t>(2 * link_.max_in_flight_records, 100000))},
-      {"statistics.interval.ms", "5000"}, // for the produce retry count
+       std::to_string(std::max<size_t>(2 * link_.max_in_flight_records, 100000))},
+      {"statistics.interval.ms", "5000"},  // for the produce retry count
   };
   spec.overrides = link_.producer_properties;
   spec.owned = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
   };
+  if (link_.delivery == config::DeliveryMode::kExactlyOnce && !link_.transactional) {
+    // A refused record stops the producer before anything after it is written, so a restart
+    // (which resumes after the last record on the target) cannot jump over it.
+    spec.owned["enable.gapless.guarantee"] = "true";
+  }
   if (link_.transactional) {
     // Unique per worker process: zombies are fenced through the group
     // generation (KIP-447), not through a shared transactional.id.
     char host[256] = "host";
     ::gethostname(host, sizeof(host) - 1);
-    spec.owned["transactional.id"] = "causeway-" + link_.name + "-" + host +
-                                     "-" + std::to_string(::getpid());
+    spec.owned["transactional.id"] =
+        "causeway-" + link_.name + "-" + host + "-" + std::to_string(::getpid());
     spec.defaults["transaction.timeout.ms"] = "10000";
   }
-  spec.configure = [this](rd_kafka_conf_t *conf) {
+  spec.configure = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &TargetWriter::deliveryCallback);
     rd_kafka_conf_set_stats_cb(conf, &TargetWriter::statsCallback);
@@ -84,55 +97,48 @@ Status TargetWriter::open(
     return producer.error();
   }
   producer_ = std::move(*producer);
-  if (auto reachable = kafka::checkReachable(producer_.get(), target_);
-      !reachable) {
+  if (auto reachable = kafka::checkReachable(producer_.get(), target_); !reachable) {
     return reachable;
   }
   if (link_.transactional) {
-    if (rd_kafka_error_t *error =
-            rd_kafka_init_transactions(producer_.get(), 30000)) {
-      return Error{"initializing transactions on " +
-                   kafka::describeCluster(target_) +
+    if (rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), 30000)) {
+      return Error{"initializing transactions on " + kafka::describeCluster(target_) +
                    " failed: " + errorText(error)};
     }
   }
   return {};
 }
 
-TargetTopic *TargetWriter::findTopic(const std::string &source_topic) {
+TargetTopic* TargetWriter::findTopic(const std::string& source_topic) {
   auto it = topics_.find(source_topic);
   return it == topics_.end() ? nullptr : &it->second;
 }
 
-TargetTopic *TargetWriter::topic(const std::string &source_topic,
-                                 const std::string &target_name,
+TargetTopic* TargetWriter::topic(const std::string& source_topic, const std::string& target_name,
                                  int32_t partitions) {
-  if (TargetTopic *known = findTopic(source_topic)) {
+  if (TargetTopic* known = findTopic(source_topic)) {
     known->partitions = std::max(known->partitions, partitions);
     return known;
   }
   TargetTopic target;
   target.name = target_name;
   target.partitions = partitions;
-  target.handle.reset(
-      rd_kafka_topic_new(producer_.get(), target.name.c_str(), nullptr));
+  target.handle.reset(rd_kafka_topic_new(producer_.get(), target.name.c_str(), nullptr));
   if (!target.handle) {
     return nullptr;
   }
   return &topics_.emplace(source_topic, std::move(target)).first->second;
 }
 
-Status TargetWriter::write(const pipeline::Record &record,
-                           const SourceRecord &source, MirrorPartition &mirror,
-                           OffsetTracker::Entry &entry) {
-  auto *message = static_cast<rd_kafka_message_t *>(source.handle);
+Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& source,
+                           MirrorPartition& mirror, OffsetTracker::Entry& entry) {
+  auto* message = static_cast<rd_kafka_message_t*>(source.handle);
   // The source record's headers move over instead of being copied (the consumed
   // message needs them no more); the edits of the stages are applied to them.
   // The producer takes ownership of `headers` on success.
-  rd_kafka_headers_t *headers = nullptr;
+  rd_kafka_headers_t* headers = nullptr;
   if (source.view.headers.empty() ||
-      rd_kafka_message_detach_headers(message, &headers) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_message_detach_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
       headers == nullptr) {
     headers = rd_kafka_headers_new(record.addedCount() + 1);
   }
@@ -158,11 +164,11 @@ Status TargetWriter::write(const pipeline::Record &record,
   vus[n++].u.rkt = mirror.topic->handle.get();
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = mirror.partition;
-  vus[n].vtype = RD_KAFKA_VTYPE_KEY; // librdkafka always copies keys
-  vus[n].u.mem.ptr = key ? const_cast<char *>(key->data()) : nullptr;
+  vus[n].vtype = RD_KAFKA_VTYPE_KEY;  // librdkafka always copies keys
+  vus[n].u.mem.ptr = key ? const_cast<char*>(key->data()) : nullptr;
   vus[n++].u.mem.size = key ? key->size() : 0;
   vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
-  vus[n].u.mem.ptr = value ? const_cast<char *>(value->data()) : nullptr;
+  vus[n].u.mem.ptr = value ? const_cast<char*>(value->data()) : nullptr;
   vus[n++].u.mem.size = value ? value->size() : 0;
   if (record.valueChanged() && value) {
     // A rewritten value lives in the Record's buffer, reused for the next
@@ -180,32 +186,28 @@ Status TargetWriter::write(const pipeline::Record &record,
   vus[n++].u.headers = headers;
 
   while (true) {
-    rd_kafka_error_t *error = rd_kafka_produceva(producer_.get(), vus, n);
+    rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vus, n);
     if (error == nullptr) {
       return {};
     }
     if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_error_destroy(error);
-      rd_kafka_poll(producer_.get(), 10); // serve delivery reports to make room
+      rd_kafka_poll(producer_.get(), 10);  // serve delivery reports to make room
       continue;
     }
     rd_kafka_headers_destroy(headers);
     return Error{"cannot produce " + std::string(source.view.topic) + "[" +
-                 std::to_string(source.view.partition) + "]@" +
-                 std::to_string(source.view.offset) + " to " +
-                 kafka::describeCluster(target_) + " topic '" +
-                 mirror.topic->name + "': " + errorText(error)};
+                 std::to_string(source.view.partition) + "]@" + std::to_string(source.view.offset) +
+                 " to " + kafka::describeCluster(target_) + " topic '" + mirror.topic->name +
+                 "': " + errorText(error)};
   }
 }
 
-void TargetWriter::poll(int timeout_ms) {
-  rd_kafka_poll(producer_.get(), timeout_ms);
-}
+void TargetWriter::poll(int timeout_ms) { rd_kafka_poll(producer_.get(), timeout_ms); }
 
 void TargetWriter::purge(bool in_flight) {
   rd_kafka_purge(producer_.get(),
-                 RD_KAFKA_PURGE_F_QUEUE |
-                     (in_flight ? RD_KAFKA_PURGE_F_INFLIGHT : 0));
+                 RD_KAFKA_PURGE_F_QUEUE | (in_flight ? RD_KAFKA_PURGE_F_INFLIGHT : 0));
 }
 
 void TargetWriter::flush(milliseconds timeout) {
@@ -214,10 +216,8 @@ void TargetWriter::flush(milliseconds timeout) {
   }
 }
 
-void TargetWriter::deliveryCallback(rd_kafka_t *,
-                                    const rd_kafka_message_t *report,
-                                    void *opaque) {
-  auto *self = static_cast<TargetWriter *>(opaque);
+void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
+  auto* self = static_cast<TargetWriter*>(opaque);
   if (report->_private == nullptr) {
     // A state record (saveRuns). Losing one costs only speed: the next save
     // carries the same runs, and translation checks everything against the
@@ -228,89 +228,80 @@ void TargetWriter::deliveryCallback(rd_kafka_t *,
     }
     return;
   }
-  auto *entry = static_cast<OffsetTracker::Entry *>(report->_private);
+  auto* entry = static_cast<OffsetTracker::Entry*>(report->_private);
   if (report->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->listener_.onDelivered(*entry, report->offset);
   } else {
-    self->listener_.onNotDelivered(*entry, report->err);
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(report, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      headers = nullptr;
+    }
+    self->listener_.onNotDelivered(*entry, report->err, headers);
   }
 }
 
-int TargetWriter::statsCallback(rd_kafka_t *, char *json, size_t json_len,
-                                void *opaque) {
+int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
   // librdkafka's statistics: sum the retried produce requests over the target's
   // brokers.
-  auto *self = static_cast<TargetWriter *>(opaque);
-  const auto stats =
-      nlohmann::json::parse(json, json + json_len, nullptr, false);
-  if (stats.is_discarded() || !stats.contains("brokers") ||
-      !stats["brokers"].is_object()) {
+  auto* self = static_cast<TargetWriter*>(opaque);
+  const auto stats = nlohmann::json::parse(json, json + json_len, nullptr, false);
+  if (stats.is_discarded() || !stats.contains("brokers") || !stats["brokers"].is_object()) {
     return 0;
   }
   uint64_t retries = 0;
-  for (const auto &[name, broker] : stats["brokers"].items()) {
-    if (broker.contains("txretries") &&
-        broker["txretries"].is_number_unsigned()) {
+  for (const auto& [name, broker] : stats["brokers"].items()) {
+    if (broker.contains("txretries") && broker["txretries"].is_number_unsigned()) {
       retries += broker["txretries"].get<uint64_t>();
     }
   }
   // Brokers come and go from the statistics: never let the counter go back.
   self->produce_retries_ = std::max(self->produce_retries_, retries);
-  return 0; // librdkafka frees the JSON
+  return 0;  // librdkafka frees the JSON
 }
 
-void TargetWriter::errorCallback(rd_kafka_t *rk, int err, const char *reason,
-                                 void *opaque) {
-  auto *self = static_cast<TargetWriter *>(opaque);
+void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<TargetWriter*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->on_error_(err, "fatal error from " +
-                             kafka::describeCluster(self->target_) + ": " +
-                             fatal);
+    self->on_error_(err,
+                    "fatal error from " + kafka::describeCluster(self->target_) + ": " + fatal);
     return;
   }
-  self->on_error_(err,
-                  kafka::describeCluster(self->target_) + ": " +
-                      rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)) +
-                      ": " + reason);
+  self->on_error_(err, kafka::describeCluster(self->target_) + ": " +
+                           rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)) + ": " + reason);
 }
 
 // --- Offset runs
 // ---------------------------------------------------------------------------------
 
-Status TargetWriter::openState(const std::string &state_topic) {
+Status TargetWriter::openState(const std::string& state_topic) {
   state_topic_ = state_topic;
-  state_handle_.reset(
-      rd_kafka_topic_new(producer_.get(), state_topic_.c_str(), nullptr));
+  state_handle_.reset(rd_kafka_topic_new(producer_.get(), state_topic_.c_str(), nullptr));
   if (!state_handle_) {
     return Error{"cannot open the state topic '" + state_topic_ + "'"};
   }
   return {};
 }
 
-void TargetWriter::recordRun(MirrorPartition &mirror, int64_t source,
-                             int64_t target) {
+void TargetWriter::recordRun(MirrorPartition& mirror, int64_t source, int64_t target) {
   mirror.runs_dirty = true;
   if (mirror.runs.add(source, target)) {
     return;
   }
-  if (target <= mirror.runs.lastTarget() ||
-      source <= mirror.runs.lastSource()) {
-    mirror.runs.clear(); // the target went back: the saved history describes
-                         // another log
+  if (target <= mirror.runs.lastTarget() || source <= mirror.runs.lastSource()) {
+    mirror.runs.clear();  // the target went back: the saved history describes
+                          // another log
   }
   mirror.runs.markUnknownGap();
   mirror.runs.add(source,
-                  target); // refused only for offsets no record has (-1)
+                  target);  // refused only for offsets no record has (-1)
 }
 
-void TargetWriter::saveRuns(const std::vector<MirrorPartition *> &partitions,
-                            bool force) {
+void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, bool force) {
   const auto now = Clock::now();
-  for (MirrorPartition *mirror : partitions) {
-    if (!mirror->runs_dirty || !mirror->runs_saveable ||
-        mirror->topic == nullptr) {
+  for (MirrorPartition* mirror : partitions) {
+    if (!mirror->runs_dirty || !mirror->runs_saveable || mirror->topic == nullptr) {
       continue;
     }
     // A growing last run needs no save every commit: translation searches the
@@ -327,12 +318,11 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition *> &partitions,
     mirror->runs.encodeInto(state_buffer_);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_RKT(state_handle_.get()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(state_buffer_.data(), state_buffer_.size()),
-        RD_KAFKA_V_OPAQUE(nullptr), RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(state_buffer_.data(), state_buffer_.size()), RD_KAFKA_V_OPAQUE(nullptr),
+        RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      state_errors_ += 1; // queue full: saved at the next commit
+      state_errors_ += 1;  // queue full: saved at the next commit
       return;
     }
     mirror->runs_dirty = false;
@@ -348,45 +338,38 @@ TargetWriter::Begin TargetWriter::beginTransactionIfNeeded() {
   if (!link_.transactional || in_transaction_) {
     return Begin::kOpen;
   }
-  if (rd_kafka_error_t *error = rd_kafka_begin_transaction(producer_.get())) {
-    return transactionError("beginning a transaction", error).ok()
-               ? Begin::kRetry
-               : Begin::kFailed;
+  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
+    return transactionError("beginning a transaction", error).ok() ? Begin::kRetry : Begin::kFailed;
   }
   in_transaction_ = true;
   return Begin::kOpen;
 }
 
-Status
-TargetWriter::commitTransaction(rd_kafka_topic_partition_list_t *offsets,
-                                rd_kafka_consumer_group_metadata_t *group) {
+Status TargetWriter::commitTransaction(rd_kafka_topic_partition_list_t* offsets,
+                                       rd_kafka_consumer_group_metadata_t* group) {
   if (!link_.transactional || !in_transaction_) {
     return {};
   }
   if (offsets != nullptr && offsets->cnt > 0) {
-    if (rd_kafka_error_t *error = rd_kafka_send_offsets_to_transaction(
-            producer_.get(), offsets, group, 30000)) {
-      return transactionError("attaching source offsets to the transaction",
-                              error);
+    if (rd_kafka_error_t* error =
+            rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, 30000)) {
+      return transactionError("attaching source offsets to the transaction", error);
     }
   }
-  if (rd_kafka_error_t *error =
-          rd_kafka_commit_transaction(producer_.get(), 60000)) {
+  if (rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), 60000)) {
     return transactionError("committing the transaction", error);
   }
   in_transaction_ = false;
   return {};
 }
 
-void TargetWriter::abortTransaction(const std::string &why) {
+void TargetWriter::abortTransaction(const std::string& why) {
   if (!link_.transactional || !in_transaction_) {
     return;
   }
   spdlog::warn("link '{}': aborting the open transaction: {}", link_.name, why);
-  if (rd_kafka_error_t *error =
-          rd_kafka_abort_transaction(producer_.get(), 30000)) {
-    spdlog::error("link '{}': aborting the transaction failed: {}", link_.name,
-                  errorText(error));
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
+    spdlog::error("link '{}': aborting the transaction failed: {}", link_.name, errorText(error));
   }
   in_transaction_ = false;
 }
@@ -395,15 +378,13 @@ void TargetWriter::abortTransaction(const std::string &why) {
 // retried at the next commit (ok status), fatal (fenced) and abortable ones
 // stop the link (a restart resumes exactly after what is committed on the
 // target).
-Status TargetWriter::transactionError(const std::string &what,
-                                      rd_kafka_error_t *error) {
+Status TargetWriter::transactionError(const std::string& what, rd_kafka_error_t* error) {
   const bool fatal = rd_kafka_error_is_fatal(error) != 0;
   const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
   const bool retriable = rd_kafka_error_is_retriable(error) != 0;
   const std::string text = errorText(error);
   if (retriable && !fatal && !abortable) {
-    spdlog::warn("link '{}': {} failed, retrying at the next commit: {}",
-                 link_.name, what, text);
+    spdlog::warn("link '{}': {} failed, retrying at the next commit: {}", link_.name, what, text);
     return {};
   }
   if (abortable) {
@@ -421,4 +402,4 @@ Status TargetWriter::transactionError(const std::string &what,
   return failure;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

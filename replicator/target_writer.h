@@ -22,17 +22,16 @@ struct SourceRecord;
 // A mirror topic on the target as the writer knows it.
 struct TargetTopic {
   std::string name;
-  kafka::TopicPtr handle; // on the producer
-  int32_t partitions = 0; // partitions the mirror topic is known to have
+  kafka::TopicPtr handle;  // on the producer
+  int32_t partitions = 0;  // partitions the mirror topic is known to have
 };
 
 // The sink's side of one assigned partition: where its records go and what
 // landed there.
 struct MirrorPartition {
-  TargetTopic *topic = nullptr; // null until the mirror topic is ready
+  TargetTopic* topic = nullptr;  // null until the mirror topic is ready
   int32_t partition = 0;
-  uint64_t records_replicated =
-      0; // acknowledged by the target, since this worker got it
+  uint64_t records_replicated = 0;  // acknowledged by the target, since this worker got it
   uint64_t bytes_replicated = 0;
   int64_t last_replicated_timestamp = -1;
   // Exactly-once links: where each delivered record landed (source -> target
@@ -42,7 +41,7 @@ struct MirrorPartition {
   // The runs may be saved: false when the saved ones could not be read at
   // assignment (saving would overwrite a history this worker did not see).
   bool runs_saveable = true;
-  size_t runs_saved_count = 0; // runs().size() at the last save
+  size_t runs_saved_count = 0;  // runs().size() at the last save
   std::chrono::steady_clock::time_point runs_saved_at{};
 };
 
@@ -51,14 +50,17 @@ class DeliveryListener {
 public:
   virtual ~DeliveryListener() = default;
   // The target has the record at `target_offset`.
-  virtual void onDelivered(OffsetTracker::Entry &entry,
-                           int64_t target_offset) = 0;
-  // The target did not take it: `error` says why (librdkafka's text),
-  // `permanent` when retrying cannot help (the record itself was refused),
-  // `purged` when Causeway withdrew it.
-  virtual void onNotDelivered(OffsetTracker::Entry &entry,
-                              rd_kafka_resp_err_t error) = 0;
+  virtual void onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) = 0;
+  // The target did not take it: `error` says why; `headers` are those of the refused record
+  // (valid during the call; may be null).
+  virtual void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
+                              const rd_kafka_headers_t* headers) = 0;
 };
+
+// True for the errors with which a cluster refuses one record for good (retrying cannot help:
+// it is too large, malformed for the topic, outside the timestamp window, or refused by a
+// broker policy), as opposed to errors about the cluster or the client.
+bool isRecordRejection(rd_kafka_resp_err_t error);
 
 // The producer side of a link: writes each record to the same partition of its
 // mirror topic on the target, without copying what no stage changed (key and
@@ -70,31 +72,30 @@ public:
 // served by poll() on that thread.
 class TargetWriter {
 public:
-  TargetWriter(const config::LinkConfig &link,
-               const config::ClusterConfig &source,
-               const config::ClusterConfig &target, DeliveryListener &listener);
+  TargetWriter(const config::LinkConfig& link, const config::ClusterConfig& source,
+               const config::ClusterConfig& target, DeliveryListener& listener);
   ~TargetWriter();
 
-  TargetWriter(const TargetWriter &) = delete;
-  TargetWriter &operator=(const TargetWriter &) = delete;
+  TargetWriter(const TargetWriter&) = delete;
+  TargetWriter& operator=(const TargetWriter&) = delete;
 
   // Builds the producer (and initializes transactions on transactional links).
   // `on_error` sees client errors; RD_KAFKA_RESP_ERR__FATAL ones (also failed
   // transactions) stop the link.
-  Status open(std::function<void(int err, const std::string &text)> on_error);
-  rd_kafka_t *client() const { return producer_.get(); }
+  Status open(std::function<void(int err, const std::string& text)> on_error);
+  rd_kafka_t* client() const { return producer_.get(); }
 
   // The handle for a mirror topic (created on first use).
-  TargetTopic *topic(const std::string &source_topic,
-                     const std::string &target_name, int32_t partitions);
-  TargetTopic *findTopic(const std::string &source_topic);
+  TargetTopic* topic(const std::string& source_topic, const std::string& target_name,
+                     int32_t partitions);
+  TargetTopic* findTopic(const std::string& source_topic);
 
   // Writes `record` (the stages' result) for `source`. The source message stays
   // alive until the delivery report, which reaches the listener with `entry`.
   // An error when the producer refuses it outright (not a retriable queue-full:
   // that is waited out here).
-  Status write(const pipeline::Record &record, const SourceRecord &source,
-               MirrorPartition &mirror, OffsetTracker::Entry &entry);
+  Status write(const pipeline::Record& record, const SourceRecord& source, MirrorPartition& mirror,
+               OffsetTracker::Entry& entry);
 
   // Serves delivery reports for up to `timeout_ms`.
   void poll(int timeout_ms);
@@ -104,17 +105,16 @@ public:
   void flush(std::chrono::milliseconds timeout);
 
   // --- Exactly-once offset runs (state topic causeway.<link>.state) ---
-  Status openState(const std::string &state_topic);
+  Status openState(const std::string& state_topic);
   // Produces the changed runs of `partitions` (inside the open transaction on
   // transactional links). Never blocks; a state record that fails to land is
   // only counted.
-  void saveRuns(const std::vector<MirrorPartition *> &partitions, bool force);
+  void saveRuns(const std::vector<MirrorPartition*>& partitions, bool force);
   // A delivered record for the runs. One that cannot extend them (the mirror
   // topic was recreated, a report without an offset) never leaves them claiming
   // what is not true: the history is dropped where it no longer matches and a
   // hole is marked.
-  static void recordRun(MirrorPartition &mirror, int64_t source,
-                        int64_t target);
+  static void recordRun(MirrorPartition& mirror, int64_t source, int64_t target);
 
   // --- Transactions (transactional links) ---
   bool transactional() const { return link_.transactional; }
@@ -127,37 +127,34 @@ public:
   // offset) sent to the consumer group `group` (KIP-447). Errors are classified
   // (see transactionError); an error that stops the link is also reported
   // through on_error as fatal.
-  Status commitTransaction(rd_kafka_topic_partition_list_t *offsets,
-                           rd_kafka_consumer_group_metadata_t *group);
-  void abortTransaction(const std::string &why);
+  Status commitTransaction(rd_kafka_topic_partition_list_t* offsets,
+                           rd_kafka_consumer_group_metadata_t* group);
+  void abortTransaction(const std::string& why);
   bool inTransaction() const { return in_transaction_; }
 
   uint64_t produceRetries() const { return produce_retries_; }
   uint64_t stateErrors() const { return state_errors_; }
 
 private:
-  static void deliveryCallback(rd_kafka_t *rk,
-                               const rd_kafka_message_t *message, void *opaque);
-  static int statsCallback(rd_kafka_t *rk, char *json, size_t json_len,
-                           void *opaque);
-  static void errorCallback(rd_kafka_t *rk, int err, const char *reason,
-                            void *opaque);
-  Status transactionError(const std::string &what, rd_kafka_error_t *error);
+  static void deliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static int statsCallback(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
+  static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  Status transactionError(const std::string& what, rd_kafka_error_t* error);
 
-  const config::LinkConfig &link_;
-  const config::ClusterConfig &source_;
-  const config::ClusterConfig &target_;
-  DeliveryListener &listener_;
-  std::function<void(int, const std::string &)> on_error_;
+  const config::LinkConfig& link_;
+  const config::ClusterConfig& source_;
+  const config::ClusterConfig& target_;
+  DeliveryListener& listener_;
+  std::function<void(int, const std::string&)> on_error_;
   // Destruction order: topic handles before the producer.
   kafka::HandlePtr producer_;
-  std::map<std::string, TargetTopic> topics_; // by source topic
+  std::map<std::string, TargetTopic> topics_;  // by source topic
   std::string state_topic_;
   kafka::TopicPtr state_handle_;
-  std::string state_buffer_; // reused for encoding offset runs
+  std::string state_buffer_;  // reused for encoding offset runs
   bool in_transaction_ = false;
   uint64_t produce_retries_ = 0;
   uint64_t state_errors_ = 0;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

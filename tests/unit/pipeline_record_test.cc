@@ -124,8 +124,8 @@ TEST(PipelineStageChain, StopsAtTheFirstDecisionAndCountsIt) {
 TEST(PipelineStageChain, RetryIsNotCountedAsADecision) {
   StageChain chain;
   chain.add(std::make_unique<FixedStage>(
-      "contract", Verdict::retry("registry-down", "registry unreachable",
-                                 std::chrono::milliseconds(500))));
+      "contract",
+      Verdict::retry("registry-down", "registry unreachable", std::chrono::milliseconds(500))));
   const RecordView view = sampleView();
   Record record;
   record.reset(&view);
@@ -141,5 +141,5 @@ TEST(PipelineStageChain, EmptyChainPasses) {
   EXPECT_EQ(chain.process(record).outcome, Outcome::kPass);
 }
 
-} // namespace
-} // namespace causeway::pipeline
+}  // namespace
+}  // namespace causeway::pipeline
