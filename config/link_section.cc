@@ -29,17 +29,28 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "consumer_properties",
                                             "producer_properties",
                                             "groups"};
+const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
 const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude",
                                               "sync_interval"};
+const KeysRegistration kGroupsKeysRegistration("links[].groups", kGroupsKeys);
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
+const KeysRegistration kTopicsKeysRegistration("links[].topics", kTopicsKeys);
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
+const KeysRegistration kNamingKeysRegistration("links[].naming", kNamingKeys);
 const std::vector<std::string> kNamingModes = {"identity", "prefix",
                                                "template"};
+const ValuesRegistration kNamingModesRegistration("links[].naming",
+                                                  kNamingModes);
 const std::vector<std::string> kStartValues = {"earliest", "latest"};
+const ValuesRegistration kStartRegistration("links[].start", kStartValues);
 const std::vector<std::string> kDeliveryValues = {"at_least_once",
                                                   "exactly_once"};
+const ValuesRegistration kDeliveryRegistration("links[].delivery",
+                                               kDeliveryValues);
 const std::vector<std::string> kTemplatePlaceholders = {"source", "target",
                                                         "topic", "link"};
+const ValuesRegistration kPlaceholdersRegistration("links[].naming.template",
+                                                   kTemplatePlaceholders);
 
 // Loads the `links` list.
 class LinkSection {
