@@ -112,7 +112,7 @@ TEST(ConfigReference, EveryRegisteredMapHasATableWithExactlyItsKeys) {
     }
   }
   EXPECT_TRUE(problems.empty()) << "docs/configuration.md and the config loaders disagree:\n"
-                          << problems;
+                                << problems;
 }
 
 TEST(ConfigReference, EveryChoiceNamesItsWordsInTheRowOfItsKey) {
@@ -144,7 +144,7 @@ TEST(ConfigReference, EveryChoiceNamesItsWordsInTheRowOfItsKey) {
     }
   }
   EXPECT_TRUE(problems.empty()) << "docs/configuration.md and the config loaders disagree:\n"
-                          << problems;
+                                << problems;
 }
 
 // A new top-level section must register its keys too: each top-level key has at least one
