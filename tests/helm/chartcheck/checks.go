@@ -83,6 +83,34 @@ func references(config string) []reference {
 	return out
 }
 
+// plainPaths are the files under /etc/causeway/ a configuration names outside references.
+var plainPathPattern = regexp.MustCompile(`(^|[^:A-Za-z0-9_./-])(/etc/causeway/[A-Za-z0-9._/-]+)`)
+
+func plainPaths(config string) []string {
+	var out []string
+	for _, m := range plainPathPattern.FindAllStringSubmatch(referencePattern.ReplaceAllString(config, "$1"), -1) {
+		out = append(out, m[2])
+	}
+	return out
+}
+
+// egressListenPort is the port of the top-level `egress: {listen: "HOST:PORT"}`, or "".
+func egressListenPort(config string) string {
+	inEgress := false
+	for _, line := range strings.Split(config, "\n") {
+		if len(line) > 0 && line[0] != ' ' && line[0] != '#' {
+			inEgress = strings.HasPrefix(line, "egress:")
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		if inEgress && strings.HasPrefix(trimmed, "listen:") {
+			value := strings.Trim(strings.TrimSpace(strings.TrimPrefix(trimmed, "listen:")), `"'`)
+			return value[strings.LastIndex(value, ":")+1:]
+		}
+	}
+	return ""
+}
+
 // checkManifests returns the problems of one rendered case; config is the configuration text the
 // pods will read ("" when it comes from an existing ConfigMap).
 func checkManifests(docs []obj, values obj, config string) []string {
@@ -248,6 +276,21 @@ func checkManifests(docs []obj, values obj, config string) []string {
 		m, ok := mountOf(r.path)
 		if !ok || get(volumes[m.volume], "secret") == nil {
 			fail("the configuration refers to %s, which is not inside a mounted Secret (values: secrets)", r.path)
+		}
+	}
+
+	// Files named by plain paths (ssl.ca.location, key_file, ...) are mounted too.
+	for _, path := range plainPaths(config) {
+		if _, ok := mountOf(path); !ok {
+			fail("the configuration names %s, which is not inside a mounted volume", path)
+		}
+	}
+	// Partner egress: the port the configuration listens on is the one the chart exposes.
+	if port := egressListenPort(config); port != "" {
+		if enabled, _ := get(values, "egress", "enabled").(bool); !enabled {
+			fail("the configuration serves egress on port %s but egress.enabled is false", port)
+		} else if p, _ := number(get(values, "egress", "port")); strconv.Itoa(p) != port {
+			fail("the configuration's egress.listen port %s differs from egress.port %d", port, p)
 		}
 	}
 

@@ -1,14 +1,14 @@
 // causeway-chart-check: the test of helm/causeway (tests/helm/README.md).
 //
-//	causeway-chart-check --source SRC --causeway BIN --node NODE --out DIR
+//		causeway-chart-check --source SRC --causeway BIN --node NODE --out DIR
 //
-//  1. Every value in values.yaml is read by a template and every value a template reads is defined.
-//  2. The chart's copies of the alert rules and the dashboard equal monitoring/'s.
-//  3. The chart renders with its defaults and with each helm/examples/*.yaml; each rendering's
-//     manifests fit together (checks.go) and its configuration passes `causeway check-config`
-//     (references to mounted Secrets are pointed at stand-in files first).
-//  4. Each tests/helm/bad-values/*.yaml fails to render with the error its first line names.
-//  5. All manifests are validated against the Kubernetes schemas (validate.mjs, one node process).
+//	 1. Every value in values.yaml is read by a template and every value a template reads is defined.
+//	 2. The chart's copies of the alert rules and the dashboard equal monitoring/'s.
+//	 3. The chart renders with its defaults and with each helm/examples/*.yaml; each rendering's
+//	    manifests fit together (checks.go) and its configuration passes `causeway check-config`
+//	    (references to mounted Secrets are pointed at stand-in files first).
+//	 4. Each tests/helm/bad-values/*.yaml fails to render with the error its first line names.
+//	 5. All manifests are validated against the Kubernetes schemas (validate.mjs, one node process).
 //
 // Writes every rendering to DIR/<case>/ (manifests.yaml, manifests.json, causeway.yaml) for
 // inspection; prints one line per problem and exits 1 if there is any.
@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -103,7 +104,9 @@ func run(source, causeway, node, out string) []string {
 			return append(problems, err.Error())
 		}
 		values := chart.Values
+		pending := ""
 		if file := cases[name]; file != "" {
+			pending = neededFeatures(file)
 			over, err := readYAMLMap(file)
 			if err != nil {
 				fail("%v", err)
@@ -149,8 +152,16 @@ func run(source, causeway, node, out string) []string {
 			continue // an existing ConfigMap: nothing rendered to check
 		}
 		configs++
-		if p := checkConfig(causeway, dir, config); p != "" {
-			fail("%s: causeway check-config on the rendered configuration:\n%s", name, p)
+		output, ok := checkConfig(causeway, dir, config)
+		switch {
+		case pending == "" && !ok:
+			fail("%s: causeway check-config on the rendered configuration:\n%s", name, output)
+		case pending != "" && ok:
+			fail("%s: the configuration loads now, so its features (%s) have landed: delete the "+
+				"`# needs:` line of helm/examples/%s.yaml", name, pending, name)
+		case pending != "" && !pendingRejection.MatchString(output):
+			fail("%s (needs %s): check-config fails for another reason than the missing features:\n%s",
+				name, pending, output)
 		}
 	}
 
@@ -208,10 +219,26 @@ func renderedConfig(docs []obj, values obj) string {
 	return ""
 }
 
+// neededFeatures is what a values file's `# needs: ...` line names (features being built, whose
+// configuration check-config cannot load yet), or "".
+func neededFeatures(file string) string {
+	text, _ := os.ReadFile(file)
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, "# needs:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "# needs:"))
+		}
+	}
+	return ""
+}
+
+// What check-config says about sections and keys of features not yet built.
+var pendingRejection = regexp.MustCompile(
+	`unknown key '(policies|products|partners|egress|registries|domains)'|not available in this version`)
+
 // checkConfig writes the configuration with its secret references pointed at stand-in files
 // under dir/secrets (so it checks the same whether or not the loader resolves references yet) and
-// runs `causeway check-config` on it. Returns its output when it fails.
-func checkConfig(causeway, dir, config string) string {
+// runs `causeway check-config` on it. Returns its output and whether it passed.
+func checkConfig(causeway, dir, config string) (string, bool) {
 	root := filepath.Join(dir, "secrets")
 	env := os.Environ()
 	rewritten := config
@@ -238,13 +265,10 @@ func checkConfig(causeway, dir, config string) string {
 	}
 	file := filepath.Join(dir, "causeway.yaml")
 	if err := os.WriteFile(file, []byte(rewritten), 0o644); err != nil {
-		return err.Error()
+		return err.Error(), false
 	}
 	cmd := exec.Command(causeway, "check-config", file)
 	cmd.Env = env
 	output, err := cmd.CombinedOutput()
-	if err != nil {
-		return strings.TrimSpace(string(output))
-	}
-	return ""
+	return strings.TrimSpace(string(output)), err == nil
 }
