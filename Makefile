@@ -1,21 +1,25 @@
 # The two commands a new machine needs (see README.md):
-#   make demo   installs what is missing, builds, and replicates sample data between two
-#               embedded Kafka clusters, ending with a verification summary
+#   make demo   installs what is missing, builds the `causeway` binary only, and replicates
+#               sample data between two embedded Kafka clusters, ending with a verification summary
 #   make test   installs what is missing, builds, and runs every test
 BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= 2
 
-.PHONY: deps build demo test test-unit test-integration test-asan fuzz bench clean
+.PHONY: deps configure build demo test test-asan fuzz bench clean
 
 deps:
 	@bash scripts/install-deps.sh
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(EXTRA_CMAKE) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only the binary the demo runs: no tests, no benchmarks.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target causeway
 	@$(BUILD)/app/causeway demo
 
 test: build

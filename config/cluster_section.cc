@@ -5,6 +5,7 @@ namespace {
 
 const std::vector<std::string> kClusterKeys = {"bootstrap", "properties", "embedded_control",
                                                "connect_timeout"};
+const KeysRegistration kClusterKeysRegistration("clusters.<name>", kClusterKeys);
 
 }  // namespace
 

@@ -20,6 +20,7 @@ namespace {
 constexpr size_t kMaxFileBytes = 16u << 20;
 
 const std::vector<std::string> kTopLevelKeys = {"clusters", "links"};
+const KeysRegistration kTopLevelKeysRegistration("top level", kTopLevelKeys);
 
 // Sees the parser's events only to learn where each document starts.
 // YAML::LoadAll cannot be used: yaml-cpp 0.7 returns an endless series of empty

@@ -53,6 +53,23 @@ constexpr std::array kOwnedByProducer = {
                   "record the target refused"},
 };
 
+// For the configuration reference: every property refused in some scope.
+std::vector<std::string> ownedNames() {
+  std::vector<std::string> names;
+  auto add = [&names](const auto& owned) {
+    for (const auto& property : owned) {
+      names.emplace_back(property.name);
+    }
+  };
+  add(kOwnedByBootstrap);
+  add(kOwnedByConsumer);
+  add(kOwnedByConsumerStart);
+  add(kOwnedByProducer);
+  return names;
+}
+const std::vector<std::string> kOwnedNames = ownedNames();
+const KeysRegistration kOwnedRegistration("librdkafka properties Causeway owns", kOwnedNames);
+
 const char* ownedReason(const std::string& key, PropertyScope scope) {
   for (const auto& owned : kOwnedByBootstrap) {
     if (owned.name == key) {

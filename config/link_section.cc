@@ -31,16 +31,28 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "groups",
                                             "dlq",
                                             "on_reject"};
+const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
 const std::vector<std::string> kDlqKeys = {"cluster", "topic"};
+const KeysRegistration kDlqKeysRegistration("links[].dlq", kDlqKeys);
 const std::vector<std::string> kDlqClusters = {"source", "target"};
+const ValuesRegistration kDlqClustersRegistration("links[].dlq.cluster", kDlqClusters);
 const std::vector<std::string> kRejectActions = {"stop", "dlq"};
+const ValuesRegistration kRejectActionsRegistration("links[].on_reject", kRejectActions);
 const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude", "sync_interval"};
+const KeysRegistration kGroupsKeysRegistration("links[].groups", kGroupsKeys);
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
+const KeysRegistration kTopicsKeysRegistration("links[].topics", kTopicsKeys);
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
+const KeysRegistration kNamingKeysRegistration("links[].naming", kNamingKeys);
 const std::vector<std::string> kNamingModes = {"identity", "prefix", "template"};
+const ValuesRegistration kNamingModesRegistration("links[].naming", kNamingModes);
 const std::vector<std::string> kStartValues = {"earliest", "latest"};
+const ValuesRegistration kStartRegistration("links[].start", kStartValues);
 const std::vector<std::string> kDeliveryValues = {"at_least_once", "exactly_once"};
+const ValuesRegistration kDeliveryRegistration("links[].delivery", kDeliveryValues);
 const std::vector<std::string> kTemplatePlaceholders = {"source", "target", "topic", "link"};
+const ValuesRegistration kPlaceholdersRegistration("links[].naming.template",
+                                                   kTemplatePlaceholders);
 
 // Loads the `links` list.
 class LinkSection {
@@ -149,6 +161,19 @@ public:
       }
     }
 
+    if (const Field* dlq = object.get("dlq")) {
+      loadDeadLetter(*dlq, link.dlq);
+    }
+    if (const Field* on_reject = object.get("on_reject")) {
+      if (auto value = r_.choice(*on_reject, kRejectActions)) {
+        link.on_reject = *value == "dlq" ? RejectAction::kDeadLetter : RejectAction::kStop;
+        if (link.on_reject == RejectAction::kDeadLetter && object.get("dlq") == nullptr) {
+          r_.error(*on_reject, "on_reject: dlq needs a dead-letter queue: add dlq: {cluster: "
+                               "source} (or target) to the link");
+        }
+      }
+    }
+
     if (target != nullptr && !link.source.empty() && link.source == link.target) {
       r_.error(*target, "the target is the source cluster " + quoted(link.source) +
                             (link.naming.mode == NamingMode::kIdentity
@@ -164,6 +189,32 @@ public:
         r_.error(*target, "clusters " + quoted(link.source) + " and " + quoted(link.target) +
                               " have the same bootstrap " + quoted(s->second.bootstrap) +
                               ", so this link would write into the cluster it reads from");
+      }
+    }
+  }
+
+  void loadDeadLetter(const Field& field, DeadLetterConfig& out) {
+    auto object =
+        r_.object(field, kDlqKeys, "a map with cluster (source or target) and optionally topic");
+    if (!object) {
+      return;
+    }
+    out.enabled = true;
+    if (const Field* cluster =
+            r_.require(*object, "cluster", "where the dead-letter topic lives: source or target")) {
+      if (auto value = r_.choice(*cluster, kDlqClusters)) {
+        out.on_source = *value == "source";
+      }
+    }
+    if (const Field* topic = object->get("topic")) {
+      if (auto value = r_.nonEmptyString(*topic)) {
+        if (!isValidName(*value) || value->size() > 249) {
+          r_.error(*topic, "not a valid Kafka topic name (letters, digits, '.', '_', '-'; at "
+                           "most 249 characters): " +
+                               quoted(*value));
+        } else {
+          out.topic = *value;
+        }
       }
     }
   }

@@ -43,4 +43,48 @@ enum class PropertyScope { kCluster, kConsumer, kProducer };
 void loadKafkaProperties(YamlReader& reader, const Field* field, PropertyScope scope,
                          std::map<std::string, std::string>& out);
 
+// --- The configuration reference
+// ---------------------------------------------------------------
+// docs/configuration.md documents every key, and
+// tests/unit/config_reference_test.cc compares it with what the loaders accept,
+// so neither changes without the other. Each map with a fixed set of keys
+// registers them with ONE line next to its key list, in its section file:
+//
+//   const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
+//
+// and a word out of a fixed set (a `choice`) registers its words the same way:
+//
+//   const ValuesRegistration kDeliveryRegistration("links[].delivery",
+//                                                  kDeliveryValues);
+//
+// The path says where the map sits: "top level", "clusters.<name>", "links[]",
+// "links[].groups". The page then needs a table for that path, introduced by
+// `<!-- config-keys: links[].groups -->`, with one table row per key whose
+// first cell is the key in backticks, and the row of a choice must name each of
+// its words in backticks. The test names what is missing on either side.
+
+// The keys of one map, or the words of one choice, as registered.
+struct ReferenceEntry {
+  std::string path;
+  std::vector<std::string> names;
+};
+
+// Every registered map (keys) and every registered choice (values), each sorted
+// by path. These functions reference loadRoot, which calls every section
+// loader, so every section file (and its registrations) is linked into any
+// program that calls them: the answer is never partial.
+std::vector<ReferenceEntry> registeredKeys();
+std::vector<ReferenceEntry> registeredValues();
+
+// Registers at static initialisation; declare one per key list, at namespace
+// scope after it.
+class KeysRegistration {
+public:
+  KeysRegistration(std::string path, const std::vector<std::string>& keys);
+};
+class ValuesRegistration {
+public:
+  ValuesRegistration(std::string path, const std::vector<std::string>& values);
+};
+
 }  // namespace causeway::config
