@@ -42,7 +42,7 @@ void setTimestamp(int64_t epoch_ms, google::protobuf::Timestamp& out) {
   out = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(epoch_ms);
 }
 
-} // namespace
+}  // namespace
 
 void fillSummary(const config::LinkConfig& config, const replicator::LinkStatus* status,
                  const SecretRedactor& redactor, v1::LinkSummary& out) {
@@ -124,6 +124,14 @@ void fillStatus(const config::LinkConfig& config, const replicator::LinkStatus& 
   }
   out.set_rebalances(status.rebalances);
   out.set_records_skipped_loop(status.records_skipped_loop);
+  for (const auto& d : status.decisions) {
+    auto* decision = out.add_decisions();
+    decision->set_outcome(d.outcome);
+    decision->set_stage(d.stage);
+    decision->set_reason(d.reason);
+    decision->set_rule(d.rule);
+    decision->set_records(d.records);
+  }
   out.set_in_flight_bytes(status.in_flight_bytes);
   if (status.updated_at != std::chrono::steady_clock::time_point{}) {
     setDuration(std::max(milliseconds(0),
@@ -171,8 +179,7 @@ grpc::Status checkName(const std::string& field, const std::string& value) {
     return toGrpcStatus(ErrorKind::kInvalidArgument, field + " is required");
   }
   if (value.size() > 249) {
-    return toGrpcStatus(ErrorKind::kInvalidArgument,
-                        field + " is longer than 249 characters");
+    return toGrpcStatus(ErrorKind::kInvalidArgument, field + " is longer than 249 characters");
   }
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) {
@@ -200,4 +207,4 @@ grpc::Status durationArg(const std::string& field, bool has,
   return grpc::Status::OK;
 }
 
-} // namespace causeway::control
+}  // namespace causeway::control

@@ -51,8 +51,7 @@ std::string planText(const v1::FailoverPlan& plan) {
   for (const auto& p : plan.partitions()) {
     out += format("  %-24s %9d %14lld %14lld %10lld\n", p.source_topic().c_str(), p.partition(),
                   static_cast<long long>(p.source_high()),
-                  static_cast<long long>(p.next_source_offset()),
-                  static_cast<long long>(p.lag()));
+                  static_cast<long long>(p.next_source_offset()), static_cast<long long>(p.lag()));
   }
   for (const auto& g : plan.groups()) {
     if (!g.problem().empty()) {
@@ -79,7 +78,7 @@ std::string planText(const v1::FailoverPlan& plan) {
   return out;
 }
 
-} // namespace
+}  // namespace
 
 const char* statusCodeName(grpc::StatusCode code) {
   switch (code) {
@@ -176,14 +175,14 @@ void ControlClient::prepare(grpc::ClientContext& context, bool deadline) const {
   }
 }
 
-#define CTL_UNARY(Method, request_expr, Response)                                              \
-  grpc::ClientContext context;                                                                  \
-  prepare(context, true);                                                                       \
-  Response response;                                                                            \
-  const auto request = (request_expr);                                                          \
-  if (grpc::Status status = stub_->Method(&context, request, &response); !status.ok()) {       \
-    return callError(status);                                                                   \
-  }                                                                                             \
+#define CTL_UNARY(Method, request_expr, Response)                                                  \
+  grpc::ClientContext context;                                                                     \
+  prepare(context, true);                                                                          \
+  Response response;                                                                               \
+  const auto request = (request_expr);                                                             \
+  if (grpc::Status status = stub_->Method(&context, request, &response); !status.ok()) {           \
+    return callError(status);                                                                      \
+  }                                                                                                \
   return response
 
 Result<v1::ListLinksResponse> ControlClient::listLinks() {
@@ -216,16 +215,15 @@ Result<v1::TranslateOffsetsResponse> ControlClient::translateOffsets(const std::
   CTL_UNARY(TranslateOffsets, r, v1::TranslateOffsetsResponse);
 }
 
-Result<v1::ReloadConfigResponse> ControlClient::reloadConfig(
-    const v1::ReloadConfigRequest& r) {
+Result<v1::ReloadConfigResponse> ControlClient::reloadConfig(const v1::ReloadConfigRequest& r) {
   CTL_UNARY(ReloadConfig, r, v1::ReloadConfigResponse);
 }
 
 #undef CTL_UNARY
 
-Status ControlClient::failover(
-    const v1::FailoverRequest& request,
-    const std::function<void(const v1::FailoverProgress&)>& on_progress) {
+Status
+ControlClient::failover(const v1::FailoverRequest& request,
+                        const std::function<void(const v1::FailoverProgress&)>& on_progress) {
   grpc::ClientContext context;
   prepare(context, false);  // a drain may take as long as its drain_timeout
   auto reader = stub_->Failover(&context, request);
@@ -270,17 +268,17 @@ std::string lagText(const v1::LinkSummary& link) {
   return std::to_string(link.offset_lag()) + (link.offset_lag_complete() ? "" : "+");
 }
 
-} // namespace
+}  // namespace
 
 std::string formatLinks(const v1::ListLinksResponse& response) {
   std::string out = format("%-20s %-12s %-12s %-9s %6s %14s %12s %10s\n", "LINK", "SOURCE",
                            "TARGET", "STATE", "PARTS", "REPLICATED", "LAG", "TIME LAG");
   for (const auto& l : response.links()) {
-    out += format("%-20s %-12s %-12s %-9s %6u %14llu %12s %10s\n", l.name().c_str(),
-                  l.source_cluster().c_str(), l.target_cluster().c_str(),
-                  stateName(l.state()).c_str(), l.assigned_partitions(),
-                  static_cast<unsigned long long>(l.records_replicated()), lagText(l).c_str(),
-                  l.has_time_lag() ? durationText(l.time_lag()).c_str() : "-");
+    out +=
+        format("%-20s %-12s %-12s %-9s %6u %14llu %12s %10s\n", l.name().c_str(),
+               l.source_cluster().c_str(), l.target_cluster().c_str(), stateName(l.state()).c_str(),
+               l.assigned_partitions(), static_cast<unsigned long long>(l.records_replicated()),
+               lagText(l).c_str(), l.has_time_lag() ? durationText(l.time_lag()).c_str() : "-");
   }
   for (const auto& l : response.links()) {
     if (!l.error().empty()) {
@@ -294,17 +292,16 @@ std::string formatLinks(const v1::ListLinksResponse& response) {
 
 std::string formatSummaryLine(const v1::LinkSummary& l) {
   return "link '" + l.name() + "': " + stateName(l.state()) + ", " +
-         std::to_string(l.records_replicated()) + " record(s) replicated, lag " + lagText(l) +
-         "\n";
+         std::to_string(l.records_replicated()) + " record(s) replicated, lag " + lagText(l) + "\n";
 }
 
 std::string formatLinkStatus(const v1::GetLinkStatusResponse& response) {
   const auto& l = response.link();
-  std::string out = format("link '%s' (%s -> %s, %s): %s\n", l.name().c_str(),
-                           l.source_cluster().c_str(), l.target_cluster().c_str(),
-                           l.delivery() == v1::DELIVERY_MODE_EXACTLY_ONCE ? "exactly-once"
-                                                                          : "at-least-once",
-                           stateName(l.state()).c_str());
+  std::string out =
+      format("link '%s' (%s -> %s, %s): %s\n", l.name().c_str(), l.source_cluster().c_str(),
+             l.target_cluster().c_str(),
+             l.delivery() == v1::DELIVERY_MODE_EXACTLY_ONCE ? "exactly-once" : "at-least-once",
+             stateName(l.state()).c_str());
   out += format("  replicated %llu record(s), %llu byte(s); in flight %llu; lag %s; "
                 "rebalances %llu\n",
                 static_cast<unsigned long long>(l.records_replicated()),
@@ -320,17 +317,21 @@ std::string formatLinkStatus(const v1::GetLinkStatusResponse& response) {
   out += format("  %-24s %9s %12s %12s %10s %10s %12s %s\n", "TOPIC", "PARTITION", "NEXT OFFSET",
                 "HIGH WATER", "LAG", "TIME LAG", "REPLICATED", "");
   for (const auto& p : response.partitions()) {
-    out += format("  %-24s %9d %12s %12s %10s %10s %12llu %s\n", p.source_topic().c_str(),
-                  p.partition(), offsetText(p.next_offset()).c_str(),
-                  offsetText(p.high_watermark()).c_str(), offsetText(p.lag()).c_str(),
-                  p.has_time_lag() ? durationText(p.time_lag()).c_str() : "-",
-                  static_cast<unsigned long long>(p.records_replicated()),
-                  p.paused() ? "paused" : "");
+    out += format(
+        "  %-24s %9d %12s %12s %10s %10s %12llu %s\n", p.source_topic().c_str(), p.partition(),
+        offsetText(p.next_offset()).c_str(), offsetText(p.high_watermark()).c_str(),
+        offsetText(p.lag()).c_str(), p.has_time_lag() ? durationText(p.time_lag()).c_str() : "-",
+        static_cast<unsigned long long>(p.records_replicated()), p.paused() ? "paused" : "");
   }
   for (const auto& g : response.groups()) {
     out += "  group '" + g.group() + "': " + (g.synced() ? "synced" : "not synced") +
            (g.problem().empty() ? "" : " (" + g.problem() + ")") + ", RPO " +
            offsetText(g.rpo_records()) + " record(s)\n";
+  }
+  for (const auto& d : response.decisions()) {
+    out += "  " + d.outcome() + " by " + d.stage() + " (" + d.reason() +
+           (d.rule().empty() ? "" : ", rule " + d.rule()) + "): " + std::to_string(d.records()) +
+           " record(s)\n";
   }
   for (const auto& e : response.error_counts()) {
     out += "  errors " + e.kind() + ": " + std::to_string(e.count()) + "\n";
@@ -340,15 +341,15 @@ std::string formatLinkStatus(const v1::GetLinkStatusResponse& response) {
 
 std::string formatTranslation(const v1::TranslateOffsetsResponse& response) {
   std::string out = "group '" + response.group() + "' through link '" + response.link() + "'\n";
-  out += format("%-24s %9s %14s   %-24s %14s %18s\n", "SOURCE TOPIC", "PARTITION",
-                "SOURCE OFFSET", "TARGET TOPIC", "TARGET OFFSET", "NOT YET REPLICATED");
+  out += format("%-24s %9s %14s   %-24s %14s %18s\n", "SOURCE TOPIC", "PARTITION", "SOURCE OFFSET",
+                "TARGET TOPIC", "TARGET OFFSET", "NOT YET REPLICATED");
   for (const auto& t : response.partitions()) {
     const std::string target = t.source_offset() < 0   ? "(no commit)"
                                : t.target_offset() < 0 ? "(not yet)"
                                                        : std::to_string(t.target_offset());
     out += format("%-24s %9d %14s   %-24s %14s %18s\n", t.source_topic().c_str(), t.partition(),
-                  offsetText(t.source_offset()).c_str(), t.target_topic().c_str(),
-                  target.c_str(), offsetText(t.not_yet_replicated()).c_str());
+                  offsetText(t.source_offset()).c_str(), t.target_topic().c_str(), target.c_str(),
+                  offsetText(t.not_yet_replicated()).c_str());
   }
   return out;
 }
@@ -400,8 +401,9 @@ std::string formatReload(const v1::ReloadConfigResponse& response) {
     return out.empty() ? std::string("-") : out;
   };
   return "configuration applied\n  added:     " + list(response.added()) +
-         "\n  removed:   " + list(response.removed()) + "\n  restarted: " +
-         list(response.restarted()) + "\n  unchanged: " + list(response.unchanged()) + "\n";
+         "\n  removed:   " + list(response.removed()) +
+         "\n  restarted: " + list(response.restarted()) +
+         "\n  unchanged: " + list(response.unchanged()) + "\n";
 }
 
-} // namespace causeway::control
+}  // namespace causeway::control

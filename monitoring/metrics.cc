@@ -33,7 +33,7 @@ void addHistograms(ExpositionWriter::Family& family, const std::string& link,
   }
 }
 
-} // namespace
+}  // namespace
 
 const char* buildVersion() { return CAUSEWAY_VERSION; }
 
@@ -113,9 +113,9 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
       "timestamps, per assigned partition.");
   auto& high_watermark = writer.family("causeway_partition_high_watermark", MetricType::kGauge,
                                        "Source high watermark as last seen by the consumer.");
-  auto& next_offset = writer.family(
-      "causeway_partition_next_offset", MetricType::kGauge,
-      "Next source offset not yet acknowledged by the target (the commit point).");
+  auto& next_offset =
+      writer.family("causeway_partition_next_offset", MetricType::kGauge,
+                    "Next source offset not yet acknowledged by the target (the commit point).");
   auto& offset_runs = writer.family(
       "causeway_partition_offset_runs", MetricType::kGauge,
       "Exactly-once links: source-to-target offset runs kept for translation (1 when nothing "
@@ -133,13 +133,21 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
   auto& skipped_loop = writer.family(
       "causeway_link_records_skipped_loop_total", MetricType::kCounter,
       "Records not written because the target cluster is already on their causeway-origin path.");
+  auto& dropped_records = writer.family(
+      "causeway_link_records_dropped_total", MetricType::kCounter,
+      "Records a stage dropped (not written anywhere; a known skip for offset translation), by "
+      "stage, reason and rule.");
+  auto& dead_lettered = writer.family(
+      "causeway_link_records_dead_lettered_total", MetricType::kCounter,
+      "Records written to the link's dead-letter queue instead of the target, by stage (target: "
+      "refused by the target), reason and rule.");
   auto& group_synced = writer.family(
       "causeway_group_sync_ok", MetricType::kGauge,
       "1 when the last group offset sync committed the group's translated offsets on the "
       "target, 0 when it could not (see the worker's log for why).");
-  auto& checkpoint_age = writer.family(
-      "causeway_group_checkpoint_age_seconds", MetricType::kGauge,
-      "Time since the group's offsets were last synced to the target.");
+  auto& checkpoint_age =
+      writer.family("causeway_group_checkpoint_age_seconds", MetricType::kGauge,
+                    "Time since the group's offsets were last synced to the target.");
   auto& group_rpo = writer.family(
       "causeway_group_failover_rpo_records", MetricType::kGauge,
       "Records past the group's position not yet on the target: what failing over now would "
@@ -219,6 +227,11 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
     addHistograms(latency, link.name, link.replication_latency);
     addHistograms(age_at_poll, link.name, link.record_age_at_poll);
     skipped_loop.add(l, link.records_skipped_loop);
+    for (const auto& d : link.decisions) {
+      (d.outcome == "dropped" ? dropped_records : dead_lettered)
+          .add({{"link", link.name}, {"stage", d.stage}, {"reason", d.reason}, {"rule", d.rule}},
+               d.records);
+    }
     retries.add(l, link.produce_retries);
     for (const auto& g : link.groups) {
       const Labels gl = {{"link", link.name}, {"group", g.group}};
@@ -233,8 +246,7 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
   }
 }
 
-Result<std::string> renderMetrics(const std::vector<LinkStatus>& links,
-                                  const ProcessFacts& process,
+Result<std::string> renderMetrics(const std::vector<LinkStatus>& links, const ProcessFacts& process,
                                   std::chrono::steady_clock::time_point now,
                                   const MetricsOptions& options) {
   ExpositionWriter writer;
@@ -243,4 +255,4 @@ Result<std::string> renderMetrics(const std::vector<LinkStatus>& links,
   return writer.render();
 }
 
-} // namespace causeway::monitoring
+}  // namespace causeway::monitoring

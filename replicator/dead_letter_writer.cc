@@ -103,9 +103,11 @@ Status DeadLetterWriter::produce(const pipeline::RecordView& view, rd_kafka_head
   vus[n].vtype = RD_KAFKA_VTYPE_KEY;
   vus[n].u.mem.ptr = view.key ? const_cast<char*>(view.key->data()) : nullptr;
   vus[n++].u.mem.size = view.key ? view.key->size() : 0;
-  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;  // points into the consumed message, alive until the report
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
   vus[n].u.mem.ptr = view.value ? const_cast<char*>(view.value->data()) : nullptr;
   vus[n++].u.mem.size = view.value ? view.value->size() : 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;  // the source message is freed after this call
+  vus[n++].u.i32 = RD_KAFKA_MSG_F_COPY;
   vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
   vus[n++].u.ptr = &entry;
   if (view.timestamp >= 0) {
@@ -153,7 +155,7 @@ void DeadLetterWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* r
   if (report->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->listener_.onDelivered(*entry, report->offset);
   } else {
-    self->listener_.onNotDelivered(*entry, report->err, nullptr);
+    self->listener_.onNotDelivered(*entry, report->err, *report);
   }
 }
 

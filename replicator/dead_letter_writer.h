@@ -29,11 +29,11 @@ struct DeadLetterReason {
   std::string_view detail;  // for people ("value.amount: expected number")
 };
 
-// The dead-letter queue of a link: a topic on the source or the target cluster that receives
-// the records a stage dead-lettered or the target refused, as they were read (key, value,
-// headers, timestamp) plus the headers above. Source partition p goes to DLQ partition
-// p % partitions, so one source partition's dead letters keep their order. The copy counts as
-// done only once the DLQ cluster acknowledged it (the listener gets the delivery report).
+// The dead-letter queue of a link: a topic on the source or the target cluster that receives the
+// records a stage dead-lettered or the target refused, as they were read (key, value, headers,
+// timestamp) plus the headers above. Source partition p goes to DLQ partition p % partitions, so
+// one source partition's dead letters keep their order. The copy counts as done only once the DLQ
+// cluster acknowledged it (the listener gets the delivery report).
 //
 // Not thread-safe: owned by the link's data-plane thread.
 class DeadLetterWriter {
@@ -48,11 +48,11 @@ public:
   const std::string& topic() const { return topic_; }
   const config::ClusterConfig& cluster() const { return cluster_; }
 
-  // The record as read (`view`), its key and value pointing into the live consumed message.
+  // The record as read (`view`); key and value are copied.
   Status write(const pipeline::RecordView& view, const DeadLetterReason& why,
                OffsetTracker::Entry& entry);
-  // The same for a record the target refused: its headers come from the refused message
-  // (`headers` is copied; may be null).
+  // The same for a record the target refused: its headers come from the refused message (`headers`
+  // is copied; may be null).
   Status write(const pipeline::RecordView& view, const rd_kafka_headers_t* headers,
                const DeadLetterReason& why, OffsetTracker::Entry& entry);
 

@@ -79,9 +79,8 @@ Status Link::start() {
     }
   }
 
-  // The stages every record passes, in order. Loop prevention first (a record
-  // from the target is not worth checking), provenance last (it describes what
-  // is written).
+  // The stages every record passes, in order. Loop prevention first (a record from the target is
+  // not worth checking), provenance last (it describes what is written).
   chain_.add(std::make_unique<LoopPreventionStage>(target_.name));
   chain_.add(std::make_unique<ProvenanceStage>(link_.name, source_.name));
 
@@ -90,8 +89,7 @@ Status Link::start() {
     if (auto tail_opened = tail_->open(); !tail_opened) {
       return failStart(tail_opened.message());
     }
-    // The saved offset runs (translation state) live in a compacted topic on
-    // the target.
+    // The saved offset runs (translation state) live in a compacted topic on the target.
     const std::string state_topic = stateTopic(link_.name);
     auto created = target_admin_->ensureCompactedTopic(
         state_topic, 1, std::max(milliseconds(10000), target_.connect_timeout));
@@ -114,8 +112,7 @@ Status Link::start() {
       return failStart(read.message());
     }
     if (const auto& mark = state_reader_->failoverMark()) {
-      // Promoted target: replicating into it again would mix the old source
-      // back in.
+      // Promoted target: replicating into it again would mix the old source back in.
       const std::string text = failedOverText(*mark);
       spdlog::error("{}", text);
       std::lock_guard lock(status_mu_);
@@ -130,10 +127,9 @@ Status Link::start() {
                                        std::max(milliseconds(10000), source_.connect_timeout));
   discoverOnce();
   if (link_.start == config::StartPosition::kLatest) {
-    // `start: latest` applies to the topics that exist when the link first
-    // starts: a link whose group committed nothing yet. Topics and partitions
-    // that appear later, or that a restarted link has not committed yet, start
-    // from their first record.
+    // `start: latest` applies to the topics that exist when the link first starts: a link whose
+    // group committed nothing yet. Topics and partitions that appear later, or that a restarted
+    // link has not committed yet, start from their first record.
     std::vector<std::string> topics;
     {
       std::lock_guard lock(ready_mu_);
@@ -200,8 +196,8 @@ void Link::join() {
   if (data_plane_.joinable()) {
     data_plane_.join();
   }
-  // The writer first: its delivery reports free consumed messages, which must
-  // all be gone before the consumer is destroyed (librdkafka hangs otherwise).
+  // The writer first: its delivery reports free consumed messages, which must all be gone before
+  // the consumer is destroyed (librdkafka hangs otherwise).
   writer_.reset();
   reader_.reset();
 }
@@ -266,9 +262,8 @@ void Link::applySubscription() {
 }
 
 void Link::pollSource() {
-  // The first poll waits briefly for records (and serves rebalances); the rest
-  // of the batch takes only what is already queued, so delivery reports are
-  // served at least every ~20 ms.
+  // The first poll waits briefly for records (and serves rebalances); the rest of the batch takes
+  // only what is already queued, so delivery reports are served at least every ~20 ms.
   int timeout_ms = 20;
   for (size_t i = 0; i < kMaxRecordsPerPoll && !failed_; ++i) {
     const SourceRecord* record = reader_->next(timeout_ms);
@@ -315,7 +310,6 @@ void Link::process(const SourceRecord& record) {
   }
   const std::string where = std::string(view.topic) + "[" + std::to_string(view.partition) + "]@" +
                             std::to_string(view.offset);
-  reader_->release(record.handle);
   fail("link '" + link_.name + "': " + std::string(chain_.decidedBy()) + " stopped the link at " +
        where + " (" + std::string(verdict.reason) +
        (verdict.rule.empty() ? "" : ", rule " + verdict.rule) + "): " + verdict.detail +
@@ -338,7 +332,6 @@ bool Link::passBarrier(const SourceRecord& record, bool to_dead_letters) {
     return true;
   }
   const int64_t offset = record.view.offset;
-  reader_->release(record.handle);
   partition.waiting_for_barrier = true;
   if (auto rewound = reader_->rewind(partition, offset); !rewound) {
     fail("link '" + link_.name + "': " + rewound.message());
@@ -366,8 +359,7 @@ void Link::deadLetter(const SourceRecord& record, const pipeline::Verdict& verdi
     return;
   }
   SourcePartition& partition = *record.partition;
-  OffsetTracker::Entry& entry =
-      partition.tracker.dispatch(record.view.offset, record.bytes, record.handle);
+  OffsetTracker::Entry& entry = dispatchEntry(record);
   entry.dead_letter = true;
   partition.in_flight_dead_letters += 1;
   in_flight_records_ += 1;
@@ -378,31 +370,26 @@ void Link::deadLetter(const SourceRecord& record, const pipeline::Verdict& verdi
     partition.in_flight_dead_letters -= 1;
     in_flight_records_ -= 1;
     in_flight_bytes_ -= record.bytes;
-    reader_->release(record.handle);
     fail("link '" + link_.name + "': " + written.message());
   }
 }
 
 void Link::onDeadLettered(OffsetTracker::Entry& entry) {
   auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
-  void* message = entry.source;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   partition->in_flight_dead_letters -= 1;
   partition->tracker.ack(entry);  // accounted for: the commit point moves past it
-  reader_->release(message);
 }
 
 void Link::onDeadLetterFailed(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error) {
   auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
-  void* message = entry.source;
   const int64_t offset = entry.offset;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   partition->in_flight_dead_letters -= 1;
   partition->tracker.fail(entry);
   countError(std::string("dlq:") + rd_kafka_err2name(error));
-  reader_->release(message);
   if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     return;
   }
@@ -413,17 +400,32 @@ void Link::onDeadLetterFailed(OffsetTracker::Entry& entry, rd_kafka_resp_err_t e
 }
 
 bool Link::deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                             const rd_kafka_headers_t* headers) {
+                             const rd_kafka_message_t& report) {
   if (!dlq_ || link_.on_reject != config::RejectAction::kDeadLetter || !isRecordRejection(error)) {
     return false;
   }
   if (tail_) {
-    // Exactly-once: the producer stopped at the refused record (gapless), so nothing after it
-    // is on the target; the link stops and a restart reads the record again.
+    // Exactly-once: the producer stopped at the refused record (gapless), so nothing after it is on
+    // the target; the link stops and a restart reads the record again.
     return false;
   }
   auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
-  reader_->describe(entry.source, dlq_view_);
+  // The refused record as it was produced: the source record's bytes, the stages' header edits.
+  dlq_view_.topic = partition->topic;
+  dlq_view_.partition = partition->partition;
+  dlq_view_.offset = entry.offset;
+  dlq_view_.key = report.key != nullptr ? std::optional<std::string_view>(std::string_view(
+                                              static_cast<const char*>(report.key), report.key_len))
+                                        : std::nullopt;
+  dlq_view_.value = report.payload != nullptr
+                        ? std::optional<std::string_view>(std::string_view(
+                              static_cast<const char*>(report.payload), report.len))
+                        : std::nullopt;
+  dlq_view_.timestamp = entry.timestamp;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&report, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    headers = nullptr;
+  }
   const std::string reason = std::string("rejected:") + rd_kafka_err2name(error);
   const DeadLetterReason why{reason, "on_reject", rd_kafka_err2str(error)};
   entry.dead_letter = true;
@@ -449,11 +451,9 @@ void Link::writeToTarget(const SourceRecord& record) {
     retryLater(record, milliseconds(1000));
     return;
   case TargetWriter::Begin::kFailed:
-    reader_->release(record.handle);  // not written, not committed: read again on restart
     return;
   }
-  OffsetTracker::Entry& entry =
-      partition.tracker.dispatch(record.view.offset, record.bytes, record.handle);
+  OffsetTracker::Entry& entry = dispatchEntry(record);
   in_flight_records_ += 1;
   in_flight_bytes_ += record.bytes;
   auto written = writer_->write(record_, record, *partition.mirror, entry);
@@ -476,21 +476,25 @@ void Link::writeToTarget(const SourceRecord& record) {
   partition.tracker.fail(entry);
   in_flight_records_ -= 1;
   in_flight_bytes_ -= record.bytes;
-  reader_->release(record.handle);
   fail("link '" + link_.name + "': " + written.message());
+}
+
+OffsetTracker::Entry& Link::dispatchEntry(const SourceRecord& record) {
+  OffsetTracker::Entry& entry =
+      record.partition->tracker.dispatch(record.view.offset, record.bytes, record.view.timestamp);
+  entry.timestamp_index = static_cast<int8_t>(timestampIndex(record.view.timestamp_type));
+  return entry;
 }
 
 void Link::skip(const SourceRecord& record) {
   // Accounted for, not lost: the commit point moves past it.
   OffsetTracker& tracker = record.partition->tracker;
-  tracker.ack(tracker.dispatch(record.view.offset, 0, nullptr));
-  reader_->release(record.handle);
+  tracker.ack(tracker.dispatch(record.view.offset, 0));
 }
 
 void Link::retryLater(const SourceRecord& record, milliseconds after) {
   SourcePartition& partition = *record.partition;
   const int64_t offset = record.view.offset;
-  reader_->release(record.handle);
   partition.retry_at = Clock::now() + std::max(after, milliseconds(10));
   if (auto rewound = reader_->rewind(partition, offset); !rewound) {
     fail("link '" + link_.name + "': " + rewound.message());
@@ -502,16 +506,13 @@ void Link::retryLater(const SourceRecord& record, milliseconds after) {
 void Link::onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) {
   auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
   MirrorPartition& mirror = *partition->mirror;
-  void* message = entry.source;
   const uint32_t bytes = entry.bytes;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= bytes;
-  rd_kafka_timestamp_type_t timestamp_type;
-  const int64_t timestamp =
-      rd_kafka_message_timestamp(static_cast<rd_kafka_message_t*>(message), &timestamp_type);
-  if (const int index = timestampIndex(timestamp_type); index >= 0 && timestamp >= 0) {
-    replication_latency_.by_type[static_cast<size_t>(index)].record(wallClockMs() - timestamp);
-    mirror.last_replicated_timestamp = timestamp;
+  if (entry.timestamp_index >= 0 && entry.timestamp >= 0) {
+    replication_latency_.by_type[static_cast<size_t>(entry.timestamp_index)].record(
+        wallClockMs() - entry.timestamp);
+    mirror.last_replicated_timestamp = entry.timestamp;
   }
   if (tail_) {
     TargetWriter::recordRun(mirror, entry.offset, target_offset);
@@ -521,22 +522,19 @@ void Link::onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) {
   mirror.bytes_replicated += bytes;
   records_replicated_ += 1;
   bytes_replicated_ += bytes;
-  reader_->release(message);
 }
 
 void Link::onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                          const rd_kafka_headers_t* headers) {
+                          const rd_kafka_message_t& report) {
   countError(std::string("produce:") + rd_kafka_err2name(error));
-  if (deadLetterRefused(entry, error, headers)) {
+  if (deadLetterRefused(entry, error, report)) {
     return;  // still in flight, now to the dead-letter queue
   }
   auto* partition = static_cast<SourcePartition*>(entry.tracker->context());
-  void* message = entry.source;
   const int64_t offset = entry.offset;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   partition->tracker.fail(entry);
-  reader_->release(message);
   if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     return;  // withdrawn by Causeway (shutdown, lost assignment): read again by the next owner
   }
@@ -549,8 +547,8 @@ void Link::onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error
   refusal.last = std::max(refusal.last, offset);
   refusal.count += 1;
   if (refusal.count == 1 && failed_) {
-    // The link already stopped (a fatal producer error, which librdkafka reports before the
-    // records it failed): name the first record that was not written.
+    // The link already stopped (a fatal producer error, which librdkafka reports before the records
+    // it failed): name the first record that was not written.
     std::lock_guard lock(status_mu_);
     if (status_.error.find(" first record not written: ") == std::string::npos) {
       status_.error += "; first record not written: " + partition->topic + "[" +
@@ -623,8 +621,8 @@ void Link::commitTransaction(const std::vector<SourcePartition*>& partitions) {
   if (!writer_->transactional() || !writer_->inTransaction() || failed_) {
     return;
   }
-  // Offsets of acknowledged records only: wait for what is in flight first
-  // (bounded; the commit below flushes whatever is left).
+  // Offsets of acknowledged records only: wait for what is in flight first (bounded; the commit
+  // below flushes whatever is left).
   waitForDeliveries(partitions, kRevokeFlushLimit);
   auto offsets = makeList(partitions.size());
   for (SourcePartition* partition : partitions) {
@@ -689,9 +687,8 @@ void Link::onAssigned(const std::vector<SourcePartition*>& partitions) {
       continue;  // exactly-once: looked up when its mirror partition appears
     }
     if (tail_) {
-      // Exactly-once: start right after the last record this link actually
-      // wrote to the target, whatever the source group says (its commits are
-      // advisory here).
+      // Exactly-once: start right after the last record this link actually wrote to the target,
+      // whatever the source group says (its commits are advisory here).
       auto resume = resumeOffset(*partition);
       if (!resume) {
         fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
@@ -734,8 +731,7 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source)
   mirror.runs_saved_count = 0;
   mirror.runs_saved_at = Clock::now();
   if (state_read_at_rebalance_ != reader_->rebalances()) {
-    // Once per rebalance: the reader only reads what was saved since its last
-    // refresh.
+    // Once per rebalance: the reader only reads what was saved since its last refresh.
     state_read_at_rebalance_ = reader_->rebalances();
     auto refreshed = state_reader_->refresh(Clock::now() +
                                             std::max(milliseconds(10000), target_.connect_timeout));
@@ -753,8 +749,7 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source)
       mirror.runs = saved->runs;
       mirror.runs_saved_count = mirror.runs.runs().size();
     } else {
-      // Runs past what the mirror partition holds: it was truncated or
-      // recreated.
+      // Runs past what the mirror partition holds: it was truncated or recreated.
       spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset "
                    "{} but the "
                    "target holds up to {}; starting new ones",
@@ -764,8 +759,8 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source)
     }
   }
   if (last_source && mirror.runs.lastSource() != *last_source) {
-    // Records of ours after the saved runs (a worker died before saving): leave
-    // a hole that translation searches on the target.
+    // Records of ours after the saved runs (a worker died before saving): leave a hole that
+    // translation searches on the target.
     mirror.runs.markUnknownGap();
   }
 }
@@ -773,8 +768,8 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source)
 void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) {
   const auto assigned = reader_->partitions().size();
   if (!lost) {
-    // Hand over cleanly: what was read is written and committed before the next
-    // owner starts, so it re-reads as little as possible.
+    // Hand over cleanly: what was read is written and committed before the next owner starts, so it
+    // re-reads as little as possible.
     const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(partitions, limit);
     if (tail_) {
@@ -783,20 +778,19 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
     commitTransaction(assignedPartitions());  // what was written becomes visible now
     reader_->commit(partitions, /*sync=*/true);
   } else if (tail_ && partitions.size() < assigned) {
-    // Aborting or purging acts on every partition's records, including those of
-    // partitions that stay assigned; their bookkeeping would then be wrong.
-    // Stop instead: a restart resumes every partition from the target.
+    // Aborting or purging acts on every partition's records, including those of partitions that
+    // stay assigned; their bookkeeping would then be wrong. Stop instead: a restart resumes every
+    // partition from the target.
     fail("link '" + link_.name + "': part of the assignment was lost (" +
          std::to_string(partitions.size()) + " of " + std::to_string(assigned) +
          " partitions); stopping so that nothing is written after their next "
          "owner");
   } else if (tail_) {
-    // Lost: this worker was out of its group longer than session.timeout.ms
-    // (frozen, cut off), and another worker may be writing these partitions
-    // already. Nothing more of ours may land there: the open transaction is
-    // aborted (on Kafka its records are never visible; committing it later
-    // without offsets would publish them), and records not yet sent are
-    // dropped. The next owner resumes from what is on the target.
+    // Lost: this worker was out of its group longer than session.timeout.ms (frozen, cut off), and
+    // another worker may be writing these partitions already. Nothing more of ours may land there:
+    // the open transaction is aborted (on Kafka its records are never visible; committing it later
+    // without offsets would publish them), and records not yet sent are dropped. The next owner
+    // resumes from what is on the target.
     if (writer_->transactional()) {
       writer_->abortTransaction("the assignment was lost (out of the group for longer than "
                                 "session.timeout.ms)");
@@ -923,8 +917,8 @@ void Link::drainAndClose() {
     writer_->abortTransaction("records were not acknowledged before the drain timeout");
   }
   reader_->commit(/*sync=*/true);
-  // Leaving the group revokes our partitions (served through onRevoking) so
-  // other workers take them over at once instead of after the session timeout.
+  // Leaving the group revokes our partitions (served through onRevoking) so other workers take them
+  // over at once instead of after the session timeout.
   reader_->close();
   publishStatus();
   for (const auto& [key, refusal] : refusals_) {
@@ -936,17 +930,14 @@ void Link::drainAndClose() {
     }
   }
   if (in_flight_records_ > 0) {
-    // librdkafka would hang destroying a consumer with live messages: leak them
-    // instead.
-    spdlog::error("link '{}': {} source record(s) never reported by the producer", link_.name,
+    spdlog::error("link '{}': {} record(s) never reported by the producer", link_.name,
                   in_flight_records_);
-    reader_->abandon();
   }
   if (!link_.transactional) {
     writer_->flush(milliseconds(5000));  // the state records just saved
   }
-  // The writer and the reader are destroyed in join(), once the discovery
-  // thread (which reads metadata through the consumer) has ended.
+  // The writer and the reader are destroyed in join(), once the discovery thread (which reads
+  // metadata through the consumer) has ended.
   {
     std::lock_guard lock(status_mu_);
     if (status_.state != LinkState::kFailed) {

@@ -26,8 +26,8 @@
 
 namespace causeway::replicator {
 
-// One link in this worker process: source cluster -> target cluster for the
-// selected topics. A record's way (all on the data-plane thread):
+// One link in this worker process: source cluster -> target cluster for the selected topics. A
+// record's way (all on the data-plane thread):
 //
 //   SourceReader::next() --RecordView--> StageChain (loop prevention, ...,
 //   provenance)
@@ -47,10 +47,9 @@ namespace causeway::replicator {
 //  - the group-sync thread (links with `groups`) syncs consumer-group offsets.
 // Other threads only call status(), pause()/resume() and requestStop().
 //
-// Lifecycle: start() (connects, first discovery, starts threads) ->
-// requestStop() -> join(). join() drains: stops fetching, waits for in-flight
-// records up to the drain timeout, commits, and leaves the group (handing
-// partitions to other workers).
+// Lifecycle: start() (connects, first discovery, starts threads) -> requestStop() -> join(). join()
+// drains: stops fetching, waits for in-flight records up to the drain timeout, commits, and leaves
+// the group (handing partitions to other workers).
 class Link : private SourceReader::Listener, private DeliveryListener {
 public:
   Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
@@ -60,14 +59,12 @@ public:
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
-  // Builds the clients, checks both clusters answer within their
-  // connect_timeout, runs the first topic discovery and starts the threads. On
-  // error the link is kFailed.
+  // Builds the clients, checks both clusters answer within their connect_timeout, runs the first
+  // topic discovery and starts the threads. On error the link is kFailed.
   Status start();
 
-  // Operator pause: fetching stops (records in flight complete and are
-  // committed), the status says paused and the lag grows; resume() continues
-  // where it stopped. Any thread.
+  // Operator pause: fetching stops (records in flight complete and are committed), the status says
+  // paused and the lag grows; resume() continues where it stopped. Any thread.
   void pause() { pause_requested_.store(true); }
   void resume() { pause_requested_.store(false); }
 
@@ -84,9 +81,10 @@ private:
   void pollSource();
   void process(const SourceRecord& record);
   void writeToTarget(const SourceRecord& record);
-  // A record no sink gets (dropped by a stage, loop-skipped): accounted for at
-  // once.
+  // A record no sink gets (dropped by a stage, loop-skipped): accounted for at once.
   void skip(const SourceRecord& record);
+  // A tracker entry for a record going to a sink.
+  OffsetTracker::Entry& dispatchEntry(const SourceRecord& record);
   // To the dead-letter queue instead of the target.
   void deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict);
   // Exactly-once: false (and the partition is held, rewound to the record) while records of the
@@ -117,24 +115,23 @@ private:
   void onCommitted() override;
   // Finds a mirror topic for the partition, or marks it waiting for one.
   void attachMirror(SourcePartition& partition);
-  // Exactly-once: where the partition goes on (after the last source record
-  // this link wrote to the mirror partition), or nullopt when the target holds
-  // none of its records. Also picks up the partition's saved offset runs so
-  // translation stays cheap across owners.
+  // Exactly-once: where the partition goes on (after the last source record this link wrote to the
+  // mirror partition), or nullopt when the target holds none of its records. Also picks up the
+  // partition's saved offset runs so translation stays cheap across owners.
   Result<std::optional<int64_t>> resumeOffset(SourcePartition& partition);
   void seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source);
 
   // Delivery reports (DeliveryListener, inside TargetWriter::poll()).
   void onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) override;
   void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                      const rd_kafka_headers_t* headers) override;
+                      const rd_kafka_message_t& report) override;
   // Dead-letter queue delivery reports.
   void onDeadLettered(OffsetTracker::Entry& entry);
   void onDeadLetterFailed(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error);
-  // A record the target refused for good goes to the dead-letter queue (on_reject: dlq); false
-  // when it cannot (then the link stops).
+  // A record the target refused for good goes to the dead-letter queue (on_reject: dlq); false when
+  // it cannot (then the link stops).
   bool deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                         const rd_kafka_headers_t* headers);
+                         const rd_kafka_message_t& report);
 
   // --- Control-plane threads ---
   void runDiscovery();
@@ -153,9 +150,8 @@ private:
   const config::ClusterConfig target_;
   kafka::TopicAdminPtr target_admin_;
 
-  // The three parts of the data plane. Destruction order matters: the reader
-  // (whose consumer must outlive no consumed message) goes after the writer,
-  // whose delivery reports free them.
+  // The three parts of the data plane. Destruction order matters: the reader (whose consumer must
+  // outlive no consumed message) goes after the writer, whose delivery reports free them.
   std::unique_ptr<SourceReader> reader_;
   pipeline::StageChain chain_;
   pipeline::Record record_;  // the record on its way; buffers reused across records
@@ -166,7 +162,7 @@ private:
     explicit DeadLetterDeliveries(Link* owner) : link(owner) {}
     void onDelivered(OffsetTracker::Entry& entry, int64_t) override { link->onDeadLettered(entry); }
     void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                        const rd_kafka_headers_t*) override {
+                        const rd_kafka_message_t&) override {
       link->onDeadLetterFailed(entry, error);
     }
     Link* link;
@@ -199,8 +195,8 @@ private:
   bool backpressure_paused_ = false;
   bool user_paused_ = false;  // the operator pause currently applied
   bool failed_ = false;
-  // Records the target refused, aggregated per partition for one log line each
-  // (never one line per record).
+  // Records the target refused, aggregated per partition for one log line each (never one line per
+  // record).
   struct Refusal {
     int64_t first = -1;
     int64_t last = -1;
@@ -218,10 +214,9 @@ private:
   std::map<std::string, ReadyTopic> ready_topics_;     // guarded by ready_mu_
   bool ready_changed_ = false;                         // guarded by ready_mu_
   std::map<std::string, std::string> topic_problems_;  // guarded by ready_mu_
-  // Source high watermarks queried by the discovery thread while fetching is
-  // paused (a paused partition gets no fetch responses, so the consumer's
-  // cached watermark would go stale and hide the growing lag). Guarded by
-  // ready_mu_.
+  // Source high watermarks queried by the discovery thread while fetching is paused (a paused
+  // partition gets no fetch responses, so the consumer's cached watermark would go stale and hide
+  // the growing lag). Guarded by ready_mu_.
   std::map<std::pair<std::string, int32_t>, int64_t> queried_high_;
   std::atomic<bool> fetching_paused_{false};
 

@@ -1,6 +1,5 @@
-// Link's control-plane threads: topic discovery (and, while fetching is paused,
-// watermark queries) and consumer-group offset sync. See link.h for the
-// threading model.
+// Link's control-plane threads: topic discovery (and, while fetching is paused, watermark queries)
+// and consumer-group offset sync. See link.h for the threading model.
 
 #include "replicator/link.h"
 #include "replicator/link_internal.h"

@@ -1,7 +1,6 @@
 #pragma once
 
-// Helpers shared by the files that implement Link (link*.cc). Not for use
-// outside Link.
+// Helpers shared by the files that implement Link (link*.cc). Not for use outside Link.
 
 #include "kafka/handles.h"
 #include "pipeline/record.h"
@@ -26,8 +25,7 @@ inline int64_t wallClockMs() {
       .count();
 }
 
-// Index into TimestampedHistograms, or -1 for records without a usable
-// timestamp.
+// Index into TimestampedHistograms, or -1 for records without a usable timestamp.
 inline int timestampIndex(rd_kafka_timestamp_type_t type) {
   switch (type) {
   case RD_KAFKA_TIMESTAMP_CREATE_TIME:

@@ -12,12 +12,12 @@
 namespace causeway::replicator {
 
 enum class LinkState {
-  kStarting,  // connecting to the clusters, first topic discovery
-  kRunning,   // replicating (possibly with nothing assigned to this worker)
-  kPaused,    // fetching paused by an operator; in-flight records still complete
-  kStopping,  // draining in-flight records and committing
-  kStopped,   // stopped cleanly
-  kFailed,    // stopped by a fatal error: see LinkStatus::error
+  kStarting,    // connecting to the clusters, first topic discovery
+  kRunning,     // replicating (possibly with nothing assigned to this worker)
+  kPaused,      // fetching paused by an operator; in-flight records still complete
+  kStopping,    // draining in-flight records and committing
+  kStopped,     // stopped cleanly
+  kFailed,      // stopped by a fatal error: see LinkStatus::error
   kFailedOver,  // stopped because the link was failed over (its mark): see LinkStatus::error
 };
 
@@ -52,7 +52,9 @@ struct PartitionStatus {
 // 1 log-append time); records without a timestamp are not counted.
 struct TimestampedHistograms {
   std::array<MillisHistogram, 2> by_type;
-  static const char* typeName(size_t index) { return index == 0 ? "create_time" : "log_append_time"; }
+  static const char* typeName(size_t index) {
+    return index == 0 ? "create_time" : "log_append_time";
+  }
 };
 
 // Consumer-group offset sync of one group (exactly-once links with `groups`).
@@ -66,21 +68,33 @@ struct GroupStatus {
   int64_t rpo_records = -1;
 };
 
+// Records kept off the target by a decision, by who decided and why: a stage's drop or
+// dead-letter verdict, or the target's refusal sent to the dead-letter queue (on_reject: dlq).
+struct RecordDecision {
+  std::string outcome;  // "dropped" or "dead_lettered"
+  std::string stage;    // the stage that decided ("loop-prevention", "contract", ...; "target")
+  std::string reason;   // short and stable ("loop", "filtered", "rejected:INVALID_RECORD")
+  std::string rule;     // the configured rule ("on_reject", "partner-acme.filter"), may be empty
+  uint64_t records = 0;
+};
+
 // A consistent snapshot of one link in this worker process, refreshed a few times a second.
 struct LinkStatus {
   std::string name;
   std::string source_cluster;
   std::string target_cluster;
   LinkState state = LinkState::kStarting;
-  std::string error;       // why the link failed (kFailed) or was failed over, else empty
-  std::string last_error;  // last non-fatal problem (retrying), else empty
+  std::string error;                // why the link failed (kFailed) or was failed over, else empty
+  std::string last_error;           // last non-fatal problem (retrying), else empty
   std::vector<std::string> topics;  // source topics currently selected
   std::vector<PartitionStatus> partitions;  // sorted by topic, partition
-  uint64_t records_replicated = 0;  // since start of this process
+  uint64_t records_replicated = 0;          // since start of this process
   uint64_t bytes_replicated = 0;
   // Records not written because the target cluster is already on their causeway-origin path
   // (they came from there): the loop prevention of active-active links.
   uint64_t records_skipped_loop = 0;
+  // Every drop and dead-letter decision, sorted by outcome, stage, reason and rule.
+  std::vector<RecordDecision> decisions;
   uint64_t in_flight_records = 0;
   uint64_t in_flight_bytes = 0;
   uint64_t rebalances = 0;
@@ -97,4 +111,4 @@ struct LinkStatus {
   std::chrono::steady_clock::time_point updated_at{};
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -5,7 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace causeway::replicator {
 
@@ -21,11 +23,26 @@ void Link::publishStatus() {
     queried_high = queried_high_;
   }
   uint64_t loop_skipped = 0;
+  std::vector<RecordDecision> decisions;
   for (const auto& count : chain_.counts()) {
     if (count.reason == "loop") {
       loop_skipped += count.records;
     }
+    if (count.outcome == pipeline::Outcome::kDrop ||
+        count.outcome == pipeline::Outcome::kDeadLetter) {
+      decisions.push_back(
+          RecordDecision{count.outcome == pipeline::Outcome::kDrop ? "dropped" : "dead_lettered",
+                         count.stage, count.reason, count.rule, count.records});
+    }
   }
+  for (const auto& [error, records] : refused_dead_lettered_) {
+    decisions.push_back(
+        RecordDecision{"dead_lettered", "target", "rejected:" + error, "on_reject", records});
+  }
+  std::sort(decisions.begin(), decisions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.outcome, a.stage, a.reason, a.rule) <
+           std::tie(b.outcome, b.stage, b.reason, b.rule);
+  });
   const auto now = Clock::now();
   if (reader_ && reader_->client() != nullptr && !reader_->partitions().empty()) {
     const std::vector<int64_t> positions = reader_->positions();
@@ -62,8 +79,7 @@ void Link::publishStatus() {
       if (p.lag == 0) {
         p.time_lag_ms = 0;
       } else if (const auto* pending = state->tracker.oldestPending()) {
-        const int64_t ts = rd_kafka_message_timestamp(
-            static_cast<const rd_kafka_message_t*>(pending->source), nullptr);
+        const int64_t ts = pending->timestamp;
         p.time_lag_ms = ts >= 0 ? std::max<int64_t>(0, now_ms - ts) : -1;
       } else if (last_ts >= 0) {
         p.time_lag_ms = std::max<int64_t>(0, now_ms - last_ts);
@@ -99,6 +115,7 @@ void Link::publishStatus() {
   status_.in_flight_bytes = in_flight_bytes_;
   status_.rebalances = reader_ ? reader_->rebalances() : status_.rebalances;
   status_.records_skipped_loop = loop_skipped;
+  status_.decisions = std::move(decisions);
   status_.produce_retries = writer_ ? writer_->produceRetries() : status_.produce_retries;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;

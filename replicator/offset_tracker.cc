@@ -4,14 +4,14 @@
 
 namespace causeway::replicator {
 
-OffsetTracker::Entry& OffsetTracker::dispatch(int64_t offset, uint32_t bytes, void* source) {
+OffsetTracker::Entry& OffsetTracker::dispatch(int64_t offset, uint32_t bytes, int64_t timestamp) {
   assert(offset > last_dispatched_ && "source offsets must increase within a partition");
   last_dispatched_ = offset;
   Entry& entry = entries_.emplace_back();
   entry.offset = offset;
   entry.bytes = bytes;
   entry.tracker = this;
-  entry.source = source;
+  entry.timestamp = timestamp;
   in_flight_records_ += 1;
   in_flight_bytes_ += bytes;
   return entry;
@@ -20,7 +20,6 @@ OffsetTracker::Entry& OffsetTracker::dispatch(int64_t offset, uint32_t bytes, vo
 bool OffsetTracker::ack(Entry& entry) {
   assert(entry.tracker == this && !entry.acked && !entry.failed);
   entry.acked = true;
-  entry.source = nullptr;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   if (&entry != &entries_.front()) {
@@ -33,7 +32,6 @@ bool OffsetTracker::ack(Entry& entry) {
 void OffsetTracker::fail(Entry& entry) {
   assert(entry.tracker == this && !entry.acked && !entry.failed);
   entry.failed = true;
-  entry.source = nullptr;
   in_flight_records_ -= 1;
   in_flight_bytes_ -= entry.bytes;
   failed_ = true;

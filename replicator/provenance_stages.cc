@@ -14,8 +14,8 @@ pipeline::Verdict LoopPreventionStage::process(pipeline::Record& record) {
 }
 
 pipeline::Verdict ProvenanceStage::process(pipeline::Record& record) {
-  // The old origin points into the source record's headers, which stay as they
-  // are until the edits are applied by the sink: read it before replacing it.
+  // The old origin points into the source record's headers, which stay as they are until the edits
+  // are applied by the sink: read it before replacing it.
   const auto origin = record.header(kOriginHeader);
   origin_buffer_.clear();
   if (origin && *origin && !(*origin)->empty()) {

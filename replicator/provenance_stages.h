@@ -1,7 +1,7 @@
 #pragma once
 
-// The two stages every link runs, first and last: loop prevention and
-// provenance headers (see record_headers.h for the headers themselves).
+// The two stages every link runs, first and last: loop prevention and provenance headers (see
+// record_headers.h for the headers themselves).
 
 #include "pipeline/stage.h"
 
@@ -9,9 +9,9 @@
 
 namespace causeway::replicator {
 
-// Drops a record whose causeway-origin already names the target cluster: it
-// came from there (active-active links with identical topic names stay
-// loop-free). A known skip, counted under reason "loop".
+// Drops a record whose causeway-origin already names the target cluster: it came from there
+// (active-active links with identical topic names stay loop-free). A known skip, counted under
+// reason "loop".
 class LoopPreventionStage : public pipeline::Stage {
 public:
   explicit LoopPreventionStage(std::string target_cluster)
@@ -23,9 +23,8 @@ private:
   std::string target_cluster_;
 };
 
-// Sets causeway-origin (the path so far plus the source cluster) and
-// causeway-src (the link and the source offset) on every record, replacing what
-// the source record carried.
+// Sets causeway-origin (the path so far plus the source cluster) and causeway-src (the link and the
+// source offset) on every record, replacing what the source record carried.
 class ProvenanceStage : public pipeline::Stage {
 public:
   ProvenanceStage(std::string link, std::string source_cluster)

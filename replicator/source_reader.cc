@@ -42,11 +42,8 @@ SourceReader::SourceReader(const config::LinkConfig& link, const config::Cluster
     : link_(link), source_(source), listener_(listener) {}
 
 SourceReader::~SourceReader() {
-  // Every consumed message must be freed before the consumer (librdkafka hangs
-  // otherwise); the owner frees them through release() before destroying the
-  // reader.
-  partitions_.clear();
-  detached_.clear();
+  // librdkafka hangs destroying a consumer while a consumed message is alive.
+  releaseCurrent();
 }
 
 Status SourceReader::open() {
@@ -59,9 +56,8 @@ Status SourceReader::open() {
       {"session.timeout.ms", "10000"},
       {"heartbeat.interval.ms", "1000"},
       {"fetch.wait.max.ms", "100"},
-      // librdkafka 2.0.2 stops fetching for ~1 s whenever more than
-      // queued.min.messages wait in its queue; memory stays bounded by
-      // queued.max.messages.kbytes.
+      // librdkafka 2.0.2 stops fetching for ~1 s whenever more than queued.min.messages wait in its
+      // queue; memory stays bounded by queued.max.messages.kbytes.
       {"queued.min.messages", "1000000"},
       {"queued.max.messages.kbytes", "65536"},
       {"topic.metadata.refresh.interval.ms", std::to_string(link_.discovery_interval.count())},
@@ -72,14 +68,12 @@ Status SourceReader::open() {
       {"partition.assignment.strategy", "cooperative-sticky"},
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
-      // The end of a partition tells which offsets hold no record (transaction
-      // markers, compacted gaps): they count as seen, so translation and
-      // failover can account for them.
+      // The end of a partition tells which offsets hold no record (transaction markers, compacted
+      // gaps): they count as seen, so translation and failover can account for them.
       {"enable.partition.eof", "true"},
       // A partition without a committed offset starts at its beginning; `start:
-      // latest` is applied explicitly to the topics that existed when the link
-      // first started (setStartAtEnd), never to topics or partitions that
-      // appear later.
+      // latest` is applied explicitly to the topics that existed when the link first started
+      // (setStartAtEnd), never to topics or partitions that appear later.
       {"auto.offset.reset", "earliest"},
   };
   spec.configure = [this](rd_kafka_conf_t* conf) {
@@ -138,6 +132,7 @@ SourcePartition* SourceReader::lookup(const rd_kafka_message_t* message) {
 }
 
 const SourceRecord* SourceReader::next(int timeout_ms) {
+  releaseCurrent();  // every sink copied what it needed from it
   const auto deadline = Clock::now() + milliseconds(timeout_ms);
   while (true) {
     const auto now = Clock::now();
@@ -159,11 +154,10 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
     }
     SourcePartition* state = lookup(message);
     if (state == nullptr || state->held(Clock::now())) {
-      // Not (or no longer, or not yet) ours to process: never dispatched, so
-      // whoever processes the partition reads it again. The first such record
-      // of a hold is where the partition goes on: rewind to it (it is paused
-      // until then). A rewind already made for the hold (a retry, a resume
-      // position) discards what was fetched before it.
+      // Not (or no longer, or not yet) ours to process: never dispatched, so whoever processes the
+      // partition reads it again. The first such record of a hold is where the partition goes on:
+      // rewind to it (it is paused until then). A rewind already made for the hold (a retry, a
+      // resume position) discards what was fetched before it.
       if (state != nullptr && !state->hold_rewound) {
         (void)rewind(*state, message->offset);
       }
@@ -171,9 +165,8 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       continue;
     }
     if (message->offset <= state->tracker.lastDispatched()) {
-      // The consumer went back (an offset reset): these records are
-      // acknowledged or in flight already. Processing them again would
-      // duplicate them (and break exactly-once).
+      // The consumer went back (an offset reset): these records are acknowledged or in flight
+      // already. Processing them again would duplicate them (and break exactly-once).
       rd_kafka_message_destroy(message);
       continue;
     }
@@ -220,34 +213,19 @@ void SourceReader::fillView(rd_kafka_message_t* message, SourcePartition* partit
   current_.bytes = static_cast<uint32_t>(message->len + message->key_len);
 }
 
-void SourceReader::describe(void* handle, pipeline::RecordView& out) const {
-  auto* message = static_cast<rd_kafka_message_t*>(handle);
-  out.topic = rd_kafka_topic_name(message->rkt);
-  out.partition = message->partition;
-  out.offset = message->offset;
-  out.key = message->key != nullptr ? std::optional<std::string_view>(std::string_view(
-                                          static_cast<const char*>(message->key), message->key_len))
-                                    : std::nullopt;
-  out.value = message->payload != nullptr
-                  ? std::optional<std::string_view>(
-                        std::string_view(static_cast<const char*>(message->payload), message->len))
-                  : std::nullopt;
-  rd_kafka_timestamp_type_t type;
-  out.timestamp = rd_kafka_message_timestamp(message, &type);
-  out.timestamp_type = out.timestamp >= 0 ? timestampType(type) : pipeline::TimestampType::kNone;
-  out.headers.clear();
-}
-
-void SourceReader::release(void* handle) {
-  rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(handle));
+void SourceReader::releaseCurrent() {
+  if (current_.handle != nullptr) {
+    rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(current_.handle));
+    current_.handle = nullptr;
+  }
 }
 
 void SourceReader::handleError(const rd_kafka_message_t* message) {
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (message->rkt != nullptr) {
       if (SourcePartition* state = lookup(message)) {
-        // Everything below the end was seen: offsets without a record there are
-        // markers or compacted away.
+        // Everything below the end was seen: offsets without a record there are markers or
+        // compacted away.
         state->seen_end = std::max(state->seen_end, message->offset);
       }
     }
@@ -277,15 +255,13 @@ void SourceReader::errorCallback(rd_kafka_t* rk, int err, const char* reason, vo
                             fatal);
     return;
   }
-  // Everything else is retried by librdkafka (brokers down, timeouts): report,
-  // keep going.
+  // Everything else is retried by librdkafka (brokers down, timeouts): report, keep going.
   self->listener_.onProblem(std::string("client:") + rd_kafka_err2name(code),
                             kafka::describeCluster(self->source_) + ": " + rd_kafka_err2str(code) +
                                 ": " + reason);
 }
 
-// --- Rebalances
-// ----------------------------------------------------------------------------------
+// --- Rebalances ----------------------------------------------------------------------------------
 
 void SourceReader::rebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                      rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -355,8 +331,8 @@ void SourceReader::assign(rd_kafka_topic_partition_list_t* list) {
       }
     }
   }
-  // The link decides holds (mirror partition missing, resume position to look
-  // up) and may set start offsets in the list before fetching starts.
+  // The link decides holds (mirror partition missing, resume position to look up) and may set start
+  // offsets in the list before fetching starts.
   listener_.onAssigned(added);
   for (SourcePartition* state : added) {
     if (state->start_offset != RD_KAFKA_OFFSET_INVALID) {
@@ -420,8 +396,7 @@ void SourceReader::dropSettledDetached() {
   std::erase_if(detached_, [](const auto& s) { return s->tracker.inFlightRecords() == 0; });
 }
 
-// --- Fetching
-// ------------------------------------------------------------------------------------
+// --- Fetching ------------------------------------------------------------------------------------
 
 void SourceReader::setGloballyPaused(bool paused) {
   if (globally_paused_ != paused) {
@@ -476,8 +451,7 @@ Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   return {};
 }
 
-// --- Commits
-// -------------------------------------------------------------------------------------
+// --- Commits -------------------------------------------------------------------------------------
 
 void SourceReader::commit(bool sync) {
   std::vector<SourcePartition*> all;
@@ -503,9 +477,8 @@ void SourceReader::commit(const std::vector<SourcePartition*>& partitions, bool 
     }
   }
   if (!starts.empty()) {
-    // Where a partition without a committed offset started (its end, under
-    // `start: latest`), once the consumer knows it: a restart must start there,
-    // not at the beginning.
+    // Where a partition without a committed offset started (its end, under `start: latest`), once
+    // the consumer knows it: a restart must start there, not at the beginning.
     auto positions = makeList(starts.size());
     for (SourcePartition* state : starts) {
       rd_kafka_topic_partition_list_add(positions.get(), state->topic.c_str(), state->partition);
@@ -546,8 +519,7 @@ void SourceReader::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) {
     self->commits_held_until_ = Clock::now() + std::chrono::seconds(10);
   }
-  // Forget what we believed committed so the next cycle commits these
-  // partitions again.
+  // Forget what we believed committed so the next cycle commits these partitions again.
   for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
     if (SourcePartition* state = self->find(offsets->elems[i].topic, offsets->elems[i].partition)) {
       state->committed = -1;
@@ -559,8 +531,7 @@ void SourceReader::commitCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                 " failed: " + rd_kafka_err2str(err));
 }
 
-// --- Status
-// --------------------------------------------------------------------------------------
+// --- Status --------------------------------------------------------------------------------------
 
 std::vector<int64_t> SourceReader::positions() const {
   std::vector<int64_t> out;
@@ -589,15 +560,13 @@ int64_t SourceReader::cachedHighWatermark(const SourcePartition& partition) cons
   return high;
 }
 
-// --- Shutdown
-// ------------------------------------------------------------------------------------
+// --- Shutdown ------------------------------------------------------------------------------------
 
 void SourceReader::close() {
+  releaseCurrent();
   if (consumer_) {
     rd_kafka_consumer_close(consumer_.get());
   }
 }
-
-void SourceReader::abandon() { (void)consumer_.release(); }
 
 }  // namespace causeway::replicator

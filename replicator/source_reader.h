@@ -19,40 +19,35 @@ namespace causeway::replicator {
 
 struct MirrorPartition;  // the sink's side of a partition (target_writer.h)
 
-// One source partition assigned to this worker, as the reader keeps it: where
-// its records stand (the OffsetTracker: dispatched, acknowledged, the commit
-// point) and why fetching it is held. The sink's side of the same partition
-// hangs off `mirror`.
+// One source partition assigned to this worker, as the reader keeps it: where its records stand
+// (the OffsetTracker: dispatched, acknowledged, the commit point) and why fetching it is held. The
+// sink's side of the same partition hangs off `mirror`.
 struct SourcePartition {
   std::string topic;
   int32_t partition = 0;
   OffsetTracker tracker{this};  // delivery reports find the partition through it
   int64_t committed = -1;       // last offset committed for the group
-  // Owned here so it lives exactly as long as the partition (detached ones
-  // included); created by the link (the deleter is bound there, so this header
-  // needs no complete type).
+  // Owned here so it lives exactly as long as the partition (detached ones included); created by
+  // the link (the deleter is bound there, so this header needs no complete type).
   std::shared_ptr<MirrorPartition> mirror;
-  // Set by the listener in onAssigned(): where fetching starts (a librdkafka
-  // logical offset when negative: RD_KAFKA_OFFSET_INVALID means the group's
-  // committed offset).
+  // Set by the listener in onAssigned(): where fetching starts (a librdkafka logical offset when
+  // negative: RD_KAFKA_OFFSET_INVALID means the group's committed offset).
   int64_t start_offset = -1001;
 
   // Reasons to hold fetching; any of them pauses the partition.
   bool waiting_for_target = false;    // its mirror partition does not exist yet
   bool waiting_for_position = false;  // exactly-once: the resume offset is being looked up
   std::chrono::steady_clock::time_point retry_at{};  // a stage asked to look again later
-  // No committed offset when assigned: the position the consumer starts from is
-  // committed at the next commit even if no record arrives, so a restart starts
-  // there too.
+  // No committed offset when assigned: the position the consumer starts from is committed at the
+  // next commit even if no record arrives, so a restart starts there too.
   bool commit_start = false;
-  // Every source offset below this was seen by the reader (records, or the
-  // partition's end reached past transaction markers and compacted gaps); -1
-  // before anything.
+  // Every source offset below this was seen by the reader (records, or the partition's end reached
+  // past transaction markers and compacted gaps); -1 before anything.
   int64_t seen_end = -1;
 
-  // Exactly-once links keep the target and the dead-letter queue in source order: a record
-  // goes to one of them only once every earlier record of the partition sent to the other was
-  // acknowledged, so what a crash leaves on both is a prefix of the partition.
+  // Exactly-once links keep the target and the dead-letter queue in source order: a record goes to
+  // one of them only once every earlier record of the partition sent to the other was acknowledged,
+  // so what a crash leaves on both is a prefix of the partition.
   bool waiting_for_barrier = false;
   uint64_t in_flight_dead_letters = 0;
 
@@ -60,15 +55,14 @@ struct SourcePartition {
     return waiting_for_target || waiting_for_position || waiting_for_barrier || now < retry_at;
   }
   bool fetch_paused = false;  // as last applied to the consumer
-  // Rewound while held: what was fetched before is discarded, so the first
-  // record that arrives during the hold is not where the partition goes on.
+  // Rewound while held: what was fetched before is discarded, so the first record that arrives
+  // during the hold is not where the partition goes on.
   bool hold_rewound = false;
 };
 
-// The record the reader hands out: the view stages read, the partition it
-// belongs to, and the consumed message behind it (opaque here;
-// kafka_source_record.h reads it for a Kafka sink). The message stays alive
-// until release(); the view is valid until the next next() call.
+// The record the reader hands out: the view stages read, the partition it belongs to, and the
+// consumed message behind it (opaque here; the Kafka sink moves its headers). Both are valid until
+// the next next() call, which frees the message: sinks copy what they keep.
 struct SourceRecord {
   pipeline::RecordView view;
   SourcePartition* partition = nullptr;
@@ -76,21 +70,18 @@ struct SourceRecord {
   uint32_t bytes = 0;  // key + value
 };
 
-// The consumer side of a link: joins the source group causeway.<link>
-// (cooperative-sticky), follows the subscription, keeps one SourcePartition per
-// assigned partition, hands out records in partition order, pauses and resumes
-// fetching (backpressure, operator pause, per-partition holds), rewinds a
-// partition on request, and commits each partition's commit point.
+// The consumer side of a link: joins the source group causeway.<link> (cooperative-sticky), follows
+// the subscription, keeps one SourcePartition per assigned partition, hands out records in
+// partition order, pauses and resumes fetching (backpressure, operator pause, per-partition holds),
+// rewinds a partition on request, and commits each partition's commit point.
 //
-// Rebalances arrive inside next() (librdkafka serves them from the consumer
-// queue) and are passed to the Listener: onAssigned() may set holds on the new
-// partitions before fetching starts; onRevoking() must finish what it needs
-// (flush, commit, save) before the partitions go. Partitions revoked with
-// records still in flight are kept, detached, until those records are reported
-// (their commit point is never committed again).
+// Rebalances arrive inside next() (librdkafka serves them from the consumer queue) and are passed
+// to the Listener: onAssigned() may set holds on the new partitions before fetching starts;
+// onRevoking() must finish what it needs (flush, commit, save) before the partitions go. Partitions
+// revoked with records still in flight are kept, detached, until those records are reported (their
+// commit point is never committed again).
 //
-// Not thread-safe: owned by the link's data-plane thread, like every callback
-// it serves.
+// Not thread-safe: owned by the link's data-plane thread, like every callback it serves.
 class SourceReader {
 public:
   class Listener {
@@ -98,11 +89,9 @@ public:
     virtual ~Listener() = default;
     virtual void onAssigned(const std::vector<SourcePartition*>& partitions) = 0;
     virtual void onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) = 0;
-    // A fatal consumer error (or a failed assignment): the link stops with
-    // `message`.
+    // A fatal consumer error (or a failed assignment): the link stops with `message`.
     virtual void onFatal(const std::string& message) = 0;
-    // A non-fatal problem worth showing (retried by librdkafka): counted by
-    // `kind`.
+    // A non-fatal problem worth showing (retried by librdkafka): counted by `kind`.
     virtual void onProblem(const std::string& kind, const std::string& message) = 0;
     // A commit went through (clears a shown commit problem).
     virtual void onCommitted() {}
@@ -115,60 +104,46 @@ public:
   SourceReader(const SourceReader&) = delete;
   SourceReader& operator=(const SourceReader&) = delete;
 
-  // Builds the consumer. `configure` may set more callbacks (statistics) on its
-  // conf.
+  // Builds the consumer. `configure` may set more callbacks (statistics) on its conf.
   Status open();
-  // The consumer, for metadata and watermark queries from other threads
-  // (thread-safe calls in librdkafka). Null before open().
+  // The consumer, for metadata and watermark queries from other threads (thread-safe calls in
+  // librdkafka). Null before open().
   rd_kafka_t* client() const { return consumer_.get(); }
 
-  // `start: latest`: partitions of these topics that have no committed offset
-  // start at their end; every other partition without one starts at its
-  // beginning. The link passes the topics that existed when it first started (a
-  // link whose group already committed anything passes none), so topics and
-  // partitions created later are replicated from their first record.
+  // `start: latest`: partitions of these topics that have no committed offset start at their end;
+  // every other partition without one starts at its beginning. The link passes the topics that
+  // existed when it first started (a link whose group already committed anything passes none), so
+  // topics and partitions created later are replicated from their first record.
   void setStartAtEnd(std::vector<std::string> topics) { start_at_end_ = std::move(topics); }
 
   // Topics to follow; an empty list unsubscribes. Same list: no-op.
   Status subscribe(const std::vector<std::string>& topics);
   const std::vector<std::string>& subscribed() const { return subscribed_; }
 
-  // The next record to process, or null when none arrived within `timeout_ms`.
-  // Serves rebalances and consumer errors. Records of partitions held or no
-  // longer assigned are skipped (and re-read later: the partition is rewound to
-  // them); records at or below what a partition already dispatched (a consumer
-  // reset) are skipped too: they are acknowledged or in flight already.
+  // The next record to process, or null when none arrived within `timeout_ms`. Serves rebalances
+  // and consumer errors. Records of partitions held or no longer assigned are skipped (and re-read
+  // later: the partition is rewound to them); records at or below what a partition already
+  // dispatched (a consumer reset) are skipped too: they are acknowledged or in flight already.
   const SourceRecord* next(int timeout_ms);
-  // Frees a consumed message (after its delivery report, or once it was
-  // dropped).
-  void release(void* handle);
-  // The view of a consumed message still alive (its headers are not read: they may have moved
-  // to a produced record).
-  void describe(void* handle, pipeline::RecordView& out) const;
 
-  // Fetching of every partition (backpressure, operator pause). Applied by
-  // updateFetching().
+  // Fetching of every partition (backpressure, operator pause). Applied by updateFetching().
   void setGloballyPaused(bool paused);
   bool globallyPaused() const { return globally_paused_; }
-  // Re-evaluates which partitions fetch (after holds changed, or when a retry
-  // is due).
+  // Re-evaluates which partitions fetch (after holds changed, or when a retry is due).
   void updateFetching();
-  // Reads `partition` again from `offset` (a retry, or a resume position found
-  // late).
+  // Reads `partition` again from `offset` (a retry, or a resume position found late).
   Status rewind(SourcePartition& partition, int64_t offset);
 
-  // Commits every assigned partition's commit point that moved (async unless
-  // `sync`). Held after a REBALANCE_IN_PROGRESS answer until the next rebalance
-  // (librdkafka 2.0.2 drops the whole assignment when a commit comes back with
-  // a stale generation).
+  // Commits every assigned partition's commit point that moved (async unless `sync`). Held after a
+  // REBALANCE_IN_PROGRESS answer until the next rebalance (librdkafka 2.0.2 drops the whole
+  // assignment when a commit comes back with a stale generation).
   void commit(bool sync);
   void commit(const std::vector<SourcePartition*>& partitions, bool sync);
   bool commitsHeld(std::chrono::steady_clock::time_point now) const {
     return now < commits_held_until_;
   }
 
-  // The consumer's position of each assigned partition (-1 unknown), in
-  // partitions() order.
+  // The consumer's position of each assigned partition (-1 unknown), in partitions() order.
   std::vector<int64_t> positions() const;
   // Source high watermark as the consumer last saw it, -1 if unknown.
   int64_t cachedHighWatermark(const SourcePartition& partition) const;
@@ -183,12 +158,8 @@ public:
   void dropSettledDetached();
   uint64_t rebalances() const { return rebalances_; }
 
-  // Leaves the group (revoking everything through the listener). Call after the
-  // last commit.
+  // Leaves the group (revoking everything through the listener). Call after the last commit.
   void close();
-  // Frees the consumer even though messages are still alive (librdkafka would
-  // hang destroying it): used when the producer never reported some records.
-  void abandon();
 
 private:
   using Key = std::pair<std::string, int32_t>;
@@ -201,6 +172,7 @@ private:
   void fillView(rd_kafka_message_t* message, SourcePartition* partition);
   void setFetching(const std::vector<SourcePartition*>& partitions, bool paused);
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
+  void releaseCurrent();
 
   static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -216,8 +188,7 @@ private:
   std::vector<std::string> start_at_end_;
   std::map<Key, std::unique_ptr<SourcePartition>> partitions_;
   std::vector<std::unique_ptr<SourcePartition>> detached_;
-  // Hot-path cache: the consumer's topic handle + partition -> state, reset on
-  // rebalance.
+  // Hot-path cache: the consumer's topic handle + partition -> state, reset on rebalance.
   const rd_kafka_topic_t* last_rkt_ = nullptr;
   int32_t last_partition_ = -1;
   SourcePartition* last_state_ = nullptr;

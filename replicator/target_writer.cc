@@ -17,8 +17,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// A partition's offset runs are saved when a run starts, and otherwise at most
-// this often (translation searches the records written since).
+// A partition's offset runs are saved when a run starts, and otherwise at most this often
+// (translation searches the records written since).
 constexpr milliseconds kRunsSaveInterval{10000};
 
 std::string errorText(rd_kafka_error_t* error) {
@@ -60,8 +60,8 @@ Status TargetWriter::open(std::function<void(int err, const std::string& text)> 
   spec.defaults = {
       {"linger.ms", "5"},
       {"batch.size", "1000000"},
-      // A target outage pauses replication (backpressure) instead of failing
-      // records: the producer retries until the target is back.
+      // A target outage pauses replication (backpressure) instead of failing records: the producer
+      // retries until the target is back.
       {"message.timeout.ms", "0"},
       {"queue.buffering.max.messages",
        std::to_string(std::max<size_t>(2 * link_.max_in_flight_records, 100000))},
@@ -73,13 +73,13 @@ Status TargetWriter::open(std::function<void(int err, const std::string& text)> 
       {"acks", "all"},
   };
   if (link_.delivery == config::DeliveryMode::kExactlyOnce && !link_.transactional) {
-    // A refused record stops the producer before anything after it is written, so a restart
-    // (which resumes after the last record on the target) cannot jump over it.
+    // A refused record stops the producer before anything after it is written, so a restart (which
+    // resumes after the last record on the target) cannot jump over it.
     spec.owned["enable.gapless.guarantee"] = "true";
   }
   if (link_.transactional) {
-    // Unique per worker process: zombies are fenced through the group
-    // generation (KIP-447), not through a shared transactional.id.
+    // Unique per worker process: zombies are fenced through the group generation (KIP-447), not
+    // through a shared transactional.id.
     char host[256] = "host";
     ::gethostname(host, sizeof(host) - 1);
     spec.owned["transactional.id"] =
@@ -133,9 +133,9 @@ TargetTopic* TargetWriter::topic(const std::string& source_topic, const std::str
 Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& source,
                            MirrorPartition& mirror, OffsetTracker::Entry& entry) {
   auto* message = static_cast<rd_kafka_message_t*>(source.handle);
-  // The source record's headers move over instead of being copied (the consumed
-  // message needs them no more); the edits of the stages are applied to them.
-  // The producer takes ownership of `headers` on success.
+  // The source record's headers move over instead of being copied (the consumed message needs them
+  // no more); the edits of the stages are applied to them. The producer takes ownership of
+  // `headers` on success.
   rd_kafka_headers_t* headers = nullptr;
   if (source.view.headers.empty() ||
       rd_kafka_message_detach_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -144,8 +144,7 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
   }
   for (size_t i = 0; i < record.removedCount(); ++i) {
     const std::string_view name = record.removed(i);
-    // rd_kafka_header_remove wants a NUL-terminated name; removed() views a
-    // std::string.
+    // rd_kafka_header_remove wants a NUL-terminated name; removed() views a std::string.
     rd_kafka_header_remove(headers, name.data());
   }
   for (size_t i = 0; i < record.addedCount(); ++i) {
@@ -170,12 +169,12 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
   vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
   vus[n].u.mem.ptr = value ? const_cast<char*>(value->data()) : nullptr;
   vus[n++].u.mem.size = value ? value->size() : 0;
-  if (record.valueChanged() && value) {
-    // A rewritten value lives in the Record's buffer, reused for the next
-    // record.
-    vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    vus[n++].u.i32 = RD_KAFKA_MSG_F_COPY;
-  }
+  // The value is copied into the produced message (one allocation with the message, as the key
+  // always is), so the consumed message is freed at once: holding it would pin its whole fetch
+  // response (up to fetch.max.bytes) for as long as the target takes, and in-flight memory would no
+  // longer be what backpressure counts.
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i32 = RD_KAFKA_MSG_F_COPY;
   vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
   vus[n++].u.ptr = &entry;
   if (record.timestamp() >= 0) {
@@ -219,10 +218,9 @@ void TargetWriter::flush(milliseconds timeout) {
 void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
   auto* self = static_cast<TargetWriter*>(opaque);
   if (report->_private == nullptr) {
-    // A state record (saveRuns). Losing one costs only speed: the next save
-    // carries the same runs, and translation checks everything against the
-    // target. (On transactional links a failed write makes the transaction
-    // abortable, which stops the link like any failed write.)
+    // A state record (saveRuns). Losing one costs only speed: the next save carries the same runs,
+    // and translation checks everything against the target. (On transactional links a failed write
+    // makes the transaction abortable, which stops the link like any failed write.)
     if (report->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->state_errors_ += 1;
     }
@@ -232,17 +230,12 @@ void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* repor
   if (report->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->listener_.onDelivered(*entry, report->offset);
   } else {
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(report, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      headers = nullptr;
-    }
-    self->listener_.onNotDelivered(*entry, report->err, headers);
+    self->listener_.onNotDelivered(*entry, report->err, *report);
   }
 }
 
 int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
-  // librdkafka's statistics: sum the retried produce requests over the target's
-  // brokers.
+  // librdkafka's statistics: sum the retried produce requests over the target's brokers.
   auto* self = static_cast<TargetWriter*>(opaque);
   const auto stats = nlohmann::json::parse(json, json + json_len, nullptr, false);
   if (stats.is_discarded() || !stats.contains("brokers") || !stats["brokers"].is_object()) {
@@ -272,8 +265,7 @@ void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, vo
                            rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)) + ": " + reason);
 }
 
-// --- Offset runs
-// ---------------------------------------------------------------------------------
+// --- Offset runs ---------------------------------------------------------------------------------
 
 Status TargetWriter::openState(const std::string& state_topic) {
   state_topic_ = state_topic;
@@ -304,9 +296,8 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
     if (!mirror->runs_dirty || !mirror->runs_saveable || mirror->topic == nullptr) {
       continue;
     }
-    // A growing last run needs no save every commit: translation searches the
-    // few records past the saved runs. A new run (a skip, foreign records) is
-    // saved at the next commit.
+    // A growing last run needs no save every commit: translation searches the few records past the
+    // saved runs. A new run (a skip, foreign records) is saved at the next commit.
     if (!force && mirror->runs.runs().size() == mirror->runs_saved_count &&
         now - mirror->runs_saved_at < kRunsSaveInterval) {
       continue;
@@ -331,8 +322,7 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
   }
 }
 
-// --- Transactions
-// --------------------------------------------------------------------------------
+// --- Transactions --------------------------------------------------------------------------------
 
 TargetWriter::Begin TargetWriter::beginTransactionIfNeeded() {
   if (!link_.transactional || in_transaction_) {
@@ -374,10 +364,9 @@ void TargetWriter::abortTransaction(const std::string& why) {
   in_transaction_ = false;
 }
 
-// Every librdkafka transactional error goes through here: retriable ones are
-// retried at the next commit (ok status), fatal (fenced) and abortable ones
-// stop the link (a restart resumes exactly after what is committed on the
-// target).
+// Every librdkafka transactional error goes through here: retriable ones are retried at the next
+// commit (ok status), fatal (fenced) and abortable ones stop the link (a restart resumes exactly
+// after what is committed on the target).
 Status TargetWriter::transactionError(const std::string& what, rd_kafka_error_t* error) {
   const bool fatal = rd_kafka_error_is_fatal(error) != 0;
   const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;

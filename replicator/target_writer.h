@@ -26,20 +26,19 @@ struct TargetTopic {
   int32_t partitions = 0;  // partitions the mirror topic is known to have
 };
 
-// The sink's side of one assigned partition: where its records go and what
-// landed there.
+// The sink's side of one assigned partition: where its records go and what landed there.
 struct MirrorPartition {
   TargetTopic* topic = nullptr;  // null until the mirror topic is ready
   int32_t partition = 0;
   uint64_t records_replicated = 0;  // acknowledged by the target, since this worker got it
   uint64_t bytes_replicated = 0;
   int64_t last_replicated_timestamp = -1;
-  // Exactly-once links: where each delivered record landed (source -> target
-  // offset runs), saved to the state topic when it changed.
+  // Exactly-once links: where each delivered record landed (source -> target offset runs), saved to
+  // the state topic when it changed.
   OffsetRuns runs;
   bool runs_dirty = false;
-  // The runs may be saved: false when the saved ones could not be read at
-  // assignment (saving would overwrite a history this worker did not see).
+  // The runs may be saved: false when the saved ones could not be read at assignment (saving would
+  // overwrite a history this worker did not see).
   bool runs_saveable = true;
   size_t runs_saved_count = 0;  // runs().size() at the last save
   std::chrono::steady_clock::time_point runs_saved_at{};
@@ -51,25 +50,24 @@ public:
   virtual ~DeliveryListener() = default;
   // The target has the record at `target_offset`.
   virtual void onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) = 0;
-  // The target did not take it: `error` says why; `headers` are those of the refused record
-  // (valid during the call; may be null).
+  // The target did not take it: `error` says why; `report` is the refused record as it was produced
+  // (key, value, headers; valid during the call).
   virtual void onNotDelivered(OffsetTracker::Entry& entry, rd_kafka_resp_err_t error,
-                              const rd_kafka_headers_t* headers) = 0;
+                              const rd_kafka_message_t& report) = 0;
 };
 
 // True for the errors with which a cluster refuses one record for good (retrying cannot help:
-// it is too large, malformed for the topic, outside the timestamp window, or refused by a
-// broker policy), as opposed to errors about the cluster or the client.
+// it is too large, malformed for the topic, outside the timestamp window, or refused by a broker
+// policy), as opposed to errors about the cluster or the client.
 bool isRecordRejection(rd_kafka_resp_err_t error);
 
-// The producer side of a link: writes each record to the same partition of its
-// mirror topic on the target, without copying what no stage changed (key and
-// value point into the consumed message, whose headers move over), serves
-// delivery reports, runs transactions on transactional links, and saves the
-// exactly-once offset runs to the state topic.
+// The producer side of a link: writes each record to the same partition of its mirror topic on the
+// target, without copying what no stage changed (key and value point into the consumed message,
+// whose headers move over), serves delivery reports, runs transactions on transactional links, and
+// saves the exactly-once offset runs to the state topic.
 //
-// Not thread-safe: owned by the link's data-plane thread; delivery reports are
-// served by poll() on that thread.
+// Not thread-safe: owned by the link's data-plane thread; delivery reports are served by poll() on
+// that thread.
 class TargetWriter {
 public:
   TargetWriter(const config::LinkConfig& link, const config::ClusterConfig& source,
@@ -79,9 +77,8 @@ public:
   TargetWriter(const TargetWriter&) = delete;
   TargetWriter& operator=(const TargetWriter&) = delete;
 
-  // Builds the producer (and initializes transactions on transactional links).
-  // `on_error` sees client errors; RD_KAFKA_RESP_ERR__FATAL ones (also failed
-  // transactions) stop the link.
+  // Builds the producer (and initializes transactions on transactional links). `on_error` sees
+  // client errors; RD_KAFKA_RESP_ERR__FATAL ones (also failed transactions) stop the link.
   Status open(std::function<void(int err, const std::string& text)> on_error);
   rd_kafka_t* client() const { return producer_.get(); }
 
@@ -90,9 +87,9 @@ public:
                      int32_t partitions);
   TargetTopic* findTopic(const std::string& source_topic);
 
-  // Writes `record` (the stages' result) for `source`. The source message stays
-  // alive until the delivery report, which reaches the listener with `entry`.
-  // An error when the producer refuses it outright (not a retriable queue-full:
+  // Writes `record` (the stages' result) for `source`. The source message stays alive until the
+  // delivery report, which reaches the listener with `entry`. An error when the producer refuses it
+  // outright (not a retriable queue-full:
   // that is waited out here).
   Status write(const pipeline::Record& record, const SourceRecord& source, MirrorPartition& mirror,
                OffsetTracker::Entry& entry);
@@ -106,27 +103,24 @@ public:
 
   // --- Exactly-once offset runs (state topic causeway.<link>.state) ---
   Status openState(const std::string& state_topic);
-  // Produces the changed runs of `partitions` (inside the open transaction on
-  // transactional links). Never blocks; a state record that fails to land is
-  // only counted.
+  // Produces the changed runs of `partitions` (inside the open transaction on transactional links).
+  // Never blocks; a state record that fails to land is only counted.
   void saveRuns(const std::vector<MirrorPartition*>& partitions, bool force);
-  // A delivered record for the runs. One that cannot extend them (the mirror
-  // topic was recreated, a report without an offset) never leaves them claiming
-  // what is not true: the history is dropped where it no longer matches and a
-  // hole is marked.
+  // A delivered record for the runs. One that cannot extend them (the mirror topic was recreated, a
+  // report without an offset) never leaves them claiming what is not true: the history is dropped
+  // where it no longer matches and a hole is marked.
   static void recordRun(MirrorPartition& mirror, int64_t source, int64_t target);
 
   // --- Transactions (transactional links) ---
   bool transactional() const { return link_.transactional; }
-  // Opens a transaction if none is open (kOpen; also when the link is not
-  // transactional). kRetry: a retriable error, try again later; kFailed: the
-  // link must stop (reported through on_error as fatal).
+  // Opens a transaction if none is open (kOpen; also when the link is not transactional). kRetry: a
+  // retriable error, try again later; kFailed: the link must stop (reported through on_error as
+  // fatal).
   enum class Begin { kOpen, kRetry, kFailed };
   Begin beginTransactionIfNeeded();
-  // Commits the open transaction with `offsets` (source topic/partition -> next
-  // offset) sent to the consumer group `group` (KIP-447). Errors are classified
-  // (see transactionError); an error that stops the link is also reported
-  // through on_error as fatal.
+  // Commits the open transaction with `offsets` (source topic/partition -> next offset) sent to the
+  // consumer group `group` (KIP-447). Errors are classified (see transactionError); an error that
+  // stops the link is also reported through on_error as fatal.
   Status commitTransaction(rd_kafka_topic_partition_list_t* offsets,
                            rd_kafka_consumer_group_metadata_t* group);
   void abortTransaction(const std::string& why);

@@ -33,7 +33,7 @@ void BM_OffsetTrackerInOrder(benchmark::State& state) {
   int64_t offset = 0;
   for (auto _ : state) {
     for (size_t i = 0; i < window; ++i) {
-      in_flight.push_back(&tracker.dispatch(offset++, 100, nullptr));
+      in_flight.push_back(&tracker.dispatch(offset++, 100));
     }
     for (auto* entry : in_flight) {
       tracker.ack(*entry);
@@ -61,7 +61,7 @@ void BM_OffsetTrackerOutOfOrder(benchmark::State& state) {
   int64_t offset = 0;
   for (auto _ : state) {
     for (size_t i = 0; i < window; ++i) {
-      in_flight.push_back(&tracker.dispatch(offset++, 100, nullptr));
+      in_flight.push_back(&tracker.dispatch(offset++, 100));
     }
     for (size_t i : order) {
       tracker.ack(*in_flight[i]);

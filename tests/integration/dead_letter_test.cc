@@ -71,6 +71,12 @@ TEST(DeadLetters, RecordsTheTargetRefusesGoToTheQueueAndTheRestArrivesInOrder) {
 
   // then: the queue holds exactly the refused record, as it was read, with the reason
   EXPECT_EQ(status.state, replicator::LinkState::kRunning) << status.error;
+  ASSERT_EQ(status.decisions.size(), 1u);
+  EXPECT_EQ(status.decisions[0].outcome, "dead_lettered");
+  EXPECT_EQ(status.decisions[0].stage, "target");
+  EXPECT_EQ(status.decisions[0].reason, "rejected:INVALID_RECORD");
+  EXPECT_EQ(status.decisions[0].rule, "on_reject");
+  EXPECT_EQ(status.decisions[0].records, 1u);
   const auto dead = readAll(source->bootstrap(), dlq_topic);
   ASSERT_EQ(dead.size(), 1u);
   ASSERT_EQ(dead[0].size(), 1u);

@@ -16,9 +16,9 @@ TEST(OffsetTracker, NothingToCommitBeforeAnythingWasSent) {
 TEST(OffsetTracker, CommitPointStaysAtFirstUnackedRecord) {
   // given: three records sent
   OffsetTracker tracker;
-  auto& a = tracker.dispatch(10, 100, nullptr);
-  tracker.dispatch(11, 100, nullptr);
-  tracker.dispatch(12, 100, nullptr);
+  auto& a = tracker.dispatch(10, 100);
+  tracker.dispatch(11, 100);
+  tracker.dispatch(12, 100);
   // then: nothing acknowledged means a restart must begin at the first
   EXPECT_EQ(tracker.commitPoint(), 10);
   // when: the first is acknowledged
@@ -33,7 +33,7 @@ TEST(OffsetTracker, OutOfOrderAcksAdvanceOnlyOverContiguousPrefix) {
   OffsetTracker tracker;
   std::vector<OffsetTracker::Entry*> e;
   for (int64_t o = 0; o < 5; ++o) {
-    e.push_back(&tracker.dispatch(o, 1, nullptr));
+    e.push_back(&tracker.dispatch(o, 1));
   }
   // when: 3, 1, 4 are acknowledged before 0
   EXPECT_FALSE(tracker.ack(*e[3]));
@@ -53,8 +53,8 @@ TEST(OffsetTracker, OutOfOrderAcksAdvanceOnlyOverContiguousPrefix) {
 TEST(OffsetTracker, GapsInSourceOffsetsAreCommittedPast) {
   // Compacted topics and transaction markers leave gaps between offsets.
   OffsetTracker tracker;
-  auto& a = tracker.dispatch(100, 1, nullptr);
-  auto& b = tracker.dispatch(105, 1, nullptr);
+  auto& a = tracker.dispatch(100, 1);
+  auto& b = tracker.dispatch(105, 1);
   tracker.ack(b);
   EXPECT_EQ(tracker.commitPoint(), 100);
   tracker.ack(a);
@@ -63,9 +63,9 @@ TEST(OffsetTracker, GapsInSourceOffsetsAreCommittedPast) {
 
 TEST(OffsetTracker, FailedDeliveryBlocksTheCommitPointForGood) {
   OffsetTracker tracker;
-  auto& a = tracker.dispatch(0, 1, nullptr);
-  auto& b = tracker.dispatch(1, 1, nullptr);
-  auto& c = tracker.dispatch(2, 1, nullptr);
+  auto& a = tracker.dispatch(0, 1);
+  auto& b = tracker.dispatch(1, 1);
+  auto& c = tracker.dispatch(2, 1);
   tracker.ack(a);
   tracker.fail(b);
   tracker.ack(c);
@@ -77,10 +77,10 @@ TEST(OffsetTracker, FailedDeliveryBlocksTheCommitPointForGood) {
 TEST(OffsetTracker, EntriesKeepTheirAddressWhileOthersComeAndGo) {
   // The delivery report carries a pointer to its entry: it must survive growth of the queue.
   OffsetTracker tracker;
-  auto& first = tracker.dispatch(0, 1, nullptr);
+  auto& first = tracker.dispatch(0, 1);
   std::vector<OffsetTracker::Entry*> later;
   for (int64_t o = 1; o < 10000; ++o) {
-    later.push_back(&tracker.dispatch(o, 1, nullptr));
+    later.push_back(&tracker.dispatch(o, 1));
   }
   EXPECT_EQ(first.offset, 0);
   for (auto* entry : later) {
@@ -93,11 +93,11 @@ TEST(OffsetTracker, EntriesKeepTheirAddressWhileOthersComeAndGo) {
 
 TEST(OffsetTracker, ResetStartsOver) {
   OffsetTracker tracker;
-  tracker.dispatch(7, 1, nullptr);
+  tracker.dispatch(7, 1);
   tracker.reset();
   EXPECT_FALSE(tracker.commitPoint().has_value());
   EXPECT_EQ(tracker.lastDispatched(), -1);
-  auto& e = tracker.dispatch(3, 1, nullptr);
+  auto& e = tracker.dispatch(3, 1);
   tracker.ack(e);
   EXPECT_EQ(tracker.commitPoint(), 4);
 }
@@ -105,9 +105,9 @@ TEST(OffsetTracker, ResetStartsOver) {
 TEST(OffsetTracker, ContextIsKept) {
   int owner = 0;
   OffsetTracker tracker(&owner);
-  auto& e = tracker.dispatch(0, 1, nullptr);
+  auto& e = tracker.dispatch(0, 1);
   EXPECT_EQ(e.tracker->context(), &owner);
 }
 
-} // namespace
-} // namespace causeway::replicator
+}  // namespace
+}  // namespace causeway::replicator
