@@ -85,10 +85,6 @@ Status Link::start() {
   chain_.add(std::make_unique<ProvenanceStage>(link_.name, source_.name));
 
   if (link_.delivery == config::DeliveryMode::kExactlyOnce) {
-    tail_ = std::make_unique<TargetTail>(target_, link_.name);
-    if (auto tail_opened = tail_->open(); !tail_opened) {
-      return failStart(tail_opened.message());
-    }
     // The saved offset runs (translation state) live in a compacted topic on the target.
     const std::string state_topic = stateTopic(link_.name);
     auto created = target_admin_->ensureCompactedTopic(
@@ -99,19 +95,16 @@ Status Link::start() {
     if (auto state = writer_->openState(state_topic); !state) {
       return failStart(state.message());
     }
-    state_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
     mark_reader_ = std::make_unique<OffsetStateReader>(target_, link_.name);
-    for (auto* reader : {state_reader_.get(), mark_reader_.get()}) {
-      if (auto reader_opened = reader->open(); !reader_opened) {
-        return failStart(reader_opened.message());
-      }
+    if (auto reader_opened = mark_reader_->open(); !reader_opened) {
+      return failStart(reader_opened.message());
     }
-    if (auto read = state_reader_->refresh(Clock::now() +
-                                           std::max(milliseconds(10000), target_.connect_timeout));
+    if (auto read = mark_reader_->refresh(Clock::now() +
+                                          std::max(milliseconds(10000), target_.connect_timeout));
         !read) {
       return failStart(read.message());
     }
-    if (const auto& mark = state_reader_->failoverMark()) {
+    if (const auto& mark = mark_reader_->failoverMark()) {
       // Promoted target: replicating into it again would mix the old source back in.
       const std::string text = failedOverText(*mark);
       spdlog::error("{}", text);
@@ -119,6 +112,11 @@ Status Link::start() {
       status_.state = LinkState::kFailedOver;
       status_.error = text;
       return Error{text};
+    }
+    // Where partitions resume is looked up off the data plane.
+    finder_ = std::make_unique<ResumeFinder>(target_, link_.name, link_.transactional);
+    if (auto finder_started = finder_->start(); !finder_started) {
+      return failStart(finder_started.message());
     }
   }
 
@@ -196,8 +194,11 @@ void Link::join() {
   if (data_plane_.joinable()) {
     data_plane_.join();
   }
-  // The writer first: its delivery reports free consumed messages, which must all be gone before
-  // the consumer is destroyed (librdkafka hangs otherwise).
+  if (finder_) {
+    finder_->stop();
+  }
+  // The writers first: their delivery reports reach the reader's partitions.
+  dlq_.reset();
   writer_.reset();
   reader_.reset();
 }
@@ -223,6 +224,9 @@ void Link::runDataPlane() {
     }
     applyBackpressure();
     resumeReadyPartitions();
+    if (finder_) {
+      applyResumePositions();
+    }
     const auto now = Clock::now();
     if (now >= next_retry_check_) {
       reader_->updateFetching();  // partitions whose retry time came
@@ -322,7 +326,7 @@ void Link::process(const SourceRecord& record) {
 
 bool Link::passBarrier(const SourceRecord& record, bool to_dead_letters) {
   SourcePartition& partition = *record.partition;
-  if (!tail_ || !dlq_) {
+  if (!exactly_once_ || !dlq_) {
     return true;  // at-least-once: the commit point alone keeps every record
   }
   const uint64_t other =
@@ -404,7 +408,7 @@ bool Link::deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t er
   if (!dlq_ || link_.on_reject != config::RejectAction::kDeadLetter || !isRecordRejection(error)) {
     return false;
   }
-  if (tail_) {
+  if (exactly_once_) {
     // Exactly-once: the producer stopped at the refused record (gapless), so nothing after it is on
     // the target; the link stops and a restart reads the record again.
     return false;
@@ -460,7 +464,7 @@ void Link::writeToTarget(const SourceRecord& record) {
   if (written) {
     return;
   }
-  if (written.kind() == ErrorKind::kRejected && !tail_ && dlq_ &&
+  if (written.kind() == ErrorKind::kRejected && !exactly_once_ && dlq_ &&
       link_.on_reject == config::RejectAction::kDeadLetter) {
     // Refused before it left (larger than message.max.bytes): to the dead-letter queue.
     entry.dead_letter = true;
@@ -514,7 +518,7 @@ void Link::onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) {
         wallClockMs() - entry.timestamp);
     mirror.last_replicated_timestamp = entry.timestamp;
   }
-  if (tail_) {
+  if (exactly_once_) {
     TargetWriter::recordRun(mirror, entry.offset, target_offset);
   }
   partition->tracker.ack(entry);  // may retire the entry: do not touch it after this
@@ -610,7 +614,7 @@ Link::mirrorsOf(const std::vector<SourcePartition*>& partitions) const {
 
 void Link::commitCycle() {
   const auto all = assignedPartitions();
-  if (tail_) {
+  if (exactly_once_) {
     writer_->saveRuns(mirrorsOf(all), /*force=*/false);
   }
   commitTransaction(all);
@@ -681,80 +685,83 @@ void Link::attachMirror(SourcePartition& partition) {
 void Link::onAssigned(const std::vector<SourcePartition*>& partitions) {
   size_t waiting = 0;
   for (SourcePartition* partition : partitions) {
+    partition->epoch = ++assignment_epoch_;
     attachMirror(*partition);
     if (partition->waiting_for_target) {
       waiting += 1;
       continue;  // exactly-once: looked up when its mirror partition appears
     }
-    if (tail_) {
-      // Exactly-once: start right after the last record this link actually wrote to the target,
-      // whatever the source group says (its commits are advisory here).
-      auto resume = resumeOffset(*partition);
-      if (!resume) {
-        fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
-             std::to_string(partition->partition) + "] stopped on the target, so exactly-once " +
-             "cannot be kept; not starting it: " + resume.error().message);
-        return;
-      }
-      if (*resume) {
-        partition->start_offset = **resume;
-        partition->commit_start = false;
-      }
+    if (exactly_once_) {
+      findResumePosition(*partition);
     }
   }
   if (waiting > 0) {
-    spdlog::warn("link '{}': {} assigned partition(s) wait for their mirror "
-                 "topic partitions",
+    spdlog::warn("link '{}': {} assigned partition(s) wait for their mirror topic partitions",
                  link_.name, waiting);
   }
 }
 
-Result<std::optional<int64_t>> Link::resumeOffset(SourcePartition& partition) {
-  MirrorPartition& mirror = *partition.mirror;
-  auto last = tail_->lastSourceOffset(mirror.topic->name, partition.partition,
-                                      std::max(milliseconds(30000), target_.connect_timeout));
-  if (!last) {
-    return last.error();
-  }
-  seedRuns(mirror, *last);
-  if (!*last) {
-    return std::optional<int64_t>();
-  }
-  spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)", link_.name,
-               partition.topic, partition.partition, **last + 1);
-  return std::optional<int64_t>(**last + 1);
+void Link::findResumePosition(SourcePartition& partition) {
+  // Exactly-once: the partition starts right after the last record this link actually wrote to
+  // the target, whatever the source group says (its commits are advisory here). It is held
+  // until the finder answers; the rebalance callback does not wait for the target.
+  partition.waiting_for_position = true;
+  finder_->request(ResumeFinder::Request{partition.topic, partition.partition,
+                                         partition.mirror->topic->name, partition.epoch});
 }
 
-void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source) {
+void Link::applyResumePositions() {
+  bool changed = false;
+  for (ResumeFinder::Answer& answer : finder_->takeAnswers()) {
+    SourcePartition* partition =
+        reader_->find(answer.request.source_topic, answer.request.partition);
+    if (partition == nullptr || partition->epoch != answer.request.epoch ||
+        !partition->waiting_for_position) {
+      continue;  // revoked (and maybe assigned again) since it asked
+    }
+    if (!answer.last_source) {
+      fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
+           std::to_string(partition->partition) +
+           "] stopped on the target, so exactly-once cannot be kept; not starting it: " +
+           answer.last_source.error().message);
+      return;
+    }
+    const std::optional<int64_t> last = *answer.last_source;
+    seedRuns(*partition->mirror, last, answer);
+    if (last) {
+      spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)",
+                   link_.name, partition->topic, partition->partition, *last + 1);
+      partition->commit_start = false;
+      if (auto rewound = reader_->rewind(*partition, *last + 1); !rewound) {
+        fail("link '" + link_.name + "': " + rewound.message());
+        return;
+      }
+    }
+    partition->waiting_for_position = false;
+    changed = true;
+  }
+  if (changed) {
+    reader_->updateFetching();
+  }
+}
+
+void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source,
+                    const ResumeFinder::Answer& answer) {
   mirror.runs.clear();
   mirror.runs_dirty = false;
   mirror.runs_saved_count = 0;
   mirror.runs_saved_at = Clock::now();
-  if (state_read_at_rebalance_ != reader_->rebalances()) {
-    // Once per rebalance: the reader only reads what was saved since its last refresh.
-    state_read_at_rebalance_ = reader_->rebalances();
-    auto refreshed = state_reader_->refresh(Clock::now() +
-                                            std::max(milliseconds(10000), target_.connect_timeout));
-    state_read_ok_ = refreshed.ok();
-    if (!refreshed) {
-      spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_.name,
-                   refreshed.message());
-    }
-  }
-  mirror.runs_saveable = state_read_ok_;
-  const OffsetStateReader::Entry* saved =
-      state_read_ok_ ? state_reader_->find(mirror.topic->name, mirror.partition) : nullptr;
-  if (saved != nullptr && saved->error.empty() && !saved->runs.empty()) {
-    if (last_source && saved->runs.lastSource() <= *last_source) {
-      mirror.runs = saved->runs;
+  mirror.runs_saveable = answer.state_readable;
+  if (answer.saved_runs) {
+    if (last_source && answer.saved_runs->lastSource() <= *last_source) {
+      mirror.runs = *answer.saved_runs;
       mirror.runs_saved_count = mirror.runs.runs().size();
     } else {
       // Runs past what the mirror partition holds: it was truncated or recreated.
-      spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset "
-                   "{} but the "
-                   "target holds up to {}; starting new ones",
-                   link_.name, mirror.topic->name, mirror.partition, saved->runs.lastSource(),
-                   last_source.value_or(-1));
+      spdlog::warn("link '{}': saved offset runs of {}[{}] reach source offset {} but the target "
+                   "holds up to {}; starting new ones",
+                   link_.name, mirror.topic->name, mirror.partition,
+                   answer.saved_runs->lastSource(), last_source.value_or(-1));
       mirror.runs_dirty = true;  // overwrite them
     }
   }
@@ -768,24 +775,43 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source)
 void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) {
   const auto assigned = reader_->partitions().size();
   if (!lost) {
-    // Hand over cleanly: what was read is written and committed before the next owner starts, so it
-    // re-reads as little as possible.
-    const auto limit = std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
+    // Hand over cleanly: what was read is written and committed before the next owner starts, so
+    // it re-reads as little as possible. An exactly-once partition may only go once every record
+    // sent for it was acknowledged: the next owner resumes after the last record on the target,
+    // and a record of ours landing after that would be a duplicate (and out of order). librdkafka
+    // keeps heartbeating meanwhile; the group removes this member only when the rebalance waits
+    // longer than max.poll.interval.ms, so the wait stays below that.
+    const milliseconds limit =
+        exactly_once_ ? revokeWaitLimit()
+                      : std::min(kRevokeFlushLimit, milliseconds(drain_timeout_ms_.load()));
     waitForDeliveries(partitions, limit);
-    if (tail_) {
+    if (exactly_once_) {
+      for (SourcePartition* partition : partitions) {
+        if (partition->tracker.inFlightRecords() > 0) {
+          // Not acknowledged in time: stop writing at once (a restart resumes every partition
+          // from the target). What is already on its way may still land after the next owner
+          // looked: a duplicate at worst, never a loss (docs/failover.md).
+          fail("link '" + link_.name + "': " + partition->topic + "[" +
+               std::to_string(partition->partition) + "] was revoked with " +
+               std::to_string(partition->tracker.inFlightRecords()) +
+               " record(s) the target did not acknowledge within " + std::to_string(limit.count()) +
+               " ms; stopping so nothing else is written");
+          writer_->abortTransaction("revoked with unacknowledged records");
+          return;
+        }
+      }
       writer_->saveRuns(mirrorsOf(partitions), /*force=*/true);
     }
     commitTransaction(assignedPartitions());  // what was written becomes visible now
     reader_->commit(partitions, /*sync=*/true);
-  } else if (tail_ && partitions.size() < assigned) {
+  } else if (exactly_once_ && partitions.size() < assigned) {
     // Aborting or purging acts on every partition's records, including those of partitions that
     // stay assigned; their bookkeeping would then be wrong. Stop instead: a restart resumes every
     // partition from the target.
     fail("link '" + link_.name + "': part of the assignment was lost (" +
          std::to_string(partitions.size()) + " of " + std::to_string(assigned) +
-         " partitions); stopping so that nothing is written after their next "
-         "owner");
-  } else if (tail_) {
+         " partitions); stopping so that nothing is written after their next owner");
+  } else if (exactly_once_) {
     // Lost: this worker was out of its group longer than session.timeout.ms (frozen, cut off), and
     // another worker may be writing these partitions already. Nothing more of ours may land there:
     // the open transaction is aborted (on Kafka its records are never visible; committing it later
@@ -800,13 +826,27 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
   }
   for (SourcePartition* partition : partitions) {
     if (partition->tracker.inFlightRecords() > 0) {
-      spdlog::warn("link '{}': {}[{}] revoked with {} record(s) still in "
-                   "flight; the next "
-                   "owner may write them again",
+      spdlog::warn("link '{}': {}[{}] revoked with {} record(s) still in flight; the next owner "
+                   "may write them again",
                    link_.name, partition->topic, partition->partition,
                    partition->tracker.inFlightRecords());
     }
   }
+}
+
+milliseconds Link::revokeWaitLimit() const {
+  // max.poll.interval.ms as configured for the source consumer (librdkafka's default 300 s),
+  // less a margin for the commit that follows.
+  int64_t interval = 300000;
+  for (const auto* properties : {&source_.properties, &link_.consumer_properties}) {
+    if (auto it = properties->find("max.poll.interval.ms"); it != properties->end()) {
+      try {
+        interval = std::stoll(it->second);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return milliseconds(std::max<int64_t>(1000, interval - 15000));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -848,20 +888,8 @@ void Link::resumeReadyPartitions() {
     if (partition->waiting_for_target) {
       continue;
     }
-    if (tail_) {
-      auto resume = resumeOffset(*partition);
-      if (!resume) {
-        fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
-             std::to_string(partition->partition) +
-             "] stopped on the target: " + resume.error().message);
-        return;
-      }
-      if (*resume) {
-        if (auto rewound = reader_->rewind(*partition, **resume); !rewound) {
-          fail("link '" + link_.name + "': " + rewound.message());
-          return;
-        }
-      }
+    if (exactly_once_) {
+      findResumePosition(*partition);
     }
     changed = true;
   }
@@ -908,7 +936,7 @@ void Link::drainAndClose() {
     }
   }
   const auto all = assignedPartitions();
-  if (tail_ && in_flight_records_ == 0) {
+  if (exactly_once_ && in_flight_records_ == 0) {
     writer_->saveRuns(mirrorsOf(all), /*force=*/true);
   }
   if (in_flight_records_ == 0) {

@@ -8,8 +8,8 @@
 #include "replicator/dead_letter_writer.h"
 #include "replicator/link_status.h"
 #include "replicator/offset_state.h"
+#include "replicator/resume_finder.h"
 #include "replicator/source_reader.h"
-#include "replicator/target_tail.h"
 #include "replicator/target_writer.h"
 #include "replicator/topic_discovery.h"
 
@@ -115,11 +115,16 @@ private:
   void onCommitted() override;
   // Finds a mirror topic for the partition, or marks it waiting for one.
   void attachMirror(SourcePartition& partition);
-  // Exactly-once: where the partition goes on (after the last source record this link wrote to the
-  // mirror partition), or nullopt when the target holds none of its records. Also picks up the
-  // partition's saved offset runs so translation stays cheap across owners.
-  Result<std::optional<int64_t>> resumeOffset(SourcePartition& partition);
-  void seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source);
+  // Exactly-once: holds the partition and asks the finder where it goes on (after the last source
+  // record this link wrote to the mirror partition).
+  void findResumePosition(SourcePartition& partition);
+  // How long an exactly-once revoke may wait for acknowledgements.
+  std::chrono::milliseconds revokeWaitLimit() const;
+  // Starts the partitions whose position the finder found, and picks up their saved offset runs
+  // so translation stays cheap across owners.
+  void applyResumePositions();
+  void seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source,
+                const ResumeFinder::Answer& answer);
 
   // Delivery reports (DeliveryListener, inside TargetWriter::poll()).
   void onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) override;
@@ -175,13 +180,12 @@ private:
   std::map<std::string, uint64_t> refused_dead_lettered_;
 
   // Exactly-once links.
-  std::unique_ptr<TargetTail> tail_;                 // where each partition resumes
-  std::unique_ptr<OffsetStateReader> state_reader_;  // saved offset runs (data plane)
-  std::unique_ptr<OffsetStateReader> mark_reader_;   // the failover mark (discovery thread)
-  std::string mark_check_problem_;                   // discovery thread: last one logged
+  const bool exactly_once_ = link_.delivery == config::DeliveryMode::kExactlyOnce;
+  std::unique_ptr<ResumeFinder> finder_;            // where each partition resumes
+  std::unique_ptr<OffsetStateReader> mark_reader_;  // the failover mark (discovery thread)
+  std::string mark_check_problem_;                  // discovery thread: last one logged
   std::atomic<bool> failed_over_{false};
-  uint64_t state_read_at_rebalance_ = UINT64_MAX;  // rebalances when last refreshed
-  bool state_read_ok_ = false;
+  uint64_t assignment_epoch_ = 0;  // tells answers for a partition assigned again apart
 
   // Data-plane counters and state.
   uint64_t in_flight_records_ = 0;

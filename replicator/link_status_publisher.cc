@@ -84,7 +84,7 @@ void Link::publishStatus() {
       } else if (last_ts >= 0) {
         p.time_lag_ms = std::max<int64_t>(0, now_ms - last_ts);
       }
-      if (tail_ && mirror != nullptr) {
+      if (exactly_once_ && mirror != nullptr) {
         p.offset_runs = static_cast<int64_t>(mirror->runs.runs().size());
       }
       if (mirror != nullptr) {

@@ -58,6 +58,7 @@ struct SourcePartition {
   // Rewound while held: what was fetched before is discarded, so the first record that arrives
   // during the hold is not where the partition goes on.
   bool hold_rewound = false;
+  uint64_t epoch = 0;  // set by the listener per assignment
 };
 
 // The record the reader hands out: the view stages read, the partition it belongs to, and the

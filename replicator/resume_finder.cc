@@ -1,0 +1,113 @@
+#include "replicator/resume_finder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace causeway::replicator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+}  // namespace
+
+ResumeFinder::ResumeFinder(const config::ClusterConfig& target, std::string link,
+                           bool read_committed)
+    : target_(target), link_(std::move(link)), tail_(target_, link_, read_committed),
+      state_(target_, link_) {}
+
+ResumeFinder::~ResumeFinder() { stop(); }
+
+Status ResumeFinder::start() {
+  if (auto opened = tail_.open(); !opened) {
+    return opened;
+  }
+  if (auto opened = state_.open(); !opened) {
+    return opened;
+  }
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+void ResumeFinder::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void ResumeFinder::request(Request request) {
+  {
+    std::lock_guard lock(mu_);
+    requests_.push_back(std::move(request));
+  }
+  cv_.notify_all();
+}
+
+std::vector<ResumeFinder::Answer> ResumeFinder::takeAnswers() {
+  std::lock_guard lock(mu_);
+  return std::exchange(answers_, {});
+}
+
+void ResumeFinder::run() {
+  while (true) {
+    std::vector<Request> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !requests_.empty(); });
+      if (stopping_) {
+        return;
+      }
+      batch = std::exchange(requests_, {});
+    }
+    const auto deadline = Clock::now() + std::max(milliseconds(30000), target_.connect_timeout);
+    // The saved runs first: the tail read below must not see fewer records than the runs claim.
+    auto refreshed =
+        state_.refresh(Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
+    if (!refreshed) {
+      spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_,
+                   refreshed.message());
+    }
+    std::vector<TargetTail::Partition> partitions;
+    partitions.reserve(batch.size());
+    for (const Request& r : batch) {
+      partitions.push_back(TargetTail::Partition{r.mirror_topic, r.partition});
+    }
+    const auto started = Clock::now();
+    auto found = tail_.lastSourceOffsets(partitions, deadline);
+    if (found) {
+      spdlog::info("link '{}': found where {} partition(s) resume in {} ms", link_, batch.size(),
+                   std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
+    }
+    std::vector<Answer> answers;
+    answers.reserve(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Answer answer;
+      answer.request = batch[i];
+      answer.state_readable = refreshed.ok();
+      if (!found) {
+        answer.last_source = found.error();
+      } else {
+        answer.last_source = (*found)[i];
+      }
+      if (refreshed) {
+        const auto* saved = state_.find(batch[i].mirror_topic, batch[i].partition);
+        if (saved != nullptr && saved->error.empty() && !saved->runs.empty()) {
+          answer.saved_runs = saved->runs;
+        }
+      }
+      answers.push_back(std::move(answer));
+    }
+    std::lock_guard lock(mu_);
+    for (auto& answer : answers) {
+      answers_.push_back(std::move(answer));
+    }
+  }
+}
+
+}  // namespace causeway::replicator
