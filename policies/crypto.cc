@@ -88,16 +88,18 @@ bool AesGcm::encrypt(std::span<const uint8_t, kGcmNonceBytes> nonce, std::string
   EVP_CIPHER_CTX* ctx = encrypt_.get();
   int n = 0;
   // Only the nonce changes: the key schedule set at create() is kept.
-  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1 ||
+  if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
       EVP_EncryptUpdate(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx, out, &n, reinterpret_cast<const unsigned char*>(plaintext.data()),
                         static_cast<int>(plaintext.size())) != 1 ||
-      EVP_EncryptFinal_ex(ctx, out + n, &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagBytes, tag) != 1) {
+      EVP_EncryptFinal_ex(ctx, out + n, &n) != 1) {
     return false;
   }
-  return true;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kGcmTagBytes),
+      OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
 }
 
 bool AesGcm::decrypt(std::span<const uint8_t, kGcmNonceBytes> nonce, std::string_view aad,

@@ -26,9 +26,16 @@ bool EnvelopeSealer::seal(PlainType type, std::string_view plaintext, std::strin
   auto* bytes = reinterpret_cast<uint8_t*>(binary_.data());
   std::copy(header_.begin(), header_.end(), binary_.begin());
   uint8_t* nonce = bytes + header_.size();
-  if (!randomBytes(std::span<uint8_t>(nonce, kGcmNonceBytes))) {
-    return false;
+  if (nonces_left_ == 0) {
+    if (!randomBytes(nonces_)) {
+      return false;
+    }
+    nonces_left_ = kNonceBatch;
   }
+  --nonces_left_;
+  uint8_t* drawn = nonces_ + nonces_left_ * kGcmNonceBytes;
+  std::copy(drawn, drawn + kGcmNonceBytes, nonce);
+  wipe(drawn, kGcmNonceBytes); // a nonce is used once
   uint8_t* ciphertext = nonce + kGcmNonceBytes;
   uint8_t tag[kGcmTagBytes];
   if (!cipher_.encrypt(std::span<const uint8_t, kGcmNonceBytes>(nonce, kGcmNonceBytes), header_,

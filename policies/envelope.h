@@ -51,6 +51,11 @@ private:
   AesGcm cipher_;
   std::string header_;
   std::string binary_;
+  // Random nonces are drawn from OpenSSL's CSPRNG in batches: one RAND_bytes call costs far more
+  // than one encryption, and each value still gets its own random nonce.
+  static constexpr size_t kNonceBatch = 64;
+  uint8_t nonces_[kNonceBatch * kGcmNonceBytes];
+  size_t nonces_left_ = 0;
 };
 
 struct Opened {

@@ -57,9 +57,7 @@ bool PolicyStage::topicAllowed(std::string_view topic) {
 }
 
 void PolicyStage::note(std::string_view rule, std::string what) {
-  if (trace_ != nullptr) {
-    trace_->steps.push_back({std::string(rule), std::move(what)});
-  }
+  trace_->steps.push_back({std::string(rule), std::move(what)});
 }
 
 void PolicyStage::fillRecordFields(const pipeline::Record& record) {
@@ -113,11 +111,13 @@ Verdict PolicyStage::violation(std::string_view reason, const std::string& rule,
     bump(c.transform_failed);
   }
   const config::OnViolation on = policy_->config().on_violation;
-  note(rule, std::string(reason) + " (" + detail + "): " +
-                 (on == config::OnViolation::kDeadLetter ? "dead-lettered"
-                  : on == config::OnViolation::kSkip     ? "skipped"
-                                                         : "link stops") +
-                 (policy_->shadow() ? " [shadow: passed unchanged]" : ""));
+  if (trace_ != nullptr) {
+    note(rule, std::string(reason) + " (" + detail + "): " +
+                   (on == config::OnViolation::kDeadLetter ? "dead-lettered"
+                    : on == config::OnViolation::kSkip     ? "skipped"
+                                                           : "link stops") +
+                   (policy_->shadow() ? " [shadow: passed unchanged]" : ""));
+  }
   switch (on) {
   case config::OnViolation::kDeadLetter:
     bump(c.dead_lettered);
@@ -173,16 +173,20 @@ bool PolicyStage::transform(PathRoot root, PayloadReader* reader, bool tombstone
         break;
       case TransformRunner::Outcome::kFailed:
         bump(counts.failed);
-        note(rule.name, "failed: " + problem_);
+        if (trace_ != nullptr) {
+          note(rule.name, "failed: " + problem_);
+        }
         reason_ = kReasonTransformFailed;
         violation_rule_ = rule.name;
         return false;
       }
     }
     if (found > 0) {
-      note(rule.name, applied > 0 ? "applied to " + std::to_string(applied) +
-                                        (applied == 1 ? " occurrence" : " occurrences")
-                                  : "kept (null or already within bounds)");
+      if (trace_ != nullptr) {
+        note(rule.name, applied > 0 ? "applied to " + std::to_string(applied) +
+                                          (applied == 1 ? " occurrence" : " occurrences")
+                                    : "kept (null or already within bounds)");
+      }
       continue;
     }
     if (rule.action == Action::kSet && rule.parent_slot >= 0 && !tombstone) {
@@ -197,19 +201,25 @@ bool PolicyStage::transform(PathRoot root, PayloadReader* reader, bool tombstone
       }
       if (inserted > 0) {
         bump(counts.applied, inserted);
-        note(rule.name, "added (the field was missing)");
+        if (trace_ != nullptr) {
+          note(rule.name, "added (the field was missing)");
+        }
         continue;
       }
     }
     bump(counts.absent);
     if (rule.required && !tombstone) {
-      note(rule.name, "missing (required)");
+      if (trace_ != nullptr) {
+        note(rule.name, "missing (required)");
+      }
       problem_ = rule.path.text() + " is missing";
       reason_ = kReasonMissingField;
       violation_rule_ = rule.name;
       return false;
     }
-    note(rule.name, "absent");
+    if (trace_ != nullptr) {
+      note(rule.name, "absent");
+    }
   }
   return true;
 }
@@ -223,14 +233,18 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   }
   if (!topicAllowed(record.source().topic)) {
     bump(c.not_allowed);
-    note("topics",
-         "not allowed: record dropped" + std::string(shadow ? " [shadow: passed unchanged]" : ""));
+    if (trace_ != nullptr) {
+      note("topics", "not allowed: record dropped" +
+                         std::string(shadow ? " [shadow: passed unchanged]" : ""));
+    }
     if (shadow) {
       return Verdict::pass();
     }
     return Verdict::drop(kReasonNotAllowed, policy_->topicsRule());
   }
-  note("topics", "allowed");
+  if (trace_ != nullptr) {
+    note("topics", "allowed");
+  }
 
   std::fill(values_.begin(), values_.end(), FieldValue::missing());
   fillRecordFields(record);
@@ -273,7 +287,9 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   bool filtered = false;
   if (policy_->filter()) {
     filtered = !policy_->filter()->evaluate(values_);
-    note("filter", filtered ? "false: record filtered" : "true");
+    if (trace_ != nullptr) {
+      note("filter", filtered ? "false: record filtered" : "true");
+    }
     if (filtered) {
       bump(c.filtered);
       if (!shadow) {
@@ -308,8 +324,10 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     });
     if (remove_count_ > 0) {
       bump(c.headers_removed, remove_count_);
-      note("headers", "removed " + std::to_string(remove_count_) +
-                          (remove_count_ == 1 ? " header name" : " header names"));
+      if (trace_ != nullptr) {
+        note("headers", "removed " + std::to_string(remove_count_) +
+                            (remove_count_ == 1 ? " header name" : " header names"));
+      }
       if (!shadow) {
         for (size_t i = 0; i < remove_count_; ++i) {
           record.removeHeader(remove_headers_[i]);
