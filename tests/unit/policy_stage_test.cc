@@ -2,6 +2,7 @@
 #include "pipeline/record.h"
 #include "policies/envelope.h"
 #include "policies/json_payload.h"
+#include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
 #include "policies/policy_stage.h"
 
@@ -446,6 +447,25 @@ TEST_F(PolicyStageTest, JsonKeysCanBeFilteredAndTransformed) {
   EXPECT_EQ(out.key, R"({"region": "eu", "user": "[REDACTED]"})");
   record.key = R"({"region": "us"})";
   EXPECT_EQ(run(record).verdict.reason, "filtered");
+}
+
+TEST_F(PolicyStageTest, CountersRenderAsPrometheusSeries) {
+  build("    topics: {allow: [\"payments\\\\..*\"]}\n"
+        "    fields: [{path: value.card, action: mask}]\n");
+  TestRecord record;
+  record.value = R"({"card": "4111111111111111"})";
+  run(record);
+  record.topic = "other";
+  run(record);
+  monitoring::ExpositionWriter writer;
+  addPolicyMetrics(writer, runtime_->snapshot());
+  const std::string text = *writer.render();
+  EXPECT_THAT(text, HasSubstr("causeway_policy_records_total{link=\"l1\",policy=\"acme\","
+                              "mode=\"enforce\",outcome=\"passed\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("outcome=\"not_allowed\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("causeway_policy_field_transforms_total{link=\"l1\",policy=\"acme\","
+                              "mode=\"enforce\",rule=\"value.card:mask\",result=\"applied\"} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("4111")));
 }
 
 } // namespace
