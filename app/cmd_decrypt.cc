@@ -94,7 +94,7 @@ int decryptText(const std::string& text, policies::EnvelopeOpener& opener, int& 
   return 0;
 }
 
-} // namespace
+}  // namespace
 
 int runDecrypt(const DecryptOptions& options) {
   Result<policies::KeySet> keys =
@@ -123,4 +123,4 @@ int runDecrypt(const DecryptOptions& options) {
   return failures == 0 ? 0 : 1;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

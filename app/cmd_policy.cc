@@ -81,7 +81,7 @@ std::string headersText(const pipeline::Record& record) {
   return out.empty() ? "(none)" : out;
 }
 
-} // namespace
+}  // namespace
 
 int runPolicyTest(const PolicyTestOptions& options) {
   const config::LoadResult loaded = config::loadConfigFile(options.config_path);
@@ -201,4 +201,4 @@ int runPolicyTest(const PolicyTestOptions& options) {
   return status;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

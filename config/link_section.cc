@@ -73,8 +73,7 @@ public:
                              node.Mark()};
       LinkConfig link;
       link.location = r_.location(node.Mark());
-      if (auto object =
-              r_.object(link_field, kLinkKeys, "a map of link settings")) {
+      if (auto object = r_.object(link_field, kLinkKeys, "a map of link settings")) {
         loadLink(*object, config, first_line, link);
       }
       config.links.push_back(std::move(link));
@@ -176,11 +175,11 @@ public:
         link.policy_location = r_.location(policy->mark);
         if (std::find(context_.policy_names.begin(), context_.policy_names.end(), *name) ==
             context_.policy_names.end()) {
-          r_.error(*policy, "unknown policy " + quoted(*name) +
-                                (context_.policy_names.empty()
-                                     ? std::string("; define it under the top-level `policies:`")
-                                     : suggestion(*name, context_.policy_names,
-                                                  "the policies are")));
+          r_.error(*policy,
+                   "unknown policy " + quoted(*name) +
+                       (context_.policy_names.empty()
+                            ? std::string("; define it under the top-level `policies:`")
+                            : suggestion(*name, context_.policy_names, "the policies are")));
         } else {
           link.policy = *name;
         }

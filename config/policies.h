@@ -17,7 +17,7 @@ namespace causeway::config {
 struct KeyReference {
   std::string file;
   std::string env;
-  SourceLocation location; // of the key_file / key_env / secret_file / secret_env value
+  SourceLocation location;  // of the key_file / key_env / secret_file / secret_env value
   bool set() const { return !file.empty() || !env.empty(); }
 };
 
@@ -28,17 +28,17 @@ enum class FieldAction { kDrop, kRedact, kMask, kHash, kEncrypt, kTokenize, kTru
 enum class ConstantKind { kString, kNumber, kBool, kNull };
 
 struct FieldRuleConfig {
-  ScalarText path; // `value.card.number`, with positions for errors inside it
+  ScalarText path;  // `value.card.number`, with positions for errors inside it
   FieldAction action = FieldAction::kDrop;
   SourceLocation action_location;
-  size_t keep_last = 4;        // mask
-  std::string mask_char = "*"; // mask: one ASCII character
-  size_t max = 0;              // truncate: characters kept
-  std::string token;           // redact: the replacement (default "[REDACTED]")
-  std::string value;           // set: the constant as written
+  size_t keep_last = 4;         // mask
+  std::string mask_char = "*";  // mask: one ASCII character
+  size_t max = 0;               // truncate: characters kept
+  std::string token;            // redact: the replacement (default "[REDACTED]")
+  std::string value;            // set: the constant as written
   ConstantKind value_kind = ConstantKind::kString;
-  KeyReference key;      // hash: the secret; encrypt, tokenize: the key set
-  bool required = false; // a missing field is a violation (on_violation)
+  KeyReference key;       // hash: the secret; encrypt, tokenize: the key set
+  bool required = false;  // a missing field is a violation (on_violation)
   SourceLocation location;
 };
 
@@ -59,8 +59,8 @@ struct PolicyConfig {
   std::vector<std::string> headers_deny;
   OnViolation on_violation = OnViolation::kDeadLetter;
   PolicyMode mode = PolicyMode::kEnforce;
-  std::string key_format = "string"; // string | json
-  std::string value_format = "json"; // json (avro, protobuf with the schema subsystem)
+  std::string key_format = "string";  // string | json
+  std::string value_format = "json";  // json (avro, protobuf with the schema subsystem)
   // Audit log of aggregated decision counts, one JSON line per interval (no record values).
   std::string audit_file;
   std::chrono::milliseconds audit_interval{60000};
@@ -68,4 +68,4 @@ struct PolicyConfig {
   SourceLocation topics_location;
 };
 
-} // namespace causeway::config
+}  // namespace causeway::config

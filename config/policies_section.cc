@@ -36,8 +36,7 @@ const ValuesRegistration kActionsRegistration("policies.<name>.fields[].action",
 const ValuesRegistration kViolationsRegistration("policies.<name>.on_violation", kViolations);
 const ValuesRegistration kModesRegistration("policies.<name>.mode", kModes);
 const ValuesRegistration kKeyFormatsRegistration("policies.<name>.formats.key", kKeyFormats);
-const ValuesRegistration kValueFormatsRegistration("policies.<name>.formats.value",
-                                                   kValueFormats);
+const ValuesRegistration kValueFormatsRegistration("policies.<name>.formats.value", kValueFormats);
 
 // Options that only make sense with one action, with the action(s) they belong to.
 struct ActionOption {
@@ -327,14 +326,22 @@ private:
       return false;
     }
     out.location = r_.location(chosen->mark);
-    (file != nullptr ? out.file : out.env) = *text;
+    if (file != nullptr) {
+      // A relative path is relative to the configuration file, not to the working directory.
+      const size_t slash = r_.file().rfind('/');
+      out.file = (*text)[0] == '/' || slash == std::string::npos
+                     ? *text
+                     : r_.file().substr(0, slash + 1) + *text;
+    } else {
+      out.env = *text;
+    }
     return true;
   }
 
   YamlReader& r_;
 };
 
-} // namespace
+}  // namespace
 
 void loadPolicies(YamlReader& reader, const Field& field, Config& config, SectionContext& context) {
   if (!field.node.IsMap()) {
@@ -350,4 +357,4 @@ void loadPolicies(YamlReader& reader, const Field& field, Config& config, Sectio
   }
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

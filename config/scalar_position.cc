@@ -49,10 +49,10 @@ std::pair<size_t, size_t> escapeSize(std::string_view s, size_t j) {
     break;
   case 'N':
   case '_':
-    return {2, 2}; // U+0085, U+00A0
+    return {2, 2};  // U+0085, U+00A0
   case 'L':
   case 'P':
-    return {2, 3}; // U+2028, U+2029
+    return {2, 3};  // U+2028, U+2029
   default:
     return {2, 1};
   }
@@ -70,7 +70,7 @@ std::pair<size_t, size_t> escapeSize(std::string_view s, size_t j) {
   return {2 + digits, utf8Length(cp)};
 }
 
-} // namespace
+}  // namespace
 
 ScalarText mapScalar(std::string_view s, size_t pos, int line, int column, std::string value,
                      SourceLocation mark) {
@@ -117,7 +117,7 @@ ScalarText mapScalar(std::string_view s, size_t pos, int line, int column, std::
   for (size_t i = 0; i < v.size();) {
     const char c = v[i];
     if (j >= s.size()) {
-      return out; // the source ended first: keep the mark only
+      return out;  // the source ended first: keep the mark only
     }
     if (style == '\'' && s[j] == '\'' && j + 1 < s.size() && s[j + 1] == '\'' && c == '\'') {
       positions.emplace_back(cur_line, cur_col);
@@ -127,7 +127,7 @@ ScalarText mapScalar(std::string_view s, size_t pos, int line, int column, std::
     }
     if (style == '"' && s[j] == '\\') {
       if (j + 1 < s.size() && (s[j + 1] == '\n' || s[j + 1] == '\r')) {
-        advance(2); // an escaped line break produces nothing
+        advance(2);  // an escaped line break produces nothing
         while (j < s.size() && isSpace(s[j])) {
           advance(1);
         }
@@ -150,19 +150,19 @@ ScalarText mapScalar(std::string_view s, size_t pos, int line, int column, std::
       continue;
     }
     if (isSpace(s[j])) {
-      advance(1); // indentation and folded line breaks
+      advance(1);  // indentation and folded line breaks
       continue;
     }
     if (c == ' ' || c == '\n') {
-      positions.emplace_back(cur_line, cur_col); // produced by folding a line break
+      positions.emplace_back(cur_line, cur_col);  // produced by folding a line break
       ++i;
       continue;
     }
-    return out; // not the value's source: keep the mark only
+    return out;  // not the value's source: keep the mark only
   }
   positions.emplace_back(cur_line, cur_col);
   out.positions = std::move(positions);
   return out;
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

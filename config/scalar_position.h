@@ -18,7 +18,7 @@ namespace causeway::config {
 
 struct ScalarText {
   std::string text;
-  SourceLocation location; // the scalar's own mark (its quote, for quoted scalars)
+  SourceLocation location;  // the scalar's own mark (its quote, for quoted scalars)
   // Line and column of each byte of `text`, then of the position after the last byte. Empty
   // when the mapping is unknown (no source text): at() answers `location` then.
   std::vector<std::pair<int32_t, int32_t>> positions;
@@ -33,4 +33,4 @@ struct ScalarText {
 ScalarText mapScalar(std::string_view source, size_t pos, int line, int column, std::string value,
                      SourceLocation mark);
 
-} // namespace causeway::config
+}  // namespace causeway::config

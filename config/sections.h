@@ -31,8 +31,7 @@ struct SectionContext {
 void loadClusters(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
 
 // policies: {name: {topics, filter, fields, headers, on_violation, mode, formats, audit}}
-void loadPolicies(YamlReader &reader, const Field &field, Config &config,
-                  SectionContext &context);
+void loadPolicies(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
 
 // links: [{name, source, target, topics, naming, ...}]
 void loadLinks(YamlReader& reader, const Field& field, Config& config,

@@ -8,8 +8,8 @@ namespace causeway::config {
 // output.
 struct SourceLocation {
   std::string file;
-  int line = 0;   // 1-based; 0 when unknown
-  int column = 0; // 1-based; 0 when unknown
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
 };
 
-} // namespace causeway::config
+}  // namespace causeway::config

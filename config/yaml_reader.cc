@@ -281,8 +281,8 @@ std::optional<ScalarText> YamlReader::scalarText(const Field& field) {
   if (source_.empty() || mark.pos < 0) {
     return ScalarText{std::move(*text), location(field.mark), {}};
   }
-  return mapScalar(source_, static_cast<size_t>(mark.pos), mark.line, mark.column,
-                   std::move(*text), location(mark));
+  return mapScalar(source_, static_cast<size_t>(mark.pos), mark.line, mark.column, std::move(*text),
+                   location(mark));
 }
 
 void YamlReader::duration(const Field* field, std::chrono::milliseconds& out) {

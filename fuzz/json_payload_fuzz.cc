@@ -27,7 +27,7 @@ std::vector<causeway::policies::ReaderPath> fuzzPaths() {
   return paths;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace causeway::policies;
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<bool> taken(paths.size(), false);
   for (const FieldOccurrence& o : reader.occurrences()) {
     if (o.slot == 0 || o.slot == 2 || o.slot == 5 || o.slot == 7) {
-      continue; // leave nested paths alone: value.a and value.a.b would overlap
+      continue;  // leave nested paths alone: value.a and value.a.b would overlap
     }
     FieldEdit edit;
     edit.handle = o.handle;

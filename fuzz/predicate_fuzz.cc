@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         values[i] = FieldValue::null();
         break;
       default:
-        break; // missing
+        break;  // missing
       }
     }
     (void)predicate->evaluate(values);

@@ -86,13 +86,13 @@ Status AuditLog::flush(std::chrono::system_clock::time_point now) {
   for (Entry& entry : entries_) {
     PolicyCountsSnapshot current = entry.counters->snapshot();
     if (current.records == entry.last.records) {
-      continue; // quiet windows write nothing
+      continue;  // quiet windows write nothing
     }
     const auto window = std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.since);
     Status written = sink_->write(auditLine(entry.last, current, now, window));
     if (!written.ok()) {
       status = written;
-      continue; // the counts stay unwritten and go into the next window's line
+      continue;  // the counts stay unwritten and go into the next window's line
     }
     entry.last = std::move(current);
     entry.since = now;
@@ -100,4 +100,4 @@ Status AuditLog::flush(std::chrono::system_clock::time_point now) {
   return status;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -74,4 +74,4 @@ private:
   std::vector<Entry> entries_;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

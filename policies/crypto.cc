@@ -15,7 +15,7 @@ Error opensslError(std::string_view what) {
   return Error{std::string(what) + " failed in OpenSSL"};
 }
 
-} // namespace
+}  // namespace
 
 void HmacSha256::Free::operator()(evp_mac_ctx_st* ctx) const { EVP_MAC_CTX_free(ctx); }
 
@@ -30,7 +30,7 @@ Result<HmacSha256> HmacSha256::create(std::span<const uint8_t> key) {
   }
   HmacSha256 out;
   out.ctx_.reset(EVP_MAC_CTX_new(mac));
-  EVP_MAC_free(mac); // the context keeps its own reference
+  EVP_MAC_free(mac);  // the context keeps its own reference
   if (!out.ctx_) {
     return opensslError("creating an HMAC context");
   }
@@ -148,7 +148,7 @@ int base64Value(char c) {
   return -1;
 }
 
-} // namespace
+}  // namespace
 
 void appendBase64Url(std::span<const uint8_t> data, std::string& out) {
   size_t i = 0;
@@ -207,4 +207,4 @@ void appendHex(std::span<const uint8_t> data, std::string& out) {
 
 void wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

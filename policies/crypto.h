@@ -86,4 +86,4 @@ void appendHex(std::span<const uint8_t> data, std::string& out);
 // Overwrites memory that held key material.
 void wipe(void* data, size_t size);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

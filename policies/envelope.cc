@@ -15,7 +15,7 @@ Result<EnvelopeSealer> EnvelopeSealer::create(std::shared_ptr<const KeySet> keys
   sealer.header_ += static_cast<char>(kEnvelopeVersion);
   sealer.header_ += static_cast<char>(key.id.size());
   sealer.header_ += key.id;
-  sealer.header_ += 's'; // replaced by the type of each value
+  sealer.header_ += 's';  // replaced by the type of each value
   return sealer;
 }
 
@@ -35,7 +35,7 @@ bool EnvelopeSealer::seal(PlainType type, std::string_view plaintext, std::strin
   --nonces_left_;
   uint8_t* drawn = nonces_ + nonces_left_ * kGcmNonceBytes;
   std::copy(drawn, drawn + kGcmNonceBytes, nonce);
-  wipe(drawn, kGcmNonceBytes); // a nonce is used once
+  wipe(drawn, kGcmNonceBytes);  // a nonce is used once
   uint8_t* ciphertext = nonce + kGcmNonceBytes;
   uint8_t tag[kGcmTagBytes];
   if (!cipher_.encrypt(std::span<const uint8_t, kGcmNonceBytes>(nonce, kGcmNonceBytes), header_,
@@ -111,4 +111,4 @@ Result<Opened> EnvelopeOpener::open(std::string_view text) {
   return out;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

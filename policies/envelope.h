@@ -83,4 +83,4 @@ inline bool looksLikeEnvelope(std::string_view text) {
   return text.substr(0, kEnvelopePrefix.size()) == kEnvelopePrefix;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -63,7 +63,7 @@ std::string FieldPath::text() const {
   return out;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies
 
 namespace causeway::policies {
 
@@ -77,4 +77,4 @@ uint16_t FieldSlots::slotOf(const FieldPath& path) {
   return static_cast<uint16_t>(paths_.size() - 1);
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

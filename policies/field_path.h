@@ -19,8 +19,8 @@ const char* rootName(PathRoot root);
 
 struct PathSegment {
   bool is_index = false;
-  std::string name;   // a member name (unescaped), when !is_index
-  uint32_t index = 0; // an array position, when is_index
+  std::string name;    // a member name (unescaped), when !is_index
+  uint32_t index = 0;  // an array position, when is_index
 
   bool operator==(const PathSegment& other) const = default;
 };
@@ -44,7 +44,7 @@ struct FieldPath {
 // [A-Za-z_][A-Za-z0-9_-]*: what may follow a '.' without brackets.
 bool isIdentifier(std::string_view text);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies
 
 namespace causeway::policies {
 
@@ -63,4 +63,4 @@ private:
   std::vector<FieldPath> paths_;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -52,4 +52,4 @@ std::optional<FieldType> SchemalessTypes::typeOf(const FieldPath& path,
   return FieldTypes::typeOf(path, problem);
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -38,4 +38,4 @@ private:
   bool key_is_structured_;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -24,4 +24,4 @@ const char* kindName(ValueKind kind) {
   return "?";
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -11,14 +11,14 @@
 namespace causeway::policies {
 
 enum class ValueKind : uint8_t {
-  kMissing, // the path does not resolve (no such member, index past the end, not a map)
-  kNull,    // JSON null, an Avro null branch, a null header value, a tombstone
+  kMissing,  // the path does not resolve (no such member, index past the end, not a map)
+  kNull,     // JSON null, an Avro null branch, a null header value, a tombstone
   kBool,
   kNumber,
-  kString, // text: the decoded string (escapes resolved)
-  kBytes,  // text: raw bytes (Avro bytes/fixed, Protobuf bytes, a key read as bytes)
-  kObject, // text: the raw encoded value (JSON text)
-  kArray,  // text: the raw encoded value (JSON text)
+  kString,  // text: the decoded string (escapes resolved)
+  kBytes,   // text: raw bytes (Avro bytes/fixed, Protobuf bytes, a key read as bytes)
+  kObject,  // text: the raw encoded value (JSON text)
+  kArray,   // text: the raw encoded value (JSON text)
 };
 
 const char* kindName(ValueKind kind);
@@ -44,4 +44,4 @@ struct FieldValue {
   static FieldValue ofString(std::string_view s) { return {ValueKind::kString, false, 0, s}; }
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace causeway::policies {
@@ -138,7 +138,7 @@ void decodeEscapes(std::string_view raw, std::string& out) {
       appendUtf8(cp, out);
       break;
     }
-    default: // " \ /
+    default:  // " \ /
       out += e;
       break;
     }
@@ -157,12 +157,12 @@ inline bool plainWord(uint64_t w) {
   return (special & kHigh) == 0;
 }
 
-} // namespace
+}  // namespace
 
 void appendJsonString(std::string_view text, std::string& out) {
   constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  size_t run = 0; // start of the pending run of bytes that need no escape
+  size_t run = 0;  // start of the pending run of bytes that need no escape
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') {
@@ -274,7 +274,7 @@ bool JsonReader::read(std::string_view payload, std::string& problem) {
     problem = "payload larger than 4 GiB";
     return false;
   }
-  scratch_.reserve(payload.size()); // decoded strings are never longer than the payload
+  scratch_.reserve(payload.size());  // decoded strings are never longer than the payload
   begin_ = payload.data();
   p_ = begin_;
   end_ = begin_ + payload.size();
@@ -385,7 +385,7 @@ bool JsonReader::parseObject(int32_t node, int depth, Location& at, std::string&
     return true;
   }
   uint32_t sep = kNone;
-  uint32_t pending = kNone; // the previous item's location, waiting for next_begin
+  uint32_t pending = kNone;  // the previous item's location, waiting for next_begin
   uint32_t position = 0;
   while (true) {
     if (p_ >= end_ || *p_ != '"') {
@@ -487,14 +487,14 @@ bool JsonReader::parseArray(int32_t node, int depth, Location& at, std::string& 
     return fail(problem, p_ >= end_ ? "unexpected end in an array" : "expected ',' or ']'");
   }
   containers_[container].items = position;
-  at.self_container = kNone; // members are only inserted into objects
+  at.self_container = kNone;  // members are only inserted into objects
   at.last_item_end = kNone;
   return true;
 }
 
 bool JsonReader::parseString(bool decode, std::string& scratch, std::string_view& decoded,
                              std::string& problem) {
-  ++p_; // opening quote
+  ++p_;  // opening quote
   const char* start = p_;
   bool escaped = false;
   const auto* u = reinterpret_cast<const unsigned char*>(p_);
@@ -572,7 +572,7 @@ bool JsonReader::parseString(bool decode, std::string& scratch, std::string_view
   }
   p_ = reinterpret_cast<const char*>(u);
   const std::string_view raw(start, static_cast<size_t>(p_ - start));
-  ++p_; // closing quote
+  ++p_;  // closing quote
   if (decode) {
     if (!escaped) {
       decoded = raw;
@@ -674,7 +674,7 @@ bool JsonReader::write(std::span<const FieldEdit> edits, std::string_view arena,
     return std::pair(x.container, x.position) < std::pair(y.container, y.position);
   });
   uint32_t container = kNone;
-  uint32_t expected = 0; // positions 0..expected-1 of `container` are all removed
+  uint32_t expected = 0;  // positions 0..expected-1 of `container` are all removed
   for (uint32_t i : order) {
     const Location& at = locations_[edits[i].handle];
     if (at.container != container) {
@@ -682,7 +682,7 @@ bool JsonReader::write(std::span<const FieldEdit> edits, std::string_view arena,
       expected = 0;
     }
     if (at.position == expected) {
-      ++expected; // nothing kept before it: take the separator after it, if any
+      ++expected;  // nothing kept before it: take the separator after it, if any
       splices_.push_back({at.begin, at.next_begin != kNone ? at.next_begin : at.end, kNone, 0});
     } else {
       splices_.push_back({at.sep_before, at.end, kNone, 0});
@@ -740,7 +740,7 @@ bool JsonReader::write(std::span<const FieldEdit> edits, std::string_view arena,
     case ValueKind::kNull:
       out += "null";
       break;
-    default: // numbers and booleans as written
+    default:  // numbers and booleans as written
       out += text;
       break;
     }
@@ -755,4 +755,4 @@ bool isValidJson(std::string_view text) {
   return reader.read(text, problem);
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -37,16 +37,16 @@ private:
   };
   // Where an occurrence is, for edits.
   struct Location {
-    uint32_t begin = 0;       // the item: a member's name, or an element's value
-    uint32_t value_begin = 0; // the value
-    uint32_t end = 0;         // after the value
-    uint32_t sep_before = 0;  // the ',' before the item; kNone for the first item
-    uint32_t next_begin = 0;  // the next item of the container; kNone for the last
-    uint32_t container = 0;   // the container holding the item; kNone for the top value
-    uint32_t position = 0;    // the item's position in its container
+    uint32_t begin = 0;        // the item: a member's name, or an element's value
+    uint32_t value_begin = 0;  // the value
+    uint32_t end = 0;          // after the value
+    uint32_t sep_before = 0;   // the ',' before the item; kNone for the first item
+    uint32_t next_begin = 0;   // the next item of the container; kNone for the last
+    uint32_t container = 0;    // the container holding the item; kNone for the top value
+    uint32_t position = 0;     // the item's position in its container
     // When the value itself is an object: where a new member goes.
-    uint32_t self_container = 0; // kNone unless the value is an object
-    uint32_t last_item_end = 0;  // kNone when the object is empty
+    uint32_t self_container = 0;  // kNone unless the value is an object
+    uint32_t last_item_end = 0;   // kNone when the object is empty
   };
   struct Container {
     uint32_t open = 0;
@@ -73,8 +73,8 @@ private:
   const char* begin_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
-  std::string scratch_;     // decoded strings of this record (reserved to the payload's size)
-  std::string key_scratch_; // a member name with escapes, decoded for comparison
+  std::string scratch_;      // decoded strings of this record (reserved to the payload's size)
+  std::string key_scratch_;  // a member name with escapes, decoded for comparison
   std::vector<FieldOccurrence> occurrences_;
   std::vector<Location> locations_;
   std::vector<Container> containers_;
@@ -82,8 +82,8 @@ private:
   struct Splice {
     uint32_t begin;
     uint32_t end;
-    uint32_t edit; // index into the edits; kNone: a bare removal
-    uint8_t form;  // 0: value, 1: ",\"name\":value", 2: "\"name\":value"
+    uint32_t edit;  // index into the edits; kNone: a bare removal
+    uint8_t form;   // 0: value, 1: ",\"name\":value", 2: "\"name\":value"
   };
   std::vector<Splice> splices_;
   std::vector<uint32_t> removed_per_container_;
@@ -97,4 +97,4 @@ void appendJsonString(std::string_view text, std::string& out);
 // True when `text` is exactly one valid JSON value (for `set` constants and tests).
 bool isValidJson(std::string_view text);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -30,7 +30,7 @@ int hexValue(char c) {
   return -1;
 }
 
-} // namespace
+}  // namespace
 
 KeySet::~KeySet() {
   for (KeyEntry& entry : keys_) {
@@ -196,4 +196,4 @@ Result<Secret> loadSecret(const KeyLocation& location) {
   return secret;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -82,4 +82,4 @@ Result<Secret> loadSecret(const KeyLocation& location);
 // The text of a key file or variable (at most 64 KiB), or why it cannot be read.
 Result<std::string> readKeyText(const KeyLocation& location);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

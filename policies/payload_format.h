@@ -26,15 +26,15 @@ namespace causeway::policies {
 struct FieldOccurrence {
   uint16_t slot = 0;
   FieldValue value;
-  uint32_t handle = 0; // the format's own reference to the position, for edits
+  uint32_t handle = 0;  // the format's own reference to the position, for edits
 };
 
 // A change to a payload, made by a transform.
 struct FieldEdit {
   enum class Kind : uint8_t {
-    kRemove,  // remove the occurrence (an object member, an array element)
-    kReplace, // replace the occurrence's value
-    kInsert,  // add member `name` to the object occurrence `handle` (set on a missing field)
+    kRemove,   // remove the occurrence (an object member, an array element)
+    kReplace,  // replace the occurrence's value
+    kInsert,   // add member `name` to the object occurrence `handle` (set on a missing field)
   };
   Kind kind = Kind::kReplace;
   uint32_t handle = 0;
@@ -44,7 +44,7 @@ struct FieldEdit {
   ValueKind value_kind = ValueKind::kString;
   uint32_t text_begin = 0;
   uint32_t text_size = 0;
-  std::string_view name; // kInsert: member name (from the compiled policy)
+  std::string_view name;  // kInsert: member name (from the compiled policy)
 };
 
 class PayloadReader {
@@ -70,4 +70,4 @@ enum class PayloadFormat : uint8_t { kString, kJson, kAvro, kProtobuf };
 
 const char* formatName(PayloadFormat format);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -69,7 +69,7 @@ private:
   SchemalessTypes schemaless_;
 };
 
-} // namespace
+}  // namespace
 
 CompileResult Policy::compile(const config::PolicyConfig& config, const CompileOptions& options) {
   CompileResult result;
@@ -226,7 +226,7 @@ bool Policy::allowsTopic(std::string_view topic) const {
 
 bool Policy::headerAllowed(std::string_view name) const {
   if (name.substr(0, 9) == "causeway-") {
-    return true; // provenance and loop prevention
+    return true;  // provenance and loop prevention
   }
   if (config_.headers_allow_set &&
       std::find(config_.headers_allow.begin(), config_.headers_allow.end(), name) ==
@@ -237,4 +237,4 @@ bool Policy::headerAllowed(std::string_view name) const {
          config_.headers_deny.end();
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -32,7 +32,7 @@ struct CompileOptions {
 };
 
 struct CompileResult {
-  PolicyPtr policy; // set only when there are no errors
+  PolicyPtr policy;  // set only when there are no errors
   std::vector<config::ConfigError> errors;
 };
 
@@ -87,4 +87,4 @@ private:
   std::string payload_rule_;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -36,4 +36,4 @@ PolicyCountsSnapshot PolicyCounters::snapshot() const {
   return out;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

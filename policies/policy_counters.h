@@ -20,25 +20,25 @@ inline constexpr std::string_view kReasonMissingField = "missing-field";
 inline constexpr std::string_view kReasonTransformFailed = "transform-failed";
 
 struct RuleCountsSnapshot {
-  std::string rule;     // "value.card.number:mask"
-  uint64_t applied = 0; // occurrences changed (masked, hashed, encrypted, dropped, ...)
-  uint64_t kept = 0;    // occurrences left as they were (null, already short enough)
-  uint64_t absent = 0;  // records without the field
-  uint64_t failed = 0;  // occurrences the action does not fit (a violation)
+  std::string rule;      // "value.card.number:mask"
+  uint64_t applied = 0;  // occurrences changed (masked, hashed, encrypted, dropped, ...)
+  uint64_t kept = 0;     // occurrences left as they were (null, already short enough)
+  uint64_t absent = 0;   // records without the field
+  uint64_t failed = 0;   // occurrences the action does not fit (a violation)
 };
 
 struct PolicyCountsSnapshot {
   std::string policy;
   std::string link;
   bool shadow = false;
-  uint64_t records = 0;       // records the policy looked at
-  uint64_t passed = 0;        // went on to the target (in shadow mode: would have)
-  uint64_t not_allowed = 0;   // topic not on the allow-list
-  uint64_t filtered = 0;      // the filter was false
-  uint64_t dead_lettered = 0; // violations sent to the DLQ
-  uint64_t skipped = 0;       // violations dropped (on_violation: skip)
-  uint64_t stopped = 0;       // violations that stopped the link
-  uint64_t unreadable = 0;    // violations by cause
+  uint64_t records = 0;        // records the policy looked at
+  uint64_t passed = 0;         // went on to the target (in shadow mode: would have)
+  uint64_t not_allowed = 0;    // topic not on the allow-list
+  uint64_t filtered = 0;       // the filter was false
+  uint64_t dead_lettered = 0;  // violations sent to the DLQ
+  uint64_t skipped = 0;        // violations dropped (on_violation: skip)
+  uint64_t stopped = 0;        // violations that stopped the link
+  uint64_t unreadable = 0;     // violations by cause
   uint64_t missing_field = 0;
   uint64_t transform_failed = 0;
   uint64_t headers_removed = 0;
@@ -88,4 +88,4 @@ inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
   counter.fetch_add(n, std::memory_order_relaxed);
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

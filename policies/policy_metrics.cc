@@ -51,4 +51,4 @@ void addPolicyMetrics(monitoring::ExpositionWriter& writer,
   }
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

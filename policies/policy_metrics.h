@@ -23,4 +23,4 @@ namespace causeway::policies {
 void addPolicyMetrics(monitoring::ExpositionWriter& writer,
                       const std::vector<PolicyCountsSnapshot>& policies);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -42,7 +42,7 @@ std::vector<std::string> ruleNames(const Policy& policy) {
   return names;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<config::ConfigError> checkConfig(const config::Config& config,
                                              const CompileOptions& options) {
@@ -50,6 +50,31 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
   for (const auto& [name, policy] : config.policies) {
     CompileResult result = Policy::compile(policy, options);
     errors.insert(errors.end(), result.errors.begin(), result.errors.end());
+  }
+  // Where a policy's violations go. A dead-lettered record is the record as read, with the
+  // values the policy exists to protect: it may only go to the domain's own cluster.
+  for (const config::LinkConfig& link : config.links) {
+    auto it = config.policies.find(link.policy);
+    if (link.policy.empty() || it == config.policies.end() ||
+        it->second.on_violation != config::OnViolation::kDeadLetter ||
+        it->second.mode == config::PolicyMode::kShadow) {
+      continue;
+    }
+    if (!link.dlq.enabled) {
+      errors.push_back(config::ConfigError{
+          link.policy_location,
+          "links." + link.name + ": policy " + config::quoted(link.policy) +
+              " sends records it cannot apply to the dead-letter queue (on_violation: dlq), but "
+              "the link has none; add dlq: {cluster: source}, or set the policy's on_violation "
+              "to skip or stop"});
+    } else if (!link.dlq.on_source) {
+      errors.push_back(config::ConfigError{
+          link.policy_location,
+          "links." + link.name + ": policy " + config::quoted(link.policy) +
+              " dead-letters records as they were read, protected fields included; a dead-letter "
+              "queue on the target (the partner's cluster) would hand them over: use dlq: "
+              "{cluster: source}"});
+    }
   }
   return errors;
 }
@@ -257,4 +282,4 @@ Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& c
   return stages;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

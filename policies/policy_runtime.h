@@ -81,4 +81,4 @@ Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& c
                                                          const config::LinkConfig& link,
                                                          PolicyRuntime& runtime);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

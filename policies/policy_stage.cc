@@ -47,7 +47,7 @@ bool PolicyStage::topicAllowed(std::string_view topic) {
   auto it = topics_.find(topic);
   if (it == topics_.end()) {
     if (topics_.size() > 100000) {
-      topics_.clear(); // bounded, in case topic names are generated without end
+      topics_.clear();  // bounded, in case topic names are generated without end
     }
     it = topics_.emplace(std::string(topic), policy_->allowsTopic(topic)).first;
   }
@@ -357,4 +357,4 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   return Verdict::pass();
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -32,8 +32,8 @@ namespace causeway::policies {
 // What each step did to one record: for `causeway policy test`, never set on links.
 struct PolicyTrace {
   struct Step {
-    std::string rule; // "topics", "filter", "value.card.number:mask", "headers"
-    std::string what; // "allowed", "false: record filtered", "applied to 1 occurrence", ...
+    std::string rule;  // "topics", "filter", "value.card.number:mask", "headers"
+    std::string what;  // "allowed", "false: record filtered", "applied to 1 occurrence", ...
   };
   std::vector<Step> steps;
 };
@@ -67,9 +67,9 @@ private:
   struct RecordSlot {
     uint16_t slot;
     PathRoot root;
-    std::string header; // kHeaders: the name
+    std::string header;  // kHeaders: the name
   };
-  std::vector<RecordSlot> record_slots_; // slots filled from the record itself
+  std::vector<RecordSlot> record_slots_;  // slots filled from the record itself
   std::vector<FieldValue> values_;
   std::vector<FieldEdit> value_edits_;
   std::vector<FieldEdit> key_edits_;
@@ -78,7 +78,7 @@ private:
   std::string problem_;
   std::string_view reason_;
   std::string violation_rule_;
-  std::vector<std::string> remove_headers_; // the first remove_count_ are this record's
+  std::vector<std::string> remove_headers_;  // the first remove_count_ are this record's
   size_t remove_count_ = 0;
   std::string last_topic_;
   bool last_allowed_ = false;
@@ -86,4 +86,4 @@ private:
   PolicyTrace* trace_ = nullptr;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

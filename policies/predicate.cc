@@ -34,7 +34,7 @@ bool sameClass(FieldType a, FieldType b) {
   return cls(a) == cls(b);
 }
 
-} // namespace
+}  // namespace
 
 bool valuesEqual(const FieldValue& a, const FieldValue& b) {
   if (a.isNullish() || b.isNullish()) {
@@ -52,7 +52,7 @@ bool valuesEqual(const FieldValue& a, const FieldValue& b) {
   case ValueKind::kNumber:
     return a.number == b.number;
   default:
-    return a.text == b.text; // objects and arrays: the same encoding
+    return a.text == b.text;  // objects and arrays: the same encoding
   }
 }
 
@@ -62,7 +62,7 @@ bool ordered(const FieldValue& a, const FieldValue& b, Predicate::Cmp cmp) {
   int order = 0;
   if (a.kind == ValueKind::kNumber && b.kind == ValueKind::kNumber) {
     if (a.number != a.number || b.number != b.number) {
-      return false; // NaN (from a binary format) has no order
+      return false;  // NaN (from a binary format) has no order
     }
     order = a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
   } else if (isText(a.kind) && isText(b.kind)) {
@@ -85,7 +85,7 @@ bool ordered(const FieldValue& a, const FieldValue& b, Predicate::Cmp cmp) {
   }
 }
 
-} // namespace
+}  // namespace
 
 bool Predicate::evaluate(std::span<const FieldValue> values) const { return eval(root_, values); }
 
@@ -211,10 +211,10 @@ private:
   struct Term {
     Predicate::Operand operand;
     size_t offset = 0;
-    std::string text; // how to name it in messages
+    std::string text;  // how to name it in messages
     bool is_literal = false;
     ValueKind literal_kind = ValueKind::kMissing;
-    FieldType type = FieldType::kAny; // kAny also for the null literal
+    FieldType type = FieldType::kAny;  // kAny also for the null literal
   };
 
   const Token& peek() const { return tokens_[pos_]; }
@@ -604,7 +604,7 @@ private:
                     "expected ',' or ']' in the list, found " + describeToken(peek()));
       }
     }
-    next(); // ]
+    next();  // ]
     // The list's literals must be contiguous: copy them to the end of literals_.
     Predicate::Node node;
     node.op = Op::kIn;
@@ -692,4 +692,4 @@ std::optional<FieldPath> parseFieldPath(std::string_view text, PredicateError& e
   return compiler.pathOnly(text);
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

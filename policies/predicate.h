@@ -41,7 +41,7 @@ public:
 
   Predicate(Predicate&&) = default;
   Predicate& operator=(Predicate&&) = default;
-  Predicate(const Predicate&) = delete; // literals are views into literal_text_
+  Predicate(const Predicate&) = delete;  // literals are views into literal_text_
   Predicate& operator=(const Predicate&) = delete;
 
   // `values[slot]` holds each slot's value for this record (at least as many as the slots the
@@ -51,20 +51,20 @@ public:
   const std::string& text() const { return text_; }
 
   enum class Op : uint8_t {
-    kConst,   // a = 0 or 1
-    kOr,      // children_[a .. a+b)
-    kAnd,     // children_[a .. a+b)
-    kNot,     // node a
-    kCompare, // lhs cmp rhs
-    kIn,      // lhs in literals_[a .. a+b)
-    kMatches, // lhs matches regexes_[a]
-    kExists,  // lhs (a slot) is present
-    kTruthy,  // lhs is the boolean true
+    kConst,    // a = 0 or 1
+    kOr,       // children_[a .. a+b)
+    kAnd,      // children_[a .. a+b)
+    kNot,      // node a
+    kCompare,  // lhs cmp rhs
+    kIn,       // lhs in literals_[a .. a+b)
+    kMatches,  // lhs matches regexes_[a]
+    kExists,   // lhs (a slot) is present
+    kTruthy,   // lhs is the boolean true
   };
   enum class Cmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
   struct Operand {
     bool is_slot = false;
-    uint16_t index = 0; // a slot, or an index into literals_
+    uint16_t index = 0;  // a slot, or an index into literals_
   };
   struct Node {
     Op op = Op::kConst;
@@ -84,11 +84,11 @@ private:
   }
 
   std::string text_;
-  std::vector<Node> nodes_; // nodes_[root_] is the whole predicate
+  std::vector<Node> nodes_;  // nodes_[root_] is the whole predicate
   uint32_t root_ = 0;
   std::vector<uint32_t> children_;
   std::vector<FieldValue> literals_;
-  std::deque<std::string> literal_text_; // what literals_ view; a deque never moves its strings
+  std::deque<std::string> literal_text_;  // what literals_ view; a deque never moves its strings
   std::vector<std::regex> regexes_;
   FieldValue missing_;
 };
@@ -100,4 +100,4 @@ std::optional<FieldPath> parseFieldPath(std::string_view text, PredicateError& e
 // The comparison semantics the predicate uses, for tests and for `policy test` explanations.
 bool valuesEqual(const FieldValue& a, const FieldValue& b);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -200,7 +200,7 @@ bool lexNumber(std::string_view text, size_t start, Token& token, PredicateError
   return true;
 }
 
-} // namespace
+}  // namespace
 
 bool tokenize(std::string_view text, std::vector<Token>& tokens, PredicateError& error) {
   tokens.clear();
@@ -291,4 +291,4 @@ std::string describeToken(const Token& token) {
   }
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -13,9 +13,9 @@ namespace causeway::policies {
 
 enum class TokenKind : uint8_t {
   kEnd,
-  kIdentifier, // also the keywords (and, or, not, in, matches, exists, true, false, null)
-  kString,     // text: the decoded content
-  kNumber,     // text: the literal as written; number: its value
+  kIdentifier,  // also the keywords (and, or, not, in, matches, exists, true, false, null)
+  kString,      // text: the decoded content
+  kNumber,      // text: the literal as written; number: its value
   kLParen,
   kRParen,
   kLBracket,
@@ -32,8 +32,8 @@ enum class TokenKind : uint8_t {
 
 struct Token {
   TokenKind kind = TokenKind::kEnd;
-  size_t offset = 0; // of the token's first byte
-  size_t length = 0; // in the source text
+  size_t offset = 0;  // of the token's first byte
+  size_t length = 0;  // in the source text
   std::string text;
   double number = 0;
 };
@@ -51,4 +51,4 @@ bool tokenize(std::string_view text, std::vector<Token>& tokens, PredicateError&
 // "'=='", "the end", "'value'", "the string \"DE\"": how a token is named in messages.
 std::string describeToken(const Token& token);
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

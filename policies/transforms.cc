@@ -26,7 +26,7 @@ const char* actionName(Action action) {
 
 bool actionAccepts(Action action, ValueKind kind) {
   if (kind == ValueKind::kNull || kind == ValueKind::kMissing) {
-    return true; // nothing to protect: kept as it is
+    return true;  // nothing to protect: kept as it is
   }
   switch (action) {
   case Action::kDrop:
@@ -72,7 +72,7 @@ size_t codePointOffset(std::string_view text, size_t index) {
   return text.size();
 }
 
-} // namespace
+}  // namespace
 
 Result<TransformRunner> TransformRunner::create(const std::vector<TransformRule>& rules) {
   TransformRunner runner(&rules);
@@ -223,4 +223,4 @@ void TransformRunner::insert(size_t index, uint32_t parent_handle, std::string& 
   edit.name = rule.path.segments.back().name;
 }
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

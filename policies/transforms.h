@@ -33,14 +33,14 @@ struct TransformRule {
   Action action = Action::kDrop;
   // "value.card.number:mask": how counters and the audit log name the rule.
   std::string name;
-  bool required = false;                        // a missing field is a violation
-  size_t keep_last = 4;                         // kMask
-  char mask_char = '*';                         // kMask
-  size_t max = 0;                               // kTruncate: code points kept
-  std::string replacement;                      // kRedact: the token; kSet: the constant's text
-  ValueKind constant_kind = ValueKind::kString; // kSet
-  std::shared_ptr<const Secret> secret;         // kHash
-  std::shared_ptr<const KeySet> keys;           // kEncrypt, kTokenize
+  bool required = false;                         // a missing field is a violation
+  size_t keep_last = 4;                          // kMask
+  char mask_char = '*';                          // kMask
+  size_t max = 0;                                // kTruncate: code points kept
+  std::string replacement;                       // kRedact: the token; kSet: the constant's text
+  ValueKind constant_kind = ValueKind::kString;  // kSet
+  std::shared_ptr<const Secret> secret;          // kHash
+  std::shared_ptr<const KeySet> keys;            // kEncrypt, kTokenize
 };
 
 // Which value kinds an action accepts; the others fail (a violation at run time, an error at
@@ -54,9 +54,9 @@ public:
   TransformRunner& operator=(TransformRunner&&) = default;
 
   enum class Outcome : uint8_t {
-    kApplied, // `edit` is set
-    kKept,    // nothing to do (a null value, a string already short enough)
-    kFailed,  // `problem` says why (never the value itself)
+    kApplied,  // `edit` is set
+    kKept,     // nothing to do (a null value, a string already short enough)
+    kFailed,   // `problem` says why (never the value itself)
   };
   // The edit for rule `rule` on one occurrence: its handle and value. Replacement text is
   // appended to `arena`.
@@ -69,10 +69,10 @@ private:
   explicit TransformRunner(const std::vector<TransformRule>* rules) : rules_(rules) {}
   void replaceWith(ValueKind kind, std::string_view text, std::string& arena, FieldEdit& edit);
 
-  const std::vector<TransformRule>* rules_; // owned by the compiled policy, which outlives this
-  std::vector<std::unique_ptr<HmacSha256>> macs_;        // per rule, or null
-  std::vector<std::unique_ptr<EnvelopeSealer>> sealers_; // per rule, or null
+  const std::vector<TransformRule>* rules_;  // owned by the compiled policy, which outlives this
+  std::vector<std::unique_ptr<HmacSha256>> macs_;         // per rule, or null
+  std::vector<std::unique_ptr<EnvelopeSealer>> sealers_;  // per rule, or null
   std::string scratch_;
 };
 
-} // namespace causeway::policies
+}  // namespace causeway::policies

@@ -194,7 +194,7 @@ void BM_PredicateEvaluate(benchmark::State& state) {
 }
 BENCHMARK(BM_PredicateEvaluate);
 
-} // namespace
-} // namespace causeway::policies
+}  // namespace
+}  // namespace causeway::policies
 
 BENCHMARK_MAIN();

@@ -22,7 +22,7 @@ constexpr std::string_view kHead = "clusters:\n  east: {bootstrap: \"127.0.0.1:1
                                    "policies:\n  acme:\n";
 constexpr std::string_view kTail =
     "links:\n  - {name: l1, source: east, target: west, topics: {include: [\"orders\\\\..*\"]}, "
-    "policy: acme}\n";
+    "policy: acme, dlq: {cluster: source}}\n";
 
 config::LoadResult load(const std::string& body) {
   return config::loadConfigString(std::string(kHead) + body + std::string(kTail), "p.yaml");
@@ -83,12 +83,12 @@ TEST(PolicyConfig, TheIssueShapeLoads) {
   EXPECT_EQ(p.topics_allow.size(), 2u);
   ASSERT_TRUE(p.filter);
   EXPECT_EQ(p.filter->at(0).line, 7);
-  EXPECT_EQ(p.filter->at(0).column, 14); // one column after the quote
+  EXPECT_EQ(p.filter->at(0).column, 14);  // one column after the quote
   ASSERT_EQ(p.fields.size(), 5u);
   EXPECT_EQ(p.fields[0].keep_last, 4u);
   EXPECT_EQ(p.fields[1].key.env, "CAUSEWAY_TEST_ACME_HMAC");
   EXPECT_EQ(p.fields[3].max, 64u);
-  EXPECT_EQ(p.fields[4].value_kind, config::ConstantKind::kString); // quoted
+  EXPECT_EQ(p.fields[4].value_kind, config::ConstantKind::kString);  // quoted
   EXPECT_TRUE(p.headers_allow_set);
   EXPECT_EQ(p.on_violation, config::OnViolation::kSkip);
   EXPECT_EQ(p.mode, config::PolicyMode::kShadow);
@@ -249,5 +249,47 @@ TEST(PolicyConfig, WarnsWhenALinkIncludesTopicsThePolicyDenies) {
   EXPECT_THAT(warnings(R"(["orders\\.eu"])", R"(["orders\\..*"])"), HasSubstr("may match"));
 }
 
-} // namespace
-} // namespace causeway::policies
+TEST(PolicyConfig, RelativeKeyFilesAreRelativeToTheConfigurationFile) {
+  const config::LoadResult result = config::loadConfigString(
+      std::string(kHead) +
+          "    topics: {allow: []}\n    fields:\n"
+          "      - {path: value.a, action: encrypt, key_file: keys/a.aead}\n"
+          "      - {path: value.b, action: hash, secret_file: /abs/b.hmac}\n" +
+          std::string(kTail),
+      "/etc/causeway/c.yaml");
+  ASSERT_TRUE(result.ok()) << errorsOf(result);
+  const config::PolicyConfig& policy = result.config->policies.at("acme");
+  EXPECT_EQ(policy.fields[0].key.file, "/etc/causeway/keys/a.aead");
+  EXPECT_EQ(policy.fields[1].key.file, "/abs/b.hmac");
+}
+
+TEST(PolicyConfig, DeadLetteredRecordsStayInTheDomainsCluster) {
+  auto errorsFor = [](const std::string& link_extra, const std::string& policy_extra) {
+    const std::string text = "clusters:\n  east: {bootstrap: \"127.0.0.1:1\"}\n"
+                             "  west: {bootstrap: \"127.0.0.1:2\"}\n"
+                             "policies:\n  acme: {topics: {allow: []}" +
+                             policy_extra +
+                             "}\n"
+                             "links:\n  - {name: l1, source: east, target: west, topics: "
+                             "{include: [x]}, policy: acme" +
+                             link_extra + "}\n";
+    const config::LoadResult result = config::loadConfigString(text, "d.yaml");
+    EXPECT_TRUE(result.ok()) << errorsOf(result);
+    std::string out;
+    for (const auto& e : checkConfig(*result.config)) {
+      out += e.str() + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(errorsFor(", dlq: {cluster: source}", ""), "");
+  EXPECT_THAT(errorsFor("", ""), HasSubstr("links.l1: policy 'acme' sends records it cannot "
+                                           "apply to the dead-letter queue"));
+  EXPECT_THAT(errorsFor(", dlq: {cluster: target}", ""),
+              HasSubstr("a dead-letter queue on the target (the partner's cluster) would hand "
+                        "them over"));
+  EXPECT_EQ(errorsFor("", ", on_violation: skip"), "");
+  EXPECT_EQ(errorsFor(", dlq: {cluster: target}", ", mode: shadow"), "");
+}
+
+}  // namespace
+}  // namespace causeway::policies

@@ -195,5 +195,5 @@ TEST(PolicyEnvelope, TamperingAndWrongKeysAreDetected) {
   EXPECT_FALSE(opener.open("plain").ok());
 }
 
-} // namespace
-} // namespace causeway::policies
+}  // namespace
+}  // namespace causeway::policies

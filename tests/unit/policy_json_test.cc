@@ -72,7 +72,7 @@ TEST(PolicyJson, DuplicateMembersAreEveryOneFound) {
   std::string problem;
   ASSERT_TRUE(reader.read(R"({"a": 1, "b": 2, "a": 3})", problem));
   ASSERT_EQ(reader.occurrences().size(), 2u);
-  EXPECT_EQ(found(reader, 0), "a number:3"); // predicates see the last
+  EXPECT_EQ(found(reader, 0), "a number:3");  // predicates see the last
 }
 
 TEST(PolicyJson, StrictnessRefusesWhatPartnersMightReadDifferently) {
@@ -202,5 +202,5 @@ TEST(PolicyJson, NoEditsGiveTheSameBytes) {
   EXPECT_EQ(removeSlots({"value.a"}, json, {}), json);
 }
 
-} // namespace
-} // namespace causeway::policies
+}  // namespace
+}  // namespace causeway::policies

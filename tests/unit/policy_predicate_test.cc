@@ -88,13 +88,13 @@ TEST(PolicyPredicate, MissingFieldsCompareLikeNull) {
   EXPECT_TRUE(eval("value.nope == null"));
   EXPECT_FALSE(eval("value.nope != null"));
   EXPECT_FALSE(eval(R"(value.nope == "DE")"));
-  EXPECT_TRUE(eval(R"(value.nope != "DE")")); // != is exactly not ==
+  EXPECT_TRUE(eval(R"(value.nope != "DE")"));  // != is exactly not ==
   EXPECT_FALSE(eval("value.nope < 1"));
   EXPECT_FALSE(eval("value.nope >= 1"));
   EXPECT_FALSE(eval(R"(value.nope in ["DE"])"));
   EXPECT_TRUE(eval(R"(value.nope in ["DE", null])"));
   EXPECT_FALSE(eval(R"(value.nope matches ".*")"));
-  EXPECT_FALSE(eval("value.nope")); // a bare field is a condition only when it is true
+  EXPECT_FALSE(eval("value.nope"));  // a bare field is a condition only when it is true
   EXPECT_FALSE(eval("exists(value.nope)"));
 }
 
@@ -118,9 +118,9 @@ TEST(PolicyPredicate, InAndMatches) {
   EXPECT_TRUE(eval("value.n in [1, 2, 3]", f));
   EXPECT_FALSE(eval("value.n in []", f));
   EXPECT_TRUE(eval(R"(value.sku matches "^AB-[0-9]+$")", f));
-  EXPECT_TRUE(eval(R"(value.sku matches "B-1")", f)); // a search: anchor with ^ and $
+  EXPECT_TRUE(eval(R"(value.sku matches "B-1")", f));  // a search: anchor with ^ and $
   EXPECT_FALSE(eval(R"(value.sku matches "^B")", f));
-  EXPECT_FALSE(eval(R"(value.n matches "3")", f)); // a number is not text
+  EXPECT_FALSE(eval(R"(value.n matches "3")", f));  // a number is not text
 }
 
 TEST(PolicyPredicate, NestedPathsIndexesAndQuotedNames) {
@@ -136,7 +136,7 @@ TEST(PolicyPredicate, NestedPathsIndexesAndQuotedNames) {
   EXPECT_TRUE(eval(R"(value["first name"] == "Ann")", f));
   EXPECT_TRUE(eval(R"(headers["content-type"] == "application/json")", f));
   EXPECT_TRUE(eval(R"(headers.content-type == "application/json")", f));
-  EXPECT_TRUE(eval("value.in == 1", f)); // keywords are names after a dot
+  EXPECT_TRUE(eval("value.in == 1", f));  // keywords are names after a dot
 }
 
 TEST(PolicyPredicate, RecordFields) {
@@ -279,5 +279,5 @@ TEST(PolicyPredicate, FieldPathsParseOnTheirOwn) {
   EXPECT_THAT(error.message, HasSubstr("did you mean 'value'?"));
 }
 
-} // namespace
-} // namespace causeway::policies
+}  // namespace
+}  // namespace causeway::policies

@@ -148,7 +148,7 @@ TEST_F(PolicyStageTest, TopicsNotAllowedAreDroppedByDefault) {
   EXPECT_EQ(out.verdict.outcome, Outcome::kDrop);
   EXPECT_EQ(out.verdict.reason, "not-allowed");
   EXPECT_EQ(out.verdict.rule, "acme.topics");
-  record.topic = "payments.authorized.v2"; // a full match is needed
+  record.topic = "payments.authorized.v2";  // a full match is needed
   EXPECT_EQ(run(record).verdict.outcome, Outcome::kDrop);
   EXPECT_TRUE(runtime_->allowsTopic(config_.links[0], "orders.us"));
   EXPECT_FALSE(runtime_->allowsTopic(config_.links[0], "customers"));
@@ -209,10 +209,10 @@ TEST_F(PolicyStageTest, EveryTransformOnJson) {
   EXPECT_THAT(v, HasSubstr(R"("number": "************1111")"));
   EXPECT_THAT(v, HasSubstr(R"("amount": "####5")"));
   EXPECT_THAT(v, HasSubstr(R"("comment": "[REDACTED]")"));
-  EXPECT_THAT(v, HasSubstr(R"("note2": null)")); // null stays null
+  EXPECT_THAT(v, HasSubstr(R"("note2": null)"));  // null stays null
   EXPECT_THAT(v, HasSubstr("\"description\": \"h\xc3\xa9l\""));
   EXPECT_THAT(v, HasSubstr(R"("source": "partner-feed")"));
-  EXPECT_THAT(v, HasSubstr(R"("version":2)")); // added: the field was missing
+  EXPECT_THAT(v, HasSubstr(R"("version":2)"));  // added: the field was missing
   EXPECT_THAT(v, HasSubstr(R"("flags": {"test":false})"));
   EXPECT_THAT(v, Not(HasSubstr("internal_notes")));
   // hash: HMAC-SHA256 of the value's text, hex.
@@ -286,7 +286,7 @@ TEST_F(PolicyStageTest, ViolationsFollowOnViolation) {
           "      - {path: value.card, action: mask}\n"
           "      - {path: value.account, action: drop, required: true}\n");
     TestRecord record;
-    record.value = R"({"card": "4111111111111111", "account": 1, "x": 1,})"; // trailing comma
+    record.value = R"({"card": "4111111111111111", "account": 1, "x": 1,})";  // trailing comma
     Outcome_ out = run(record);
     const Outcome expected = on == "dlq"    ? Outcome::kDeadLetter
                              : on == "skip" ? Outcome::kDrop
@@ -349,10 +349,10 @@ TEST_F(PolicyStageTest, ShadowModeCountsButChangesNothing) {
   EXPECT_EQ(c.filtered, 1u);
   EXPECT_EQ(c.not_allowed, 1u);
   EXPECT_EQ(c.unreadable, 1u);
-  EXPECT_EQ(c.dead_lettered, 1u); // what enforce mode would have done
+  EXPECT_EQ(c.dead_lettered, 1u);  // what enforce mode would have done
   EXPECT_EQ(c.headers_removed, 1u);
   EXPECT_EQ(c.records_rewritten, 0u);
-  EXPECT_EQ(c.rules[0].applied, 1u); // counted although nothing changed
+  EXPECT_EQ(c.rules[0].applied, 1u);  // counted although nothing changed
 }
 
 TEST_F(PolicyStageTest, NoProtectedValueInOutputVerdictsOrAuditLines) {
@@ -376,14 +376,14 @@ TEST_F(PolicyStageTest, NoProtectedValueInOutputVerdictsOrAuditLines) {
   std::vector<Outcome_> outs;
   TestRecord record;
   record.value = full;
-  outs.push_back(run(record));                    // passes, transformed
-  record.value = full.substr(0, full.size() - 1); // unreadable
+  outs.push_back(run(record));                     // passes, transformed
+  record.value = full.substr(0, full.size() - 1);  // unreadable
   outs.push_back(run(record));
   record.value = R"({"amount": 500, "card": {"number": "5500005555555559"}, "comment": )"
                  R"({"text": "rude remark"}, "customer": {"email": ["bob@example.org"]}})";
-  outs.push_back(run(record)); // hash on an array: a failed transform
+  outs.push_back(run(record));  // hash on an array: a failed transform
   record.value = R"({"amount": 1, "card": {"number": "5500005555555559"}})";
-  outs.push_back(run(record)); // filtered
+  outs.push_back(run(record));  // filtered
   runtime_->flushAudit();
   std::ifstream audit(path("audit.jsonl"));
   std::stringstream audit_text;
@@ -417,7 +417,7 @@ TEST_F(PolicyStageTest, AuditLinesAggregateCountsPerWindow) {
   record.value = R"({"ok": false})";
   run(record);
   runtime_->flushAudit();
-  runtime_->flushAudit(); // a quiet window writes nothing
+  runtime_->flushAudit();  // a quiet window writes nothing
   record.topic = "nope";
   run(record);
   runtime_->flushAudit();
@@ -468,5 +468,5 @@ TEST_F(PolicyStageTest, CountersRenderAsPrometheusSeries) {
   EXPECT_THAT(text, Not(HasSubstr("4111")));
 }
 
-} // namespace
-} // namespace causeway::policies
+}  // namespace
+}  // namespace causeway::policies
