@@ -2,7 +2,7 @@
 // targets: one filter + three transforms on a 1 KiB JSON record >= 200k records/s per core;
 // AES-256-GCM of one field >= 1M/s.
 //
-//   build/bench/causeway_policy_bench [--benchmark_filter=Policy]
+//   build/bench/causeway_micro_bench --benchmark_filter='Policy|Json|Nlohmann|AesGcm|Hmac|Predicate'
 
 #include "config/config_loader.h"
 #include "pipeline/record.h"
@@ -197,4 +197,3 @@ BENCHMARK(BM_PredicateEvaluate);
 }  // namespace
 }  // namespace causeway::policies
 
-BENCHMARK_MAIN();
