@@ -2,6 +2,7 @@
 
 #include "app/commands.h"
 #include "config/config_loader.h"
+#include "policies/policy_runtime.h"
 
 #include <iostream>
 #include <string>
@@ -56,17 +57,34 @@ void printSummary(const std::string& path, const config::Config& config) {
               << (link.start == config::StartPosition::kEarliest ? "earliest" : "latest") << ", "
               << (link.delivery == config::DeliveryMode::kAtLeastOnce ? "at_least_once"
                                                                       : "exactly_once")
-              << ", group " << link.groupId() << "\n";
+              << ", group " << link.groupId()
+              << (link.policy.empty() ? "" : ", policy " + link.policy) << "\n";
+  }
+  if (!config.policies.empty()) {
+    std::cout << "policies (" << config.policies.size() << "):\n";
+    for (const auto& [name, policy] : config.policies) {
+      std::cout << "  " << name << ": allows " << joinPatterns(policy.topics_allow)
+                << (policy.filter ? ", filter" : "") << ", " << policy.fields.size()
+                << (policy.fields.size() == 1 ? " field rule" : " field rules")
+                << (policy.mode == config::PolicyMode::kShadow ? ", shadow mode" : "") << "\n";
+    }
   }
 }
 
 } // namespace
 
 int runCheckConfig(const std::string& path) {
-  const config::LoadResult result = config::loadConfigFile(path);
+  config::LoadResult result = config::loadConfigFile(path);
   if (result.ok()) {
-    printSummary(path, *result.config);
-    return 0;
+    // What needs the policy compiler and the key files: filters, paths, keys.
+    result.errors = policies::checkConfig(*result.config);
+    if (result.errors.empty()) {
+      for (const auto& warning : policies::configWarnings(*result.config)) {
+        std::cerr << "warning: " << warning.str() << "\n";
+      }
+      printSummary(path, *result.config);
+      return 0;
+    }
   }
   for (const auto& error : result.errors) {
     std::cerr << error.str() << "\n";

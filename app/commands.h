@@ -109,4 +109,24 @@ struct CtlOptions {
 // 1 with the server's message on errors (and for a failover that did not move every group).
 int runCtl(const CtlOptions& options);
 
+struct PolicyTestOptions {
+  std::string config_path;
+  std::string policy;
+  std::string input = "-";  // a JSON-lines file; "-": stdin
+  bool values = false;      // each line is a record value, not {"topic", "key", "value", ...}
+  std::string topic;        // the topic of records that name none
+};
+// causeway policy test: each sample record before and after the policy, with what every step
+// did, then the totals. Exit 0, or 1 when the configuration, the policy or an input line is
+// invalid.
+int runPolicyTest(const PolicyTestOptions& options);
+
+struct DecryptOptions {
+  std::string key_file;
+  std::string key_env;
+};
+// causeway decrypt: stdin (an envelope, a JSON document or JSON lines) to stdout with every
+// encrypted field decrypted. Exit 1 when a key cannot be read or an envelope not decrypted.
+int runDecrypt(const DecryptOptions& options);
+
 } // namespace causeway::app

@@ -160,6 +160,27 @@ int main(int argc, char** argv) {
                        "The path is on the worker's host (default: send this file's text)");
   ctl_reload->add_flag("--check", ctl.validate_only, "Only validate; apply nothing");
 
+  causeway::app::PolicyTestOptions policy_test;
+  auto* policy_cmd = app.add_subcommand("policy", "Partner policies");
+  policy_cmd->require_subcommand(1);
+  auto* policy_test_cmd = policy_cmd->add_subcommand(
+      "test", "Run sample records through a policy; print each before and after");
+  policy_test_cmd->add_option("-c,--config", policy_test.config_path, "YAML configuration")
+      ->required();
+  policy_test_cmd->add_option("--policy", policy_test.policy, "Policy name")->required();
+  policy_test_cmd->add_option("--input", policy_test.input,
+                              "JSON lines: {\"topic\", \"key\", \"value\", \"headers\", "
+                              "\"timestamp\"} per record (- for stdin)");
+  policy_test_cmd->add_flag("--values", policy_test.values, "Each input line is a record value");
+  policy_test_cmd->add_option("--topic", policy_test.topic, "Topic of records that name none");
+
+  causeway::app::DecryptOptions decrypt;
+  auto* decrypt_cmd = app.add_subcommand(
+      "decrypt", "Decrypt policy-encrypted fields (stdin: an envelope, JSON or JSON lines)");
+  auto* key_file = decrypt_cmd->add_option("--key-file", decrypt.key_file, "Key file (ID:HEX lines)");
+  decrypt_cmd->add_option("--key-env", decrypt.key_env, "Environment variable holding the keys")
+      ->excludes(key_file);
+
   CLI11_PARSE(app, argc, argv);
   causeway::initLogging(log_level, log_format == "json" ? causeway::LogFormat::kJson
                                                         : causeway::LogFormat::kText);
@@ -190,6 +211,16 @@ int main(int argc, char** argv) {
   if (*failover_cmd) {
     failover.drain_timeout = *causeway::parseDuration(failover_drain);
     return causeway::app::runFailover(failover);
+  }
+  if (*policy_test_cmd) {
+    return causeway::app::runPolicyTest(policy_test);
+  }
+  if (*decrypt_cmd) {
+    if (decrypt.key_file.empty() && decrypt.key_env.empty()) {
+      std::cerr << "decrypt: --key-file or --key-env is required\n";
+      return 2;
+    }
+    return causeway::app::runDecrypt(decrypt);
   }
   if (*demo_cmd) {
     demo.timeout = *causeway::parseDuration(demo_timeout);

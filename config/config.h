@@ -1,5 +1,8 @@
 #pragma once
 
+#include "config/policies.h"
+#include "config/source_location.h"
+
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -8,14 +11,6 @@
 #include <vector>
 
 namespace causeway::config {
-
-// Where a value came from in the YAML file, for error messages and status
-// output.
-struct SourceLocation {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
-};
 
 // One Kafka cluster. `properties` are librdkafka properties passed through
 // verbatim to every client Causeway builds for this cluster (security.protocol,
@@ -110,6 +105,9 @@ struct LinkConfig {
   std::map<std::string, std::string> consumer_properties;
   std::map<std::string, std::string> producer_properties;
   GroupSyncConfig groups;
+  // The policy (config.policies) every record of this link goes through; empty: none.
+  std::string policy;
+  SourceLocation policy_location;
   DeadLetterConfig dlq;
   RejectAction on_reject = RejectAction::kStop;
   SourceLocation location;
@@ -126,6 +124,7 @@ struct LinkConfig {
 struct Config {
   std::map<std::string, ClusterConfig> clusters;
   std::vector<LinkConfig> links;
+  std::map<std::string, PolicyConfig> policies;
 
   // "a, b, c": the link names, for "unknown link" messages.
   std::string linkNames() const {

@@ -19,7 +19,7 @@ namespace {
 // a mistaken path (a log file, a device) from being read into memory.
 constexpr size_t kMaxFileBytes = 16u << 20;
 
-const std::vector<std::string> kTopLevelKeys = {"clusters", "links"};
+const std::vector<std::string> kTopLevelKeys = {"clusters", "links", "policies"};
 const KeysRegistration kTopLevelKeysRegistration("top level", kTopLevelKeys);
 
 // Sees the parser's events only to learn where each document starts.
@@ -86,7 +86,7 @@ private:
 // One load: checks the document structure, then hands each top-level section to
 // its loader (sections.h), collecting every error.
 LoadResult load(const std::string& text, const std::string& file) {
-  YamlReader reader(file);
+  YamlReader reader(file, text);
   LoadResult result;
   try {
     DocumentCounter counter;
@@ -151,6 +151,10 @@ Config loadRoot(YamlReader& reader, const YAML::Node& root) {
   SectionContext context;
   if (const Field* clusters = reader.require(*object, "clusters", "the Kafka clusters, by name")) {
     loadClusters(reader, *clusters, config, context);
+  }
+  // Before links, which name policies.
+  if (const Field* policies = object->get("policies")) {
+    loadPolicies(reader, *policies, config, context);
   }
   if (const Field* links = reader.require(*object, "links", "the list of replication links")) {
     loadLinks(reader, *links, config, context);

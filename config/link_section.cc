@@ -10,10 +10,6 @@ namespace {
 // characters per topic).
 constexpr size_t kMaxLinkNameLength = 200;
 
-const std::vector<FutureKey> kFutureLinkKeys = {
-    FutureKey{"policy", "policies are not available in this version"},
-};
-
 const std::vector<std::string> kLinkKeys = {"name",
                                             "source",
                                             "target",
@@ -30,7 +26,8 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "producer_properties",
                                             "groups",
                                             "dlq",
-                                            "on_reject"};
+                                            "on_reject",
+                                            "policy"};
 const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
 const std::vector<std::string> kDlqKeys = {"cluster", "topic"};
 const KeysRegistration kDlqKeysRegistration("links[].dlq", kDlqKeys);
@@ -76,8 +73,7 @@ public:
                              node.Mark()};
       LinkConfig link;
       link.location = r_.location(node.Mark());
-      if (auto object =
-              r_.object(link_field, kLinkKeys, "a map of link settings", kFutureLinkKeys)) {
+      if (auto object = r_.object(link_field, kLinkKeys, "a map of link settings")) {
         loadLink(*object, config, first_line, link);
       }
       config.links.push_back(std::move(link));
@@ -170,6 +166,22 @@ public:
         if (link.on_reject == RejectAction::kDeadLetter && object.get("dlq") == nullptr) {
           r_.error(*on_reject, "on_reject: dlq needs a dead-letter queue: add dlq: {cluster: "
                                "source} (or target) to the link");
+        }
+      }
+    }
+
+    if (const Field* policy = object.get("policy")) {
+      if (auto name = r_.nonEmptyString(*policy)) {
+        link.policy_location = r_.location(policy->mark);
+        if (std::find(context_.policy_names.begin(), context_.policy_names.end(), *name) ==
+            context_.policy_names.end()) {
+          r_.error(*policy,
+                   "unknown policy " + quoted(*name) +
+                       (context_.policy_names.empty()
+                            ? std::string("; define it under the top-level `policies:`")
+                            : suggestion(*name, context_.policy_names, "the policies are")));
+        } else {
+          link.policy = *name;
         }
       }
     }

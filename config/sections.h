@@ -23,10 +23,15 @@ struct SectionContext {
   // cannot be checked, and reporting each of them as unknown would bury the one
   // real error.
   bool have_clusters = false;
+  // Every policy key, valid or not, for links' `policy:` references.
+  std::vector<std::string> policy_names;
 };
 
 // clusters: {name: {bootstrap, properties, embedded_control, connect_timeout}}
 void loadClusters(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
+
+// policies: {name: {topics, filter, fields, headers, on_violation, mode, formats, audit}}
+void loadPolicies(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
 
 // links: [{name, source, target, topics, naming, ...}]
 void loadLinks(YamlReader& reader, const Field& field, Config& config,

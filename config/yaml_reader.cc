@@ -272,6 +272,19 @@ std::optional<std::string> YamlReader::nonEmptyString(const Field& field) {
   return value;
 }
 
+std::optional<ScalarText> YamlReader::scalarText(const Field& field) {
+  auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  const YAML::Mark& mark = field.node.Mark();
+  if (source_.empty() || mark.pos < 0) {
+    return ScalarText{std::move(*text), location(field.mark), {}};
+  }
+  return mapScalar(source_, static_cast<size_t>(mark.pos), mark.line, mark.column, std::move(*text),
+                   location(mark));
+}
+
 void YamlReader::duration(const Field* field, std::chrono::milliseconds& out) {
   if (field == nullptr) {
     return;

@@ -7,6 +7,7 @@
 // of schema/, policies/ and egress/) built on this reader.
 
 #include "config/config.h"
+#include "config/scalar_position.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -65,7 +66,10 @@ struct FutureKey {
 // Not thread-safe; one per load.
 class YamlReader {
 public:
-  explicit YamlReader(std::string file) : file_(std::move(file)) {}
+  // `source` is the file's text, kept by the caller for the reader's lifetime; without it,
+  // positions inside scalars (scalarText) fall back to the scalar's own mark.
+  explicit YamlReader(std::string file, std::string_view source = {})
+      : file_(std::move(file)), source_(source) {}
 
   const std::string& file() const { return file_; }
 
@@ -98,6 +102,9 @@ public:
   // --- Values ---
   std::optional<std::string> string(const Field& field);
   std::optional<std::string> nonEmptyString(const Field& field);
+  // A string with the file position of each of its bytes, for values that are parsed further
+  // (predicates, field paths) and report problems at an offset inside the value.
+  std::optional<ScalarText> scalarText(const Field& field);
   std::optional<bool> boolean(const Field& field);
   // A duration like 250ms, 5s, 2m, 1h; > 0.
   void duration(const Field* field, std::chrono::milliseconds& out);
@@ -114,6 +121,7 @@ public:
 
 private:
   std::string file_;
+  std::string_view source_;
   std::vector<ConfigError> errors_;
 };
 

@@ -16,6 +16,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # control API (api/)
   openssl                              # test certificates for the control API's TLS tests
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev  # Helm chart renderer
+  libssl-dev                           # OpenSSL 3 EVP: policy hashing, encryption, tokenizing
 )
 
 # Runs a step quietly: one line, and the step's whole output only if it fails.

@@ -518,9 +518,10 @@ TEST(ConfigLoaderTest, UnknownLinkKeySuggestsTheClosest) {
                   "links[0]: unknown key 'comit_interval'; did you mean 'commit_interval'?");
 }
 
-TEST(ConfigLoaderTest, KeysOfLaterVersionsSayTheyAreNotAvailable) {
-  expectOnlyError(withLink("    policy: partner-acme\n"), 9, 5,
-                  "links[0]: policies are not available in this version");
+TEST(ConfigLoaderTest, ALinkNamesAKnownPolicy) {
+  expectOnlyError(withLink("    policy: partner-acme\n"), 9, 13,
+                  "links[0].policy: unknown policy 'partner-acme'; define it under the "
+                  "top-level `policies:`");
 }
 
 TEST(ConfigLoaderTest, GroupSyncIsLoaded) {
