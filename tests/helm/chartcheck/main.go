@@ -263,6 +263,20 @@ func checkConfig(causeway, dir, config string) (string, bool) {
 		}
 		rewritten = strings.ReplaceAll(rewritten, "${"+r.kind+":"+r.path, "${"+r.kind+":"+filepath.Join(root, r.path))
 	}
+	// Plain paths into mounted Secrets (a policy's key_file and secret_file) get stand-in files
+	// too, in the format each key expects: encryption keys are ID:HEX lines, HMAC secrets text.
+	for _, path := range plainPaths(config) {
+		if !strings.HasPrefix(path, "/etc/causeway/secrets/") {
+			continue
+		}
+		content := "stand-in-secret-0123456789abcdef0123456789abcdef\n"
+		if strings.Contains(config, "key_file: "+path) {
+			content = "stand-in:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		}
+		os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755)
+		os.WriteFile(filepath.Join(root, path), []byte(content), 0o600)
+		rewritten = strings.ReplaceAll(rewritten, " "+path, " "+filepath.Join(root, path))
+	}
 	file := filepath.Join(dir, "causeway.yaml")
 	if err := os.WriteFile(file, []byte(rewritten), 0o644); err != nil {
 		return err.Error(), false
