@@ -1,10 +1,16 @@
 // causeway check-config FILE: loads and validates a configuration without connecting anywhere.
+// References (${env:...}, ${file:...}, ${directory:...}) are resolved, so a missing secret is
+// found here; the summary names properties but never shows a property's value, and every line
+// is redacted (common/secrets.h) in case a value that came from a reference shows elsewhere.
 
 #include "app/commands.h"
+#include "common/secrets.h"
 #include "config/config_loader.h"
 #include "policies/policy_runtime.h"
 
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,41 +38,57 @@ std::string joinPatterns(const std::vector<std::string>& patterns) {
   return out;
 }
 
-void printSummary(const std::string& path, const config::Config& config) {
-  std::cout << path << ": valid\n";
-  std::cout << "clusters (" << config.clusters.size() << "):\n";
+// "3 librdkafka properties (security.protocol, sasl.username, sasl.password)": names only.
+std::string propertyNames(const std::map<std::string, std::string>& properties) {
+  std::string out = std::to_string(properties.size()) + " librdkafka " +
+                    (properties.size() == 1 ? "property" : "properties") + " (";
+  bool first = true;
+  for (const auto& [key, value] : properties) {
+    out += (first ? "" : ", ") + key;
+    first = false;
+  }
+  return out + ")";
+}
+
+void printSummary(std::ostream& out, const std::string& path, const config::Config& config) {
+  out << path << ": valid\n";
+  out << "clusters (" << config.clusters.size() << "):\n";
   for (const auto& [name, cluster] : config.clusters) {
-    std::cout << "  " << name << ": " << cluster.bootstrap;
+    out << "  " << name << ": " << cluster.bootstrap;
     if (!cluster.embedded_control.empty()) {
-      std::cout << " (embedded, control " << cluster.embedded_control << ")";
+      out << " (embedded, control " << cluster.embedded_control << ")";
     }
     if (!cluster.properties.empty()) {
-      std::cout << ", " << cluster.properties.size() << " librdkafka "
-                << (cluster.properties.size() == 1 ? "property" : "properties");
+      out << ", " << propertyNames(cluster.properties);
     }
-    std::cout << "\n";
+    out << "\n";
   }
-  std::cout << "links (" << config.links.size() << "):\n";
+  out << "links (" << config.links.size() << "):\n";
   for (const auto& link : config.links) {
-    std::cout << "  " << link.name << ": " << link.source << " -> " << link.target << ", topics "
-              << joinPatterns(link.topics.include);
+    out << "  " << link.name << ": " << link.source << " -> " << link.target << ", topics "
+        << joinPatterns(link.topics.include);
     if (!link.topics.exclude.empty()) {
-      std::cout << " except " << joinPatterns(link.topics.exclude);
+      out << " except " << joinPatterns(link.topics.exclude);
     }
-    std::cout << ", naming " << namingText(link.naming) << ", start "
-              << (link.start == config::StartPosition::kEarliest ? "earliest" : "latest") << ", "
-              << (link.delivery == config::DeliveryMode::kAtLeastOnce ? "at_least_once"
-                                                                      : "exactly_once")
-              << ", group " << link.groupId()
-              << (link.policy.empty() ? "" : ", policy " + link.policy) << "\n";
+    out << ", naming " << namingText(link.naming) << ", start "
+        << (link.start == config::StartPosition::kEarliest ? "earliest" : "latest") << ", "
+        << (link.delivery == config::DeliveryMode::kAtLeastOnce ? "at_least_once" : "exactly_once")
+        << ", group " << link.groupId() << (link.policy.empty() ? "" : ", policy " + link.policy);
+    if (!link.consumer_properties.empty()) {
+      out << ", consumer: " << propertyNames(link.consumer_properties);
+    }
+    if (!link.producer_properties.empty()) {
+      out << ", producer: " << propertyNames(link.producer_properties);
+    }
+    out << "\n";
   }
   if (!config.policies.empty()) {
-    std::cout << "policies (" << config.policies.size() << "):\n";
+    out << "policies (" << config.policies.size() << "):\n";
     for (const auto& [name, policy] : config.policies) {
-      std::cout << "  " << name << ": allows " << joinPatterns(policy.topics_allow)
-                << (policy.filter ? ", filter" : "") << ", " << policy.fields.size()
-                << (policy.fields.size() == 1 ? " field rule" : " field rules")
-                << (policy.mode == config::PolicyMode::kShadow ? ", shadow mode" : "") << "\n";
+      out << "  " << name << ": allows " << joinPatterns(policy.topics_allow)
+          << (policy.filter ? ", filter" : "") << ", " << policy.fields.size()
+          << (policy.fields.size() == 1 ? " field rule" : " field rules")
+          << (policy.mode == config::PolicyMode::kShadow ? ", shadow mode" : "") << "\n";
     }
   }
 }
@@ -80,14 +102,16 @@ int runCheckConfig(const std::string& path) {
     result.errors = policies::checkConfig(*result.config);
     if (result.errors.empty()) {
       for (const auto& warning : policies::configWarnings(*result.config)) {
-        std::cerr << "warning: " << warning.str() << "\n";
+        std::cerr << secrets::redact("warning: " + warning.str()) << "\n";
       }
-      printSummary(path, *result.config);
+      std::ostringstream summary;
+      printSummary(summary, path, *result.config);
+      std::cout << secrets::redact(summary.str());
       return 0;
     }
   }
   for (const auto& error : result.errors) {
-    std::cerr << error.str() << "\n";
+    std::cerr << secrets::redact(error.str()) << "\n";
   }
   const size_t count = result.errors.size();
   if (count == 0) {

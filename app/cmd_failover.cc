@@ -2,6 +2,7 @@
 
 #include "app/commands.h"
 #include "common/duration.h"
+#include "common/secrets.h"
 #include "config/config_loader.h"
 #include "replicator/failover.h"
 #include "replicator/offset_state.h"
@@ -26,7 +27,9 @@ void printPlan(const replicator::FailoverPlan& plan) {
   }
   for (const auto& g : plan.groups) {
     if (!g.problem.empty()) {
-      std::printf("group '%s': cannot be moved: %s\n", g.group.c_str(), g.problem.c_str());
+      // printf bypasses the redacting std::cout (common/output_guard.h): redact here.
+      std::printf("group '%s': cannot be moved: %s\n", g.group.c_str(),
+                  secrets::redact(g.problem).c_str());
       continue;
     }
     std::printf("group '%s': RPO if failed over now: %lld record(s)\n", g.group.c_str(),
@@ -125,7 +128,7 @@ int runFailover(const FailoverOptions& options) {
     } else {
       all = false;
       std::printf("  group '%s': NOT moved: %s\n", outcome.group.c_str(),
-                  outcome.problem.c_str());
+                  secrets::redact(outcome.problem).c_str());
     }
   }
   bool stopped = false;
@@ -147,7 +150,7 @@ int runFailover(const FailoverOptions& options) {
                   options.link.c_str());
     } else {
       std::printf("  NOT stopped: %s; stop the link's workers yourself (SIGTERM)\n",
-                  marked.message().c_str());
+                  secrets::redact(marked.message()).c_str());
     }
   }
   std::printf("== report\n");

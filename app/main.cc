@@ -4,6 +4,7 @@
 #include "app/commands.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/output_guard.h"
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +25,8 @@ struct DurationValidator : public CLI::Validator {
 } // namespace
 
 int main(int argc, char** argv) {
+  // First: every line the process prints, and an uncaught exception's message, hides secrets.
+  const causeway::OutputGuard output_guard;
   CLI::App app{"Causeway: cross-cluster Kafka replication with exact offsets and inline policies"};
   app.require_subcommand(1);
   std::string log_level = "info";

@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/secrets.h"
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -65,7 +67,37 @@ protected:
   void flush_() override { std::fflush(stderr); }
 };
 
+// Hides secrets (common/secrets.h) in each message before the wrapped sink formats it. The
+// one place every log line passes, also librdkafka's own lines routed into the log.
+class RedactingSink : public spdlog::sinks::sink {
+public:
+  explicit RedactingSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+
+  void log(const spdlog::details::log_msg& msg) override {
+    std::string payload(msg.payload.data(), msg.payload.size());
+    if (!secrets::redactInPlace(payload)) {
+      inner_->log(msg);
+      return;
+    }
+    spdlog::details::log_msg redacted = msg;
+    redacted.payload = spdlog::string_view_t(payload.data(), payload.size());
+    inner_->log(redacted);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+};
+
 } // namespace
+
+std::shared_ptr<spdlog::sinks::sink> redactingSink(std::shared_ptr<spdlog::sinks::sink> inner) {
+  return std::make_shared<RedactingSink>(std::move(inner));
+}
 
 std::string jsonLogLine(const std::string& timestamp, const std::string& level, size_t thread,
                         const std::string& message) {
@@ -81,11 +113,14 @@ std::string jsonLogLine(const std::string& timestamp, const std::string& level, 
 
 void initLogging(const std::string& level, LogFormat format) {
   spdlog::drop("causeway");
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::sinks::sink> sink;
   if (format == LogFormat::kJson) {
-    logger = std::make_shared<spdlog::logger>("causeway", std::make_shared<JsonStderrSink>());
+    sink = std::make_shared<JsonStderrSink>();
   } else {
-    logger = spdlog::stderr_color_mt("causeway");
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  }
+  auto logger = std::make_shared<spdlog::logger>("causeway", redactingSink(std::move(sink)));
+  if (format == LogFormat::kText) {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
   }
   logger->set_level(spdlog::level::from_str(level));

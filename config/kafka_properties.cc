@@ -101,7 +101,8 @@ const char* ownedReason(const std::string& key, PropertyScope scope) {
 }  // namespace
 
 // librdkafka passthrough: string -> string; scalars of any YAML type are taken
-// as written.
+// as written, references resolved (a secret-named property's value is
+// registered for redaction by the reader).
 void loadKafkaProperties(YamlReader& reader, const Field* field, PropertyScope scope,
                          std::map<std::string, std::string>& out) {
   if (field == nullptr) {
@@ -125,7 +126,9 @@ void loadKafkaProperties(YamlReader& reader, const Field* field, PropertyScope s
       reader.typeError(value, "a string, number or boolean");
       continue;
     }
-    out[key] = value.node.Scalar();
+    if (auto text = reader.string(value)) {
+      out[key] = std::move(*text);
+    }
   }
 }
 

@@ -288,7 +288,11 @@ public:
 
   void loadNaming(const Field& field, NamingConfig& out) {
     if (field.node.IsScalar()) {
-      const std::string& mode = field.node.Scalar();
+      const auto text = r_.string(field);
+      if (!text) {
+        return;  // a reference that did not resolve, already reported
+      }
+      const std::string& mode = *text;
       if (mode == "identity") {
         out.mode = NamingMode::kIdentity;
       } else if (mode == "prefix") {
@@ -297,7 +301,7 @@ public:
         r_.error(field, "template needs a value, like naming: {template: "
                         "\"{source}.{topic}\"}");
       } else {
-        r_.error(field, "unknown naming " + quoted(mode) + suggestion(mode, kNamingModes) +
+        r_.error(field, "unknown naming " + r_.shown(field, mode) + suggestion(mode, kNamingModes) +
                             " (identity, {prefix: \"east.\"} or {template: "
                             "\"{source}.{topic}\"})");
       }

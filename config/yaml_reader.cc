@@ -1,6 +1,7 @@
 #include "config/yaml_reader.h"
 
 #include "common/duration.h"
+#include "common/secrets.h"
 
 #include <algorithm>
 #include <cctype>
@@ -178,8 +179,9 @@ void YamlReader::typeError(const Field& field, std::string_view expected) {
 
 namespace {
 
-Field child(const YAML::Node& key, const YAML::Node& value, std::string path) {
-  return Field{value, value.IsNull() ? key.Mark() : value.Mark(), std::move(path), key.Mark()};
+Field child(const YAML::Node& key, const YAML::Node& value, std::string path, std::string name) {
+  return Field{value, value.IsNull() ? key.Mark() : value.Mark(), std::move(path), key.Mark(),
+               std::move(name)};
 }
 
 }  // namespace
@@ -206,7 +208,7 @@ std::vector<std::pair<std::string, Field>> YamlReader::entries(const Field& map)
             "duplicate key (first defined at line " + std::to_string(seen->second) + ")");
       continue;
     }
-    out.emplace_back(name, child(key, value, path));
+    out.emplace_back(name, child(key, value, path, name));
   }
   return out;
 }
@@ -260,7 +262,59 @@ std::optional<std::string> YamlReader::string(const Field& field) {
     typeError(field, "a string");
     return std::nullopt;
   }
-  return field.node.Scalar();
+  const std::string& raw = field.node.Scalar();
+  std::string value;
+  if (!mayHaveReferences(raw)) {
+    value = raw;
+  } else {
+    auto parsed = parseValueTemplate(raw);
+    if (!parsed) {
+      error(field, parsed.error().message);
+      return std::nullopt;
+    }
+    auto resolved = resolver_.resolve(*parsed);
+    if (!resolved) {
+      error(field, resolved.error().message);
+      return std::nullopt;
+    }
+    for (const auto& secret : resolved->from_references) {
+      secrets::registerSecret(secret);
+    }
+    value = std::move(resolved->value);
+  }
+  if (!field.key.empty() && secrets::isSecretName(field.key)) {
+    secrets::registerSecret(value);
+  }
+  return value;
+}
+
+std::optional<std::string> YamlReader::secretFile(const Field& field) {
+  auto path = string(field);
+  if (!path) {
+    return std::nullopt;
+  }
+  if (path->empty() || path->front() != '/') {
+    error(field, "expected an absolute path to a file, found " + shown(field, *path));
+    return std::nullopt;
+  }
+  Reference reference{ReferenceKind::kFile, *path, "", *path};
+  auto content = resolver_.resolve(reference);
+  if (!content) {
+    error(field, content.error().message);
+    return std::nullopt;
+  }
+  secrets::registerSecret(*content);
+  return std::move(*content);
+}
+
+std::string YamlReader::shown(const Field& field, std::string_view value) const {
+  if (field.node.IsScalar() && mayHaveReferences(field.node.Scalar())) {
+    auto parsed = parseValueTemplate(field.node.Scalar());
+    if (parsed && parsed->hasReferences()) {
+      return "the value of " + quoted(field.node.Scalar());
+    }
+  }
+  return quoted(value);
 }
 
 std::optional<std::string> YamlReader::nonEmptyString(const Field& field) {
@@ -295,7 +349,7 @@ void YamlReader::duration(const Field* field, std::chrono::milliseconds& out) {
   }
   auto parsed = parseDuration(trim(*text));
   if (!parsed) {
-    error(*field, "expected a duration like 250ms, 5s, 2m or 1h, found " + quoted(*text));
+    error(*field, "expected a duration like 250ms, 5s, 2m or 1h, found " + shown(*field, *text));
     return;
   }
   if (parsed->count() <= 0) {
@@ -322,18 +376,18 @@ void YamlReader::positiveCount(const Field* field, size_t& out, bool units) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, number);
   if (ptr == begin) {
-    error(*field, expected + ", found " + quoted(text));
+    error(*field, expected + ", found " + shown(*field, text));
     return;
   }
   if (ec == std::errc::result_out_of_range) {
-    error(*field, "too large: " + quoted(text));
+    error(*field, "too large: " + shown(*field, text));
     return;
   }
   const std::string unit = trim(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   uint64_t factor = 1;
   if (!unit.empty()) {
     if (!units) {
-      error(*field, expected + ", found " + quoted(text));
+      error(*field, expected + ", found " + shown(*field, text));
       return;
     }
     if (unit == "KiB") {
@@ -343,14 +397,14 @@ void YamlReader::positiveCount(const Field* field, size_t& out, bool units) {
     } else if (unit == "GiB") {
       factor = uint64_t{1} << 30;
     } else {
-      error(*field, "unknown unit " + quoted(unit) +
+      error(*field, "unknown unit " + shown(*field, unit) +
                         "; use KiB, MiB or GiB (powers of 1024) or a plain "
                         "number of bytes");
       return;
     }
   }
   if (number > std::numeric_limits<size_t>::max() / factor) {
-    error(*field, "too large: " + quoted(text));
+    error(*field, "too large: " + shown(*field, text));
     return;
   }
   if (number == 0) {
@@ -368,7 +422,7 @@ std::optional<std::string> YamlReader::choice(const Field& field,
     return std::nullopt;
   }
   if (std::find(values.begin(), values.end(), *text) == values.end()) {
-    error(field, "unknown value " + quoted(*text) + suggestion(*text, values));
+    error(field, "unknown value " + shown(field, *text) + suggestion(*text, values));
     return std::nullopt;
   }
   return text;
@@ -385,7 +439,8 @@ void YamlReader::hostPort(const Field* field, std::string& out) {
   }
   const std::string value = trim(*text);
   const size_t colon = value.rfind(':');
-  const std::string expected = "expected host:port (like 127.0.0.1:19090), found " + quoted(value);
+  const std::string expected =
+      "expected host:port (like 127.0.0.1:19090), found " + shown(*field, value);
   if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
     error(*field, expected);
     return;
@@ -416,7 +471,7 @@ std::optional<bool> YamlReader::boolean(const Field& field) {
   if (*value == "true" || *value == "false") {
     return *value == "true";
   }
-  error(field, "expected true or false, found " + quoted(*value));
+  error(field, "expected true or false, found " + shown(field, *value));
   return std::nullopt;
 }
 
@@ -429,8 +484,8 @@ std::optional<std::vector<Field>> YamlReader::items(const Field& list, std::stri
   size_t index = 0;
   for (auto it = list.node.begin(); it != list.node.end(); ++it, ++index) {
     const YAML::Node node = *it;
-    out.push_back(
-        Field{node, node.Mark(), list.path + "[" + std::to_string(index) + "]", node.Mark()});
+    out.push_back(Field{node, node.Mark(), list.path + "[" + std::to_string(index) + "]",
+                        node.Mark(), list.key});
   }
   return out;
 }
@@ -475,7 +530,7 @@ void YamlReader::regexList(const Field& field, std::vector<std::string>& out) {
     try {
       std::regex compiled(*pattern, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      error(item, "invalid regex " + quoted(*pattern) + ": " + e.what());
+      error(item, "invalid regex " + shown(item, *pattern) + ": " + e.what());
       continue;
     }
     out.push_back(*pattern);

@@ -7,6 +7,7 @@
 // of schema/, policies/ and egress/) built on this reader.
 
 #include "config/config.h"
+#include "config/references.h"
 #include "config/scalar_position.h"
 
 #include <yaml-cpp/yaml.h>
@@ -40,6 +41,9 @@ struct Field {
   YAML::Mark mark;
   std::string path;
   YAML::Mark key_mark;  // the key's own mark for map entries; `mark` otherwise
+  // The map key the value belongs to ("sasl.password"); list items carry their list's key.
+  // Decides whether the value is a secret by name (secrets::isSecretName).
+  std::string key = {};
 };
 
 // The entries of a map with a fixed set of keys.
@@ -63,13 +67,22 @@ struct FutureKey {
 // Reads values out of one configuration file. Every reading method reports what
 // is wrong (type, range, syntax) at the value's line:column and returns nullopt
 // / leaves `out` alone, so a loader goes on and reports the next problem too.
+//
+// Every value is read through string(), which resolves references
+// (config/references.h: ${env:NAME}, ${file:/path[:key]}, ${directory:/path:key},
+// $${ for a literal ${) and registers secrets for redaction (common/secrets.h):
+// the value of each reference, and the whole value of a key whose name marks a
+// secret. A section loader that reads its strings through this reader gets both
+// without code of its own. Files are read once per reader, so one reader per
+// load (a reload makes a new one and sees changed files).
 // Not thread-safe; one per load.
 class YamlReader {
 public:
   // `source` is the file's text, kept by the caller for the reader's lifetime; without it,
   // positions inside scalars (scalarText) fall back to the scalar's own mark.
-  explicit YamlReader(std::string file, std::string_view source = {})
-      : file_(std::move(file)), source_(source) {}
+  explicit YamlReader(std::string file, std::string_view source = {},
+                      const ReferenceSource& references = systemReferenceSource())
+      : file_(std::move(file)), source_(source), resolver_(references) {}
 
   const std::string& file() const { return file_; }
 
@@ -100,7 +113,20 @@ public:
   const Field* require(const Object& object, const std::string& key, std::string_view meaning);
 
   // --- Values ---
+  // The scalar with its references resolved. A reference that cannot be
+  // resolved (unset variable, missing file or key, bad syntax) is an error at
+  // the value's line:column naming the reference as written.
   std::optional<std::string> string(const Field& field);
+  // For keys that name a file holding a secret (`token_file: /path`): the
+  // file's content, trailing line ends removed, registered as a secret. The
+  // path follows the rules of ${file:/path} (absolute; a regular file of at
+  // most 1 MiB); a file that cannot be read is an error at the value's
+  // line:column. (Writing `token: ${file:/path}` does the same with no code.)
+  std::optional<std::string> secretFile(const Field& field);
+  // How a message shows a value read from `field`: quoted, or, when it came
+  // from a reference, as "the value of '${env:NAME}'" (the value may be
+  // secret).
+  std::string shown(const Field& field, std::string_view value) const;
   std::optional<std::string> nonEmptyString(const Field& field);
   // A string with the file position of each of its bytes, for values that are parsed further
   // (predicates, field paths) and report problems at an offset inside the value.
@@ -123,6 +149,7 @@ private:
   std::string file_;
   std::string_view source_;
   std::vector<ConfigError> errors_;
+  ReferenceResolver resolver_;
 };
 
 // --- Text helpers shared by the section loaders

@@ -1,5 +1,7 @@
 #include "control/auth.h"
 
+#include "common/secrets.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -56,6 +58,8 @@ Result<std::string> readTokenFile(const std::string& path) {
     return Error{"token in '" + path + "' is shorter than 16 characters; use a random one, "
                  "e.g. `openssl rand -hex 32`"};
   }
+  // Hidden wherever it could show (a log line, an error echoing a request header).
+  secrets::registerSecret(token);
   return token;
 }
 

@@ -91,38 +91,22 @@ void SecretRedactor::add(const config::Config& config) {
     addProperties(link.consumer_properties);
     addProperties(link.producer_properties);
   }
-  // Longest first, so a secret that contains another is replaced whole.
-  std::sort(secrets_.begin(), secrets_.end(),
-            [](const std::string& a, const std::string& b) {
-              return a.size() != b.size() ? a.size() > b.size() : a < b;
-            });
-  secrets_.erase(std::unique(secrets_.begin(), secrets_.end()), secrets_.end());
 }
 
 void SecretRedactor::addProperties(const std::map<std::string, std::string>& properties) {
   for (const auto& [key, value] : properties) {
-    // Very short values ("1", "true") would redact ordinary words; no real secret is that short.
-    if (isSecretKey(key) && value.size() >= 4) {
-      secrets_.push_back(value);
+    // SecretSet skips very short values ("1", "true"): they would redact ordinary words.
+    if (isSecretKey(key)) {
+      secrets_.add(value);
     }
   }
 }
 
-bool SecretRedactor::isSecretKey(const std::string& key) {
-  const std::string k = lower(key);
-  return contains(k, "password") || contains(k, "secret") || contains(k, "jaas") ||
-         contains(k, "token") || contains(k, "ssl.key.pem") || contains(k, "ssl_key") ||
-         contains(k, "private") || contains(k, "credential");
-}
+bool SecretRedactor::isSecretKey(const std::string& key) { return secrets::isSecretName(key); }
 
 std::string SecretRedactor::redact(std::string text) const {
-  for (const auto& secret : secrets_) {
-    size_t pos = 0;
-    while ((pos = text.find(secret, pos)) != std::string::npos) {
-      text.replace(pos, secret.size(), "***");
-      pos += 3;
-    }
-  }
+  secrets_.redactInPlace(text);
+  secrets::redactInPlace(text);
   return text;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/result.h"
+#include "common/secrets.h"
 #include "config/config.h"
 
 #include <grpcpp/support/status.h>
@@ -32,8 +33,10 @@ ErrorKind classifyReplicatorError(const std::string& message);
 // The same for an Error: its kind when the replicator set one, else its message.
 ErrorKind classifyReplicatorError(const Error& error);
 
-// Replaces the values of secret properties (sasl.password, ssl.key.password, sasl.jaas.config,
-// ...) in text bound for a client by "***". Built from a configuration; cheap to copy.
+// Hides secrets in text bound for a client (answers, error messages): the values of the
+// secret-named properties of a configuration (a configuration built in code was never
+// registered), everything registered process-wide (common/secrets.h: reference values, tokens)
+// and secret-named assignments. Cheap to copy.
 class SecretRedactor {
 public:
   SecretRedactor() = default;
@@ -44,12 +47,12 @@ public:
 
   std::string redact(std::string text) const;
 
-  // True for a property key whose value is a secret.
+  // True for a property key whose value is a secret (secrets::isSecretName).
   static bool isSecretKey(const std::string& key);
 
 private:
   void addProperties(const std::map<std::string, std::string>& properties);
-  std::vector<std::string> secrets_;
+  secrets::SecretSet secrets_;
 };
 
 } // namespace causeway::control

@@ -5,6 +5,7 @@
 //   ninja -C build-fuzz config_fuzz
 //   build-fuzz/fuzz/config_fuzz -max_total_time=60 fuzz/corpus/config
 
+#include "common/secrets.h"
 #include "config/config_loader.h"
 
 #include <cstddef>
@@ -25,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
+  // Loading registers secret values process-wide; a fuzzer loads millions of configurations.
+  causeway::secrets::clearRegisteredSecretsForTesting();
   return 0;
 }

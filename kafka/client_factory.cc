@@ -1,5 +1,7 @@
 #include "kafka/client_factory.h"
 
+#include "common/secrets.h"
+
 #include <spdlog/spdlog.h>
 
 namespace causeway::kafka {
@@ -10,29 +12,55 @@ Status setProperty(rd_kafka_conf_t* conf, const config::ClusterConfig& cluster,
   char errstr[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
       RD_KAFKA_CONF_OK) {
-    return Error{describeCluster(cluster) + ": property '" + key + "': " + errstr};
+    return Error{describeCluster(cluster) + ": property '" + key +
+                 "': " + redactPropertyError(key, value, errstr)};
   }
   return {};
 }
 
 void logCallback(const rd_kafka_t* rk, int level, const char* facility, const char* buf) {
-  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  const char* name = rd_kafka_name(rk);
-  if (level <= 3) {
-    spdlog::error("librdkafka {} {}: {}", name, facility, buf);
-  } else if (level == 4) {
-    spdlog::warn("librdkafka {} {}: {}", name, facility, buf);
-  } else if (level <= 6) {
-    spdlog::info("librdkafka {} {}: {}", name, facility, buf);
-  } else {
-    spdlog::debug("librdkafka {} {}: {}", name, facility, buf);
-  }
+  logLibrdkafkaLine(level, rd_kafka_name(rk), facility, buf);
 }
 
 } // namespace
 
 std::string describeCluster(const config::ClusterConfig& cluster) {
   return "cluster '" + cluster.name + "' (" + cluster.bootstrap + ")";
+}
+
+std::string redactPropertyError(const std::string& key, const std::string& value,
+                                std::string_view message) {
+  std::string out(message);
+  // librdkafka quotes the value it refused: `Invalid value "..." for configuration property`.
+  // A secret's value is hidden there whatever its length (too short to be registered, it would
+  // pass the general redaction).
+  if (!value.empty() &&
+      (secrets::isSecretName(key) || secrets::registeredSecrets()->contains(value))) {
+    const std::string quoted_value = "\"" + value + "\"";
+    for (size_t pos = 0; (pos = out.find(quoted_value, pos)) != std::string::npos;) {
+      out.replace(pos, quoted_value.size(), "\"***\"");
+      pos += 5;
+    }
+  }
+  secrets::redactInPlace(out);
+  return out;
+}
+
+void logLibrdkafkaLine(int level, std::string_view client, std::string_view facility,
+                       std::string_view line) {
+  // Redacted here as well as in the log sink: librdkafka echoes configuration (debug=conf dumps
+  // every property it was given), and this line must be safe whichever logger is installed.
+  const std::string text = secrets::redact(line);
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
+  if (level <= 3) {
+    spdlog::error("librdkafka {} {}: {}", client, facility, text);
+  } else if (level == 4) {
+    spdlog::warn("librdkafka {} {}: {}", client, facility, text);
+  } else if (level <= 6) {
+    spdlog::info("librdkafka {} {}: {}", client, facility, text);
+  } else {
+    spdlog::debug("librdkafka {} {}: {}", client, facility, text);
+  }
 }
 
 void routeLibrdkafkaLogs(rd_kafka_conf_t* conf) { rd_kafka_conf_set_log_cb(conf, logCallback); }
@@ -69,7 +97,7 @@ Result<HandlePtr> makeClient(const ClientSpec& spec) {
   HandlePtr handle(rd_kafka_new(spec.type, conf, errstr, sizeof(errstr)));
   if (!handle) {
     rd_kafka_conf_destroy(conf);
-    return Error{describeCluster(cluster) + ": cannot create client: " + errstr};
+    return Error{describeCluster(cluster) + ": cannot create client: " + secrets::redact(errstr)};
   }
   return handle;
 }

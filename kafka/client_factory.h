@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace causeway::kafka {
 
@@ -48,7 +49,17 @@ Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& 
 // "cluster 'east' (127.0.0.1:9092)": how every message names a cluster.
 std::string describeCluster(const config::ClusterConfig& cluster);
 
-// Routes librdkafka's own log lines into Causeway's log at the matching level.
+// Routes librdkafka's own log lines into Causeway's log at the matching level, secrets hidden.
 void routeLibrdkafkaLogs(rd_kafka_conf_t* conf);
+
+// What the log callback does with one line of librdkafka's log (level: syslog 0-7): redacts it
+// (common/secrets.h) and logs it as "librdkafka <client> <facility>: <line>".
+void logLibrdkafkaLine(int level, std::string_view client, std::string_view facility,
+                       std::string_view line);
+
+// librdkafka's message for a property it refused (rd_kafka_conf_set), with the value hidden
+// when the property is secret-named or its value was registered as a secret.
+std::string redactPropertyError(const std::string& key, const std::string& value,
+                                std::string_view message);
 
 } // namespace causeway::kafka

@@ -1,5 +1,7 @@
 #include "monitoring/metrics_server.h"
 
+#include "common/secrets.h"
+
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -164,7 +166,7 @@ void MetricsServer::installRoutes() {
       // A bug in a family or label name: say so rather than serve a page Prometheus rejects.
       spdlog::error("metrics: {}", text.error().message);
       res.status = 500;
-      res.set_content(text.error().message + "\n", kTextContentType);
+      res.set_content(secrets::redact(text.error().message) + "\n", kTextContentType);
       return;
     }
     res.set_content(std::move(*text), kMetricsContentType);
@@ -182,7 +184,9 @@ void MetricsServer::installRoutes() {
     std::string reasons;
     const bool ready = linksReady(links, reasons);
     res.status = ready ? 200 : 503;
-    res.set_content((ready ? "ready\n" : "not ready\n") + reasons, kTextContentType);
+    // The reasons quote link errors, which may echo a cluster's configuration.
+    res.set_content((ready ? "ready\n" : "not ready\n") + secrets::redact(reasons),
+                    kTextContentType);
   });
 }
 

@@ -167,7 +167,13 @@ bool ExpositionWriter::Family::renderLabels(const Labels& labels, std::string& o
     first = false;
     out += name;
     out += "=\"";
-    out += escapeLabelValue(value);
+    if (owner_.secrets_->empty()) {
+      out += escapeLabelValue(value);
+    } else {
+      std::string shown = value;
+      owner_.secrets_->redactInPlace(shown);
+      out += escapeLabelValue(shown);
+    }
     out += '"';
   }
   return true;

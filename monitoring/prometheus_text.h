@@ -3,9 +3,11 @@
 // A small writer of the Prometheus text exposition format, version 0.0.4
 // (https://prometheus.io/docs/instrumenting/exposition_formats/). prometheus-cpp is not packaged
 // in Debian 12, and Causeway needs only counters, gauges and histograms rendered from snapshots,
-// so this is all there is: no registry, no global state, no clock.
+// so this is all there is: no registry, no global state, no clock. The one outside input is the
+// set of secrets (common/secrets.h), taken once per writer: a label value never shows a secret.
 
 #include "common/result.h"
+#include "common/secrets.h"
 
 #include <cstdint>
 #include <map>
@@ -95,6 +97,8 @@ public:
 private:
   void error(std::string message) { errors_.push_back(std::move(message)); }
 
+  // Label values are redacted against this snapshot (one lock per scrape, not per label).
+  std::shared_ptr<const secrets::SecretSet> secrets_ = secrets::registeredSecrets();
   std::vector<std::unique_ptr<Family>> families_;  // declaration order
   std::map<std::string, Family*> by_name_;
   std::vector<std::string> errors_;

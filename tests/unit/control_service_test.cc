@@ -117,7 +117,7 @@ public:
     replicator::LinkStatus b;
     b.name = "north-south";
     b.state = replicator::LinkState::kFailed;
-    b.error = "fatal: producer fenced";
+    b.error = "fatal: producer fenced" + error_suffix_;
     return {a, b};
   }
   config::Config currentConfig() const override {
@@ -174,6 +174,7 @@ public:
   std::vector<std::string> failover_marks_;  // markFailedOver calls
 
   std::vector<int64_t> failover_lags_{30, 10, 0};
+  std::string error_suffix_;  // appended to north-south's error
   bool failover_moves_all_ = true;
   int reloads_ = 0;
 
@@ -361,6 +362,60 @@ TEST_F(ControlServiceTest, ReloadReportsEveryConfigErrorWithLineAndColumn) {
   auto missing = c->reloadConfig(missing_file);
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.error().message, HasSubstr("INVALID_ARGUMENT"));
+}
+
+TEST_F(ControlServiceTest, ReloadResolvesReferencesAndTheirValuesNeverReachAClient) {
+  // given: a configuration whose properties come from an environment variable and a file
+  const std::string user = "user-from-reference-77";
+  ::setenv("CW_CONTROL_TEST_USER", user.c_str(), 1);
+  ::unsetenv("CW_CONTROL_TEST_UNSET");
+  const std::string password_file = writeFile("password", "first-pa55word\n");
+  auto yaml = [&](const std::string& extra) {
+    return "clusters:\n  east:\n    bootstrap: \"h:1\"\n    properties:\n"
+           "      sasl.username: ${env:CW_CONTROL_TEST_USER}\n"
+           "      sasl.password: ${file:" +
+           password_file + "}\n" + extra +
+           "  west: {bootstrap: \"h:2\"}\nlinks:\n"
+           "  - {name: east-west, source: east, target: west, topics: {include: [orders]}}\n"
+           "  - {name: north-south, source: west, target: east, topics: {include: [x]}}\n";
+  };
+  start();
+  auto c = client();
+
+  // when: one reload names an unset variable, the next is valid, the file then changes
+  v1::ReloadConfigRequest missing;
+  missing.set_name("new.yaml");
+  missing.set_yaml(yaml("      client.id: ${env:CW_CONTROL_TEST_UNSET}\n"));
+  auto refused = c->reloadConfig(missing);
+  v1::ReloadConfigRequest good;
+  good.set_path(writeFile("new.yaml", yaml("")));
+  auto applied = c->reloadConfig(good);
+  const auto first = target_.currentConfig();
+  writeFile("password", "rotated-pa55word\n");
+  auto rotated = c->reloadConfig(good);
+  const auto second = target_.currentConfig();
+  target_.error_suffix_ = " (authenticating as " + user + ")";
+  auto links = c->listLinks();
+
+  // then: the refused reload names the line, column and variable; nothing changed by it
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(refused.error().message,
+              HasSubstr("new.yaml:7:18: clusters.east.properties.client.id: "
+                        "'${env:CW_CONTROL_TEST_UNSET}': the environment variable "
+                        "CW_CONTROL_TEST_UNSET is not set"));
+  // and: the valid ones resolved the references, the second one read the changed file
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  EXPECT_EQ(target_.reloads_, 2);
+  EXPECT_EQ(first.clusters.at("east").properties.at("sasl.username"), user);
+  EXPECT_EQ(first.clusters.at("east").properties.at("sasl.password"), "first-pa55word");
+  EXPECT_EQ(second.clusters.at("east").properties.at("sasl.password"), "rotated-pa55word");
+  // and: a value from a reference is hidden in what the API answers
+  ASSERT_TRUE(links.ok()) << links.error().message;
+  ASSERT_EQ(links->links_size(), 2);
+  EXPECT_EQ(links->links(1).error(), "fatal: producer fenced (authenticating as ***)");
+  EXPECT_EQ(toJson(*links).find(user), std::string::npos);
 }
 
 TEST_F(ControlServiceTest, FailoverStreamsPlanDrainMovesAndReport) {
