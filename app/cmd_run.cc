@@ -1,6 +1,7 @@
 // causeway run --config FILE
 
 #include "app/commands.h"
+#include "app/link_extensions.h"
 #include "common/duration.h"
 #include "config/config_loader.h"
 #include "control/control_server.h"
@@ -68,7 +69,10 @@ int runRun(const RunOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  replicator::Worker worker(std::move(*loaded.config));
+  // Partner policies (and what else extends the links) per configuration; outlives the worker
+  // and the metrics server, which read it.
+  LinkExtensionsHub extensions;
+  replicator::Worker worker(std::move(*loaded.config), extensions.factory());
   // Declared after the worker so it is destroyed first: its request threads read the worker.
   // It listens before the links start, so a port in use stops the process before anything
   // connects, and /healthz answers (and /readyz says "starting") while the links connect.
@@ -79,6 +83,8 @@ int runRun(const RunOptions& options) {
     auto started = monitoring::MetricsServer::start(metrics_options);
     if (started) {
       metrics = std::move(*started);
+      metrics->setExtraSource(
+          [&extensions](monitoring::ExpositionWriter& writer) { extensions.addMetrics(writer); });
       spdlog::info("metrics on http://{}/metrics (also /healthz, /readyz)", metrics->address());
     } else if (options.metrics_listen_explicit) {
       std::cerr << started.error().message << "; nothing started\n";

@@ -139,6 +139,11 @@ void MetricsServer::setStatusSource(StatusSource source) {
   source_ = std::move(source);
 }
 
+void MetricsServer::setExtraSource(ExtraSource source) {
+  std::unique_lock lock(source_mu_);
+  extra_ = std::move(source);
+}
+
 bool MetricsServer::snapshot(std::vector<replicator::LinkStatus>& out) {
   std::shared_lock lock(source_mu_);
   if (!source_) {
@@ -160,8 +165,16 @@ void MetricsServer::installRoutes() {
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<replicator::LinkStatus> links;
     snapshot(links);
-    auto text = renderMetrics(links, options_.process, std::chrono::steady_clock::now(),
-                              options_.metrics);
+    ExpositionWriter writer;
+    addProcessMetrics(writer, options_.process);
+    addLinkMetrics(writer, links, std::chrono::steady_clock::now(), options_.metrics);
+    {
+      std::shared_lock lock(source_mu_);
+      if (extra_) {
+        extra_(writer);
+      }
+    }
+    auto text = writer.render();
     if (!text) {
       // A bug in a family or label name: say so rather than serve a page Prometheus rejects.
       spdlog::error("metrics: {}", text.error().message);

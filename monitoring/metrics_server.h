@@ -62,6 +62,11 @@ public:
 
   void setStatusSource(StatusSource source);
 
+  // More families for /metrics from another subsystem (egress); called on the request threads,
+  // so it must be thread-safe. Set to nullptr before what it reads is destroyed.
+  using ExtraSource = std::function<void(ExpositionWriter&)>;
+  void setExtraSource(ExtraSource source);
+
   // Stops accepting, finishes the requests being served and joins the threads. Idempotent.
   void stop();
 
@@ -86,6 +91,7 @@ private:
   // no request uses the old source any more.
   std::shared_mutex source_mu_;
   StatusSource source_;
+  ExtraSource extra_;
 };
 
 // /readyz's decision, exposed for tests: ready when there is at least one link and every link

@@ -13,9 +13,9 @@ namespace causeway::replicator {
 using namespace link_internal;
 
 Link::Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
-           kafka::TopicAdminPtr target_admin)
+           kafka::TopicAdminPtr target_admin, LinkExtensionsPtr extensions)
     : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)),
-      target_admin_(std::move(target_admin)) {
+      target_admin_(std::move(target_admin)), extensions_(std::move(extensions)) {
   status_.name = link_.name;
   status_.source_cluster = source_.name;
   status_.target_cluster = target_.name;
@@ -40,6 +40,11 @@ Status Link::start() {
     fail(selector.error().message);
     publishStatus();
     return selector.error();
+  }
+  if (extensions_) {
+    selector->restrict([extensions = extensions_, link = link_](std::string_view topic) {
+      return extensions->allowsTopic(link, topic);
+    });
   }
 
   reader_ =
@@ -82,6 +87,15 @@ Status Link::start() {
   // The stages every record passes, in order. Loop prevention first (a record from the target is
   // not worth checking), provenance last (it describes what is written).
   chain_.add(std::make_unique<LoopPreventionStage>(target_.name));
+  if (extensions_) {
+    auto stages = extensions_->makeStages(link_);
+    if (!stages) {
+      return failStart(stages.error().message);
+    }
+    for (auto& stage : *stages) {
+      chain_.add(std::move(stage));
+    }
+  }
   chain_.add(std::make_unique<ProvenanceStage>(link_.name, source_.name));
 
   if (link_.delivery == config::DeliveryMode::kExactlyOnce) {
@@ -291,6 +305,10 @@ void Link::process(const SourceRecord& record) {
   if (const int index = timestampIndex(view.timestamp_type); index >= 0 && view.timestamp >= 0) {
     record_age_at_poll_.by_type[static_cast<size_t>(index)].record(poll_time_ms_ - view.timestamp);
   }
+  if (exactly_once_ && dlq_ && record.partition->in_flight_dead_letters > 0 &&
+      !passBarrier(record, /*to_dead_letters=*/false)) {
+    return;  // held before the stages run, so they see (and count) each record once
+  }
   record_.reset(&view);
   pipeline::Verdict verdict = chain_.process(record_);
   switch (verdict.outcome) {
@@ -351,6 +369,10 @@ void Link::releaseBarriers() {
     if (partition->waiting_for_barrier && partition->tracker.inFlightRecords() == 0) {
       partition->waiting_for_barrier = false;
       changed = true;
+      if (auto held = std::move(partition->held_dead_letter)) {
+        const SourceRecord record{held->view(), partition.get(), nullptr, held->bytes};
+        writeDeadLetter(record, DeadLetterReason{held->reason, held->rule, held->detail});
+      }
     }
   }
   if (changed) {
@@ -359,16 +381,30 @@ void Link::releaseBarriers() {
 }
 
 void Link::deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict) {
-  if (!passBarrier(record, /*to_dead_letters=*/true)) {
+  SourcePartition& partition = *record.partition;
+  if (exactly_once_ && partition.tracker.inFlightRecords() > partition.in_flight_dead_letters) {
+    // Records before it are on their way to the target: it waits for them, decided, and the
+    // partition goes on after it.
+    partition.held_dead_letter = std::make_unique<HeldRecord>(
+        record.view, verdict.reason, verdict.rule, verdict.detail, record.bytes);
+    partition.waiting_for_barrier = true;
+    if (auto rewound = reader_->rewind(partition, record.view.offset + 1); !rewound) {
+      fail("link '" + link_.name + "': " + rewound.message());
+      return;
+    }
+    reader_->updateFetching();
     return;
   }
+  writeDeadLetter(record, DeadLetterReason{verdict.reason, verdict.rule, verdict.detail});
+}
+
+void Link::writeDeadLetter(const SourceRecord& record, const DeadLetterReason& why) {
   SourcePartition& partition = *record.partition;
   OffsetTracker::Entry& entry = dispatchEntry(record);
   entry.dead_letter = true;
   partition.in_flight_dead_letters += 1;
   in_flight_records_ += 1;
   in_flight_bytes_ += record.bytes;
-  const DeadLetterReason why{verdict.reason, verdict.rule, verdict.detail};
   if (auto written = dlq_->write(record.view, why, entry); !written) {
     partition.tracker.fail(entry);
     partition.in_flight_dead_letters -= 1;

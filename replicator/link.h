@@ -6,6 +6,7 @@
 #include "pipeline/record.h"
 #include "pipeline/stage_chain.h"
 #include "replicator/dead_letter_writer.h"
+#include "replicator/link_extensions.h"
 #include "replicator/link_status.h"
 #include "replicator/offset_state.h"
 #include "replicator/resume_finder.h"
@@ -52,8 +53,9 @@ namespace causeway::replicator {
 // the group (handing partitions to other workers).
 class Link : private SourceReader::Listener, private DeliveryListener {
 public:
+  // `extensions` (may be null) adds stages and narrows the topics; the link keeps it alive.
   Link(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
-       kafka::TopicAdminPtr target_admin);
+       kafka::TopicAdminPtr target_admin, LinkExtensionsPtr extensions = nullptr);
   ~Link() override;
 
   Link(const Link&) = delete;
@@ -85,8 +87,10 @@ private:
   void skip(const SourceRecord& record);
   // A tracker entry for a record going to a sink.
   OffsetTracker::Entry& dispatchEntry(const SourceRecord& record);
-  // To the dead-letter queue instead of the target.
+  // To the dead-letter queue instead of the target (on exactly-once links, held until the
+  // partition's records in flight to the target are acknowledged).
   void deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict);
+  void writeDeadLetter(const SourceRecord& record, const DeadLetterReason& why);
   // Exactly-once: false (and the partition is held, rewound to the record) while records of the
   // partition are in flight to the other destination (target vs dead-letter queue).
   bool passBarrier(const SourceRecord& record, bool to_dead_letters);
@@ -158,6 +162,7 @@ private:
   // The three parts of the data plane. Destruction order matters: the reader (whose consumer must
   // outlive no consumed message) goes after the writer, whose delivery reports free them.
   std::unique_ptr<SourceReader> reader_;
+  LinkExtensionsPtr extensions_;
   pipeline::StageChain chain_;
   pipeline::Record record_;  // the record on its way; buffers reused across records
   std::unique_ptr<TargetWriter> writer_;

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "kafka/handles.h"
 #include "pipeline/record.h"
+#include "replicator/held_record.h"
 #include "replicator/offset_tracker.h"
 
 #include <chrono>
@@ -50,6 +51,8 @@ struct SourcePartition {
   // so what a crash leaves on both is a prefix of the partition.
   bool waiting_for_barrier = false;
   uint64_t in_flight_dead_letters = 0;
+  // A record bound for the dead-letter queue that waits for that barrier (stages already ran).
+  std::unique_ptr<HeldRecord> held_dead_letter;
 
   bool held(std::chrono::steady_clock::time_point now) const {
     return waiting_for_target || waiting_for_position || waiting_for_barrier || now < retry_at;

@@ -51,7 +51,7 @@ bool TopicSelector::selects(const std::string& topic) const {
       return false;
     }
   }
-  return true;
+  return !allows_ || allows_(topic);
 }
 
 std::string TopicSelector::targetTopic(const std::string& source_topic) const {

@@ -3,7 +3,9 @@
 #include "common/result.h"
 #include "config/config.h"
 
+#include <functional>
 #include <regex>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ public:
   // internal topic ("__consumer_offsets", "__transaction_state", Causeway's "causeway.*").
   bool selects(const std::string& topic) const;
 
+  // Narrows selects() further (a partner policy's topic allow-list): topics it refuses are not
+  // selected, so they get no mirror topic and no records.
+  void restrict(std::function<bool(std::string_view)> allows) { allows_ = std::move(allows); }
+
   // The mirror topic name on the target cluster.
   std::string targetTopic(const std::string& source_topic) const;
 
@@ -30,6 +36,7 @@ private:
 
   std::vector<std::regex> include_;
   std::vector<std::regex> exclude_;
+  std::function<bool(std::string_view)> allows_;
   config::NamingConfig naming_;
   std::string link_;
   std::string source_cluster_;

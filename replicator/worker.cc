@@ -11,10 +11,12 @@
 namespace causeway::replicator {
 namespace {
 
-std::unique_ptr<Link> makeLink(const config::Config& config, const config::LinkConfig& link) {
+std::unique_ptr<Link> makeLink(const config::Config& config, const config::LinkConfig& link,
+                               LinkExtensionsPtr extensions) {
   const auto& source = config.clusters.at(link.source);
   const auto& target = config.clusters.at(link.target);
-  return std::make_unique<Link>(link, source, target, kafka::makeTopicAdmin(target));
+  return std::make_unique<Link>(link, source, target, kafka::makeTopicAdmin(target),
+                                std::move(extensions));
 }
 
 // Starts links in parallel so one unreachable cluster does not delay the others; returns the
@@ -52,17 +54,28 @@ bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
          a.consumer_properties == b.consumer_properties &&
          a.producer_properties == b.producer_properties && a.groups.names == b.groups.names &&
          a.groups.include == b.groups.include && a.groups.exclude == b.groups.exclude &&
-         a.groups.sync_interval == b.groups.sync_interval &&
+         a.groups.sync_interval == b.groups.sync_interval && a.on_reject == b.on_reject &&
+         a.dlq.enabled == b.dlq.enabled && a.dlq.on_source == b.dlq.on_source &&
+         a.dlq.topic == b.dlq.topic && a.policy.empty() && b.policy.empty() &&
          sameCluster(old_config.clusters.at(a.source), new_config.clusters.at(b.source)) &&
          sameCluster(old_config.clusters.at(a.target), new_config.clusters.at(b.target));
 }
 
 } // namespace
 
-Worker::Worker(config::Config config) : config_(std::move(config)) {
+Worker::Worker(config::Config config, LinkExtensionsFactory extensions)
+    : config_(std::move(config)), make_extensions_(std::move(extensions)) {
+  if (make_extensions_) {
+    auto built = make_extensions_(config_);
+    if (built) {
+      extensions_ = std::move(*built);
+    } else {
+      extensions_error_ = built.error();  // start() reports it
+    }
+  }
   // Built here, not in start(): statuses() may be called from other threads at any time.
   for (const auto& link : config_.links) {
-    links_.push_back(makeLink(config_, link));
+    links_.push_back(makeLink(config_, link, extensions_));
   }
 }
 
@@ -70,6 +83,9 @@ Worker::~Worker() { stop(); }
 
 Status Worker::start() {
   std::lock_guard control(control_mu_);
+  if (extensions_error_) {
+    return *extensions_error_;
+  }
   std::vector<Link*> links;
   {
     std::lock_guard lock(mu_);
@@ -165,6 +181,14 @@ config::Config Worker::currentConfig() const {
 Result<Worker::ReloadResult> Worker::reload(config::Config config) {
   std::lock_guard control(control_mu_);
   ReloadResult result;
+  LinkExtensionsPtr extensions;
+  if (make_extensions_) {
+    auto built = make_extensions_(config);
+    if (!built) {
+      return built.error();
+    }
+    extensions = std::move(*built);
+  }
   std::vector<std::unique_ptr<Link>> keep;
   std::vector<std::unique_ptr<Link>> retire;
   std::vector<std::unique_ptr<Link>> fresh;
@@ -186,7 +210,7 @@ Result<Worker::ReloadResult> Worker::reload(config::Config config) {
         if (it != current.end()) {
           retire.push_back(std::move(it->second));
         }
-        fresh.push_back(makeLink(config, link));
+        fresh.push_back(makeLink(config, link, extensions));
       }
       if (it != current.end()) {
         current.erase(it);
@@ -223,6 +247,7 @@ Result<Worker::ReloadResult> Worker::reload(config::Config config) {
       links_.push_back(std::move(link));
     }
     config_ = std::move(config);
+    extensions_ = std::move(extensions);
   }
   spdlog::info("configuration reloaded: {} added, {} removed, {} restarted, {} unchanged",
                result.added.size(), result.removed.size(), result.restarted.size(),

@@ -2,12 +2,14 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "replicator/link_extensions.h"
 #include "replicator/link_status.h"
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +25,14 @@ class Link;
 // and stop() are called from one controlling thread; statuses() from any thread.
 class Worker {
 public:
-  explicit Worker(config::Config config);
+  // `extensions` builds what other subsystems add to the links (policies, schema contracts) for
+  // this configuration and every reloaded one; none when empty.
+  explicit Worker(config::Config config, LinkExtensionsFactory extensions = {});
   ~Worker();  // stops (draining) if still running
 
   // Starts every link. A link whose clusters are unreachable within their connect_timeout
-  // fails (see statuses()); start() returns an error only if no link could start.
+  // fails (see statuses()); start() returns an error only if no link could start, or if the
+  // configuration's extensions could not be built.
   Status start();
 
   // Drains: stops fetching, waits up to `drain_timeout` for in-flight records to be
@@ -43,7 +48,9 @@ public:
 
   // Applies a new configuration without a restart: links that are new are started, links that
   // are gone are drained and stopped, links whose settings changed are restarted, links that
-  // are unchanged keep running untouched. Returns which links were added, removed, restarted.
+  // are unchanged keep running untouched. Links with a partner policy restart on every reload,
+  // so edited policies and rotated key files take effect. Returns which links were added,
+  // removed, restarted; an error (nothing changed) when the new extensions cannot be built.
   struct ReloadResult {
     std::vector<std::string> added;
     std::vector<std::string> removed;
@@ -65,6 +72,9 @@ private:
   std::mutex control_mu_;  // serializes start(), stop() and reload()
   mutable std::mutex mu_;  // guards config_ and links_ (held briefly, never while connecting)
   config::Config config_;
+  LinkExtensionsFactory make_extensions_;
+  LinkExtensionsPtr extensions_;  // of config_
+  std::optional<Error> extensions_error_;
   std::vector<std::unique_ptr<Link>> links_;
 };
 

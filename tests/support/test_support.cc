@@ -223,6 +223,18 @@ void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
 
 bool produceRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions,
                     uint64_t per_partition, uint64_t first_seq) {
+  std::vector<std::pair<int32_t, TestRecord>> records;
+  records.reserve(per_partition * partitions);
+  for (uint64_t i = 0; i < per_partition; ++i) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      records.emplace_back(p, makeRecord(topic, p, first_seq + i));
+    }
+  }
+  return produceTestRecords(bootstrap, topic, records);
+}
+
+bool produceTestRecords(const std::string& bootstrap, const std::string& topic,
+                        const std::vector<std::pair<int32_t, TestRecord>>& records) {
   ProducerState state;
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -237,36 +249,33 @@ bool produceRecords(const std::string& bootstrap, const std::string& topic, int3
     return false;
   }
   uint64_t sent = 0;
-  for (uint64_t i = 0; i < per_partition; ++i) {
-    for (int32_t p = 0; p < partitions; ++p) {
-      TestRecord r = makeRecord(topic, p, first_seq + i);
-      rd_kafka_headers_t* headers = rd_kafka_headers_new(r.headers.size());
-      for (const auto& [name, value] : r.headers) {
-        rd_kafka_header_add(headers, name.c_str(), -1, value.data(),
-                            static_cast<ssize_t>(value.size()));
-      }
-      while (true) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
-            RD_KAFKA_V_VALUE(r.value.data(), r.value.size()), RD_KAFKA_V_HEADERS(headers),
-            RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-          rd_kafka_poll(rk, 10);
-          continue;
-        }
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          rd_kafka_headers_destroy(headers);
-          ADD_FAILURE() << "produce to " << topic << ": " << rd_kafka_err2str(e);
-          rd_kafka_destroy(rk);
-          return false;
-        }
-        break;
-      }
-      ++sent;
-      rd_kafka_poll(rk, 0);
+  for (const auto& [p, r] : records) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(r.headers.size());
+    for (const auto& [name, value] : r.headers) {
+      rd_kafka_header_add(headers, name.c_str(), -1, value.data(),
+                          static_cast<ssize_t>(value.size()));
     }
+    while (true) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+          RD_KAFKA_V_HEADERS(headers),
+          RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 10);
+        continue;
+      }
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(headers);
+        ADD_FAILURE() << "produce to " << topic << ": " << rd_kafka_err2str(e);
+        rd_kafka_destroy(rk);
+        return false;
+      }
+      break;
+    }
+    ++sent;
+    rd_kafka_poll(rk, 0);
   }
   rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 60000);
   rd_kafka_destroy(rk);

@@ -62,6 +62,9 @@ TestRecord makeRecord(const std::string& topic, int32_t partition, uint64_t seq)
 // a gtest failure) on error.
 bool produceRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions,
                     uint64_t per_partition, uint64_t first_seq = 0);
+// The same for records a test wrote itself: (partition, record) in the order to produce.
+bool produceTestRecords(const std::string& bootstrap, const std::string& topic,
+                        const std::vector<std::pair<int32_t, TestRecord>>& records);
 
 // Reads a whole topic (see verify::readTopic), failing the test on error.
 std::vector<std::vector<verify::ConsumedRecord>> readAll(const std::string& bootstrap,
