@@ -661,21 +661,14 @@ void Link::commitTransaction(const std::vector<SourcePartition*>& partitions) {
   if (!writer_->transactional() || !writer_->inTransaction() || failed_) {
     return;
   }
-  // Offsets of acknowledged records only: wait for what is in flight first (bounded; the commit
-  // below flushes whatever is left).
+  // The records in flight first (bounded; the commit flushes whatever is left), so the offset
+  // runs saved in this transaction describe what it makes visible. No source offsets are sent to
+  // the transaction: the consumer group lives on the source cluster, and a transaction on the
+  // target can only commit offsets to the target's group coordinator, which does not know the
+  // source group's members (Kafka answers UNKNOWN_MEMBER_ID). Where a partition resumes comes from
+  // the target (docs/failover.md); the source group's commits are for monitoring.
   waitForDeliveries(partitions, kRevokeFlushLimit);
-  auto offsets = makeList(partitions.size());
-  for (SourcePartition* partition : partitions) {
-    if (auto point = partition->tracker.commitPoint()) {
-      rd_kafka_topic_partition_list_add(offsets.get(), partition->topic.c_str(),
-                                        partition->partition)
-          ->offset = *point;
-    }
-  }
-  rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(reader_->client());
-  (void)writer_->commitTransaction(offsets.get(),
-                                   group);  // failures stop the link (on_error)
-  rd_kafka_consumer_group_metadata_destroy(group);
+  (void)writer_->commitTransaction();  // failures stop the link (on_error)
 }
 
 void Link::waitForDeliveries(const std::vector<SourcePartition*>& partitions,

@@ -78,8 +78,8 @@ Status TargetWriter::open(std::function<void(int err, const std::string& text)> 
     spec.owned["enable.gapless.guarantee"] = "true";
   }
   if (link_.transactional) {
-    // Unique per worker process: zombies are fenced through the group generation (KIP-447), not
-    // through a shared transactional.id.
+    // Unique per worker process. It does not fence a zombie worker (docs/failover.md: a
+    // transactional.id per source partition would; not built yet).
     char host[256] = "host";
     ::gethostname(host, sizeof(host) - 1);
     spec.owned["transactional.id"] =
@@ -335,16 +335,9 @@ TargetWriter::Begin TargetWriter::beginTransactionIfNeeded() {
   return Begin::kOpen;
 }
 
-Status TargetWriter::commitTransaction(rd_kafka_topic_partition_list_t* offsets,
-                                       rd_kafka_consumer_group_metadata_t* group) {
+Status TargetWriter::commitTransaction() {
   if (!link_.transactional || !in_transaction_) {
     return {};
-  }
-  if (offsets != nullptr && offsets->cnt > 0) {
-    if (rd_kafka_error_t* error =
-            rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, 30000)) {
-      return transactionError("attaching source offsets to the transaction", error);
-    }
   }
   if (rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), 60000)) {
     return transactionError("committing the transaction", error);

@@ -118,11 +118,10 @@ public:
   // fatal).
   enum class Begin { kOpen, kRetry, kFailed };
   Begin beginTransactionIfNeeded();
-  // Commits the open transaction with `offsets` (source topic/partition -> next offset) sent to the
-  // consumer group `group` (KIP-447). Errors are classified (see transactionError); an error that
-  // stops the link is also reported through on_error as fatal.
-  Status commitTransaction(rd_kafka_topic_partition_list_t* offsets,
-                           rd_kafka_consumer_group_metadata_t* group);
+  // Commits the open transaction (the records and the offset runs saved in it). Errors are
+  // classified (see transactionError); an error that stops the link is also reported through
+  // on_error as fatal.
+  Status commitTransaction();
   void abortTransaction(const std::string& why);
   bool inTransaction() const { return in_transaction_; }
 
