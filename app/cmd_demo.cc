@@ -1,4 +1,5 @@
 #include "app/commands.h"
+#include "app/link_extensions.h"
 #include "demo/demo_runner.h"
 
 #include <signal.h>
@@ -49,6 +50,8 @@ int runDemo(const DemoOptions& options) {
   settings.timeout = options.timeout;
   settings.tty = !options.plain && isatty(STDOUT_FILENO) == 1;
   settings.out = stdout;
+  LinkExtensionsHub extensions;  // the data-sharing part's partner policy
+  settings.extensions = extensions.factory();
   g_interrupted.store(false);
   SignalScope signals;
   return demo::runDemoScenario(settings, g_interrupted).exitCode();

@@ -1,5 +1,7 @@
 #include "demo/demo_runner.h"
 
+#include "demo/sharing_demo.h"
+
 #include "common/duration.h"
 #include "config/config.h"
 #include "embedded/embedded_cluster.h"
@@ -536,6 +538,15 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
       "(order, keys, values, headers, timestamps)\n",
       static_cast<unsigned long long>(compared_records),
       static_cast<unsigned long long>(total_partitions));
+  if (settings.extensions && !interrupted.load()) {
+    const SharingOutcome sharing =
+        runSharingScenario(*east, settings.extensions, out, interrupted, settings.timeout);
+    if (!sharing.verified) {
+      outcome.verified = false;
+      outcome.interrupted = interrupted.load();
+      outcome.failure = sharing.failure;
+    }
+  }
   return outcome;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "replicator/link_extensions.h"
+
 #include "demo/sample_producer.h"
 
 #include <atomic>
@@ -19,6 +21,9 @@ struct DemoSettings {
   uint64_t seed = 42;
   std::vector<SampleTopic> topics = defaultSampleTopics();
   std::FILE* out = stdout;  // live view and summary
+  // When set, the data-sharing part runs after the replication part (demo/sharing_demo.h) with
+  // the partner policy compiled by these extensions.
+  replicator::LinkExtensionsFactory extensions;
 };
 
 // What the demo found; exit code 0 only when `verified`.

@@ -70,6 +70,15 @@ TEST(DemoTest, ReplicatesAndVerifiesThreeThousandRecords) {
             std::string::npos)
       << demo.report();
   EXPECT_EQ(out.find("VERIFICATION FAILED"), std::string::npos) << demo.report();
+  // ... and the data-sharing part: the partner gets what the policy lets through, nothing in clear
+  EXPECT_NE(out.find("\nVERIFIED: the partner received exactly the 189 of 400 payments the "
+                     "policy lets through, no card number, e-mail, IBAN or note in clear in any "
+                     "byte, no internal header; 4 unreadable records in causeway.east-to-acme.dlq "
+                     "on east; payments.internal not shared\n"),
+            std::string::npos)
+      << demo.report();
+  EXPECT_NE(out.find("dropped        policy     filtered / partner-acme.filter"), std::string::npos)
+      << demo.report();
   // The per-topic summary: partitions, produced / on source / on target, identical.
   // "  orders   6   1,520   1,520   1,520  yes": topic, partitions, produced, source, target.
   const std::regex row(
