@@ -169,8 +169,9 @@ bool PolicyRuntime::allowsTopic(const config::LinkConfig& link, std::string_view
   if (link.policy.empty()) {
     return true;
   }
+  // Shadow mode changes nothing: a denied topic is replicated, its records counted not-allowed.
   PolicyPtr p = policy(link.policy);
-  return p != nullptr && p->allowsTopic(topic);
+  return p != nullptr && (p->shadow() || p->allowsTopic(topic));
 }
 
 PolicyCountersPtr PolicyRuntime::counters(const std::string& link, const std::string& name) {

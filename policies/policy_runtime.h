@@ -50,7 +50,7 @@ public:
   ~PolicyRuntime();
 
   PolicyPtr policy(const std::string& name) const;
-  // True when the link has no policy or its policy allows the topic.
+  // True when the link has no policy, its policy allows the topic, or it is in shadow mode.
   bool allowsTopic(const config::LinkConfig& link, std::string_view topic) const;
   // The counters of (link, policy), created on first use and shared by the link's stages.
   PolicyCountersPtr counters(const std::string& link, const std::string& policy);

@@ -149,20 +149,16 @@ std::string httpGet(int port, const std::string& path) {
   return res ? res->body : "";
 }
 
-TEST(PartnerPolicy, ThePartnerReceivesOnlyWhatThePolicyAllowsAndViolationsStayHome) {
-  // given: a payments domain with an allowed and a denied topic, and a partner cluster
-  auto east = startCluster("east", 1, {{"payments.authorized", 2}, {"payments.internal", 1}});
-  auto acme = startCluster("acme", 1);
-  ASSERT_TRUE(east && acme);
-  const auto hmac_file = testing::writeTempFile("acme.hmac", std::string(kHmacSecret) + "\n");
-  const auto aead_file = testing::writeTempFile("acme.aead", kAeadKeys);
-  const auto audit_file = testing::writeTempFile("acme-audit.jsonl", "");
-  const std::string yaml = R"(
+// examples/partner-sharing.yaml's policy, with the given keys, audit log and mode.
+std::string policyYaml(const embedded::EmbeddedCluster& east, const embedded::EmbeddedCluster& acme,
+                       const std::string& hmac_file, const std::string& aead_file,
+                       const std::string& audit_file, const std::string& mode) {
+  return R"(
 clusters:
-  east: {bootstrap: ")" + east->bootstrap() +
-                           R"(", embedded_control: ")" + east->controlAddress() + R"("}
-  acme: {bootstrap: ")" + acme->bootstrap() +
-                           R"(", embedded_control: ")" + acme->controlAddress() + R"("}
+  east: {bootstrap: ")" +
+         east.bootstrap() + R"(", embedded_control: ")" + east.controlAddress() + R"("}
+  acme: {bootstrap: ")" +
+         acme.bootstrap() + R"(", embedded_control: ")" + acme.controlAddress() + R"("}
 policies:
   partner-acme:
     topics: {allow: ["payments\\.authorized"]}
@@ -170,14 +166,17 @@ policies:
     fields:
       - {path: value.card.number, action: mask, keep_last: 4}
       - {path: value.customer.email, action: hash, secret_file: )" +
-                           hmac_file + R"(}
+         hmac_file + R"(}
       - {path: value.customer.iban, action: encrypt, key_file: )" +
-                           aead_file + R"(}
+         aead_file + R"(}
       - {path: value.internal_notes, action: drop}
     headers: {allow: ["traceparent"]}
     on_violation: dlq
-    audit: {file: )" + audit_file +
-                           R"(, interval: 1s}
+    mode: )" +
+         mode +
+         R"(
+    audit: {file: )" +
+         audit_file + R"(, interval: 1s}
 links:
   - name: east-to-acme
     source: east
@@ -188,6 +187,17 @@ links:
     policy: partner-acme
     dlq: {cluster: source}
 )";
+}
+
+TEST(PartnerPolicy, ThePartnerReceivesOnlyWhatThePolicyAllowsAndViolationsStayHome) {
+  // given: a payments domain with an allowed and a denied topic, and a partner cluster
+  auto east = startCluster("east", 1, {{"payments.authorized", 2}, {"payments.internal", 1}});
+  auto acme = startCluster("acme", 1);
+  ASSERT_TRUE(east && acme);
+  const auto hmac_file = testing::writeTempFile("acme.hmac", std::string(kHmacSecret) + "\n");
+  const auto aead_file = testing::writeTempFile("acme.aead", kAeadKeys);
+  const auto audit_file = testing::writeTempFile("acme-audit.jsonl", "");
+  const std::string yaml = policyYaml(*east, *acme, hmac_file, aead_file, audit_file, "enforce");
   const auto config_path = testing::writeTempFile("partner.yaml", yaml);
   std::string check_output;
   {
@@ -301,6 +311,65 @@ links:
        {"4111111111111111", "anna@example.com", "DE89370400440532013000"}) {
     EXPECT_THAT(audit + metrics + worker.log(), ::testing::Not(HasSubstr(secret)));
   }
+}
+
+}  // namespace
+}  // namespace causeway
+
+namespace causeway {
+namespace {
+
+TEST(PartnerPolicy, ShadowModeChangesNothingOnTheTargetButCounts) {
+  // given: the same policy in shadow mode
+  auto east = startCluster("east", 1, {{"payments.authorized", 1}, {"payments.internal", 1}});
+  auto acme = startCluster("acme", 1);
+  ASSERT_TRUE(east && acme);
+  const auto hmac_file = testing::writeTempFile("acme.hmac", std::string(kHmacSecret) + "\n");
+  const auto aead_file = testing::writeTempFile("acme.aead", kAeadKeys);
+  const auto audit_file = testing::writeTempFile("acme-audit.jsonl", "");
+  const auto config_path = testing::writeTempFile(
+      "shadow.yaml", policyYaml(*east, *acme, hmac_file, aead_file, audit_file, "shadow"));
+
+  // when: payments the policy would filter, transform and dead-letter flow through it
+  ChildProcess worker(testing::runCommand(config_path), testing::writeTempFile("worker.log", ""));
+  const std::vector<std::pair<int32_t, TestRecord>> records = {
+      {0,
+       payment("p1", "DE", 250, "4111111111111111", "anna@example.com", "DE89370400440532013000")},
+      {0, payment("p2", "FR", 900, "4000000000000002", "marc@example.fr",
+                  "FR7630006000011234567890189")},
+      {0, {"p3", "not json", {{"traceparent", "00-p3-01"}}, 1700000000000}},
+  };
+  ASSERT_TRUE(testing::produceTestRecords(east->bootstrap(), "payments.authorized", records));
+  ASSERT_TRUE(testing::produceRecords(east->bootstrap(), "payments.internal", 1, 5));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return testing::totalRecords(acme->bootstrap(), "east.payments.authorized", 1) >= 3 &&
+               testing::totalRecords(acme->bootstrap(), "east.payments.internal", 1) >= 5;
+      },
+      60s))
+      << worker.log();
+  worker.signal(SIGTERM);
+  ASSERT_EQ(worker.wait(60s), 0) << worker.log();
+
+  // then: every record is on the target exactly as it was produced, headers included
+  const auto mirror = readAll(acme->bootstrap(), "east.payments.authorized");
+  ASSERT_EQ(mirror.size(), 1u);
+  ASSERT_EQ(mirror[0].size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TestRecord& sent = records[i].second;
+    EXPECT_EQ(mirror[0][i].key, sent.key);
+    EXPECT_EQ(mirror[0][i].value, sent.value);
+    for (const auto& [name, value] : sent.headers) {
+      EXPECT_EQ(header(mirror[0][i], name), value) << name;
+    }
+  }
+  EXPECT_EQ(readAll(acme->bootstrap(), "east.payments.internal").at(0).size(), 5u);
+  // ... and the audit log says what enforcing would have done
+  const auto totals = auditTotals(audit_file);
+  EXPECT_EQ(totals.at("passed"), 1);
+  EXPECT_EQ(totals.at("filtered"), 1);
+  EXPECT_EQ(totals.at("dead_lettered"), 1);
+  EXPECT_EQ(totals.at("not_allowed"), 5);
 }
 
 }  // namespace
