@@ -20,12 +20,12 @@ const std::vector<std::string> kViolationActions = {"dlq", "skip", "stop"};
 const KeysRegistration kDomainKeysRegistration("domains[]", kDomainKeys);
 const KeysRegistration kContractKeysRegistration("domains[].contracts[]", kContractKeys);
 const KeysRegistration kSideKeysRegistration("domains[].contracts[].key / value", kSideKeys);
-const ValuesRegistration kFormatsRegistration("domains[].contracts[].key / value.format",
-                                              kFormats);
-const ValuesRegistration kStrategiesRegistration(
-    "domains[].contracts[].key / value.subject_strategy", kStrategies);
-const ValuesRegistration kCompatibilitiesRegistration(
-    "domains[].contracts[].key / value.compatibility", kCompatibilities);
+const ValuesRegistration kFormatsRegistration("domains[].contracts[].key / value.format", kFormats);
+const ValuesRegistration
+    kStrategiesRegistration("domains[].contracts[].key / value.subject_strategy", kStrategies);
+const ValuesRegistration
+    kCompatibilitiesRegistration("domains[].contracts[].key / value.compatibility",
+                                 kCompatibilities);
 const ValuesRegistration kViolationActionsRegistration("domains[].contracts[].on_violation",
                                                        kViolationActions);
 

@@ -37,20 +37,20 @@ void loadPolicies(YamlReader& reader, const Field& field, Config& config, Sectio
 
 // registries: {name: {url, context, auth, tls, timeout, ...} | {catalog}}
 // (registries_section.cc)
-void loadRegistries(YamlReader &reader, const Field &field, Config &config,
-                    SectionContext &context);
+void loadRegistries(YamlReader& reader, const Field& field, Config& config,
+                    SectionContext& context);
 
 // `registry:` on a cluster: a reference to a registry by name.
-void registryReference(YamlReader &reader, const Field &field,
-                       const SectionContext &context, std::string &out);
+void registryReference(YamlReader& reader, const Field& field, const SectionContext& context,
+                       std::string& out);
 
 // `schemas:` on a link (registries_section.cc); `config` holds the clusters
 // already loaded.
-void loadLinkSchemas(YamlReader &reader, const Field &field,
-                     const Config &config, LinkConfig &link);
+void loadLinkSchemas(YamlReader& reader, const Field& field, const Config& config,
+                     LinkConfig& link);
 
 // domains: [{name, owner, topics, contracts}] (domains_section.cc)
-void loadDomains(YamlReader &reader, const Field &field, Config &config);
+void loadDomains(YamlReader& reader, const Field& field, Config& config);
 
 // links: [{name, source, target, topics, naming, ...}]
 void loadLinks(YamlReader& reader, const Field& field, Config& config,

@@ -79,10 +79,10 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config) {
       const ResolvedSchema resolved = resolveInCatalog(*catalog, entry);
       auto compiled = compileValidator(resolved, nullptr, config::Compatibility::kNone);
       if (!compiled) {
-        errors.push_back(config::ConfigError{
-            entry.location, "registry '" + name + "': " + entry.file + " (ID " +
-                                std::to_string(entry.registered.id) +
-                                ") cannot be used: " + compiled.error().message});
+        errors.push_back(config::ConfigError{entry.location,
+                                             "registry '" + name + "': " + entry.file + " (ID " +
+                                                 std::to_string(entry.registered.id) +
+                                                 ") cannot be used: " + compiled.error().message});
       }
     }
     catalogs.emplace_back(&registry, std::move(catalog));
@@ -123,9 +123,8 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config) {
             errors.push_back(config::ConfigError{
                 side_config.location,
                 "no registry holds the contract's subject " + subject +
-                    (side_config.version > 0
-                         ? " version " + std::to_string(side_config.version)
-                         : std::string()) +
+                    (side_config.version > 0 ? " version " + std::to_string(side_config.version)
+                                             : std::string()) +
                     " (every registry is a catalog: add it to an index.yaml)"});
           }
         }

@@ -54,7 +54,7 @@ bool SchemaService::Key::operator<(const Key& o) const {
 
 SchemaService::SchemaService(const config::Config& config, const config::LinkConfig& link,
                              Options options)
-    : config_(config), link_(link), options_(std::move(options)), contracts_(config) {
+    : config_(config), link_(link), options_(std::move(options)), contracts_(config_) {
   if (!options_.registry_factory) {
     options_.registry_factory = makeRegistry;
   }

@@ -6,9 +6,10 @@
 // source schemas in the target registry (references, rule set and metadata included) after
 // checking compatibility, and publishes a new immutable snapshot the stages pick up.
 //
-// Lifecycle: construct (no I/O), start() (the thread), stop() (interrupts registry calls in
-// progress and joins). One per link and worker; the stages of the link hold a reference to it
-// and must be destroyed before it.
+// Lifecycle: construct (no I/O; copies the configuration it needs), start() (the thread),
+// stop() (interrupts registry calls in progress and joins; the destructor calls it). One per
+// link and worker, shared with the link's schema stages (startSchemaService() and
+// makeSchemaStages() in schema_stages.h).
 //
 // Threading: request(), snapshot(), version(), topicStatus() and violation counting are safe
 // from any thread; everything else runs on the service's own thread.
@@ -144,8 +145,10 @@ private:
   RegistryResult<std::vector<SchemaReference>> registerReferences(const Schema& schema, int depth);
   std::string targetSubject(const std::string& subject) const;
 
-  const config::Config& config_;
-  const config::LinkConfig& link_;
+  // Copies: the contracts and registry settings point into them, and a reloaded
+  // configuration must not pull them from under a link that is still draining.
+  const config::Config config_;
+  const config::LinkConfig link_;
   Options options_;
   ContractSet contracts_;
   std::string source_registry_name_;

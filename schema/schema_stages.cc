@@ -56,13 +56,33 @@ Verdict waitFor(EntryState state, Side side, const SchemaRef& ref, const std::st
 
 }  // namespace
 
-std::vector<pipeline::StagePtr>
-makeSchemaStages(const config::Config&, const config::LinkConfig& link, SchemaService& service) {
+Result<std::shared_ptr<SchemaService>>
+startSchemaService(const config::Config& config, const config::LinkConfig& link,
+                   std::function<std::string(const std::string&)> mirror_topic) {
+  SchemaService::Options options;
+  options.mirror_topic = std::move(mirror_topic);
+  auto service = std::make_shared<SchemaService>(config, link, std::move(options));
+  if (Status started = service->start(); !started) {
+    return started.error();
+  }
+  if (!service->checksContracts() && !service->translatesIds()) {
+    service->stop();
+    return std::shared_ptr<SchemaService>();
+  }
+  return service;
+}
+
+std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config&,
+                                                 const config::LinkConfig& link,
+                                                 std::shared_ptr<SchemaService> service) {
   std::vector<pipeline::StagePtr> stages;
-  if (service.checksContracts()) {
+  if (service == nullptr) {
+    return stages;
+  }
+  if (service->checksContracts()) {
     stages.push_back(std::make_unique<ContractStage>(service));
   }
-  if (service.translatesIds()) {
+  if (service->translatesIds()) {
     stages.push_back(std::make_unique<IdTranslationStage>(service, link));
   }
   return stages;

@@ -14,13 +14,13 @@
 //
 // Both read the SchemaService's snapshot and never block: what it lacks is requested from the
 // service and the record answers kRetry (the partition pauses with backoff, nothing is
-// dropped). Single-threaded like every stage; both hold a reference to the service, which must
-// outlive them.
+// dropped). Single-threaded like every stage; both share ownership of the service.
 
 #include "config/config.h"
 #include "pipeline/stage.h"
 #include "schema/schema_service.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -28,19 +28,32 @@
 
 namespace causeway::schema {
 
+// The link's SchemaService, started (its thread fetches schemas off the hot path), or nullptr
+// when the link needs no schema stage (no contract applies, no IDs to translate). Call once
+// per link and worker, before the link's first record; `mirror_topic` is the link's naming
+// (source topic -> target topic; target subjects follow it). An error names a registry that
+// cannot be built (a bad URL, a catalog that does not load). Stopping: the last owner's
+// destructor stops and joins the thread (or call stop() first to interrupt registry calls).
+Result<std::shared_ptr<SchemaService>>
+startSchemaService(const config::Config& config, const config::LinkConfig& link,
+                   std::function<std::string(const std::string&)> mirror_topic);
+
 // The stages a link needs, in chain order (contract check, then ID translation); empty when
-// the link has neither contracts to check nor IDs to translate. Call after service.start().
-// The lead inserts them after loop prevention and before provenance.
+// the link has neither contracts to check nor IDs to translate, or `service` is null. Pass the
+// service startSchemaService() returned; the stages share ownership of it. Put them after loop
+// prevention and before provenance headers, and before a policy stage (contracts see the
+// producer's bytes; a policy may rewrite them).
 std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config& config,
                                                  const config::LinkConfig& link,
-                                                 SchemaService& service);
+                                                 std::shared_ptr<SchemaService> service);
 
 // How long a record waits for a schema the service has not fetched yet.
 inline constexpr std::chrono::milliseconds kPendingRetry{100};
 
 class ContractStage final : public pipeline::Stage {
 public:
-  explicit ContractStage(SchemaService& service) : service_(service) {}
+  explicit ContractStage(std::shared_ptr<SchemaService> service)
+      : owner_(std::move(service)), service_(*owner_) {}
   std::string_view name() const override { return "contract"; }
   pipeline::Verdict process(pipeline::Record& record) override;
 
@@ -58,6 +71,7 @@ private:
   pipeline::Verdict violation(TopicState& state, Side side, std::string_view reason,
                               std::string detail);
 
+  std::shared_ptr<SchemaService> owner_;
   SchemaService& service_;
   std::shared_ptr<const SchemaSnapshot> snapshot_;
   std::unordered_map<std::string, std::unique_ptr<TopicState>, TopicHash, std::equal_to<>> topics_;
@@ -68,8 +82,9 @@ private:
 
 class IdTranslationStage final : public pipeline::Stage {
 public:
-  IdTranslationStage(SchemaService& service, const config::LinkConfig& link)
-      : service_(service), link_name_(link.name), translate_keys_(link.schemas.translate_keys) {}
+  IdTranslationStage(std::shared_ptr<SchemaService> service, const config::LinkConfig& link)
+      : owner_(std::move(service)), service_(*owner_), link_name_(link.name),
+        translate_keys_(link.schemas.translate_keys) {}
   std::string_view name() const override { return "schema-ids"; }
   pipeline::Verdict process(pipeline::Record& record) override;
 
@@ -82,6 +97,7 @@ private:
   bool translateSide(pipeline::Record& record, const TopicState& state, Side side,
                      pipeline::Verdict& verdict);
 
+  std::shared_ptr<SchemaService> owner_;
   SchemaService& service_;
   std::string link_name_;
   bool translate_keys_;

@@ -213,7 +213,8 @@ TEST(SchemaCheckConfig, CatalogFilesThatDoNotParseOrCompile) {
                       "  - {id: 3, subject: third-value, file: t.avsc}\n"},
        {"p.avsc", "{\"type\": \"record\",\n \"name\": }"},
        {"o.json", R"({"type": "object"})"},
-       {"t.avsc", R"({"type": "record", "name": "T", "fields": [{"name": "a", "type": "Money"}]})"}});
+       {"t.avsc",
+        R"({"type": "record", "name": "T", "fields": [{"name": "a", "type": "Money"}]})"}});
   auto errors = schema::checkConfig(catalogConfig(folder, PayloadFormat::kAvro));
   ASSERT_EQ(errors.size(), 1u) << allErrors(errors);
   EXPECT_EQ(errors[0].location.file, folder + "/p.avsc");

@@ -104,18 +104,21 @@ protected:
     options.retry_initial = 20ms;
     options.retry_max = 100ms;
     options.paused_recheck = 200ms;
-    service_ = std::make_unique<SchemaService>(config_, link_, options);
+    service_ = std::make_shared<SchemaService>(config_, link_, options);
     ASSERT_TRUE(service_->start().ok());
-    chain_ = std::make_unique<pipeline::StageChain>(makeSchemaStages(config_, link_, *service_));
+    chain_ = std::make_unique<pipeline::StageChain>(makeSchemaStages(config_, link_, service_));
   }
 
-  // Runs the record through the chain until a verdict other than retry, or `deadline`.
-  Verdict run(pipeline::RecordView& view, std::chrono::milliseconds deadline = 5s) {
+  // Runs the record through the chain until a verdict other than retry (or a retry for
+  // `until_reason`), or `deadline`.
+  Verdict run(pipeline::RecordView& view, std::chrono::milliseconds deadline = 5s,
+              std::string_view until_reason = {}) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     while (true) {
       record_.reset(&view);
       Verdict verdict = chain_->process(record_);
-      if (verdict.outcome != Outcome::kRetry || std::chrono::steady_clock::now() > until) {
+      if (verdict.outcome != Outcome::kRetry || std::chrono::steady_clock::now() > until ||
+          (!until_reason.empty() && verdict.reason == until_reason)) {
         return verdict;
       }
       last_retry_ = verdict;
@@ -142,7 +145,7 @@ protected:
   TestRegistry target_;
   config::Config config_;
   config::LinkConfig link_;
-  std::unique_ptr<SchemaService> service_;
+  std::shared_ptr<SchemaService> service_;
   std::unique_ptr<pipeline::StageChain> chain_;
   pipeline::Record record_;
   Verdict last_retry_;
@@ -223,7 +226,12 @@ TEST_F(SchemaStages, ViolationActionsSkipAndStop) {
   Verdict verdict = run(bad);
   EXPECT_EQ(verdict.outcome, Outcome::kDrop);
   EXPECT_EQ(verdict.rule, "payments.authorized.value");
+  // The service keeps its own copy of the configuration: a changed one needs a new service.
   config_.domains[0].contracts[0].on_violation = config::ViolationAction::kStop;
+  EXPECT_EQ(run(bad).outcome, Outcome::kDrop);
+  chain_.reset();
+  service_->stop();
+  start();
   EXPECT_EQ(run(bad).outcome, Outcome::kStop);
 }
 
@@ -252,7 +260,7 @@ TEST_F(SchemaStages, ARegistryOutageRetriesThenPasses) {
   source_.setDown(true);
   start();
   auto record = view(framed(source_id, paymentBytes("pay-1", 1)));
-  Verdict verdict = run(record, 400ms);
+  Verdict verdict = run(record, 5s, "registry-unavailable");
   ASSERT_EQ(verdict.outcome, Outcome::kRetry);
   EXPECT_EQ(verdict.reason, "registry-unavailable");
   EXPECT_THAT(verdict.detail, HasSubstr("HTTP 503"));
@@ -274,7 +282,7 @@ TEST_F(SchemaStages, AnIncompatibleTargetSubjectPausesTheTopicAndRegistersNothin
   });
   start();
   auto record = view(framed(source_id, paymentBytes("pay-1", 1)));
-  Verdict verdict = run(record, 500ms);
+  Verdict verdict = run(record, 5s, "schema-paused");
   ASSERT_EQ(verdict.outcome, Outcome::kRetry);
   EXPECT_EQ(verdict.reason, "schema-paused");
   auto status = service_->topicStatus();
@@ -345,7 +353,7 @@ TEST_F(SchemaStages, GuidsPassWhereTheTargetKnowsThem) {
   std::string value;
   appendPrefix(value, SchemaRef::ofGuid(known), MessageIndexes{});
   auto record = view(value + paymentBytes("pay-1", 1));
-  Verdict verdict = run(record, 500ms);
+  Verdict verdict = run(record, 5s, "schema-paused");
   // The test registries derive GUIDs from IDs and ports, so the target does not know it.
   ASSERT_EQ(verdict.outcome, Outcome::kRetry);
   EXPECT_THAT(service_->topicStatus()[kTopic], HasSubstr("is not known to the target registry"));
@@ -376,9 +384,9 @@ TEST_F(SchemaStages, ACatalogSourceNeedsNoServer) {
     }
     return makeRegistry(c);
   };
-  service_ = std::make_unique<SchemaService>(config_, link_, options);
+  service_ = std::make_shared<SchemaService>(config_, link_, options);
   ASSERT_TRUE(service_->start().ok());
-  chain_ = std::make_unique<pipeline::StageChain>(makeSchemaStages(config_, link_, *service_));
+  chain_ = std::make_unique<pipeline::StageChain>(makeSchemaStages(config_, link_, service_));
   auto record = view(framed(5, paymentBytes("pay-1", 1)));
   Verdict verdict = run(record);
   ASSERT_EQ(verdict.outcome, Outcome::kPass) << verdict.detail;
