@@ -91,16 +91,23 @@ int checkFramed(const config::Config& loaded, const std::string& registry,
   config::ClusterConfig& cluster = config.clusters["causeway-schema-check"];
   cluster.name = "causeway-schema-check";
   cluster.registry = registry;
+  // Only the side the samples hold is checked (the stage checks both).
+  const Side side = options.side == "key" ? Side::kKey : Side::kValue;
+  for (auto& domain : config.domains) {
+    for (auto& contract : domain.contracts) {
+      (side == Side::kKey ? contract.value : contract.key).present = false;
+    }
+  }
   config::LinkConfig link;
   link.name = "schema-check";
   link.source = cluster.name;
   link.target = cluster.name;
-  schema::SchemaService service(config, link, {});
-  if (auto started = service.start(); !started) {
+  auto service =
+      std::make_shared<schema::SchemaService>(config, link, schema::SchemaService::Options{});
+  if (auto started = service->start(); !started) {
     return fail(started.message());
   }
   schema::ContractStage stage(service);
-  const Side side = options.side == "key" ? Side::kKey : Side::kValue;
   size_t violations = 0;
   pipeline::Record record;
   for (size_t i = 0; i < samples.size(); ++i) {
@@ -120,7 +127,7 @@ int checkFramed(const config::Config& loaded, const std::string& registry,
           std::chrono::steady_clock::now() > deadline) {
         break;
       }
-      service.waitIdle(std::chrono::seconds(1));
+      service->waitIdle(std::chrono::seconds(1));
       std::this_thread::sleep_for(std::min(verdict.retry_after, std::chrono::milliseconds(200)));
     }
     switch (verdict.outcome) {
@@ -129,7 +136,7 @@ int checkFramed(const config::Config& loaded, const std::string& registry,
     case pipeline::Outcome::kRetry:
       std::cout << "record " << i + 1 << ": not decided within " << options.timeout.count() / 1000
                 << "s: " << verdict.detail << "\n";
-      service.stop();
+      service->stop();
       return 2;
     default:
       ++violations;
@@ -140,7 +147,7 @@ int checkFramed(const config::Config& loaded, const std::string& registry,
       std::cout << " (" << verdict.reason << ", rule " << verdict.rule << ")\n";
     }
   }
-  service.stop();
+  service->stop();
   std::cout << samples.size() << " records, " << violations << " violating the contract\n";
   return violations == 0 ? 0 : 1;
 }
@@ -156,14 +163,13 @@ int checkJsonLines(const config::Config& config, const std::string& registry_nam
                 schema::sideName(side) + " format is " +
                 config::payloadFormatName(side_config.format) + ": use a .bin sample");
   }
-  if (side_config.subject_strategy != config::SubjectStrategy::kTopic &&
-      options.subject.empty()) {
+  if (side_config.subject_strategy != config::SubjectStrategy::kTopic && options.subject.empty()) {
     return fail("the contract's subject depends on the record name: give it with --subject");
   }
-  const std::string subject = !options.subject.empty()
-                                  ? options.subject
-                                  : schema::subjectName(side_config.subject_strategy,
-                                                        options.topic, side, "");
+  const std::string subject =
+      !options.subject.empty()
+          ? options.subject
+          : schema::subjectName(side_config.subject_strategy, options.topic, side, "");
   auto registry = schema::makeRegistry(config.registries.at(registry_name));
   if (!registry) {
     return fail(registry.error().message);
@@ -183,8 +189,8 @@ int checkJsonLines(const config::Config& config, const std::string& registry_nam
   }
   auto compiled = schema::compileJsonSchema(resolved);
   if (!compiled) {
-    return fail("the contract's JSON Schema (subject " + subject + ") cannot be used: " +
-                compiled.error().message);
+    return fail("the contract's JSON Schema (subject " + subject +
+                ") cannot be used: " + compiled.error().message);
   }
   auto validator = schema::makeJsonValidator(*compiled);
   schema::ValidationScratch scratch;
@@ -235,8 +241,7 @@ int runSchemaCheck(const SchemaCheckOptions& options) {
   }
   const Side side = options.side == "key" ? Side::kKey : Side::kValue;
   if (!contract->side(side).present) {
-    return fail("contract " + contract->name + " says nothing about the " +
-                schema::sideName(side));
+    return fail("contract " + contract->name + " says nothing about the " + schema::sideName(side));
   }
   std::string problem;
   auto registry = chooseRegistry(config, options, problem);
