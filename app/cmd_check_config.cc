@@ -7,6 +7,7 @@
 #include "common/secrets.h"
 #include "config/config_loader.h"
 #include "policies/policy_runtime.h"
+#include "schema/check_config.h"
 
 #include <iostream>
 #include <map>
@@ -82,6 +83,14 @@ void printSummary(std::ostream& out, const std::string& path, const config::Conf
     }
     out << "\n";
   }
+  if (!config.domains.empty()) {
+    std::cout << "domains (" << config.domains.size() << "):\n";
+    for (const auto& domain : config.domains) {
+      std::cout << "  " << domain.name << ": topics " << joinPatterns(domain.topics) << ", "
+                << domain.contracts.size()
+                << (domain.contracts.size() == 1 ? " contract" : " contracts") << "\n";
+    }
+  }
   if (!config.policies.empty()) {
     out << "policies (" << config.policies.size() << "):\n";
     for (const auto& [name, policy] : config.policies) {
@@ -93,13 +102,17 @@ void printSummary(std::ostream& out, const std::string& path, const config::Conf
   }
 }
 
-} // namespace
+}  // namespace
 
 int runCheckConfig(const std::string& path) {
   config::LoadResult result = config::loadConfigFile(path);
   if (result.ok()) {
     // What needs the policy compiler and the key files: filters, paths, keys.
     result.errors = policies::checkConfig(*result.config);
+    // What needs the schema subsystem: catalogs load, their schemas compile and fit contracts.
+    for (auto& error : schema::checkConfig(*result.config)) {
+      result.errors.push_back(std::move(error));
+    }
     if (result.errors.empty()) {
       for (const auto& warning : policies::configWarnings(*result.config)) {
         std::cerr << secrets::redact("warning: " + warning.str()) << "\n";
@@ -123,4 +136,4 @@ int runCheckConfig(const std::string& path) {
   return 1;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

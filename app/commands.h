@@ -129,4 +129,17 @@ struct DecryptOptions {
 // encrypted field decrypted. Exit 1 when a key cannot be read or an envelope not decrypted.
 int runDecrypt(const DecryptOptions& options);
 
+struct SchemaCheckOptions {
+  std::string config_path;
+  std::string topic;
+  std::string input;    // samples: .bin (4-byte big-endian length + bytes, repeated) or .jsonl
+  std::string side = "value";  // key | value
+  std::string cluster;  // whose registry holds the schemas (default: the only registry)
+  std::string subject;  // .jsonl with record subject strategies: the contract's subject
+  std::chrono::milliseconds timeout{30000};  // per record, while the registry is unavailable
+};
+// causeway schema check: validates sample records against the topic's contract and prints each
+// violation. Exit 0 when every record passes, 1 when any violates, 2 on other errors.
+int runSchemaCheck(const SchemaCheckOptions& options);
+
 } // namespace causeway::app

@@ -184,12 +184,35 @@ int main(int argc, char** argv) {
   decrypt_cmd->add_option("--key-env", decrypt.key_env, "Environment variable holding the keys")
       ->excludes(key_file);
 
+  causeway::app::SchemaCheckOptions schema_check;
+  auto* schema_cmd = app.add_subcommand("schema", "Data contracts and schema registries");
+  schema_cmd->require_subcommand(1);
+  auto* schema_check_cmd = schema_cmd->add_subcommand(
+      "check", "Validate sample records against a topic's contract; print each violation");
+  schema_check_cmd->add_option("-c,--config", schema_check.config_path, "YAML configuration")
+      ->required();
+  schema_check_cmd->add_option("-t,--topic", schema_check.topic, "Source topic")->required();
+  schema_check_cmd->add_option("-i,--input", schema_check.input,
+                               "Samples: .bin (4-byte big-endian length + bytes, repeated) or "
+                               ".jsonl (one JSON document per line)")
+      ->required();
+  schema_check_cmd->add_option("--side", schema_check.side, "key or value")
+      ->check(CLI::IsMember({"key", "value"}))
+      ->capture_default_str();
+  schema_check_cmd->add_option("--cluster", schema_check.cluster,
+                               "Cluster whose registry holds the schemas (default: the only one)");
+  schema_check_cmd->add_option("--subject", schema_check.subject,
+                               ".jsonl only: the contract's subject, for record strategies");
+
   CLI11_PARSE(app, argc, argv);
   causeway::initLogging(log_level, log_format == "json" ? causeway::LogFormat::kJson
                                                         : causeway::LogFormat::kText);
 
   if (*check) {
     return causeway::app::runCheckConfig(check_path);
+  }
+  if (*schema_check_cmd) {
+    return causeway::app::runSchemaCheck(schema_check);
   }
   if (*run) {
     run_options.drain_timeout = *causeway::parseDuration(drain);

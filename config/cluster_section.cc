@@ -4,7 +4,7 @@ namespace causeway::config {
 namespace {
 
 const std::vector<std::string> kClusterKeys = {"bootstrap", "properties", "embedded_control",
-                                               "connect_timeout"};
+                                               "connect_timeout", "registry"};
 const KeysRegistration kClusterKeysRegistration("clusters.<name>", kClusterKeys);
 
 }  // namespace
@@ -43,6 +43,9 @@ void loadClusters(YamlReader& r_, const Field& field, Config& config, SectionCon
                           cluster.properties);
       r_.hostPort(object->get("embedded_control"), cluster.embedded_control);
       r_.duration(object->get("connect_timeout"), cluster.connect_timeout);
+      if (const Field* registry = object->get("registry")) {
+        registryReference(r_, *registry, context, cluster.registry);
+      }
     }
     config.clusters.emplace(name, std::move(cluster));
   }

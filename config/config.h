@@ -1,6 +1,8 @@
 #pragma once
 
+#include "config/domains.h"
 #include "config/policies.h"
+#include "config/registries.h"
 #include "config/source_location.h"
 
 #include <chrono>
@@ -28,6 +30,8 @@ struct ClusterConfig {
   // How long to wait for the first broker answer before reporting the cluster
   // unreachable.
   std::chrono::milliseconds connect_timeout{10000};
+  // The schema registry that serves this cluster's records (a `registries:` name), or empty.
+  std::string registry;
   SourceLocation location;
 };
 
@@ -110,6 +114,7 @@ struct LinkConfig {
   SourceLocation policy_location;
   DeadLetterConfig dlq;
   RejectAction on_reject = RejectAction::kStop;
+  LinkSchemasConfig schemas;
   SourceLocation location;
 
   // The source cluster's consumer group this link's workers share:
@@ -122,7 +127,9 @@ struct LinkConfig {
 };
 
 struct Config {
+  std::map<std::string, RegistryConfig> registries;
   std::map<std::string, ClusterConfig> clusters;
+  std::vector<DomainConfig> domains;
   std::vector<LinkConfig> links;
   std::map<std::string, PolicyConfig> policies;
 

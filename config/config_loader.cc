@@ -19,7 +19,8 @@ namespace {
 // a mistaken path (a log file, a device) from being read into memory.
 constexpr size_t kMaxFileBytes = 16u << 20;
 
-const std::vector<std::string> kTopLevelKeys = {"clusters", "links", "policies"};
+const std::vector<std::string> kTopLevelKeys = {"registries", "clusters", "domains", "links",
+                                                "policies"};
 const KeysRegistration kTopLevelKeysRegistration("top level", kTopLevelKeys);
 
 // Sees the parser's events only to learn where each document starts.
@@ -149,12 +150,18 @@ Config loadRoot(YamlReader& reader, const YAML::Node& root) {
     return config;
   }
   SectionContext context;
+  if (const Field* registries = object->get("registries")) {
+    loadRegistries(reader, *registries, config, context);
+  }
   if (const Field* clusters = reader.require(*object, "clusters", "the Kafka clusters, by name")) {
     loadClusters(reader, *clusters, config, context);
   }
   // Before links, which name policies.
   if (const Field* policies = object->get("policies")) {
     loadPolicies(reader, *policies, config, context);
+  }
+  if (const Field* domains = object->get("domains")) {
+    loadDomains(reader, *domains, config);
   }
   if (const Field* links = reader.require(*object, "links", "the list of replication links")) {
     loadLinks(reader, *links, config, context);

@@ -27,7 +27,8 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "groups",
                                             "dlq",
                                             "on_reject",
-                                            "policy"};
+                                            "policy",
+                                            "schemas"};
 const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
 const std::vector<std::string> kDlqKeys = {"cluster", "topic"};
 const KeysRegistration kDlqKeysRegistration("links[].dlq", kDlqKeys);
@@ -184,6 +185,10 @@ public:
           link.policy = *name;
         }
       }
+    }
+
+    if (const Field* schemas = object.get("schemas")) {
+      loadLinkSchemas(r_, *schemas, config, link);
     }
 
     if (target != nullptr && !link.source.empty() && link.source == link.target) {

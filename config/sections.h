@@ -25,6 +25,8 @@ struct SectionContext {
   bool have_clusters = false;
   // Every policy key, valid or not, for links' `policy:` references.
   std::vector<std::string> policy_names;
+  // The same for `registries` (optional: without it, a cluster's `registry:` is an error).
+  std::vector<std::string> registry_names;
 };
 
 // clusters: {name: {bootstrap, properties, embedded_control, connect_timeout}}
@@ -32,6 +34,23 @@ void loadClusters(YamlReader& reader, const Field& field, Config& config, Sectio
 
 // policies: {name: {topics, filter, fields, headers, on_violation, mode, formats, audit}}
 void loadPolicies(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
+
+// registries: {name: {url, context, auth, tls, timeout, ...} | {catalog}}
+// (registries_section.cc)
+void loadRegistries(YamlReader& reader, const Field& field, Config& config,
+                    SectionContext& context);
+
+// `registry:` on a cluster: a reference to a registry by name.
+void registryReference(YamlReader& reader, const Field& field, const SectionContext& context,
+                       std::string& out);
+
+// `schemas:` on a link (registries_section.cc); `config` holds the clusters
+// already loaded.
+void loadLinkSchemas(YamlReader& reader, const Field& field, const Config& config,
+                     LinkConfig& link);
+
+// domains: [{name, owner, topics, contracts}] (domains_section.cc)
+void loadDomains(YamlReader& reader, const Field& field, Config& config);
 
 // links: [{name, source, target, topics, naming, ...}]
 void loadLinks(YamlReader& reader, const Field& field, Config& config,

@@ -17,6 +17,7 @@ PACKAGES=(
   openssl                              # test certificates for the control API's TLS tests
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev  # Helm chart renderer
   libssl-dev                           # OpenSSL 3 EVP: policy hashing, encryption, tokenizing
+  libavro-dev libprotoc-dev libsimdjson-dev libre2-dev  # schema/: Avro C, .proto, JSON, patterns
 )
 
 # Runs a step quietly: one line, and the step's whole output only if it fails.

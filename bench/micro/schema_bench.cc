@@ -1,0 +1,152 @@
+// The contract stage per record, once its schemas are in the snapshot (the steady state of a
+// link): a framed Avro value and a framed JSON value checked against their contracts, and a
+// framed value of a topic without a contract. Schemas come from an in-memory catalog.
+
+#include "pipeline/record.h"
+#include "pipeline/stage_chain.h"
+#include "schema/catalog.h"
+#include "schema/schema_stages.h"
+#include "schema/wire_format.h"
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <thread>
+
+namespace {
+
+using namespace causeway;
+using namespace std::chrono_literals;
+
+const std::map<std::string, std::string> kFiles = {
+    {"index.yaml", "schemas:\n"
+                   "  - {id: 1, subject: payments.authorized-value, file: a.avsc}\n"
+                   "  - {id: 2, subject: payments.refunded-value, file: r.json}\n"},
+    {"a.avsc", R"({"type":"record","name":"Payment","namespace":"com.acme","fields":[
+       {"name":"id","type":"string"},{"name":"amount","type":"double"},
+       {"name":"merchant","type":["null","string"],"default":null}]})"},
+    {"r.json", R"({"type":"object","properties":{"id":{"type":"string","minLength":1},
+       "amount":{"type":"number","minimum":0},"currency":{"enum":["EUR","USD"]}},
+       "required":["id","amount"]})"}};
+
+config::Config benchConfig() {
+  config::Config config;
+  config::RegistryConfig registry;
+  registry.name = "local";
+  registry.catalog = "bench";
+  config.registries["local"] = registry;
+  config.clusters["east"].name = "east";
+  config.clusters["east"].registry = "local";
+  config.clusters["west"].name = "west";
+  config::DomainConfig domain;
+  domain.name = "payments";
+  domain.topics = {"payments\\..*"};
+  for (const char* name : {"authorized", "refunded"}) {
+    config::ContractConfig contract;
+    contract.name = name;
+    contract.topics = {std::string("payments\\.") + name};
+    contract.value.present = true;
+    contract.value.format = std::strcmp(name, "authorized") == 0 ? config::PayloadFormat::kAvro
+                                                                 : config::PayloadFormat::kJson;
+    domain.contracts.push_back(contract);
+  }
+  config.domains.push_back(domain);
+  return config;
+}
+
+std::string framed(uint32_t id, const std::string& payload) {
+  std::string out;
+  schema::appendPrefix(out, schema::SchemaRef::ofId(id), schema::MessageIndexes{});
+  return out + payload;
+}
+
+std::string avroPayment() {
+  std::string out;
+  const std::string id = "pay-000123";
+  out.push_back(static_cast<char>(id.size() * 2));
+  out += id;
+  const double amount = 12.5;
+  char bytes[8];
+  std::memcpy(bytes, &amount, 8);
+  out.append(bytes, 8);
+  out.push_back(2);  // union branch 1: string
+  const std::string merchant = "acme-store-7";
+  out.push_back(static_cast<char>(merchant.size() * 2));
+  out += merchant;
+  return out;
+}
+
+void runContract(benchmark::State& state, const std::string& topic, const std::string& value) {
+  const config::Config config = benchConfig();
+  config::LinkConfig link;
+  link.name = "east-to-west";
+  link.source = "east";
+  link.target = "west";
+  std::vector<config::ConfigError> errors;
+  auto catalog = std::make_shared<const schema::Catalog>(schema::Catalog::load(
+      "bench",
+      [](const std::string& path) -> std::optional<std::string> {
+        auto it = kFiles.find(path);
+        return it == kFiles.end() ? std::nullopt : std::optional<std::string>(it->second);
+      },
+      errors));
+  schema::SchemaService::Options options;
+  options.registry_factory = [&](const config::RegistryConfig& c) -> Result<schema::RegistryPtr> {
+    return schema::RegistryPtr(std::make_shared<schema::CatalogRegistry>(c.name, catalog));
+  };
+  auto service = std::make_shared<schema::SchemaService>(config, link, options);
+  if (!errors.empty() || !service->start().ok()) {
+    state.SkipWithError("the catalog does not load");
+    return;
+  }
+  pipeline::StageChain chain(schema::makeSchemaStages(config, link, service));
+  pipeline::RecordView view;
+  view.topic = topic;
+  view.key = "customer-42";
+  view.value = value;
+  pipeline::Record record;
+  // Warm up: the first records wait for the service to fetch and compile the schemas.
+  for (int i = 0; i < 500; ++i) {
+    record.reset(&view);
+    if (chain.process(record).outcome != pipeline::Outcome::kRetry) {
+      break;
+    }
+    service->waitIdle(1s);
+    std::this_thread::sleep_for(2ms);
+  }
+  record.reset(&view);
+  if (chain.process(record).outcome != pipeline::Outcome::kPass) {
+    state.SkipWithError("the sample record does not pass its contract");
+    return;
+  }
+  for (auto _ : state) {
+    view.offset += 1;
+    record.reset(&view);
+    benchmark::DoNotOptimize(chain.process(record));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(value.size()));
+  service->stop();
+}
+
+void BM_ContractAvroValue(benchmark::State& state) {
+  runContract(state, "payments.authorized", framed(1, avroPayment()));
+}
+BENCHMARK(BM_ContractAvroValue);
+
+void BM_ContractJsonValue(benchmark::State& state) {
+  runContract(state, "payments.refunded",
+              framed(2, R"({"id":"ref-000123","amount":12.5,"currency":"EUR","note":"partial"})"));
+}
+BENCHMARK(BM_ContractJsonValue);
+
+void BM_ContractTopicWithoutContract(benchmark::State& state) {
+  runContract(state, "payments.settled", framed(1, avroPayment()));
+}
+BENCHMARK(BM_ContractTopicWithoutContract);
+
+}  // namespace
