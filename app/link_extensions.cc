@@ -2,6 +2,9 @@
 
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
+#include "replicator/topic_selector.h"
+#include "schema/check_config.h"
+#include "schema/schema_stages.h"
 
 namespace causeway::app {
 namespace {
@@ -12,8 +15,30 @@ public:
                    std::shared_ptr<policies::PolicyRuntime> runtime)
       : config_(std::move(config)), runtime_(std::move(runtime)) {}
 
+  // Contracts first (they check the producer's bytes), then the partner policy (which may
+  // rewrite them).
   Result<std::vector<pipeline::StagePtr>> makeStages(const config::LinkConfig& link) override {
-    return policies::makePolicyStages(*config_, link, *runtime_);
+    auto selector = replicator::TopicSelector::create(link);
+    if (!selector) {
+      return selector.error();
+    }
+    auto service = schema::startSchemaService(
+        *config_, link, [naming = std::move(*selector)](const std::string& topic) {
+          return naming.targetTopic(topic);
+        });
+    if (!service) {
+      return service.error();
+    }
+    std::vector<pipeline::StagePtr> stages =
+        schema::makeSchemaStages(*config_, link, std::move(*service));
+    auto policy_stages = policies::makePolicyStages(*config_, link, *runtime_);
+    if (!policy_stages) {
+      return policy_stages.error();
+    }
+    for (auto& stage : *policy_stages) {
+      stages.push_back(std::move(stage));
+    }
+    return stages;
   }
 
   bool allowsTopic(const config::LinkConfig& link, std::string_view topic) const override {
@@ -31,9 +56,11 @@ LinkExtensionsHub::~LinkExtensionsHub() = default;
 
 replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
   return [this](const config::Config& config) -> Result<replicator::LinkExtensionsPtr> {
-    std::vector<config::ConfigError> errors;
+    // What needs the subsystems (catalog schemas compile, policy filters and keys), with the
+    // configuration's line:col, before any link starts.
+    std::vector<config::ConfigError> errors = schema::checkConfig(config);
     std::shared_ptr<policies::PolicyRuntime> runtime =
-        policies::PolicyRuntime::create(config, errors);
+        errors.empty() ? policies::PolicyRuntime::create(config, errors) : nullptr;
     if (!runtime) {
       std::string text;
       for (const auto& error : errors) {

@@ -1,8 +1,9 @@
 #pragma once
 
-// What `causeway run` adds to its links: partner policies (policies/) as stages and topic
-// allow-lists. Schema contracts join here. The worker builds one set per configuration (start
-// and each reload); the newest one's counters are what /metrics shows.
+// What `causeway run` adds to its links: data contracts (schema/: contract checks and schema-ID
+// translation) and partner policies (policies/) as stages, and the policies' topic allow-lists.
+// The worker builds one set per configuration (start and each reload); each link start gets its
+// own schema service (its registry thread). The newest policy counters are what /metrics shows.
 
 #include "monitoring/prometheus_text.h"
 #include "replicator/link_extensions.h"
