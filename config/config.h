@@ -1,6 +1,9 @@
 #pragma once
 
 #include "config/policies.h"
+#include "config/egress.h"
+#include "config/partners.h"
+#include "config/products.h"
 #include "config/source_location.h"
 
 #include <chrono>
@@ -125,6 +128,9 @@ struct Config {
   std::map<std::string, ClusterConfig> clusters;
   std::vector<LinkConfig> links;
   std::map<std::string, PolicyConfig> policies;
+  std::vector<ProductConfig> products;
+  std::map<std::string, PartnerConfig> partners;
+  std::optional<EgressConfig> egress;  // absent: no egress server
 
   // "a, b, c": the link names, for "unknown link" messages.
   std::string linkNames() const {
@@ -133,6 +139,15 @@ struct Config {
       names += (names.empty() ? "" : ", ") + link.name;
     }
     return names;
+  }
+
+  const ProductConfig* findProduct(const std::string& name) const {
+    for (const auto& product : products) {
+      if (product.name == name) {
+        return &product;
+      }
+    }
+    return nullptr;
   }
 
   const LinkConfig* findLink(const std::string& name) const {

@@ -17,6 +17,9 @@ PACKAGES=(
   openssl                              # test certificates for the control API's TLS tests
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev  # Helm chart renderer
   libssl-dev                           # OpenSSL 3 EVP: policy hashing, encryption, tokenizing
+  libsimdjson-dev                      # egress: JSON validation of record values
+  pushpin                              # egress: SSE fan-out through GRIP (integration test)
+  chromium                             # egress: the partner page in a headless browser (test)
 )
 
 # Runs a step quietly: one line, and the step's whole output only if it fails.
