@@ -14,6 +14,7 @@ struct EgressTlsConfig {
   std::string cert_file;       // PEM certificate chain
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM CA: clients must present a certificate it signed
+  SourceLocation location;
 };
 
 // Fan-out through Pushpin (GRIP): streams that arrive through Pushpin are answered with a hold
@@ -26,6 +27,7 @@ struct PushpinConfig {
   std::string sig_key_file;
   // How much of the live window a resuming Pushpin client may be sent in the hold response.
   size_t max_initial_bytes = 1u << 20;
+  SourceLocation location;
 };
 
 // The egress server: partners' HTTP (SSE) and gRPC streams of data products.
@@ -39,6 +41,7 @@ struct EgressConfig {
   // Key of the resume tokens' HMAC (any bytes, at least 32). Workers serving the same products
   // must share it; without it a random key is used and tokens do not survive a restart.
   std::string resume_token_secret_file;
+  SourceLocation resume_token_secret_location;
   std::chrono::milliseconds heartbeat_interval{15000};  // comment lines on idle streams
   std::chrono::milliseconds retry{2000};                // the SSE `retry:` hint to browsers
   // Events kept in memory per (product, partner) for clients at or near the live edge.

@@ -61,6 +61,7 @@ void filePath(YamlReader& r, const Object& object, const std::string& key, std::
 }
 
 void loadTls(YamlReader& r, const Field& field, EgressTlsConfig& tls) {
+  tls.location = r.location(field.mark);
   auto object = r.object(field, kTlsKeys, "a map with cert_file, key_file (and client_ca_file)");
   if (!object) {
     return;
@@ -79,6 +80,7 @@ void loadTls(YamlReader& r, const Field& field, EgressTlsConfig& tls) {
 }
 
 void loadPushpin(YamlReader& r, const Field& field, PushpinConfig& pushpin) {
+  pushpin.location = r.location(field.mark);
   auto object = r.object(field, kPushpinKeys, "a map with publish_url and sig_key_file");
   if (!object) {
     return;
@@ -128,11 +130,20 @@ void loadEgress(YamlReader& r, const Field& field, Config& config) {
   if (const Field* insecure = object->get("allow_insecure_remote")) {
     egress.allow_insecure_remote = r.boolean(*insecure).value_or(false);
   }
+  if (const Field* secret = object->get("resume_token_secret_file")) {
+    egress.resume_token_secret_location = r.location(secret->mark);
+  }
   filePath(r, *object, "resume_token_secret_file", egress.resume_token_secret_file);
   r.duration(object->get("heartbeat_interval"), egress.heartbeat_interval);
   r.duration(object->get("retry"), egress.retry);
   r.positiveCount(object->get("live_window_bytes"), egress.live_window_bytes, true);
   r.positiveCount(object->get("client_buffer_bytes"), egress.client_buffer_bytes, true);
+  if (const Field* buffer = object->get("client_buffer_bytes");
+      buffer != nullptr && egress.client_buffer_bytes > egress.live_window_bytes) {
+    r.error(*buffer, "must not exceed live_window_bytes (" +
+                         std::to_string(egress.live_window_bytes) +
+                         "): a client's buffer is part of the live window");
+  }
   r.positiveCount(object->get("max_catchup_readers"), egress.max_catchup_readers, false);
   r.positiveCount(object->get("max_connections"), egress.max_connections, false);
   r.positiveCount(object->get("io_threads"), egress.io_threads, false);

@@ -17,6 +17,8 @@ struct PartnerJwtConfig {
   std::string audience;     // must be (one of) the `aud` claim(s)
   std::string jwks_file;    // RS256 / ES256 public keys; re-read when it changes
   std::string secret_file;  // HS256 shared secret (first line); re-read when it changes
+  SourceLocation jwks_file_location;
+  SourceLocation secret_file_location;
   // A claim listing the products a token may read (a JSON array of names, or a string of
   // space-separated names). Absent from a token: every product of the partner.
   std::string products_claim = "causeway_products";
@@ -30,6 +32,7 @@ struct PartnerAuthConfig {
   // without one a hash prefix does). Lines starting with '#' are comments. Re-read when the
   // file changes.
   std::string tokens_file;
+  SourceLocation tokens_file_location;
   std::optional<PartnerJwtConfig> jwt;
   SourceLocation location;
 };

@@ -12,8 +12,10 @@ const std::vector<std::string> kJwtKeys = {"issuer",      "audience",       "jwk
 
 // A path to a file holding a secret. The loader never reads it (egress::checkConfig does): a
 // config that names a file checks on any machine.
-void secretFile(YamlReader& r, const Object& object, const std::string& key, std::string& out) {
+void secretFile(YamlReader& r, const Object& object, const std::string& key, std::string& out,
+                SourceLocation& where) {
   if (const Field* field = object.get(key)) {
+    where = r.location(field->mark);
     if (auto text = r.nonEmptyString(*field)) {
       out = trim(*text);
     }
@@ -37,8 +39,8 @@ void loadJwt(YamlReader& r, const Field& field, PartnerJwtConfig& jwt) {
       jwt.audience = *text;
     }
   }
-  secretFile(r, *object, "jwks_file", jwt.jwks_file);
-  secretFile(r, *object, "secret_file", jwt.secret_file);
+  secretFile(r, *object, "jwks_file", jwt.jwks_file, jwt.jwks_file_location);
+  secretFile(r, *object, "secret_file", jwt.secret_file, jwt.secret_file_location);
   if (object->get("jwks_file") == nullptr && object->get("secret_file") == nullptr) {
     r.error(object->mark, object->path,
             "name the keys that sign the tokens: jwks_file (RS256/ES256) and/or secret_file "
@@ -58,7 +60,7 @@ void loadAuth(YamlReader& r, const Field& field, PartnerAuthConfig& auth) {
   if (!object) {
     return;
   }
-  secretFile(r, *object, "tokens_file", auth.tokens_file);
+  secretFile(r, *object, "tokens_file", auth.tokens_file, auth.tokens_file_location);
   if (const Field* jwt = object->get("jwt")) {
     auth.jwt.emplace();
     loadJwt(r, *jwt, *auth.jwt);

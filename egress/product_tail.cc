@@ -116,6 +116,7 @@ void ProductTail::run(std::vector<TokenPosition> start) {
                                    }
                                  });
     window_.append(batch_);
+    batch_bytes_ = 0;
     if (n == 0 || std::chrono::steady_clock::now() >= next_discovery_) {
       // Caught up as far as this poll can tell: partitions' ends are cheap to check (cached
       // watermarks), new topics/partitions cost a metadata request every discovery_interval.
@@ -185,6 +186,11 @@ bool ProductTail::process(const pipeline::RecordView& view, size_t index) {
                                    v ? std::optional<std::string>(std::string(*v)) : std::nullopt);
       }
     });
+  }
+  batch_bytes_ += event.bytes();
+  if (batch_bytes_ >= options_.append_bytes) {
+    window_.append(batch_);
+    batch_bytes_ = 0;
   }
   return true;
 }

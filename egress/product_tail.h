@@ -48,6 +48,10 @@ public:
     const ResumeTokenCodec* codec = nullptr;
     PartnerStageFactory stages;
     size_t window_bytes = 64u << 20;
+    // Events are appended to the window in chunks of at most about this many bytes, so a client
+    // at the live edge is never more than a chunk behind because of one large poll (keep it well
+    // under the clients' buffer).
+    size_t append_bytes = 256 * 1024;
     std::chrono::milliseconds discovery_interval{5000};
   };
 
@@ -92,6 +96,7 @@ private:
   pipeline::Record record_;
   std::vector<TokenPosition> position_;  // V: next offset per partition, sorted like partitions
   std::vector<StreamEvent> batch_;
+  size_t batch_bytes_ = 0;
   std::chrono::steady_clock::time_point next_discovery_;
 
   std::mutex stats_mu_;
