@@ -5,6 +5,7 @@
 #include "common/duration.h"
 #include "config/config_loader.h"
 #include "control/control_server.h"
+#include "egress/egress_server.h"
 #include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
 
@@ -69,6 +70,8 @@ int runRun(const RunOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The egress server reads the configuration for as long as it runs; the worker gets a copy.
+  auto worker_config = std::make_shared<const config::Config>(*loaded.config);
   // Partner policies (and what else extends the links) per configuration; outlives the worker
   // and the metrics server, which read it.
   LinkExtensionsHub extensions;
@@ -122,6 +125,40 @@ int runRun(const RunOptions& options) {
       spdlog::warn("running WITHOUT the control API: {}", started.error().message);
     }
   }
+  // Partner egress (data products over HTTP/gRPC), when configured. Like the other servers it
+  // binds before the links start, so a port in use or an unreadable secret stops the process.
+  std::unique_ptr<egress::EgressServer> egress;
+  if (worker_config->egress || !options.egress_listen.empty()) {
+    if (!worker_config->egress) {
+      std::cerr << "--egress-listen needs an `egress` section (with products and partners) in "
+                << options.config_path << "; nothing started\n";
+      return 1;
+    }
+    egress::EgressServer::Options egress_options;
+    egress_options.listen = options.egress_listen;
+    auto started = egress::EgressServer::start(*worker_config, egress_options);
+    if (!started) {
+      std::cerr << started.error().message << "; nothing started\n";
+      return 1;
+    }
+    egress = std::move(*started);
+    spdlog::info("partner egress on {}{}", egress->url(),
+                 egress->grpcPort() != 0
+                     ? " (gRPC causeway.v1.Egress on port " + std::to_string(egress->grpcPort()) + ")"
+                     : std::string());
+    if (metrics) {
+      metrics->setExtraSource([&egress](monitoring::ExpositionWriter& w) { egress->addMetrics(w); });
+    }
+  }
+  // Scrapes stop reading the egress server before it is destroyed, on every way out.
+  struct ExtraSourceGuard {
+    monitoring::MetricsServer* metrics;
+    ~ExtraSourceGuard() {
+      if (metrics != nullptr) {
+        metrics->setExtraSource(nullptr);
+      }
+    }
+  } extra_guard{egress ? metrics.get() : nullptr};
   if (auto started = worker.start(); !started) {
     spdlog::error("no link could start:\n{}", started.message());
     worker.stop(std::chrono::seconds(0));
@@ -138,7 +175,7 @@ int runRun(const RunOptions& options) {
 
   auto next_status = std::chrono::steady_clock::now() + status_interval;
   int received = 0;
-  while (worker.anyRunning()) {
+  while (worker.anyRunning() || egress) {
     timespec tick{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -156,6 +193,9 @@ int runRun(const RunOptions& options) {
   }
   if (control_server) {
     control_server->stop();  // no reload or pause while the links drain
+  }
+  if (egress) {
+    egress->stop();  // every stream ends with its resume token
   }
   worker.stop(options.drain_timeout);
   auto statuses = worker.statuses();

@@ -33,6 +33,8 @@ struct RunOptions {
   std::string control_tls_cert;         // PEM; with control_tls_key: TLS
   std::string control_tls_key;
   std::string control_tls_client_ca;    // PEM; client certificates required and verified
+  // HOST:PORT of the egress HTTP server, overriding egress.listen; needs an `egress` section.
+  std::string egress_listen;
 };
 // causeway run --config FILE: runs the links until SIGTERM/SIGINT, then drains and exits 0;
 // exits 1 if the config is invalid or the metrics address cannot be listened on (nothing
@@ -128,5 +130,14 @@ struct DecryptOptions {
 // causeway decrypt: stdin (an envelope, a JSON document or JSON lines) to stdout with every
 // encrypted field decrypted. Exit 1 when a key cannot be read or an envelope not decrypted.
 int runDecrypt(const DecryptOptions& options);
+
+struct ProductsOptions {
+  std::string config_path;
+  std::string partner;  // only the products this partner may read
+  bool json = false;
+};
+// causeway products list: every data product with its partners and live freshness (read from
+// the source clusters). Exit 1 for an invalid configuration or an unknown partner.
+int runProductsList(const ProductsOptions& options);
 
 } // namespace causeway::app

@@ -1,6 +1,7 @@
 #include "egress/egress_server.h"
 
 #include "egress/event_json.h"
+#include "egress/grpc_service.h"
 #include "egress/http_server.h"
 #include "egress/partner_auth.h"
 #include "egress/resume_token.h"
@@ -95,6 +96,7 @@ struct EgressServer::Impl {
   std::unique_ptr<PartnerAuth> auth;
   std::unique_ptr<StreamHub> hub;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<EgressGrpcServer> grpc;
   std::string url;
   int grpc_port = 0;
   bool stopped = false;
@@ -323,6 +325,16 @@ Result<std::unique_ptr<EgressServer>> EgressServer::start(const config::Config& 
     return started.error();
   }
   impl.http = std::move(*started);
+  if (!config.egress->grpc_listen.empty()) {
+    auto grpc = EgressGrpcServer::start(*config.egress, *impl.hub, *impl.auth);
+    if (!grpc) {
+      impl.http->stop();
+      impl.hub->stop();
+      return grpc.error();
+    }
+    impl.grpc = std::move(*grpc);
+    impl.grpc_port = impl.grpc->port();
+  }
   const std::string shown_host = host_port->first.find(':') != std::string::npos
                                      ? "[" + host_port->first + "]"
                                      : host_port->first;
@@ -348,8 +360,12 @@ void EgressServer::stop() {
   if (impl_->http) {
     impl_->http->stop();
   }
+  if (impl_->grpc) {
+    impl_->grpc->stop();
+  }
   impl_->hub->stop();
   impl_->http.reset();
+  impl_->grpc.reset();
 }
 
 const std::string& EgressServer::url() const {
