@@ -4,13 +4,15 @@
 #include "egress/grpc_service.h"
 #include "egress/http_server.h"
 #include "egress/partner_auth.h"
+#include "egress/pushpin.h"
 #include "egress/resume_token.h"
+#include "egress/sse.h"
 #include "egress/sse_stream.h"
 #include "egress/stream_hub.h"
 #include "monitoring/prometheus_text.h"
 
-#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -65,9 +67,8 @@ bool isLoopback(const std::string& host) {
 
 Result<std::string> readResumeSecret(const config::EgressConfig& egress) {
   if (egress.resume_token_secret_file.empty()) {
-    spdlog::warn(
-        "egress: no resume_token_secret_file: resume tokens are signed with a random "
-        "key and will not be accepted after a restart or by other workers");
+    spdlog::warn("egress: no resume_token_secret_file: resume tokens are signed with a random "
+                 "key and will not be accepted after a restart or by other workers");
     return randomBytes(32);
   }
   std::ifstream in(egress.resume_token_secret_file, std::ios::binary);
@@ -86,7 +87,7 @@ Result<std::string> readResumeSecret(const config::EgressConfig& egress) {
   return text;
 }
 
-} // namespace
+}  // namespace
 
 struct EgressServer::Impl {
   const config::Config* config = nullptr;
@@ -97,6 +98,11 @@ struct EgressServer::Impl {
   std::unique_ptr<StreamHub> hub;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<EgressGrpcServer> grpc;
+  std::unique_ptr<PushpinPublisher> pushpin;
+  std::unique_ptr<GripSessions> grip_sessions;
+  std::mutex grip_mu;
+  ReloadingFile<std::string> grip_key;  // the key Pushpin signs Grip-Sig with
+  std::map<std::pair<std::string, std::string>, uint64_t> holds;  // (partner, product)
   std::string url;
   int grpc_port = 0;
   bool stopped = false;
@@ -107,6 +113,12 @@ struct EgressServer::Impl {
   HttpResponse events(const HttpRequest& request, const ConnectionInfo& info, const Identity& who,
                       const std::string& product);
   std::variant<Identity, HttpResponse> authenticate(const HttpRequest& request);
+  // The request came through our Pushpin (a valid Grip-Sig).
+  bool viaPushpin(const HttpRequest& request);
+  // A GRIP hold for a client of Pushpin, or nullopt when it must be served directly (a filter,
+  // or a position the live window does not hold).
+  std::optional<HttpResponse> hold(const HttpRequest& request, const Identity& who,
+                                   const std::string& product, bool recovery);
   void addCors(const HttpRequest& request, HttpResponse& response, bool preflight) const;
 };
 
@@ -174,19 +186,150 @@ HttpResponse EgressServer::Impl::handle(const HttpRequest& request, const Connec
     response = errorResponse(405, "method_not_allowed", "only GET is served here");
     response.headers.emplace_back("Allow", "GET, OPTIONS");
   } else {
-    auto who = authenticate(request);
+    const std::string name =
+        stream
+            ? path.substr(kProducts.size() + 1, path.size() - kProducts.size() - 1 - kEvents.size())
+            : std::string();
+    const bool pushpin_request = stream && viaPushpin(request);
+    std::variant<Identity, HttpResponse> who = HttpResponse{};
+    const std::string* session = request.param("grip_session");
+    if (pushpin_request && session != nullptr) {
+      // Pushpin's recovery request for a held client: the identity is in the signed link.
+      if (auto identity = grip_sessions->decode(*session, name)) {
+        who = std::move(*identity);
+      } else {
+        who = errorResponse(401, "unauthorized", "invalid grip session");
+      }
+    } else {
+      who = authenticate(request);
+    }
     if (auto* refused = std::get_if<HttpResponse>(&who)) {
       response = std::move(*refused);
     } else if (list) {
       response = products(std::get<Identity>(who));
     } else {
-      const std::string name =
-          path.substr(kProducts.size() + 1, path.size() - kProducts.size() - 1 - kEvents.size());
-      response = events(request, info, std::get<Identity>(who), name);
+      std::optional<HttpResponse> held;
+      if (pushpin_request) {
+        held = hold(request, std::get<Identity>(who), name, session != nullptr);
+      }
+      response = held ? std::move(*held) : events(request, info, std::get<Identity>(who), name);
     }
   }
   addCors(request, response, false);
   return response;
+}
+
+bool EgressServer::Impl::viaPushpin(const HttpRequest& request) {
+  const std::string* sig = request.header("grip-sig");
+  if (!pushpin || sig == nullptr) {
+    return false;
+  }
+  auto parsed = ParsedJwt::parse(*sig);
+  if (!parsed) {
+    return false;
+  }
+  std::lock_guard lock(grip_mu);
+  grip_key.refresh();
+  if (!grip_key.value()) {
+    return false;
+  }
+  JwtKeys keys;
+  keys.hs256_secret = &*grip_key.value();
+  JwtExpectations expect;
+  expect.issuer = "pushpin";
+  return parsed->verify(keys, expect, unixSeconds()).ok();
+}
+
+std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
+                                                     const Identity& who,
+                                                     const std::string& product, bool recovery) {
+  if (request.param("filter") != nullptr) {
+    return std::nullopt;  // a per-client filter: Pushpin would send everybody the same events
+  }
+  if (auto refused = hub->checkAccess(who, product)) {
+    return errorResponse(refused->http_status, refused->code, refused->message);
+  }
+  if (auto started = pushpin->ensure(who.partner, product); !started) {
+    spdlog::warn("egress: cannot publish '{}' for partner '{}' to Pushpin: {}", product,
+                 who.partner, started.message());
+    return errorResponse(503, "unavailable", "the product cannot be read right now");
+  }
+  auto tail = hub->tailFor(product, who.partner);
+  if (!tail) {
+    return errorResponse(503, "unavailable", "the product cannot be read right now");
+  }
+  const std::string channel = gripChannel(who.partner, product);
+  LiveWindow& window = tail->window();
+  const size_t budget = egress->pushpin->max_initial_bytes;
+  std::optional<std::string> token;
+  if (const std::string* last = request.header("grip-last")) {
+    token = gripLastId(*last, channel);
+  }
+  if (!token) {
+    if (const std::string* id = request.header("last-event-id"); id != nullptr && !id->empty()) {
+      token = *id;
+    }
+  }
+  uint64_t seq = 0;
+  std::string last_id;
+  if (token) {
+    auto at = window.afterToken(*token, budget);
+    if (!at) {
+      if (std::holds_alternative<TokenError>(codec->decode(product, *token))) {
+        return errorResponse(400, "bad_resume_token", "the resume token is not valid");
+      }
+      return std::nullopt;  // older than the window: served directly (catch-up)
+    }
+    seq = *at;
+    last_id = *token;
+  } else {
+    const std::string* from = request.param("from");
+    if (from != nullptr && *from != "latest") {
+      return std::nullopt;  // history first: served directly
+    }
+    std::tie(seq, last_id) = window.head();
+  }
+  HttpResponse r;
+  if (!recovery) {
+    appendSseRetry(r.body, egress->retry.count());
+  }
+  window.readOrWait(seq, [&](const StreamEvent& event) {
+    r.body += "id: ";
+    r.body += event.token;
+    r.body += "\ndata: ";
+    r.body += event.data;
+    r.body += "\n\n";
+    last_id = event.token;
+    return r.body.size() < budget;
+  });
+  const long keep_alive = std::max<long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(egress->heartbeat_interval).count());
+  r.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("Grip-Hold", "stream");
+  r.headers.emplace_back("Grip-Channel", channel + "; prev-id=" + last_id);
+  r.headers.emplace_back("Grip-Link", "</v1/products/" + product + "/events?grip_session=" +
+                                          grip_sessions->encode(who, product) +
+                                          ">; rel=next; timeout=" + std::to_string(keep_alive * 4));
+  // An SSE comment (":" and a blank line, in Pushpin's cstring format) on idle holds.
+  r.headers.emplace_back("Grip-Keep-Alive",
+                         ":\\n\\n; format=cstring; timeout=" + std::to_string(keep_alive));
+  {
+    std::lock_guard lock(grip_mu);
+    holds[{who.partner, product}]++;
+  }
+  if (!recovery) {
+    spdlog::info("egress audit: {}", nlohmann::json{{"audit", "egress_hold"},
+                                                    {"partner", who.partner},
+                                                    {"token_id", who.token_id},
+                                                    {"auth", who.method},
+                                                    {"product", product},
+                                                    {"transport", "pushpin"},
+                                                    {"from", token.value_or("from=latest")},
+                                                    {"to", last_id}}
+                                         .dump());
+  }
+  return r;
 }
 
 HttpResponse EgressServer::Impl::products(const Identity& who) {
@@ -325,6 +468,18 @@ Result<std::unique_ptr<EgressServer>> EgressServer::start(const config::Config& 
     return started.error();
   }
   impl.http = std::move(*started);
+  if (config.egress->pushpin) {
+    impl.grip_key = ReloadingFile<std::string>(
+        config.egress->pushpin->sig_key_file, "egress: Pushpin key",
+        [](const std::string& path) { return readSecretFile(path, "Pushpin key file"); });
+    if (auto loaded = impl.grip_key.load(); !loaded) {
+      impl.http->stop();
+      impl.hub->stop();
+      return Error{"egress: " + loaded.message()};
+    }
+    impl.grip_sessions = std::make_unique<GripSessions>(*secret);
+    impl.pushpin = std::make_unique<PushpinPublisher>(*config.egress->pushpin, *impl.hub);
+  }
   if (!config.egress->grpc_listen.empty()) {
     auto grpc = EgressGrpcServer::start(*config.egress, *impl.hub, *impl.auth);
     if (!grpc) {
@@ -343,9 +498,7 @@ Result<std::unique_ptr<EgressServer>> EgressServer::start(const config::Config& 
   return server;
 }
 
-EgressServer::~EgressServer() {
-  stop();
-}
+EgressServer::~EgressServer() { stop(); }
 
 void EgressServer::stop() {
   if (!impl_) {
@@ -363,20 +516,17 @@ void EgressServer::stop() {
   if (impl_->grpc) {
     impl_->grpc->stop();
   }
+  if (impl_->pushpin) {
+    impl_->pushpin->stop();
+  }
   impl_->hub->stop();
   impl_->http.reset();
   impl_->grpc.reset();
 }
 
-const std::string& EgressServer::url() const {
-  return impl_->url;
-}
-int EgressServer::httpPort() const {
-  return impl_->http ? impl_->http->port() : 0;
-}
-int EgressServer::grpcPort() const {
-  return impl_->grpc_port;
-}
+const std::string& EgressServer::url() const { return impl_->url; }
+int EgressServer::httpPort() const { return impl_->http ? impl_->http->port() : 0; }
+int EgressServer::grpcPort() const { return impl_->grpc_port; }
 
 void EgressServer::addMetrics(monitoring::ExpositionWriter& writer) {
   using monitoring::MetricType;
@@ -417,6 +567,23 @@ void EgressServer::addMetrics(monitoring::ExpositionWriter& writer) {
   for (const auto& [code, count] : m.rejected) {
     rejected.add({{"reason", code}}, count);
   }
+  if (impl_->pushpin) {
+    auto& published = writer.family("causeway_egress_pushpin_published_total", MetricType::kCounter,
+                                    "Events published to Pushpin");
+    auto& errors = writer.family("causeway_egress_pushpin_publish_errors_total",
+                                 MetricType::kCounter, "Failed publish requests to Pushpin");
+    for (const auto& [key, stats] : impl_->pushpin->stats()) {
+      const monitoring::Labels labels = {{"partner", key.first}, {"product", key.second}};
+      published.add(labels, stats.items);
+      errors.add(labels, stats.errors);
+    }
+    auto& holds = writer.family("causeway_egress_pushpin_holds_total", MetricType::kCounter,
+                                "Streams handed to Pushpin (GRIP holds, recoveries included)");
+    std::lock_guard lock(impl_->grip_mu);
+    for (const auto& [key, count] : impl_->holds) {
+      holds.add({{"partner", key.first}, {"product", key.second}}, count);
+    }
+  }
   writer.family("causeway_egress_catchup_readers", MetricType::kGauge, "Catch-up readers running")
       .add({}, m.catchup_readers);
   writer
@@ -431,4 +598,4 @@ void EgressServer::addMetrics(monitoring::ExpositionWriter& writer) {
   }
 }
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

@@ -17,15 +17,13 @@ OpenError notFound() {
   return OpenError{404, "not_found", "no such product", 0};
 }
 
-} // namespace
+}  // namespace
 
 StreamHub::StreamHub(Options options) : options_(std::move(options)) {
   janitor_ = std::thread([this] { janitor(); });
 }
 
-StreamHub::~StreamHub() {
-  stop();
-}
+StreamHub::~StreamHub() { stop(); }
 
 void StreamHub::stop() {
   if (stopping_.exchange(true)) {
@@ -198,9 +196,22 @@ void StreamHub::janitor() {
   }
 }
 
-std::variant<std::unique_ptr<Subscription>, OpenError> StreamHub::open(const Identity& who,
-                                                                       std::string_view name,
-                                                                       const OpenRequest& request) {
+std::optional<OpenError> StreamHub::checkAccess(const Identity& who, std::string_view name) const {
+  const config::ProductConfig* product = options_.config->findProduct(std::string(name));
+  auto partner = options_.config->partners.find(who.partner);
+  if (product == nullptr || partner == options_.config->partners.end() ||
+      std::find(partner->second.products.begin(), partner->second.products.end(), name) ==
+          partner->second.products.end()) {
+    return notFound();
+  }
+  if (!who.tokenAllows(name)) {
+    return OpenError{403, "forbidden", "this credential may not read this product", 0};
+  }
+  return std::nullopt;
+}
+
+std::variant<std::unique_ptr<Subscription>, OpenError>
+StreamHub::open(const Identity& who, std::string_view name, const OpenRequest& request) {
   auto reject = [this](OpenError error) {
     recordRejected(error.code);
     return error;
@@ -284,7 +295,7 @@ std::variant<std::unique_ptr<Subscription>, OpenError> StreamHub::open(const Ide
   Subscription::Start start;
   start.codec = options_.codec;
   start.client_buffer_bytes = egress.client_buffer_bytes;
-  {
+  if (!request.internal) {  // the Pushpin publisher is counted by its own metrics
     std::lock_guard lock(mu_);
     start.counters = &countersOf(partner.name, product->name);
   }
@@ -345,7 +356,11 @@ std::variant<std::unique_ptr<Subscription>, OpenError> StreamHub::open(const Ide
       start.cursor = *join;
     } else {
       if (request.internal) {
-        start.cursor = tail->window().head().first;  // the publisher never catches up
+        // The publisher never catches up: it continues at the live edge, from where it is.
+        auto [seq, token] = tail->window().head();
+        start.cursor = seq;
+        start.adopted = true;
+        start.token = std::move(token);
       } else {
         {
           std::lock_guard lock(catchup_mu_);
@@ -489,4 +504,4 @@ std::shared_ptr<ProductTail> StreamHub::tailFor(const std::string& product,
   return it == tails_.end() ? nullptr : it->second.tail;
 }
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

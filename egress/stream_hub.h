@@ -89,9 +89,11 @@ public:
   StreamHub(const StreamHub&) = delete;
   StreamHub& operator=(const StreamHub&) = delete;
 
-  std::variant<std::unique_ptr<Subscription>, OpenError> open(const Identity& who,
-                                                              std::string_view product,
-                                                              const OpenRequest& request);
+  std::variant<std::unique_ptr<Subscription>, OpenError>
+  open(const Identity& who, std::string_view product, const OpenRequest& request);
+
+  // Whether `who` may read `product` (404/403 as open() answers), without opening anything.
+  std::optional<OpenError> checkAccess(const Identity& who, std::string_view product) const;
 
   // The products `who` may read (its partner's, narrowed by a JWT claim), in config order.
   std::vector<const config::ProductConfig*> productsFor(const Identity& who) const;
@@ -157,4 +159,4 @@ private:
   std::thread janitor_;
 };
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

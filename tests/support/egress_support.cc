@@ -12,15 +12,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
 namespace causeway::testing {
 namespace {
 
-void writeFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void writeFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -57,7 +56,7 @@ public:
   }
 };
 
-} // namespace
+}  // namespace
 
 config::Config makeEgressConfig(const std::string& bootstrap, const std::string& dir) {
   std::filesystem::create_directories(dir);
@@ -126,9 +125,7 @@ SseClient::SseClient(Options options)
     : options_(std::move(options)),
       parser_([this](const egress::SseEvent& e) { events_.push_back(e); }) {}
 
-SseClient::~SseClient() {
-  close();
-}
+SseClient::~SseClient() { close(); }
 
 void SseClient::close() {
   if (fd_ >= 0) {
@@ -289,4 +286,137 @@ HttpResponse httpGet(int port, const std::string& path,
   return response;
 }
 
-} // namespace causeway::testing
+}  // namespace causeway::testing
+
+namespace causeway::testing {
+
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+bool canConnect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::unique_ptr<PushpinProcess> PushpinProcess::start(const std::string& dir, int origin_port) {
+  std::unique_ptr<PushpinProcess> p(new PushpinProcess());
+  p->dir_ = dir;
+  const std::string run = dir + "/run";
+  const std::string log = dir + "/log";
+  std::filesystem::create_directories(run);
+  std::filesystem::create_directories(log);
+  p->http_port_ = freePort();
+  p->publish_port_ = freePort();
+  const int push_in = freePort();
+  const int push_sub = freePort();
+  const int command = freePort();
+  const std::string key = "pushpin-sig-key-" + std::to_string(::getpid()) + "-0123456789";
+  p->sig_key_file_ = dir + "/pushpin.key";
+  writeFile(p->sig_key_file_, key + "\n");
+  std::ifstream in("/etc/pushpin/pushpin.conf");
+  if (!in) {
+    ADD_FAILURE() << "/etc/pushpin/pushpin.conf is missing: install the Debian package pushpin "
+                     "(scripts/install-deps.sh)";
+    return nullptr;
+  }
+  // The packaged runner would start zurl with a config that refuses 127.*; zurl runs on its own
+  // here, allowed to reach the origin on loopback.
+  const std::map<std::string, std::string> replace = {
+      {"include", "/usr/lib/pushpin/internal.conf"},
+      {"rundir", run},
+      {"logdir", log},
+      {"services", "condure,pushpin-proxy,pushpin-handler"},
+      {"http_port", std::to_string(p->http_port_)},
+      {"routesfile", dir + "/routes"},
+      {"sig_key", key},
+      {"push_in_spec", "tcp://127.0.0.1:" + std::to_string(push_in)},
+      {"push_in_sub_specs", "tcp://127.0.0.1:" + std::to_string(push_sub)},
+      {"push_in_http_port", std::to_string(p->publish_port_)},
+      {"command_spec", "tcp://127.0.0.1:" + std::to_string(command)},
+      {"message_rate", "1000000"},
+      {"message_hwm", "1000000"},
+  };
+  std::string conf;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
+      auto it = replace.find(line.substr(0, eq));
+      if (it != replace.end()) {
+        line = it->first + "=" + it->second;
+      }
+    }
+    conf += line + "\n";
+    if (line == "[proxy]") {
+      conf += "zurl_out_specs=ipc://" + run + "/zurl-in\n";
+      conf += "zurl_out_stream_specs=ipc://" + run + "/zurl-in-stream\n";
+      conf += "zurl_in_specs=ipc://" + run + "/zurl-out\n";
+    }
+  }
+  writeFile(dir + "/pushpin.conf", conf);
+  writeFile(dir + "/routes", "* 127.0.0.1:" + std::to_string(origin_port) + "\n");
+  writeFile(dir + "/zurl.conf", "[General]\nin_spec=ipc://" + run +
+                                    "/zurl-in\nin_stream_spec=ipc://" + run +
+                                    "/zurl-in-stream\nout_spec=ipc://" + run +
+                                    "/zurl-out\ndefpolicy=allow\nallow=\ndeny=\n"
+                                    "max_open_requests=5000\nbuffer_size=200000\ntimeout=600\n"
+                                    "in_hwm=5000\nout_hwm=5000\n");
+  p->zurl_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/usr/bin/zurl", "--config=" + dir + "/zurl.conf"},
+      dir + "/zurl.out");
+  p->pushpin_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/usr/bin/pushpin", "--config=" + dir + "/pushpin.conf"},
+      dir + "/pushpin.out");
+  if (!waitFor([&] { return canConnect(p->http_port_) && canConnect(p->publish_port_); }, 15s)) {
+    ADD_FAILURE() << "pushpin did not start: " << p->pushpin_->log();
+    return nullptr;
+  }
+  return p;
+}
+
+PushpinProcess::~PushpinProcess() {
+  // The runner stops its services on SIGTERM.
+  if (pushpin_) {
+    pushpin_->signal(SIGTERM);
+    pushpin_->wait(5s);
+  }
+  if (zurl_) {
+    zurl_->signal(SIGTERM);
+    zurl_->wait(5s);
+  }
+}
+
+std::string PushpinProcess::publishUrl() const {
+  return "http://127.0.0.1:" + std::to_string(publish_port_) + "/publish/";
+}
+
+size_t PushpinProcess::handlerLogCount(const std::string& text) const {
+  std::ifstream in(dir_ + "/log/pushpin-handler.log");
+  size_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    n += line.find(text) != std::string::npos ? 1 : 0;
+  }
+  return n;
+}
+
+}  // namespace causeway::testing

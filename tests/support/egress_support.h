@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "egress/sse.h"
 #include "egress/stages.h"
+#include "tests/support/test_support.h"
 
 #include <chrono>
 #include <map>
@@ -94,4 +95,36 @@ HttpResponse httpGet(int port, const std::string& path,
                      const std::map<std::string, std::string>& headers = {},
                      const std::string& method = "GET");
 
-} // namespace causeway::testing
+}  // namespace causeway::testing
+
+namespace causeway::testing {
+
+// A free TCP port on 127.0.0.1 (bound, read, released: another process could take it in
+// between, which is unlikely enough for tests).
+int freePort();
+
+// Debian's Pushpin (and the zurl it proxies through) started unprivileged for a test, on free
+// ports, from a copy of /etc/pushpin/pushpin.conf, routing every request to `origin_port`.
+class PushpinProcess {
+public:
+  // Starts and waits until it accepts connections; null with a gtest failure on error.
+  static std::unique_ptr<PushpinProcess> start(const std::string& dir, int origin_port);
+  ~PushpinProcess();
+
+  int httpPort() const { return http_port_; }
+  std::string publishUrl() const;
+  const std::string& sigKeyFile() const { return sig_key_file_; }
+  // Lines of the handler's log containing `text` ("subscribe " counts held connections).
+  size_t handlerLogCount(const std::string& text) const;
+
+private:
+  PushpinProcess() = default;
+  std::string dir_;
+  int http_port_ = 0;
+  int publish_port_ = 0;
+  std::string sig_key_file_;
+  std::unique_ptr<ChildProcess> zurl_;
+  std::unique_ptr<ChildProcess> pushpin_;
+};
+
+}  // namespace causeway::testing
