@@ -107,15 +107,14 @@ void printSummary(std::ostream& out, const std::string& path, const config::Conf
     }
   }
   if (config.egress) {
-    std::cout << "egress: " << config.egress->listen
-              << (config.egress->tls ? " (TLS)" : "")
+    std::cout << "egress: " << config.egress->listen << (config.egress->tls ? " (TLS)" : "")
               << (config.egress->grpc_listen.empty() ? "" : ", gRPC " + config.egress->grpc_listen)
               << (config.egress->pushpin ? ", Pushpin " + config.egress->pushpin->publish_url : "")
               << "\n";
   }
 }
 
-} // namespace
+}  // namespace
 
 int runCheckConfig(const std::string& path) {
   config::LoadResult result = config::loadConfigFile(path);
@@ -149,4 +148,4 @@ int runCheckConfig(const std::string& path) {
   return 1;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "config/policies.h"
 #include "config/egress.h"
 #include "config/partners.h"
+#include "config/policies.h"
 #include "config/products.h"
 #include "config/source_location.h"
 

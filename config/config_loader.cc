@@ -19,7 +19,7 @@ namespace {
 // a mistaken path (a log file, a device) from being read into memory.
 constexpr size_t kMaxFileBytes = 16u << 20;
 
-const std::vector<std::string> kTopLevelKeys = {"clusters", "links",   "policies",
+const std::vector<std::string> kTopLevelKeys = {"clusters", "links",    "policies",
                                                 "products", "partners", "egress"};
 const KeysRegistration kTopLevelKeysRegistration("top level", kTopLevelKeys);
 
@@ -164,15 +164,15 @@ Config loadRoot(YamlReader& reader, const YAML::Node& root) {
               : reader.require(*object, "links", "the list of replication links")) {
     loadLinks(reader, *links, config, context);
   }
-  const Field *products = object->get("products");
+  const Field* products = object->get("products");
   context.have_products = products == nullptr || products->node.IsSequence();
   if (products != nullptr) {
     loadProducts(reader, *products, config, context);
   }
-  if (const Field *partners = object->get("partners")) {
+  if (const Field* partners = object->get("partners")) {
     loadPartners(reader, *partners, config, context);
   }
-  if (const Field *egress = object->get("egress")) {
+  if (const Field* egress = object->get("egress")) {
     loadEgress(reader, *egress, config);
   }
   return config;

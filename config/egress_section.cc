@@ -21,6 +21,9 @@ const std::vector<std::string> kEgressKeys = {"listen",
                                               "pushpin"};
 const std::vector<std::string> kTlsKeys = {"cert_file", "key_file", "client_ca_file"};
 const std::vector<std::string> kPushpinKeys = {"publish_url", "sig_key_file", "max_initial_bytes"};
+const KeysRegistration kEgressKeysRegistration("egress", kEgressKeys);
+const KeysRegistration kTlsKeysRegistration("egress.tls", kTlsKeys);
+const KeysRegistration kPushpinKeysRegistration("egress.pushpin", kPushpinKeys);
 
 // HOST:PORT where port 0 (any free port) is allowed, unlike hostPort().
 void listenAddress(YamlReader& r, const Field& field, std::string& out) {
@@ -52,10 +55,19 @@ void listenAddress(YamlReader& r, const Field& field, std::string& out) {
   out = value;
 }
 
+// A relative path is relative to the configuration file, not to the working directory (as
+// policies' key files are).
+std::string nextToConfig(const YamlReader& r, const std::string& path) {
+  const size_t slash = r.file().rfind('/');
+  return path.empty() || path[0] == '/' || slash == std::string::npos
+             ? path
+             : r.file().substr(0, slash + 1) + path;
+}
+
 void filePath(YamlReader& r, const Object& object, const std::string& key, std::string& out) {
   if (const Field* field = object.get(key)) {
     if (auto text = r.nonEmptyString(*field)) {
-      out = trim(*text);
+      out = nextToConfig(r, trim(*text));
     }
   }
 }
@@ -68,12 +80,12 @@ void loadTls(YamlReader& r, const Field& field, EgressTlsConfig& tls) {
   }
   if (const Field* cert = r.require(*object, "cert_file", "the server's PEM certificate")) {
     if (auto text = r.nonEmptyString(*cert)) {
-      tls.cert_file = trim(*text);
+      tls.cert_file = nextToConfig(r, trim(*text));
     }
   }
   if (const Field* key = r.require(*object, "key_file", "the PEM key of cert_file")) {
     if (auto text = r.nonEmptyString(*key)) {
-      tls.key_file = trim(*text);
+      tls.key_file = nextToConfig(r, trim(*text));
     }
   }
   filePath(r, *object, "client_ca_file", tls.client_ca_file);
@@ -89,10 +101,9 @@ void loadPushpin(YamlReader& r, const Field& field, PushpinConfig& pushpin) {
                                    "Pushpin's publish endpoint, http://HOST:5561/publish/")) {
     if (auto text = r.nonEmptyString(*url)) {
       if (text->rfind("http://", 0) != 0) {
-        r.error(*url,
-                "expected an http:// URL of Pushpin's publish endpoint (like "
-                "http://127.0.0.1:5561/publish/), found " +
-                    quoted(*text));
+        r.error(*url, "expected an http:// URL of Pushpin's publish endpoint (like "
+                      "http://127.0.0.1:5561/publish/), found " +
+                          quoted(*text));
       } else {
         pushpin.publish_url = trim(*text);
       }
@@ -101,13 +112,13 @@ void loadPushpin(YamlReader& r, const Field& field, PushpinConfig& pushpin) {
   if (const Field* key = r.require(*object, "sig_key_file",
                                    "the file holding the key Pushpin signs Grip-Sig with")) {
     if (auto text = r.nonEmptyString(*key)) {
-      pushpin.sig_key_file = trim(*text);
+      pushpin.sig_key_file = nextToConfig(r, trim(*text));
     }
   }
   r.positiveCount(object->get("max_initial_bytes"), pushpin.max_initial_bytes, true);
 }
 
-} // namespace
+}  // namespace
 
 void loadEgress(YamlReader& r, const Field& field, Config& config) {
   EgressConfig egress;
@@ -160,4 +171,4 @@ void loadEgress(YamlReader& r, const Field& field, Config& config) {
   config.egress = std::move(egress);
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

@@ -9,6 +9,18 @@ const std::vector<std::string> kPartnerKeys = {"policy", "products", "auth", "ma
 const std::vector<std::string> kAuthKeys = {"tokens_file", "jwt"};
 const std::vector<std::string> kJwtKeys = {"issuer",      "audience",       "jwks_file",
                                            "secret_file", "products_claim", "clock_skew"};
+const KeysRegistration kPartnerKeysRegistration("partners.<name>", kPartnerKeys);
+const KeysRegistration kAuthKeysRegistration("partners.<name>.auth", kAuthKeys);
+const KeysRegistration kJwtKeysRegistration("partners.<name>.auth.jwt", kJwtKeys);
+
+// A relative path is relative to the configuration file, not to the working directory (as
+// policies' key files are).
+std::string nextToConfig(const YamlReader& r, const std::string& path) {
+  const size_t slash = r.file().rfind('/');
+  return path.empty() || path[0] == '/' || slash == std::string::npos
+             ? path
+             : r.file().substr(0, slash + 1) + path;
+}
 
 // A path to a file holding a secret. The loader never reads it (egress::checkConfig does): a
 // config that names a file checks on any machine.
@@ -17,7 +29,7 @@ void secretFile(YamlReader& r, const Object& object, const std::string& key, std
   if (const Field* field = object.get(key)) {
     where = r.location(field->mark);
     if (auto text = r.nonEmptyString(*field)) {
-      out = trim(*text);
+      out = nextToConfig(r, trim(*text));
     }
   }
 }
@@ -71,7 +83,7 @@ void loadAuth(YamlReader& r, const Field& field, PartnerAuthConfig& auth) {
   }
 }
 
-} // namespace
+}  // namespace
 
 void loadPartners(YamlReader& r, const Field& field, Config& config,
                   const SectionContext& context) {
@@ -97,6 +109,13 @@ void loadPartners(YamlReader& r, const Field& field, Config& config,
     }
     if (const Field* policy = object->get("policy")) {
       if (auto text = r.nonEmptyString(*policy)) {
+        if (std::find(context.policy_names.begin(), context.policy_names.end(), *text) ==
+            context.policy_names.end()) {
+          r.error(*policy, "unknown policy " + quoted(*text) +
+                               (context.policy_names.empty()
+                                    ? std::string("; define it under the top-level `policies:`")
+                                    : suggestion(*text, context.policy_names, "the policies are")));
+        }
         partner.policy = *text;
       }
     }
@@ -148,4 +167,4 @@ void loadPartners(YamlReader& r, const Field& field, Config& config,
   }
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

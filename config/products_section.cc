@@ -10,8 +10,9 @@ constexpr size_t kMaxProductNameLength = 200;
 
 const std::vector<std::string> kProductKeys = {"name",   "domain", "description",   "owner",
                                                "source", "topics", "freshness_slo", "headers"};
+const KeysRegistration kProductKeysRegistration("products[]", kProductKeys);
 
-} // namespace
+}  // namespace
 
 void loadProducts(YamlReader& r, const Field& field, Config& config, SectionContext& context) {
   auto items = r.items(field, "a list of data products");
@@ -29,10 +30,9 @@ void loadProducts(YamlReader& r, const Field& field, Config& config, SectionCont
     if (const Field* name = r.require(*object, "name", "the product's unique name")) {
       if (auto text = r.string(*name)) {
         if (!isValidName(*text)) {
-          r.error(*name,
-                  "product names may only use letters, digits, '.', '_' and '-' and "
-                  "must not be empty (they appear in URLs and metric labels), found " +
-                      quoted(*text));
+          r.error(*name, "product names may only use letters, digits, '.', '_' and '-' and "
+                         "must not be empty (they appear in URLs and metric labels), found " +
+                             quoted(*text));
         } else if (text->size() > kMaxProductNameLength) {
           r.error(*name, "product names may be at most " + std::to_string(kMaxProductNameLength) +
                              " characters");
@@ -72,4 +72,4 @@ void loadProducts(YamlReader& r, const Field& field, Config& config, SectionCont
   }
 }
 
-} // namespace causeway::config
+}  // namespace causeway::config

@@ -42,15 +42,14 @@ void loadLinks(YamlReader& reader, const Field& field, Config& config,
                const SectionContext& context);
 
 // products: [{name, domain, description, owner, source, topics, freshness_slo, headers}]
-void loadProducts(YamlReader &reader, const Field &field, Config &config,
-                  SectionContext &context);
+void loadProducts(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
 
 // partners: {name: {policy, products, auth: {tokens_file, jwt}, max_connections}}
-void loadPartners(YamlReader &reader, const Field &field, Config &config,
-                  const SectionContext &context);
+void loadPartners(YamlReader& reader, const Field& field, Config& config,
+                  const SectionContext& context);
 
 // egress: {listen, grpc_listen, tls, pushpin, ...}
-void loadEgress(YamlReader &reader, const Field &field, Config &config);
+void loadEgress(YamlReader& reader, const Field& field, Config& config);
 
 // A reference to a cluster by name: reported when unknown (with the closest
 // name).

@@ -16,8 +16,14 @@ constexpr std::string_view kHead = R"(clusters:
   east: {bootstrap: "127.0.0.1:19092"}
 )";
 
+// After the body (so line numbers stay): the policy partners name.
+constexpr std::string_view kTail = R"(
+policies:
+  partner-acme: {topics: {allow: ["payments\\..*"]}}
+)";
+
 LoadResult load(const std::string& body) {
-  return loadConfigString(std::string(kHead) + body, "test.yaml");
+  return loadConfigString(std::string(kHead) + body + std::string(kTail), "test.yaml");
 }
 
 std::string allErrors(const LoadResult& result) {
@@ -66,6 +72,14 @@ const std::string kEgress = R"(egress:
   cors_origins: ["https://partner.example"]
   pushpin: {publish_url: "http://127.0.0.1:5561/publish/", sig_key_file: /etc/pushpin.key}
 )";
+
+TEST(EgressConfigTest, APartnerPolicyMustExist) {
+  const LoadResult result =
+      loadConfigString(std::string(kHead) + kProducts + kPartners + kEgress, "t.yaml");
+  ASSERT_EQ(result.errors.size(), 1u) << allErrors(result);
+  EXPECT_EQ(result.errors[0].location.line, 14) << allErrors(result);
+  EXPECT_THAT(result.errors[0].message, HasSubstr("unknown policy 'partner-acme'"));
+}
 
 TEST(EgressConfigTest, TheIssueShapeLoads) {
   const LoadResult result = load(kProducts + kPartners + kEgress);
@@ -167,14 +181,13 @@ TEST(EgressConfigTest, EgressErrorsAtTheirPlace) {
   expectOnlyError("egress: {listen: \"127.0.0.1:0\", heartbeat_interval: often}\n", 3, 53,
                   "duration");
   expectOnlyError("egress: {listen: \"127.0.0.1:0\", tls: {cert_file: c}}\n", 3, 33, "key_file");
-  expectOnlyError(
-      "egress: {listen: \"127.0.0.1:0\", pushpin: {publish_url: \"https://x\", "
-      "sig_key_file: k}}\n",
-      3, 56, "http://");
+  expectOnlyError("egress: {listen: \"127.0.0.1:0\", pushpin: {publish_url: \"https://x\", "
+                  "sig_key_file: k}}\n",
+                  3, 56, "http://");
   expectOnlyError("egress: {listen: \"127.0.0.1:0\", max_conections: 5}\n", 3, 33,
                   "did you mean 'max_connections'");
   expectOnlyError("egress: {}\n", 3, 1, "missing required key 'listen'");
 }
 
-} // namespace
-} // namespace causeway::config
+}  // namespace
+}  // namespace causeway::config
