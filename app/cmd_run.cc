@@ -6,6 +6,7 @@
 #include "config/config_loader.h"
 #include "control/control_server.h"
 #include "egress/egress_server.h"
+#include "egress/policy_stages.h"
 #include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
 
@@ -32,13 +33,13 @@ void logStatus(const std::vector<replicator::LinkStatus>& statuses) {
       }
     }
     spdlog::info("link '{}' {}: {} partitions, {} records / {} bytes replicated, lag {}{}{}",
-                 s.name, replicator::toString(s.state), s.partitions.size(),
-                 s.records_replicated, s.bytes_replicated, lag, lag_known ? "" : "+ (unknown)",
+                 s.name, replicator::toString(s.state), s.partitions.size(), s.records_replicated,
+                 s.bytes_replicated, lag, lag_known ? "" : "+ (unknown)",
                  s.last_error.empty() ? "" : ", last problem: " + s.last_error);
   }
 }
 
-} // namespace
+}  // namespace
 
 int runRun(const RunOptions& options) {
   auto loaded = config::loadConfigFile(options.config_path);
@@ -136,6 +137,18 @@ int runRun(const RunOptions& options) {
     }
     egress::EgressServer::Options egress_options;
     egress_options.listen = options.egress_listen;
+    // Partners read every product through their policy, compiled as links compile theirs.
+    std::vector<config::ConfigError> policy_errors;
+    std::shared_ptr<policies::PolicyRuntime> policy_runtime =
+        policies::PolicyRuntime::create(*worker_config, policy_errors);
+    if (!policy_runtime) {
+      for (const auto& error : policy_errors) {
+        std::cerr << error.str() << "\n";
+      }
+      std::cerr << "the partners' policies do not compile; nothing started\n";
+      return 1;
+    }
+    egress_options.stages = egress::policyStageFactory(std::move(policy_runtime));
     auto started = egress::EgressServer::start(*worker_config, egress_options);
     if (!started) {
       std::cerr << started.error().message << "; nothing started\n";
@@ -143,11 +156,12 @@ int runRun(const RunOptions& options) {
     }
     egress = std::move(*started);
     spdlog::info("partner egress on {}{}", egress->url(),
-                 egress->grpcPort() != 0
-                     ? " (gRPC causeway.v1.Egress on port " + std::to_string(egress->grpcPort()) + ")"
-                     : std::string());
+                 egress->grpcPort() != 0 ? " (gRPC causeway.v1.Egress on port " +
+                                               std::to_string(egress->grpcPort()) + ")"
+                                         : std::string());
     if (metrics) {
-      metrics->setExtraSource([&egress](monitoring::ExpositionWriter& w) { egress->addMetrics(w); });
+      metrics->setExtraSource(
+          [&egress](monitoring::ExpositionWriter& w) { egress->addMetrics(w); });
     }
   }
   // Scrapes stop reading the egress server before it is destroyed, on every way out.
@@ -210,4 +224,4 @@ int runRun(const RunOptions& options) {
   return exit_code;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app
