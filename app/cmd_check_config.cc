@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "common/secrets.h"
 #include "config/config_loader.h"
+#include "egress/egress_server.h"
 #include "policies/policy_runtime.h"
 #include "schema/check_config.h"
 
@@ -100,6 +101,26 @@ void printSummary(std::ostream& out, const std::string& path, const config::Conf
           << (policy.mode == config::PolicyMode::kShadow ? ", shadow mode" : "") << "\n";
     }
   }
+  if (!config.products.empty()) {
+    std::cout << "products (" << config.products.size() << "):\n";
+    for (const auto& product : config.products) {
+      std::cout << "  " << product.name << ": " << product.source << ", topics "
+                << joinPatterns(product.topics) << "\n";
+    }
+  }
+  if (!config.partners.empty()) {
+    std::cout << "partners (" << config.partners.size() << "):\n";
+    for (const auto& [name, partner] : config.partners) {
+      std::cout << "  " << name << ": " << joinPatterns(partner.products)
+                << (partner.policy.empty() ? "" : ", policy " + partner.policy) << "\n";
+    }
+  }
+  if (config.egress) {
+    std::cout << "egress: " << config.egress->listen << (config.egress->tls ? " (TLS)" : "")
+              << (config.egress->grpc_listen.empty() ? "" : ", gRPC " + config.egress->grpc_listen)
+              << (config.egress->pushpin ? ", Pushpin " + config.egress->pushpin->publish_url : "")
+              << "\n";
+  }
 }
 
 }  // namespace
@@ -107,10 +128,14 @@ void printSummary(std::ostream& out, const std::string& path, const config::Conf
 int runCheckConfig(const std::string& path) {
   config::LoadResult result = config::loadConfigFile(path);
   if (result.ok()) {
-    // What needs the policy compiler and the key files: filters, paths, keys.
+    // What needs the policy compiler and the key files: filters, paths, keys; and what the
+    // egress sections name on disk (tokens, JWKS, TLS, keys), read as the worker would.
     result.errors = policies::checkConfig(*result.config);
     // What needs the schema subsystem: catalogs load, their schemas compile and fit contracts.
     for (auto& error : schema::checkConfig(*result.config)) {
+      result.errors.push_back(std::move(error));
+    }
+    for (auto& error : egress::checkConfig(*result.config)) {
       result.errors.push_back(std::move(error));
     }
     if (result.errors.empty()) {

@@ -5,6 +5,8 @@
 #include "common/duration.h"
 #include "config/config_loader.h"
 #include "control/control_server.h"
+#include "egress/egress_server.h"
+#include "egress/policy_stages.h"
 #include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
 
@@ -31,13 +33,13 @@ void logStatus(const std::vector<replicator::LinkStatus>& statuses) {
       }
     }
     spdlog::info("link '{}' {}: {} partitions, {} records / {} bytes replicated, lag {}{}{}",
-                 s.name, replicator::toString(s.state), s.partitions.size(),
-                 s.records_replicated, s.bytes_replicated, lag, lag_known ? "" : "+ (unknown)",
+                 s.name, replicator::toString(s.state), s.partitions.size(), s.records_replicated,
+                 s.bytes_replicated, lag, lag_known ? "" : "+ (unknown)",
                  s.last_error.empty() ? "" : ", last problem: " + s.last_error);
   }
 }
 
-} // namespace
+}  // namespace
 
 int runRun(const RunOptions& options) {
   auto loaded = config::loadConfigFile(options.config_path);
@@ -69,6 +71,8 @@ int runRun(const RunOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The egress server reads the configuration for as long as it runs; the worker gets a copy.
+  auto worker_config = std::make_shared<const config::Config>(*loaded.config);
   // Partner policies (and what else extends the links) per configuration; outlives the worker
   // and the metrics server, which read it.
   LinkExtensionsHub extensions;
@@ -122,6 +126,59 @@ int runRun(const RunOptions& options) {
       spdlog::warn("running WITHOUT the control API: {}", started.error().message);
     }
   }
+  // Partner egress (data products over HTTP/gRPC), when configured. Like the other servers it
+  // binds before the links start, so a port in use or an unreadable secret stops the process.
+  std::unique_ptr<egress::EgressServer> egress;
+  if (worker_config->egress || !options.egress_listen.empty()) {
+    if (!worker_config->egress) {
+      std::cerr << "--egress-listen needs an `egress` section (with products and partners) in "
+                << options.config_path << "; nothing started\n";
+      return 1;
+    }
+    egress::EgressServer::Options egress_options;
+    egress_options.listen = options.egress_listen;
+    // Partners read every product through their policy, compiled as links compile theirs.
+    std::vector<config::ConfigError> policy_errors;
+    std::shared_ptr<policies::PolicyRuntime> policy_runtime =
+        policies::PolicyRuntime::create(*worker_config, policy_errors);
+    if (!policy_runtime) {
+      for (const auto& error : policy_errors) {
+        std::cerr << error.str() << "\n";
+      }
+      std::cerr << "the partners' policies do not compile; nothing started\n";
+      return 1;
+    }
+    egress_options.stages = egress::policyStageFactory(std::move(policy_runtime));
+    auto started = egress::EgressServer::start(*worker_config, egress_options);
+    if (!started) {
+      std::cerr << started.error().message << "; nothing started\n";
+      return 1;
+    }
+    egress = std::move(*started);
+    spdlog::info("partner egress on {}{}", egress->url(),
+                 egress->grpcPort() != 0 ? " (gRPC causeway.v1.Egress on port " +
+                                               std::to_string(egress->grpcPort()) + ")"
+                                         : std::string());
+    if (metrics) {
+      metrics->setExtraSource([&extensions, &egress](monitoring::ExpositionWriter& w) {
+        extensions.addMetrics(w);
+        egress->addMetrics(w);
+      });
+    }
+  }
+  // Scrapes stop reading the egress server before it is destroyed, on every way out.
+  struct ExtraSourceGuard {
+    monitoring::MetricsServer* metrics;
+    LinkExtensionsHub& extensions;
+    ~ExtraSourceGuard() {
+      if (metrics != nullptr) {
+        metrics->setExtraSource(
+            [this_extensions = &extensions](monitoring::ExpositionWriter& w) {
+              this_extensions->addMetrics(w);
+            });
+      }
+    }
+  } extra_guard{egress ? metrics.get() : nullptr, extensions};
   if (auto started = worker.start(); !started) {
     spdlog::error("no link could start:\n{}", started.message());
     worker.stop(std::chrono::seconds(0));
@@ -138,7 +195,7 @@ int runRun(const RunOptions& options) {
 
   auto next_status = std::chrono::steady_clock::now() + status_interval;
   int received = 0;
-  while (worker.anyRunning()) {
+  while (worker.anyRunning() || egress) {
     timespec tick{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&stop_signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -157,6 +214,9 @@ int runRun(const RunOptions& options) {
   if (control_server) {
     control_server->stop();  // no reload or pause while the links drain
   }
+  if (egress) {
+    egress->stop();  // every stream ends with its resume token
+  }
   worker.stop(options.drain_timeout);
   auto statuses = worker.statuses();
   logStatus(statuses);
@@ -170,4 +230,4 @@ int runRun(const RunOptions& options) {
   return exit_code;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

@@ -32,7 +32,9 @@ struct RunOptions {
   std::string control_read_token_file;  // read-only bearer token
   std::string control_tls_cert;         // PEM; with control_tls_key: TLS
   std::string control_tls_key;
-  std::string control_tls_client_ca;    // PEM; client certificates required and verified
+  std::string control_tls_client_ca;  // PEM; client certificates required and verified
+  // HOST:PORT of the egress HTTP server, overriding egress.listen; needs an `egress` section.
+  std::string egress_listen;
 };
 // causeway run --config FILE: runs the links until SIGTERM/SIGINT, then drains and exits 0;
 // exits 1 if the config is invalid or the metrics address cannot be listened on (nothing
@@ -42,18 +44,18 @@ int runRun(const RunOptions& options);
 struct DevClusterOptions {
   std::string name = "dev";
   int brokers = 3;
-  int port = 0;          // stable bootstrap port (0: only the brokers' random ports)
-  int control_port = 0;  // HTTP control endpoint (0: random)
+  int port = 0;                     // stable bootstrap port (0: only the brokers' random ports)
+  int control_port = 0;             // HTTP control endpoint (0: random)
   std::vector<std::string> topics;  // "name:partitions" or "name" (1 partition)
 };
 // causeway dev-cluster: hosts one embedded cluster until SIGTERM/SIGINT.
 int runDevCluster(const DevClusterOptions& options);
 
 struct DemoOptions {
-  uint64_t records = 20000;          // records produced into the source, in total
-  double rate = 5000;                // records per second produced (0 = as fast as possible)
+  uint64_t records = 20000;  // records produced into the source, in total
+  double rate = 5000;        // records per second produced (0 = as fast as possible)
   std::chrono::milliseconds timeout{120000};  // give up waiting for catch-up after this
-  bool plain = false;                // plain lines even on a terminal
+  bool plain = false;                         // plain lines even on a terminal
 };
 // causeway demo: two embedded clusters, sample topics, a producer, one link, a live table,
 // and a verification summary. Exit 0 only if every partition verified identical.
@@ -101,9 +103,9 @@ struct CtlOptions {
   bool dry_run = false;
   bool force = false;
   std::string drain_timeout = "5m";
-  std::string config_path;    // reload: a local file, sent as YAML text
-  bool server_path = false;   // reload: send the path for the worker to read instead
-  bool validate_only = false; // reload: only validate
+  std::string config_path;     // reload: a local file, sent as YAML text
+  bool server_path = false;    // reload: send the path for the worker to read instead
+  bool validate_only = false;  // reload: only validate
 };
 // causeway ctl: the client of a worker's control API. Tables by default, JSON with --json; exit
 // 1 with the server's message on errors (and for a failover that did not move every group).
@@ -142,4 +144,13 @@ struct SchemaCheckOptions {
 // violation. Exit 0 when every record passes, 1 when any violates, 2 on other errors.
 int runSchemaCheck(const SchemaCheckOptions& options);
 
-} // namespace causeway::app
+struct ProductsOptions {
+  std::string config_path;
+  std::string partner;  // only the products this partner may read
+  bool json = false;
+};
+// causeway products list: every data product with its partners and live freshness (read from
+// the source clusters). Exit 1 for an invalid configuration or an unknown partner.
+int runProductsList(const ProductsOptions& options);
+
+}  // namespace causeway::app

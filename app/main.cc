@@ -66,6 +66,18 @@ int main(int argc, char** argv) {
                   "PEM key of --control-tls-cert");
   run->add_option("--control-tls-client-ca", run_options.control_tls_client_ca,
                   "PEM CA: require control clients to present a certificate it signed");
+  run->add_option("--egress-listen", run_options.egress_listen,
+                  "HOST:PORT of the partner egress server (overrides egress.listen)");
+
+  causeway::app::ProductsOptions products;
+  auto* products_cmd = app.add_subcommand("products", "Data products served to partners");
+  products_cmd->require_subcommand(1);
+  auto* products_list = products_cmd->add_subcommand(
+      "list", "Every product with its partners and live freshness against its objective");
+  products_list->add_option("-c,--config", products.config_path, "YAML configuration")
+      ->required();
+  products_list->add_option("--partner", products.partner, "Only this partner's products");
+  products_list->add_flag("--json", products.json, "JSON instead of a table");
 
   causeway::app::DevClusterOptions dev;
   auto* dev_cluster = app.add_subcommand("dev-cluster", "Host an embedded Kafka cluster until stopped");
@@ -227,6 +239,9 @@ int main(int argc, char** argv) {
       }
     }
     return causeway::app::runCtl(ctl);
+  }
+  if (*products_list) {
+    return causeway::app::runProductsList(products);
   }
   if (*dev_cluster) {
     return causeway::app::runDevCluster(dev);

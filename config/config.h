@@ -1,7 +1,10 @@
 #pragma once
 
 #include "config/domains.h"
+#include "config/egress.h"
+#include "config/partners.h"
 #include "config/policies.h"
+#include "config/products.h"
 #include "config/registries.h"
 #include "config/source_location.h"
 
@@ -132,6 +135,9 @@ struct Config {
   std::vector<DomainConfig> domains;
   std::vector<LinkConfig> links;
   std::map<std::string, PolicyConfig> policies;
+  std::vector<ProductConfig> products;
+  std::map<std::string, PartnerConfig> partners;
+  std::optional<EgressConfig> egress;  // absent: no egress server
 
   // "a, b, c": the link names, for "unknown link" messages.
   std::string linkNames() const {
@@ -140,6 +146,15 @@ struct Config {
       names += (names.empty() ? "" : ", ") + link.name;
     }
     return names;
+  }
+
+  const ProductConfig* findProduct(const std::string& name) const {
+    for (const auto& product : products) {
+      if (product.name == name) {
+        return &product;
+      }
+    }
+    return nullptr;
   }
 
   const LinkConfig* findLink(const std::string& name) const {

@@ -19,8 +19,8 @@ namespace {
 // a mistaken path (a log file, a device) from being read into memory.
 constexpr size_t kMaxFileBytes = 16u << 20;
 
-const std::vector<std::string> kTopLevelKeys = {"registries", "clusters", "domains", "links",
-                                                "policies"};
+const std::vector<std::string> kTopLevelKeys = {"registries", "clusters", "domains",  "links",
+                                                "policies",   "products", "partners", "egress"};
 const KeysRegistration kTopLevelKeysRegistration("top level", kTopLevelKeys);
 
 // Sees the parser's events only to learn where each document starts.
@@ -163,8 +163,23 @@ Config loadRoot(YamlReader& reader, const YAML::Node& root) {
   if (const Field* domains = object->get("domains")) {
     loadDomains(reader, *domains, config);
   }
-  if (const Field* links = reader.require(*object, "links", "the list of replication links")) {
+  // A worker that only serves data products (egress) needs no link.
+  if (const Field* links =
+          object->get("egress") != nullptr
+              ? object->get("links")
+              : reader.require(*object, "links", "the list of replication links")) {
     loadLinks(reader, *links, config, context);
+  }
+  const Field* products = object->get("products");
+  context.have_products = products == nullptr || products->node.IsSequence();
+  if (products != nullptr) {
+    loadProducts(reader, *products, config, context);
+  }
+  if (const Field* partners = object->get("partners")) {
+    loadPartners(reader, *partners, config, context);
+  }
+  if (const Field* egress = object->get("egress")) {
+    loadEgress(reader, *egress, config);
   }
   return config;
 }

@@ -27,6 +27,10 @@ struct SectionContext {
   std::vector<std::string> policy_names;
   // The same for `registries` (optional: without it, a cluster's `registry:` is an error).
   std::vector<std::string> registry_names;
+  // Every product name, valid or not; have_products is false when `products` is missing or
+  // not a list (partners' product lists then are not checked).
+  std::vector<std::string> product_names;
+  bool have_products = false;
 };
 
 // clusters: {name: {bootstrap, properties, embedded_control, connect_timeout}}
@@ -55,6 +59,16 @@ void loadDomains(YamlReader& reader, const Field& field, Config& config);
 // links: [{name, source, target, topics, naming, ...}]
 void loadLinks(YamlReader& reader, const Field& field, Config& config,
                const SectionContext& context);
+
+// products: [{name, domain, description, owner, source, topics, freshness_slo, headers}]
+void loadProducts(YamlReader& reader, const Field& field, Config& config, SectionContext& context);
+
+// partners: {name: {policy, products, auth: {tokens_file, jwt}, max_connections}}
+void loadPartners(YamlReader& reader, const Field& field, Config& config,
+                  const SectionContext& context);
+
+// egress: {listen, grpc_listen, tls, pushpin, ...}
+void loadEgress(YamlReader& reader, const Field& field, Config& config);
 
 // A reference to a cluster by name: reported when unknown (with the closest
 // name).

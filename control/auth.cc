@@ -3,7 +3,6 @@
 #include "common/secrets.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -55,7 +54,8 @@ Result<std::string> readTokenFile(const std::string& path) {
   }
   std::string token = line.substr(first, last - first + 1);
   if (token.size() < 16) {
-    return Error{"token in '" + path + "' is shorter than 16 characters; use a random one, "
+    return Error{"token in '" + path +
+                 "' is shorter than 16 characters; use a random one, "
                  "e.g. `openssl rand -hex 32`"};
   }
   // Hidden wherever it could show (a log line, an error echoing a request header).
@@ -65,56 +65,45 @@ Result<std::string> readTokenFile(const std::string& path) {
 
 namespace {
 
-struct FileId {
-  int64_t mtime_ns = -1;
-  int64_t size = -1;
-  uint64_t inode = 0;
-};
-
-std::optional<FileId> fileId(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return std::nullopt;
-  }
-  return FileId{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+std::string tokenOf(const ReloadingFile<std::string>& file) {
+  return file.value().value_or("");
 }
 
 } // namespace
 
 TokenAuth::TokenAuth(std::string admin_token, std::string read_token) {
-  tokens_->admin.token = std::move(admin_token);
-  tokens_->read.token = std::move(read_token);
+  const auto fixed = [](std::string token) {
+    return ReloadingFile<std::string>(
+        "", "", [token](const std::string&) -> Result<std::string> { return token; });
+  };
+  tokens_->admin = fixed(std::move(admin_token));
+  tokens_->read = fixed(std::move(read_token));
+  (void)tokens_->admin.load();
+  (void)tokens_->read.load();
 }
 
 Result<TokenAuth> TokenAuth::fromFiles(const std::string& admin_file,
                                        const std::string& read_file) {
   TokenAuth auth;
-  for (auto [path, source, what] :
-       {std::tuple{&admin_file, &auth.tokens_->admin, "control admin token: "},
-        std::tuple{&read_file, &auth.tokens_->read, "control read-only token: "}}) {
+  for (auto [path, file, what] :
+       {std::tuple{&admin_file, &auth.tokens_->admin, "control admin token"},
+        std::tuple{&read_file, &auth.tokens_->read, "control read-only token"}}) {
     if (path->empty()) {
       continue;
     }
-    const auto id = fileId(*path);
-    auto token = readTokenFile(*path);
-    if (!token) {
-      return Error{what + token.error().message};
-    }
-    source->path = *path;
-    source->token = std::move(*token);
-    if (id) {
-      source->mtime_ns = id->mtime_ns;
-      source->size = id->size;
-      source->inode = id->inode;
+    *file = ReloadingFile<std::string>(*path, what, readTokenFile);
+    if (auto loaded = file->load(); !loaded) {
+      return Error{std::string(what) + ": " + loaded.message()};
     }
   }
-  if (!auth.tokens_->read.token.empty() && auth.tokens_->admin.token.empty()) {
-    return Error{"a read-only control token needs an admin token as well "
-                 "(--control-token-file); otherwise nobody could pause, fail over or reload"};
+  const std::string admin = tokenOf(auth.tokens_->admin);
+  const std::string read = tokenOf(auth.tokens_->read);
+  if (!read.empty() && admin.empty()) {
+    return Error{
+        "a read-only control token needs an admin token as well "
+        "(--control-token-file); otherwise nobody could pause, fail over or reload"};
   }
-  if (!auth.tokens_->read.token.empty() &&
-      auth.tokens_->read.token == auth.tokens_->admin.token) {
+  if (!read.empty() && read == admin) {
     return Error{"the read-only and the admin control token are the same"};
   }
   return auth;
@@ -122,56 +111,32 @@ Result<TokenAuth> TokenAuth::fromFiles(const std::string& admin_file,
 
 bool TokenAuth::enabled() const {
   std::lock_guard lock(tokens_->mu);
-  return !tokens_->admin.token.empty() || !tokens_->read.token.empty();
+  return !tokenOf(tokens_->admin).empty() || !tokenOf(tokens_->read).empty();
 }
 
 void TokenAuth::refreshLocked() const {
-  for (Source* source : {&tokens_->admin, &tokens_->read}) {
-    if (source->path.empty()) {
-      continue;
-    }
-    const auto id = fileId(source->path);
-    if (id && id->mtime_ns == source->mtime_ns && id->size == source->size &&
-        id->inode == source->inode) {
-      continue;  // unchanged
-    }
-    auto token = readTokenFile(source->path);
-    const Source& other = source == &tokens_->admin ? tokens_->read : tokens_->admin;
-    std::string problem;
-    if (!token) {
-      problem = token.error().message;
-    } else if (!other.token.empty() && *token == other.token) {
-      problem = "token file '" + source->path + "' now holds the other access level's token";
-    }
-    if (!problem.empty()) {
-      if (problem != source->problem) {
-        spdlog::error("control: {}; the previous token stays in force", problem);
-        source->problem = problem;
-      }
-      continue;  // read again at the next call: the file may be half-written
-    }
-    if (*token != source->token) {
-      spdlog::info("control: token file '{}' changed: the new token is in force", source->path);
-    }
-    source->token = std::move(*token);
-    source->problem.clear();
-    if (id) {
-      source->mtime_ns = id->mtime_ns;
-      source->size = id->size;
-      source->inode = id->inode;
-    }
+  // A file may not take the other access level's token: that would silently turn a read-only
+  // caller into an admin (or the reverse).
+  for (auto [file, other] :
+       {std::pair{&tokens_->admin, &tokens_->read}, std::pair{&tokens_->read, &tokens_->admin}}) {
+    file->refresh(
+        [file = file, other = other](const std::string& token) -> std::optional<std::string> {
+          if (!token.empty() && token == tokenOf(*other)) {
+            return "token file '" + file->path() + "' now holds the other access level's token";
+          }
+          return std::nullopt;
+        });
   }
 }
 
-Result<Access> TokenAuth::authenticate(
-    const std::optional<std::string_view>& authorization) const {
+Result<Access> TokenAuth::authenticate(const std::optional<std::string_view>& authorization) const {
   std::string admin_token;
   std::string read_token;
   {
     std::lock_guard lock(tokens_->mu);
     refreshLocked();
-    admin_token = tokens_->admin.token;
-    read_token = tokens_->read.token;
+    admin_token = tokenOf(tokens_->admin);
+    read_token = tokenOf(tokens_->read);
   }
   if (admin_token.empty() && read_token.empty()) {
     return Access::kAdmin;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/reloading_file.h"
 #include "common/result.h"
 
 #include <cstdint>
@@ -55,18 +56,11 @@ public:
   Result<Access> authenticate(const std::optional<std::string_view>& authorization) const;
 
 private:
-  struct Source {
-    std::string path;  // empty: a fixed token
-    std::string token;
-    int64_t mtime_ns = -1;
-    int64_t size = -1;
-    uint64_t inode = 0;
-    std::string problem;  // the last rejected content, logged once
-  };
   struct Tokens {
     std::mutex mu;
-    Source admin;
-    Source read;
+    // A fixed token is a file with no path whose value is set directly.
+    ReloadingFile<std::string> admin;
+    ReloadingFile<std::string> read;
   };
   // Reads files that changed since they were last read; called with tokens_->mu held.
   void refreshLocked() const;

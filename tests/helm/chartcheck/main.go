@@ -263,16 +263,13 @@ func checkConfig(causeway, dir, config string) (string, bool) {
 		}
 		rewritten = strings.ReplaceAll(rewritten, "${"+r.kind+":"+r.path, "${"+r.kind+":"+filepath.Join(root, r.path))
 	}
-	// Plain paths into mounted Secrets (a policy's key_file and secret_file) get stand-in files
-	// too, in the format each key expects: encryption keys are ID:HEX lines, HMAC secrets text.
+	// Plain paths into mounted Secrets (keys, tokens, certificates) get stand-in files too, in
+	// the format each one must have (standins.go).
 	for _, path := range plainPaths(config) {
 		if !strings.HasPrefix(path, "/etc/causeway/secrets/") {
 			continue
 		}
-		content := "stand-in-secret-0123456789abcdef0123456789abcdef\n"
-		if strings.Contains(config, "key_file: "+path) {
-			content = "stand-in:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
-		}
+		content := standInContent(config, path)
 		os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755)
 		os.WriteFile(filepath.Join(root, path), []byte(content), 0o600)
 		rewritten = strings.ReplaceAll(rewritten, " "+path, " "+filepath.Join(root, path))

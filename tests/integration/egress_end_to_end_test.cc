@@ -1,0 +1,208 @@
+// What a partner and an operator see of `causeway run` serving a data product: records
+// produced to the product's topic on an embedded cluster reach an authenticated partner over
+// SSE through its policy, another partner is refused without a hint, a resume token resumes
+// exactly after the last event seen, and /metrics shows the stream.
+
+#include "tests/support/egress_support.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace causeway::egress {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::kAcmeToken;
+using testing::kGlobexToken;
+using testing::kProduct;
+using testing::kTopic;
+using testing::SseClient;
+
+constexpr int32_t kPartitions = 3;
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string configYaml(const std::string& bootstrap, const std::string& dir, int port) {
+  return R"(clusters:
+  east: {bootstrap: ")" +
+         bootstrap + R"("}
+policies:
+  partner-acme:
+    topics: {allow: ["payments\\..*"]}
+    fields:
+      - {path: value.pad, action: redact}
+products:
+  - name: payments.authorized.v1
+    domain: payments
+    description: "Authorized card payments"
+    source: east
+    topics: ["payments\\.authorized"]
+    freshness_slo: 30s
+    headers: [seq]
+  - name: payments.refunds.v1
+    source: east
+    topics: ["payments\\.refunds"]
+partners:
+  acme:
+    policy: partner-acme
+    products: ["payments.authorized.v1"]
+    auth: {tokens_file: ")" +
+         dir + R"(/acme.tokens"}
+  globex:
+    products: ["payments.refunds.v1"]
+    auth: {tokens_file: ")" +
+         dir + R"(/globex.tokens"}
+egress:
+  listen: "127.0.0.1:)" +
+         std::to_string(port) + R"("
+  heartbeat_interval: 1s
+)";
+}
+
+SseClient::Options stream(int port, const std::string& token, const std::string& query = "") {
+  SseClient::Options o;
+  o.port = port;
+  o.path = std::string("/v1/products/") + kProduct + "/events" + query;
+  if (!token.empty()) {
+    o.headers["Authorization"] = "Bearer " + token;
+  }
+  return o;
+}
+
+std::pair<int, int64_t> positionOf(const SseEvent& event) {
+  auto json = nlohmann::json::parse(event.data);
+  return {json["partition"].get<int>(), json["offset"].get<int64_t>()};
+}
+
+TEST(EgressEndToEndTest, PartnerReadsResumesAndIsCountedThroughCausewayRun) {
+  auto cluster = testing::startCluster("east", 1, {{kTopic, kPartitions}});
+  ASSERT_NE(cluster, nullptr);
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("causeway-egress-e2e-" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir + "/acme.tokens", std::string("acme-1 ") + kAcmeToken + "\n");
+  write(dir + "/globex.tokens", std::string("globex-1 ") + kGlobexToken + "\n");
+  const int port = testing::freePort();
+  const int metrics_port = testing::freePort();
+  write(dir + "/causeway.yaml", configYaml(cluster->bootstrap(), dir, port));
+  testing::ChildProcess worker({CAUSEWAY_BINARY, "run", "-c", dir + "/causeway.yaml",
+                                "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port),
+                                "--control-listen", "off"},
+                               dir + "/worker.log");
+  const std::map<std::string, std::string> acme = {
+      {"Authorization", std::string("Bearer ") + kAcmeToken}};
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        return worker.running() && testing::httpGet(port, "/v1/products", acme).status == 200;
+      },
+      20s))
+      << worker.log();
+  const auto listing = nlohmann::json::parse(testing::httpGet(port, "/v1/products", acme).body);
+  ASSERT_EQ(listing["products"].size(), 1u) << listing.dump();
+  EXPECT_EQ(listing["products"][0]["name"], kProduct);
+
+  ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 10));
+
+  // The partner reads 12 of the 30 events and goes away.
+  std::string last_id;
+  std::set<std::pair<int, int64_t>> seen;
+  {
+    SseClient first(stream(port, kAcmeToken, "?from=earliest"));
+    ASSERT_TRUE(first.connect()) << first.error();
+    ASSERT_EQ(first.status(), 200) << first.body();
+    EXPECT_EQ(first.responseHeaders().at("content-type").rfind("text/event-stream", 0), 0u);
+    ASSERT_GE(first.readEvents(12, 15s), 12u) << worker.log();
+    for (size_t i = 0; i < 12; ++i) {
+      const SseEvent& e = first.events()[i];
+      EXPECT_FALSE(e.id.empty());
+      const auto json = nlohmann::json::parse(e.data);
+      EXPECT_EQ(json["topic"], kTopic);
+      EXPECT_EQ(json["value"]["pad"], "[REDACTED]") << "the policy applies: " << e.data;
+      EXPECT_EQ(e.data.find("\"pad\":\"x"), std::string::npos);
+      EXPECT_TRUE(json["headers"].contains("seq")) << e.data;
+      EXPECT_FALSE(json["headers"].contains("origin-app")) << "only the product's headers";
+      EXPECT_TRUE(seen.insert(positionOf(e)).second);
+    }
+    last_id = first.events()[11].id;
+  }
+
+  // Another partner: the product is not one of its own, so it does not exist for it.
+  {
+    SseClient globex(stream(port, kGlobexToken, "?from=earliest"));
+    ASSERT_TRUE(globex.connect());
+    EXPECT_EQ(globex.status(), 404) << globex.body();
+    EXPECT_EQ(globex.body().find("acme"), std::string::npos);
+    SseClient anonymous(stream(port, ""));
+    ASSERT_TRUE(anonymous.connect());
+    EXPECT_EQ(anonymous.status(), 401);
+    SseClient forged(stream(port, "not-a-token-0123456789"));
+    ASSERT_TRUE(forged.connect());
+    EXPECT_EQ(forged.status(), 401);
+  }
+
+  // More records while the partner is away, then it resumes from the last event it saw:
+  // the 18 it had not seen and the 15 new, nothing twice.
+  ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 5, 10));
+  auto resume = stream(port, kAcmeToken);
+  resume.headers["Last-Event-ID"] = last_id;
+  SseClient resumed(resume);
+  ASSERT_TRUE(resumed.connect());
+  ASSERT_EQ(resumed.status(), 200) << resumed.body();
+  EXPECT_EQ(resumed.readEvents(33, 15s), 33u) << worker.log();
+  // Nothing more arrives (heartbeats only).
+  EXPECT_EQ(resumed.readEvents(34, 2500ms), 33u);
+  EXPECT_GE(resumed.comments(), 1u) << "a heartbeat on the idle stream";
+  for (const auto& e : resumed.events()) {
+    EXPECT_TRUE(seen.insert(positionOf(e)).second) << "repeated " << e.data;
+    EXPECT_EQ(nlohmann::json::parse(e.data)["value"]["pad"], "[REDACTED]");
+  }
+  EXPECT_EQ(seen.size(), 45u);
+  for (int p = 0; p < kPartitions; ++p) {
+    for (int64_t offset = 0; offset < 15; ++offset) {
+      EXPECT_EQ(seen.count({p, offset}), 1u) << p << "@" << offset;
+    }
+  }
+
+  // The operator's view while the resumed stream is open.
+  const std::string labels = "{partner=\"acme\",product=\"" + std::string(kProduct) + "\"}";
+  std::string metrics;
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        metrics = testing::httpGet(metrics_port, "/metrics").body;
+        return metrics.find("causeway_egress_clients" + labels + " 1") != std::string::npos;
+      },
+      10s))
+      << metrics;
+  EXPECT_NE(metrics.find("causeway_egress_events_sent_total" + labels), std::string::npos);
+  EXPECT_NE(metrics.find("causeway_egress_bytes_sent_total" + labels), std::string::npos);
+  EXPECT_NE(metrics.find("causeway_egress_rejected_total{reason=\"not_found\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("causeway_egress_freshness_slo_seconds"), std::string::npos);
+  resumed.close();
+
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(20s), std::optional<int>(0)) << worker.log();
+  const std::string log = worker.log();
+  // (The log's redaction of secret-named fields also hides the audit line's token_id.)
+  EXPECT_NE(log.find("{\"audit\":\"egress_stream\",\"auth\":\"token\""), std::string::npos)
+      << "an audit line";
+  EXPECT_EQ(log.find(kAcmeToken), std::string::npos) << "a secret in the log";
+  if (!HasFailure()) {
+    std::filesystem::remove_all(dir);
+  }
+}
+
+}  // namespace
+}  // namespace causeway::egress
