@@ -20,9 +20,10 @@ using ::testing::HasSubstr;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
 // ---------------------------------------------------------------------------------------------
-// The brute-force model: every record the link wrote, in target order, whether or not the runs
-// list it (a crashed worker's records are written but never added). The right answer for a
-// source offset S is the target of the first of them, in target order, whose source is >= S.
+// The brute-force model: every record the link wrote, in target order, whether
+// or not the runs list it (a crashed worker's records are written but never
+// added). The right answer for a source offset S is the target of the first of
+// them, in target order, whose source is >= S.
 // ---------------------------------------------------------------------------------------------
 
 struct Written {
@@ -31,8 +32,9 @@ struct Written {
 };
 
 // Linear scan: the definition itself, for the small hand-built scenarios.
-std::optional<Written> modelAnswer(const std::vector<Written>& written, int64_t s) {
-  for (const Written& w : written) {
+std::optional<Written> modelAnswer(const std::vector<Written> &written,
+                                   int64_t s) {
+  for (const Written &w : written) {
     if (w.source >= s) {
       return w;
     }
@@ -40,14 +42,15 @@ std::optional<Written> modelAnswer(const std::vector<Written>& written, int64_t 
   return std::nullopt;
 }
 
-// The same answer in O(log n) for the large randomized runs: the first record whose source is
+// The same answer in O(log n) for the large randomized runs: the first record
+// whose source is
 // >= S is the first one where the running maximum of the sources reaches S.
 class FastModel {
 public:
-  explicit FastModel(const std::vector<Written>& written) : written_(written) {
+  explicit FastModel(const std::vector<Written> &written) : written_(written) {
     int64_t max = -1;
     prefix_max_.reserve(written.size());
-    for (const Written& w : written) {
+    for (const Written &w : written) {
       max = std::max(max, w.source);
       prefix_max_.push_back(max);
     }
@@ -61,15 +64,15 @@ public:
   }
 
 private:
-  const std::vector<Written>& written_;
+  const std::vector<Written> &written_;
   std::vector<int64_t> prefix_max_;
 };
 
-// The structural invariants of a run list built by add(): ordered, non-overlapping, counts >= 1,
-// at most kMaxRuns, and never two runs that one run could have held (a new run only starts
-// where source or target skips).
-void expectWellFormed(const OffsetRuns& runs) {
-  const auto& list = runs.runs();
+// The structural invariants of a run list built by add(): ordered,
+// non-overlapping, counts >= 1, at most kMaxRuns, and never two runs that one
+// run could have held (a new run only starts where source or target skips).
+void expectWellFormed(const OffsetRuns &runs) {
+  const auto &list = runs.runs();
   ASSERT_LE(list.size(), OffsetRuns::kMaxRuns);
   for (size_t i = 0; i < list.size(); ++i) {
     ASSERT_GE(list[i].source, 0) << "run " << i;
@@ -80,51 +83,64 @@ void expectWellFormed(const OffsetRuns& runs) {
       ASSERT_GE(list[i].target, list[i - 1].targetEnd()) << "run " << i;
       ASSERT_FALSE(list[i].source == list[i - 1].sourceEnd() &&
                    list[i].target == list[i - 1].targetEnd())
-          << "run " << i << " continues run " << i - 1 << " and should have extended it";
+          << "run " << i << " continues run " << i - 1
+          << " and should have extended it";
     }
   }
 }
 
-// Checks one lookup against the model and against the bounds the header promises:
+// Checks one lookup against the model and against the bounds the header
+// promises:
 // - exact: equals the model's answer, and lies inside a run;
-// - search: the model's answer lies in [search_low, search_high] (-1: end of partition), the
-//   range holds none of the listed records (the runs only leave unlisted ranges to search),
-//   search_low is 0 or the end of a run, search_high the start of a run or -1, and -1 only
-//   past the last run;
-// - exact is required whenever the runs know the answer: S inside a run, or S between two runs
+// - search: the model's answer lies in [search_low, search_high] (-1: end of
+// partition), the
+//   range holds none of the listed records (the runs only leave unlisted ranges
+//   to search), search_low is 0 or the end of a run, search_high the start of a
+//   run or -1, and -1 only past the last run;
+// - exact is required whenever the runs know the answer: S inside a run, or S
+// between two runs
 //   when the later one is not unknown_before.
 template <typename Answer>
-void checkLookup(const OffsetRuns& runs, int64_t s, const Answer& answer_of) {
+void checkLookup(const OffsetRuns &runs, int64_t s, const Answer &answer_of) {
   SCOPED_TRACE("source offset " + std::to_string(s));
-  const auto& list = runs.runs();
+  const auto &list = runs.runs();
   const RunLookup got = runs.lookup(s);
   const std::optional<Written> want = answer_of(s);
 
-  // Where S falls among the runs: the first run starting after S. (Binary searches throughout,
-  // as the randomized tests check every offset of thousands of runs.)
-  auto after = std::partition_point(list.begin(), list.end(),
-                                    [s](const OffsetRun& run) { return run.source <= s; });
+  // Where S falls among the runs: the first run starting after S. (Binary
+  // searches throughout, as the randomized tests check every offset of
+  // thousands of runs.)
+  auto after =
+      std::partition_point(list.begin(), list.end(), [s](const OffsetRun &run) {
+        return run.source <= s;
+      });
   const bool inside_run = after != list.begin() && s < (after - 1)->sourceEnd();
-  const bool known_gap = after != list.begin() && after != list.end() && !after->unknown_before;
+  const bool known_gap =
+      after != list.begin() && after != list.end() && !after->unknown_before;
   if (inside_run || known_gap) {
-    ASSERT_TRUE(got.exact) << "the runs know this answer but returned a search range ["
-                           << got.search_low << ", " << got.search_high << "]";
+    ASSERT_TRUE(got.exact)
+        << "the runs know this answer but returned a search range ["
+        << got.search_low << ", " << got.search_high << "]";
   }
   // The first run whose target range ends after `t`.
   auto firstEndingAfter = [&](int64_t t) {
-    return std::partition_point(list.begin(), list.end(),
-                                [t](const OffsetRun& run) { return run.targetEnd() <= t; });
+    return std::partition_point(
+        list.begin(), list.end(),
+        [t](const OffsetRun &run) { return run.targetEnd() <= t; });
   };
 
   if (got.exact) {
-    ASSERT_TRUE(want.has_value()) << "exact answer " << got.target
-                                  << " but the link wrote nothing with source >= S";
+    ASSERT_TRUE(want.has_value())
+        << "exact answer " << got.target
+        << " but the link wrote nothing with source >= S";
     EXPECT_EQ(got.target, want->target);
     EXPECT_EQ(got.source_there, want->source);
     auto holder = firstEndingAfter(got.target);
-    const bool in_a_run = holder != list.end() && got.target >= holder->target &&
-                          got.source_there - holder->source == got.target - holder->target;
-    EXPECT_TRUE(in_a_run) << "exact answer " << got.target << " is not a listed record";
+    const bool in_a_run =
+        holder != list.end() && got.target >= holder->target &&
+        got.source_there - holder->source == got.target - holder->target;
+    EXPECT_TRUE(in_a_run) << "exact answer " << got.target
+                          << " is not a listed record";
     return;
   }
 
@@ -138,7 +154,8 @@ void checkLookup(const OffsetRuns& runs, int64_t s, const Answer& answer_of) {
       EXPECT_LE(want->target, got.search_high);
     }
   } else {
-    EXPECT_EQ(got.search_high, -1) << "nothing matches, so only the partition end is right";
+    EXPECT_EQ(got.search_high, -1)
+        << "nothing matches, so only the partition end is right";
   }
   if (list.empty()) {
     return;
@@ -146,30 +163,36 @@ void checkLookup(const OffsetRuns& runs, int64_t s, const Answer& answer_of) {
   // Bounded: the search range skips every listed record ...
   auto next = firstEndingAfter(got.search_low);
   if (next != list.end()) {
-    ASSERT_NE(got.search_high, -1) << "search range from " << got.search_low
-                                   << " to the end covers the run at target " << next->target;
+    ASSERT_NE(got.search_high, -1)
+        << "search range from " << got.search_low
+        << " to the end covers the run at target " << next->target;
     ASSERT_GE(next->target, got.search_high)
         << "search range [" << got.search_low << ", " << got.search_high
         << "] covers the run at target " << next->target;
   }
-  // ... and is as tight as the runs allow: from the end of a run (or 0) to the start of the
-  // next run (or the partition end, only when S is past the last run).
+  // ... and is as tight as the runs allow: from the end of a run (or 0) to the
+  // start of the next run (or the partition end, only when S is past the last
+  // run).
   auto before = firstEndingAfter(got.search_low - 1);
   const bool low_is_run_end =
-      got.search_low == 0 || (before != list.end() && before->targetEnd() == got.search_low);
+      got.search_low == 0 ||
+      (before != list.end() && before->targetEnd() == got.search_low);
   EXPECT_TRUE(low_is_run_end) << "search_low " << got.search_low;
   if (got.search_high == -1) {
     EXPECT_GE(s, list.back().sourceEnd());
   } else {
     EXPECT_TRUE(next != list.end() && next->target == got.search_high)
-        << "search_high " << got.search_high << " is not the start of the next run";
+        << "search_high " << got.search_high
+        << " is not the start of the next run";
   }
 }
 
-// Every source offset from 0 to a little past the last one written, against the linear model.
-void checkEveryOffset(const OffsetRuns& runs, const std::vector<Written>& written) {
+// Every source offset from 0 to a little past the last one written, against the
+// linear model.
+void checkEveryOffset(const OffsetRuns &runs,
+                      const std::vector<Written> &written) {
   int64_t max_source = 0;
-  for (const Written& w : written) {
+  for (const Written &w : written) {
     max_source = std::max(max_source, w.source);
   }
   for (int64_t s = 0; s <= max_source + 3; ++s) {
@@ -180,13 +203,14 @@ void checkEveryOffset(const OffsetRuns& runs, const std::vector<Written>& writte
   }
 }
 
-// Builds a partition the way a link does: the runs get what the running worker delivered, the
-// model gets everything that reached the target from this link.
+// Builds a partition the way a link does: the runs get what the running worker
+// delivered, the model gets everything that reached the target from this link.
 class Partition {
 public:
   // The link delivered `source` at the next target offset.
   void deliver(int64_t source) {
-    ASSERT_TRUE(runs_.add(source, next_target_)) << source << " -> " << next_target_;
+    ASSERT_TRUE(runs_.add(source, next_target_))
+        << source << " -> " << next_target_;
     written_.push_back({source, next_target_});
     next_target_ += 1;
   }
@@ -197,8 +221,9 @@ public:
   }
   // Another producer wrote `count` records to the target partition.
   void foreign(int64_t count) { next_target_ += count; }
-  // A worker wrote these records and crashed before saving its runs: they are on the target,
-  // not in the runs; the next owner resumes with markUnknownGap().
+  // A worker wrote these records and crashed before saving its runs: they are
+  // on the target, not in the runs; the next owner resumes with
+  // markUnknownGap().
   void lost(int64_t first_source, int64_t count) {
     for (int64_t i = 0; i < count; ++i) {
       written_.push_back({first_source + i, next_target_++});
@@ -206,8 +231,8 @@ public:
   }
   void newOwner() { runs_.markUnknownGap(); }
 
-  OffsetRuns& runs() { return runs_; }
-  const std::vector<Written>& written() const { return written_; }
+  OffsetRuns &runs() { return runs_; }
+  const std::vector<Written> &written() const { return written_; }
 
 private:
   OffsetRuns runs_;
@@ -216,13 +241,13 @@ private:
 };
 
 // Byte builders for decode tests.
-void putU32(std::string& out, uint32_t v) {
+void putU32(std::string &out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((v >> shift) & 0xff));
   }
 }
 
-void putI64(std::string& out, int64_t v) {
+void putI64(std::string &out, int64_t v) {
   const auto u = static_cast<uint64_t>(v);
   for (int shift = 56; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((u >> shift) & 0xff));
@@ -236,14 +261,22 @@ std::string header(uint32_t count, char version = 1) {
   return out;
 }
 
-void putRun(std::string& out, int64_t source, int64_t target, int64_t count, uint8_t flags) {
+// A version-2 value: the runs' bytes between the header and the accounted end.
+std::string v2(uint32_t count, const std::string &runs, int64_t accounted_end) {
+  std::string out = header(count, 2) + runs;
+  putI64(out, accounted_end);
+  return out;
+}
+
+void putRun(std::string &out, int64_t source, int64_t target, int64_t count,
+            uint8_t flags) {
   putI64(out, source);
   putI64(out, target);
   putI64(out, count);
   out.push_back(static_cast<char>(flags));
 }
 
-std::string decodeError(const std::string& bytes) {
+std::string decodeError(const std::string &bytes) {
   auto decoded = OffsetRuns::decode(bytes);
   EXPECT_FALSE(decoded.ok()) << "decode accepted bad input";
   if (decoded.ok()) {
@@ -282,7 +315,8 @@ TEST(OffsetRuns, PartitionWithoutGapsIsOneRun) {
   EXPECT_EQ(runs.lastSource(), 500 + kRecords - 1);
   EXPECT_EQ(runs.lastTarget(), 70 + kRecords - 1);
   // and every offset in it translates exactly
-  for (int64_t s : {int64_t{500}, int64_t{501}, int64_t{123'456}, 500 + kRecords - 1}) {
+  for (int64_t s :
+       {int64_t{500}, int64_t{501}, int64_t{123'456}, 500 + kRecords - 1}) {
     const RunLookup got = runs.lookup(s);
     ASSERT_TRUE(got.exact) << s;
     EXPECT_EQ(got.target, s - 430);
@@ -291,7 +325,8 @@ TEST(OffsetRuns, PartitionWithoutGapsIsOneRun) {
 }
 
 TEST(OffsetRuns, SourceSkipStartsNewRun) {
-  // given: source 3 and 4 filtered out (or transaction markers), the target stays contiguous
+  // given: source 3 and 4 filtered out (or transaction markers), the target
+  // stays contiguous
   OffsetRuns runs;
   ASSERT_TRUE(runs.add(0, 0));
   ASSERT_TRUE(runs.add(1, 1));
@@ -322,12 +357,13 @@ TEST(OffsetRuns, AddRefusesOffsetsThatDoNotIncrease) {
   ASSERT_TRUE(runs.add(10, 20));
   ASSERT_TRUE(runs.add(11, 21));
   const auto before = runs.runs();
-  // when / then: the same or an earlier source or target, or negative offsets, change nothing
-  EXPECT_FALSE(runs.add(11, 22));  // same source
-  EXPECT_FALSE(runs.add(12, 21));  // same target
-  EXPECT_FALSE(runs.add(5, 30));   // source back
-  EXPECT_FALSE(runs.add(30, 5));   // target back
-  EXPECT_FALSE(runs.add(10, 20));  // the first pair again
+  // when / then: the same or an earlier source or target, or negative offsets,
+  // change nothing
+  EXPECT_FALSE(runs.add(11, 22)); // same source
+  EXPECT_FALSE(runs.add(12, 21)); // same target
+  EXPECT_FALSE(runs.add(5, 30));  // source back
+  EXPECT_FALSE(runs.add(30, 5));  // target back
+  EXPECT_FALSE(runs.add(10, 20)); // the first pair again
   EXPECT_FALSE(runs.add(-1, 30));
   EXPECT_FALSE(runs.add(30, -1));
   EXPECT_EQ(runs.runs(), before);
@@ -350,7 +386,8 @@ TEST(OffsetRuns, UnknownGapThenContiguousAddExtendsRun) {
   ASSERT_TRUE(runs.add(0, 0));
   ASSERT_TRUE(runs.add(1, 1));
   runs.markUnknownGap();
-  // when: its first record is the next target offset: nothing can hide in between
+  // when: its first record is the next target offset: nothing can hide in
+  // between
   ASSERT_TRUE(runs.add(2, 2));
   // then
   ASSERT_EQ(runs.runs().size(), 1u);
@@ -362,14 +399,15 @@ TEST(OffsetRuns, UnknownGapThenContiguousAddExtendsRun) {
 }
 
 TEST(OffsetRuns, UnknownGapThenSkipMarksNewRunUnknownBefore) {
-  // given: a new owner resumes where the targets skip (its predecessor wrote 10..14 unsaved)
+  // given: a new owner resumes where the targets skip (its predecessor
+  // wrote 10..14 unsaved)
   OffsetRuns runs;
   ASSERT_TRUE(runs.add(0, 0));
   ASSERT_TRUE(runs.add(1, 1));
   runs.markUnknownGap();
   ASSERT_TRUE(runs.add(7, 9));
   ASSERT_TRUE(runs.add(8, 10));  // its run goes on normally
-  ASSERT_TRUE(runs.add(20, 11));  // and only one run carries the mark
+  ASSERT_TRUE(runs.add(20, 11)); // and only one run carries the mark
   // then
   ASSERT_EQ(runs.runs().size(), 3u);
   EXPECT_EQ(runs.runs()[1], (OffsetRun{7, 9, 2, true}));
@@ -385,7 +423,8 @@ TEST(OffsetRuns, UnknownGapBeforeFirstAddMarksFirstRun) {
 }
 
 TEST(OffsetRuns, RefusedAddKeepsPendingGap) {
-  // A refused add changes nothing, so the gap mark still applies to the next accepted one.
+  // A refused add changes nothing, so the gap mark still applies to the next
+  // accepted one.
   OffsetRuns runs;
   ASSERT_TRUE(runs.add(5, 5));
   runs.markUnknownGap();
@@ -402,7 +441,8 @@ TEST(OffsetRuns, ClearForgetsRunsAndPendingGap) {
   runs.clear();
   EXPECT_TRUE(runs.empty());
   EXPECT_EQ(runs.lastSource(), -1);
-  // Offsets below the forgotten ones are accepted again, and the gap mark is gone.
+  // Offsets below the forgotten ones are accepted again, and the gap mark is
+  // gone.
   ASSERT_TRUE(runs.add(0, 0));
   ASSERT_TRUE(runs.add(2, 7));
   ASSERT_EQ(runs.runs().size(), 2u);
@@ -467,7 +507,8 @@ TEST(OffsetRuns, LookupInsideRunIsExact) {
 }
 
 TEST(OffsetRuns, LookupBetweenRunsIsNextRunStart) {
-  // Source 15..19 were not written (filtered): a consumer there resumes at source 20.
+  // Source 15..19 were not written (filtered): a consumer there resumes at
+  // source 20.
   const OffsetRuns runs = threeRuns();
   for (int64_t s = 15; s < 20; ++s) {
     const RunLookup got = runs.lookup(s);
@@ -513,13 +554,14 @@ TEST(OffsetRuns, LookupPastLastRunSearchesToPartitionEnd) {
 // ---------------------------------------------------------------------------------------------
 
 TEST(OffsetRuns, ModelFilteredSource) {
-  // Filtered records, transaction markers and a compacted stretch leave source gaps only.
+  // Filtered records, transaction markers and a compacted stretch leave source
+  // gaps only.
   Partition p;
   p.deliverRange(0, 10);
-  p.deliverRange(11, 5);   // marker at 10
-  p.deliverRange(20, 1);   // 16..19 filtered
-  p.deliverRange(22, 3);   // 21 marker
-  p.deliverRange(100, 7);  // compacted away
+  p.deliverRange(11, 5);  // marker at 10
+  p.deliverRange(20, 1);  // 16..19 filtered
+  p.deliverRange(22, 3);  // 21 marker
+  p.deliverRange(100, 7); // compacted away
   ASSERT_EQ(p.runs().runs().size(), 5u);
   expectWellFormed(p.runs());
   checkEveryOffset(p.runs(), p.written());
@@ -542,21 +584,23 @@ TEST(OffsetRuns, ModelForeignRecordsInterleaved) {
 }
 
 TEST(OffsetRuns, ModelCrashedWorkerRecords) {
-  // A worker wrote source 10..14 and crashed before saving its runs; the next owner resumes at
-  // source 15 (the committed point), after two foreign records.
+  // A worker wrote source 10..14 and crashed before saving its runs; the next
+  // owner resumes at source 15 (the committed point), after two foreign
+  // records.
   Partition p;
   p.deliverRange(0, 10);
   p.lost(10, 5);
   p.foreign(2);
   p.newOwner();
   p.deliverRange(15, 5);
-  // a second crash with nothing written in between: the next owner's first target follows on
+  // a second crash with nothing written in between: the next owner's first
+  // target follows on
   p.newOwner();
   p.deliverRange(20, 3);
   // a third crash whose lost records sit right behind the last run
   p.lost(23, 2);
   p.newOwner();
-  p.deliverRange(30, 4);  // 25..29 filtered by the new owner
+  p.deliverRange(30, 4); // 25..29 filtered by the new owner
   ASSERT_EQ(p.runs().runs().size(), 3u);
   EXPECT_TRUE(p.runs().runs()[1].unknown_before);
   EXPECT_TRUE(p.runs().runs()[2].unknown_before);
@@ -565,7 +609,8 @@ TEST(OffsetRuns, ModelCrashedWorkerRecords) {
 }
 
 TEST(OffsetRuns, ModelCrashBeforeFirstSavedRun) {
-  // The very first worker crashed unsaved; the runs start with the second owner's records.
+  // The very first worker crashed unsaved; the runs start with the second
+  // owner's records.
   Partition p;
   p.foreign(4);
   p.lost(0, 6);
@@ -612,14 +657,16 @@ TEST(OffsetRuns, CapDropsOldestRuns) {
   EXPECT_EQ(runs.runs().front().source, 0);
   // when
   ASSERT_TRUE(runs.add(2 * cap, cap));
-  // then: the cap holds, the newest run is kept, the dropped ones are the oldest
+  // then: the cap holds, the newest run is kept, the dropped ones are the
+  // oldest
   EXPECT_LE(runs.runs().size(), OffsetRuns::kMaxRuns);
   EXPECT_GT(runs.runs().front().source, 0);
   EXPECT_EQ(runs.runs().back(), (OffsetRun{2 * cap, cap, 1, false}));
   EXPECT_EQ(runs.lastSource(), 2 * cap);
   expectWellFormed(runs);
   const size_t kept = runs.runs().size();
-  EXPECT_EQ(runs.runs().front().source, 2 * (cap + 1 - static_cast<int64_t>(kept)));
+  EXPECT_EQ(runs.runs().front().source,
+            2 * (cap + 1 - static_cast<int64_t>(kept)));
 }
 
 TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
@@ -630,7 +677,7 @@ TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
   for (int i = 0; i < 3 * static_cast<int>(OffsetRuns::kMaxRuns); ++i) {
     const uint64_t roll = rng() % 10;
     if (roll < 4) {
-      source += 1 + static_cast<int64_t>(rng() % 3);  // filtered
+      source += 1 + static_cast<int64_t>(rng() % 3); // filtered
     } else if (roll < 7) {
       p.foreign(1 + static_cast<int64_t>(rng() % 2));
     } else if (roll == 7 && i % 50 == 0) {
@@ -666,17 +713,19 @@ TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
 // ---------------------------------------------------------------------------------------------
 
 struct Profile {
-  const char* name;
-  int skip_percent;     // a filtered source stretch before a record
-  int foreign_percent;  // foreign records before a record
-  int crash_per_mille;  // a worker crashing with unsaved records
+  const char *name;
+  int skip_percent;    // a filtered source stretch before a record
+  int foreign_percent; // foreign records before a record
+  int crash_per_mille; // a worker crashing with unsaved records
   int ops;
 };
 
-void randomizedAgainstModel(const Profile& profile, uint64_t seed) {
+void randomizedAgainstModel(const Profile &profile, uint64_t seed) {
   SCOPED_TRACE(std::string(profile.name) + ", seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
+  auto chance = [&](int percent) {
+    return static_cast<int>(rng() % 100) < percent;
+  };
   Partition p;
   int64_t source = static_cast<int64_t>(rng() % 5);
   for (int op = 0; op < profile.ops; ++op) {
@@ -687,7 +736,8 @@ void randomizedAgainstModel(const Profile& profile, uint64_t seed) {
       p.foreign(1 + static_cast<int64_t>(rng() % 3));
     }
     if (static_cast<int>(rng() % 1000) < profile.crash_per_mille) {
-      const auto lost = static_cast<int64_t>(rng() % 4);  // 0: crashed before writing
+      const auto lost =
+          static_cast<int64_t>(rng() % 4); // 0: crashed before writing
       p.lost(source, lost);
       source += lost;
       p.newOwner();
@@ -696,10 +746,12 @@ void randomizedAgainstModel(const Profile& profile, uint64_t seed) {
       // A stale or duplicate delivery is refused and changes nothing.
       const auto before = p.runs().runs();
       const int64_t back = static_cast<int64_t>(rng() % 3);
-      EXPECT_FALSE(p.runs().add(std::max<int64_t>(p.runs().lastSource() - back, 0),
-                                p.runs().lastTarget() + 1));
-      EXPECT_FALSE(p.runs().add(p.runs().lastSource() + 1,
-                                std::max<int64_t>(p.runs().lastTarget() - back, 0)));
+      EXPECT_FALSE(
+          p.runs().add(std::max<int64_t>(p.runs().lastSource() - back, 0),
+                       p.runs().lastTarget() + 1));
+      EXPECT_FALSE(
+          p.runs().add(p.runs().lastSource() + 1,
+                       std::max<int64_t>(p.runs().lastTarget() - back, 0)));
       ASSERT_EQ(p.runs().runs(), before);
     }
     p.deliver(source);
@@ -740,13 +792,15 @@ TEST(OffsetRuns, RandomizedFewGapsAgainstModel) {
 }
 
 TEST(OffsetRuns, RandomizedManyGapsPastTheCapAgainstModel) {
-  // Roughly every record starts a run: well past kMaxRuns, so dropping is exercised too.
+  // Roughly every record starts a run: well past kMaxRuns, so dropping is
+  // exercised too.
   randomizedAgainstModel({"many gaps", 60, 40, 10, 5000}, 987654321);
 }
 
 TEST(OffsetRuns, FastModelMatchesLinearModel) {
   // The O(log n) model used by the large tests agrees with the definition.
-  std::vector<Written> written = {{3, 0}, {4, 1}, {9, 4}, {5, 6}, {6, 7}, {12, 9}, {10, 10}};
+  std::vector<Written> written = {{3, 0}, {4, 1},  {9, 4},  {5, 6},
+                                  {6, 7}, {12, 9}, {10, 10}};
   const FastModel fast(written);
   for (int64_t s = -1; s < 15; ++s) {
     const auto a = modelAnswer(written, s);
@@ -759,19 +813,139 @@ TEST(OffsetRuns, FastModelMatchesLinearModel) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accounted end
+// ---------------------------------------------------------------------------------------------
+
+TEST(OffsetRuns, AccountedEndFollowsAdds) {
+  OffsetRuns runs;
+  EXPECT_EQ(runs.accountedEnd(), 0);
+  ASSERT_TRUE(runs.add(10, 3));
+  EXPECT_EQ(runs.accountedEnd(), 11);
+  ASSERT_TRUE(runs.add(11, 4));
+  ASSERT_TRUE(
+      runs.add(20, 9)); // 12-19 skipped: only markAccounted() can claim them
+  EXPECT_EQ(runs.accountedEnd(), 21);
+}
+
+TEST(OffsetRuns, MarkAccountedMovesPastSkippedRecordsAndNeverBack) {
+  // given: source 0-4 written, 5-8 skipped (they came from the target), then a
+  // transaction marker at 9
+  OffsetRuns runs;
+  for (int64_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(runs.add(i, 100 + i));
+  }
+  // when
+  runs.markAccounted(10);
+  runs.markAccounted(7); // an older report: ignored
+  // then
+  EXPECT_EQ(runs.accountedEnd(), 10);
+  EXPECT_EQ(runs.lastSource(), 4);
+  ASSERT_EQ(runs.runs().size(), 1u);
+}
+
+TEST(OffsetRuns, AddAfterAccountedEndKeepsTheLargerEnd) {
+  OffsetRuns runs;
+  runs.markAccounted(50); // everything below 50 skipped
+  ASSERT_TRUE(runs.add(
+      30, 0)); // cannot happen in order, but add() must not move the end back
+  EXPECT_EQ(runs.accountedEnd(), 50);
+  ASSERT_TRUE(runs.add(60, 1));
+  EXPECT_EQ(runs.accountedEnd(), 61);
+}
+
+TEST(OffsetRuns, ClearForgetsTheAccountedEnd) {
+  OffsetRuns runs;
+  ASSERT_TRUE(runs.add(3, 3));
+  runs.markAccounted(9);
+  runs.clear();
+  EXPECT_EQ(runs.accountedEnd(), 0);
+}
+
+TEST(OffsetRuns, AssignKeepsTheAccountedEndAtLeastTheRunsEnd) {
+  OffsetRuns runs;
+  runs.assign({OffsetRun{0, 0, 10, false}}, 4);
+  EXPECT_EQ(runs.accountedEnd(), 10);
+  runs.assign({OffsetRun{0, 0, 10, false}}, 25);
+  EXPECT_EQ(runs.accountedEnd(), 25);
+  runs.assign({}, 7);
+  EXPECT_EQ(runs.accountedEnd(), 7);
+}
+
+TEST(OffsetRuns, AccountedEndRoundTrips) {
+  OffsetRuns runs;
+  ASSERT_TRUE(runs.add(0, 0));
+  ASSERT_TRUE(runs.add(1, 1));
+  runs.markAccounted(40);
+  auto decoded = OffsetRuns::decode(runs.encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->accountedEnd(), 40);
+  EXPECT_EQ(*decoded, runs);
+  EXPECT_EQ(decoded->encode(), runs.encode());
+}
+
+TEST(OffsetRuns, AccountedEndWithoutAnyRunRoundTrips) {
+  // A partition whose records all came from the target: nothing written, all
+  // accounted for.
+  OffsetRuns runs;
+  runs.markAccounted(500);
+  auto decoded = OffsetRuns::decode(runs.encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_TRUE(decoded->empty());
+  EXPECT_EQ(decoded->accountedEnd(), 500);
+}
+
+TEST(OffsetRuns, DecodesVersionOneWithTheRunsEndAsAccountedEnd) {
+  // given: what a build before the accounted end saved
+  std::string bytes = header(2, 1);
+  putRun(bytes, 0, 37, 120, 0);
+  putRun(bytes, 135, 168, 65, 0);
+  // when
+  auto decoded = OffsetRuns::decode(bytes);
+  // then
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->runs().size(), 2u);
+  EXPECT_EQ(decoded->accountedEnd(), 200);
+  EXPECT_EQ(decoded->encode().substr(0, 4),
+            std::string("CWR\x02", 4)); // saved as version 2
+  EXPECT_EQ(OffsetRuns::decode(header(0, 1))->accountedEnd(), 0);
+}
+
+TEST(OffsetRuns, DecodeRejectsAccountedEndBelowTheRuns) {
+  std::string body;
+  putRun(body, 10, 0, 5, 0);
+  EXPECT_THAT(
+      decodeError(v2(1, body, 14)),
+      HasSubstr("accounted end 14 is below the end of the last run (15)"));
+  EXPECT_THAT(decodeError(v2(0, "", -1)), HasSubstr("accounted end -1"));
+  EXPECT_TRUE(OffsetRuns::decode(v2(1, body, 15)).ok());
+}
+
+TEST(OffsetRuns, DecodeRejectsVersionTwoWithoutItsTrailer) {
+  std::string body;
+  putRun(body, 10, 0, 5, 0);
+  const std::string message = decodeError(header(1, 2) + body);
+  EXPECT_THAT(
+      message,
+      HasSubstr(
+          "(version 2) announces 1 run(s) but has 33 bytes (expected 41)"));
+  EXPECT_FALSE(OffsetRuns::decode(header(0, 2) + std::string(7, '\0')).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Encode / decode
 // ---------------------------------------------------------------------------------------------
 
 TEST(OffsetRuns, EncodesTheDocumentedLayout) {
   OffsetRuns runs;
   runs.assign({OffsetRun{0x0102030405060708, 9, 2, false},
-               OffsetRun{0x0102030405060720, 20, kInt64Max - 20, true}});
-  std::string want = header(2);
-  putRun(want, 0x0102030405060708, 9, 2, 0);
-  putRun(want, 0x0102030405060720, 20, kInt64Max - 20, 1);
-  EXPECT_EQ(runs.encode(), want);
-  EXPECT_EQ(runs.encode().size(), 8u + 2u * 25u);
-  EXPECT_EQ(runs.encode().substr(0, 8), std::string("CWR\x01\x00\x00\x00\x02", 8));
+               OffsetRun{0x0102030405060720, 20, 0x0a0b0c0d, true}});
+  std::string body;
+  putRun(body, 0x0102030405060708, 9, 2, 0);
+  putRun(body, 0x0102030405060720, 20, 0x0a0b0c0d, 1);
+  EXPECT_EQ(runs.encode(), v2(2, body, 0x0102030405060720 + 0x0a0b0c0d));
+  EXPECT_EQ(runs.encode().size(), 8u + 2u * 25u + 8u);
+  EXPECT_EQ(runs.encode().substr(0, 8),
+            std::string("CWR\x02\x00\x00\x00\x02", 8));
 }
 
 TEST(OffsetRuns, EncodeIntoReplacesBufferContent) {
@@ -784,7 +958,7 @@ TEST(OffsetRuns, EncodeIntoReplacesBufferContent) {
 
 TEST(OffsetRuns, EmptyRunsRoundTrip) {
   const OffsetRuns runs;
-  EXPECT_EQ(runs.encode(), header(0));
+  EXPECT_EQ(runs.encode(), v2(0, "", 0));
   auto decoded = OffsetRuns::decode(runs.encode());
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_TRUE(decoded->empty());
@@ -826,7 +1000,7 @@ TEST(OffsetRuns, RoundTripOfFullCap) {
   }
   ASSERT_EQ(runs.runs().size(), OffsetRuns::kMaxRuns);
   const std::string bytes = runs.encode();
-  EXPECT_EQ(bytes.size(), 8u + 25u * OffsetRuns::kMaxRuns);
+  EXPECT_EQ(bytes.size(), 8u + 25u * OffsetRuns::kMaxRuns + 8u);
   auto decoded = OffsetRuns::decode(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->runs(), runs.runs());
@@ -841,7 +1015,10 @@ TEST(OffsetRuns, DecodeAcceptsOffsetsUpToTheLimit) {
   const RunLookup got = decoded->lookup(kInt64Max - 1);
   EXPECT_TRUE(got.exact);
   EXPECT_EQ(got.target, kInt64Max - 1);
-  EXPECT_EQ(decoded->encode(), bytes);
+  EXPECT_EQ(decoded->accountedEnd(), kInt64Max);
+  auto again = OffsetRuns::decode(decoded->encode());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, *decoded);
 }
 
 TEST(OffsetRuns, DecodeRejectsEmptyInput) {
@@ -852,13 +1029,14 @@ TEST(OffsetRuns, DecodeRejectsWrongMagic) {
   std::string bytes = header(0);
   bytes[0] = 'X';
   EXPECT_THAT(decodeError(bytes), HasSubstr("'CWR' magic"));
-  EXPECT_THAT(decodeError("{\"runs\":[]}"), HasSubstr("not an offset-runs value"));
+  EXPECT_THAT(decodeError("{\"runs\":[]}"),
+              HasSubstr("not an offset-runs value"));
 }
 
 TEST(OffsetRuns, DecodeRejectsWrongVersion) {
-  const std::string message = decodeError(header(0, 2));
-  EXPECT_THAT(message, HasSubstr("version 2 is not supported"));
-  EXPECT_THAT(message, HasSubstr("reads version 1"));
+  const std::string message = decodeError(header(0, 3));
+  EXPECT_THAT(message, HasSubstr("version 3 is not supported"));
+  EXPECT_THAT(message, HasSubstr("reads versions 1 and 2"));
   EXPECT_THAT(decodeError(header(0, 0)), HasSubstr("version 0"));
 }
 
@@ -887,22 +1065,27 @@ TEST(OffsetRuns, DecodeRejectsExtraBytes) {
   std::string two_runs = header(1);
   putRun(two_runs, 1, 2, 3, 0);
   putRun(two_runs, 10, 20, 3, 0);
-  EXPECT_THAT(decodeError(two_runs), HasSubstr("announces 1 run(s) but has 58 bytes"));
+  EXPECT_THAT(decodeError(two_runs),
+              HasSubstr("announces 1 run(s) but has 58 bytes"));
 }
 
 TEST(OffsetRuns, DecodeRejectsCountMismatch) {
   std::string bytes = header(3);
   putRun(bytes, 1, 2, 3, 0);
   putRun(bytes, 10, 20, 3, 0);
-  EXPECT_THAT(decodeError(bytes), HasSubstr("announces 3 run(s) but has 58 bytes (expected 83)"));
-  // A huge announced count with a short body is rejected before anything is allocated.
-  EXPECT_THAT(decodeError(header(0xffffffff)), HasSubstr("announces 4294967295 run(s)"));
+  EXPECT_THAT(decodeError(bytes),
+              HasSubstr("announces 3 run(s) but has 58 bytes (expected 83)"));
+  // A huge announced count with a short body is rejected before anything is
+  // allocated.
+  EXPECT_THAT(decodeError(header(0xffffffff)),
+              HasSubstr("announces 4294967295 run(s)"));
 }
 
 TEST(OffsetRuns, DecodeRejectsNegativeOffsets) {
   std::string source = header(1);
   putRun(source, -1, 2, 3, 0);
-  EXPECT_THAT(decodeError(source), HasSubstr("run 0: negative offset or empty run (source -1"));
+  EXPECT_THAT(decodeError(source),
+              HasSubstr("run 0: negative offset or empty run (source -1"));
   std::string target = header(2);
   putRun(target, 0, 0, 1, 0);
   putRun(target, 5, std::numeric_limits<int64_t>::min(), 3, 0);
@@ -915,14 +1098,16 @@ TEST(OffsetRuns, DecodeRejectsNegativeOffsets) {
 TEST(OffsetRuns, DecodeRejectsZeroCountRun) {
   std::string bytes = header(1);
   putRun(bytes, 7, 8, 0, 0);
-  EXPECT_THAT(decodeError(bytes), HasSubstr("run 0: negative offset or empty run (source 7, "
-                                            "target 8, count 0)"));
+  EXPECT_THAT(decodeError(bytes),
+              HasSubstr("run 0: negative offset or empty run (source 7, "
+                        "target 8, count 0)"));
 }
 
 TEST(OffsetRuns, DecodeRejectsOverflowingRun) {
   std::string source = header(1);
   putRun(source, kInt64Max - 1, 0, 2, 0);
-  EXPECT_THAT(decodeError(source), HasSubstr("run 0: count 2 overflows the offsets"));
+  EXPECT_THAT(decodeError(source),
+              HasSubstr("run 0: count 2 overflows the offsets"));
   std::string target = header(1);
   putRun(target, 0, 10, kInt64Max - 9, 0);
   EXPECT_THAT(decodeError(target), HasSubstr("overflows the offsets"));
@@ -932,20 +1117,22 @@ TEST(OffsetRuns, DecodeRejectsUnknownFlags) {
   for (uint8_t flags : {uint8_t{2}, uint8_t{3}, uint8_t{0x80}, uint8_t{0xff}}) {
     std::string bytes = header(1);
     putRun(bytes, 1, 2, 3, flags);
-    EXPECT_THAT(decodeError(bytes), HasSubstr("run 0: unknown flags " + std::to_string(flags)));
+    EXPECT_THAT(decodeError(bytes),
+                HasSubstr("run 0: unknown flags " + std::to_string(flags)));
   }
 }
 
 TEST(OffsetRuns, DecodeRejectsOverlappingRuns) {
   std::string source = header(2);
   putRun(source, 10, 0, 5, 0);
-  putRun(source, 14, 5, 1, 0);  // source 14 is inside the first run
+  putRun(source, 14, 5, 1, 0); // source 14 is inside the first run
   EXPECT_THAT(decodeError(source),
-              HasSubstr("run 1: overlaps or goes back from the run before it (source 14 after "
+              HasSubstr("run 1: overlaps or goes back from the run before it "
+                        "(source 14 after "
                         "14, target 5 after 4)"));
   std::string target = header(2);
   putRun(target, 10, 0, 5, 0);
-  putRun(target, 15, 4, 1, 1);  // target 4 is inside the first run
+  putRun(target, 15, 4, 1, 1); // target 4 is inside the first run
   EXPECT_THAT(decodeError(target), HasSubstr("run 1: overlaps"));
 }
 
@@ -965,13 +1152,15 @@ TEST(OffsetRuns, DecodeRejectsRepeatedRun) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known problems in replicator/offset_runs.cc, reported to the lead. Disabled so the suite stays
-// green; run with --gtest_also_run_disabled_tests (they fail today) and enable once fixed.
+// Known problems in replicator/offset_runs.cc, reported to the lead. Disabled
+// so the suite stays green; run with --gtest_also_run_disabled_tests (they fail
+// today) and enable once fixed.
 // ---------------------------------------------------------------------------------------------
 // Edge cases found while testing.
 
-// A run's end (offset + 1) must stay representable: INT64_MAX is refused, so a later smaller
-// offset cannot slip in through a wrapped end and encode() never writes what decode() refuses.
+// A run's end (offset + 1) must stay representable: INT64_MAX is refused, so a
+// later smaller offset cannot slip in through a wrapped end and encode() never
+// writes what decode() refuses.
 TEST(OffsetRuns, AddAtInt64MaxKeepsOffsetsIncreasing) {
   OffsetRuns runs;
   EXPECT_FALSE(runs.add(kInt64Max, 0));
@@ -992,7 +1181,8 @@ TEST(OffsetRuns, DecodeOfTruncatedHeaderSaysTruncated) {
   EXPECT_THAT(message, HasSubstr("truncated")) << message;
 }
 
-// More runs than this build keeps (a build with a larger cap wrote them): the newest are kept.
+// More runs than this build keeps (a build with a larger cap wrote them): the
+// newest are kept.
 TEST(OffsetRuns, DecodeKeepsTheNewestRunsBeyondTheCap) {
   OffsetRuns big;
   std::vector<OffsetRun> runs;
