@@ -306,11 +306,6 @@ TEST_F(OffsetTranslationTest, ClearErrorsForBadInput) {
   EXPECT_NE(no_commits.error().message.find("has no committed offset"), std::string::npos)
       << no_commits.error().message;
 
-  auto alo = config_;
-  alo.links[0].delivery = config::DeliveryMode::kAtLeastOnce;
-  auto at_least_once = replicator::translateGroupOffsets(alo, "test-link", "billing", 10s);
-  ASSERT_FALSE(at_least_once.ok());
-  EXPECT_NE(at_least_once.error().message.find("at_least_once"), std::string::npos);
 }
 
 } // namespace
