@@ -149,12 +149,9 @@ public:
       }
     }
     if (const Field* groups = object.get("groups")) {
+      // At-least-once links too: groups move to the first copy of their next record (re-reads
+      // possible, never a skipped record; docs/failover.md).
       loadGroups(*groups, link.groups);
-      if (link.groups.enabled() && link.delivery != DeliveryMode::kExactlyOnce) {
-        r_.error(*groups, "group offset sync needs delivery: exactly_once (an at-least-once "
-                          "target may hold a record twice, so offsets have no exact "
-                          "translation)");
-      }
     }
 
     if (const Field* dlq = object.get("dlq")) {

@@ -551,9 +551,11 @@ TEST(ConfigLoaderTest, TransactionalIsABoolean) {
                   20, "expected true or false");
 }
 
-TEST(ConfigLoaderTest, GroupSyncNeedsExactlyOnce) {
-  expectOnlyError(withLink("    groups: {names: [billing]}\n"), 9, 13,
-                  "links[0].groups: group offset sync needs delivery: exactly_once");
+TEST(ConfigLoaderTest, GroupSyncWorksOnAtLeastOnceLinks) {
+  // Groups move to the first copy of their next record (docs/failover.md).
+  const LinkConfig link = onlyLink(load(withLink("    groups: {names: [billing]}\n")));
+  EXPECT_EQ(link.delivery, DeliveryMode::kAtLeastOnce);
+  EXPECT_EQ(link.groups.names, (std::vector<std::string>{"billing"}));
 }
 
 TEST(ConfigLoaderTest, GroupSyncNeedsNamesOrInclude) {
