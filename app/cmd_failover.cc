@@ -1,5 +1,4 @@
-// causeway failover --config F --link L [--group G ...] [--dry-run] [--force]
-// [--undo]
+// causeway failover --config F --link L [--group G ...] [--dry-run] [--force] [--undo]
 
 #include "app/commands.h"
 #include "common/duration.h"
@@ -16,16 +15,15 @@
 namespace causeway::app {
 namespace {
 
-void printPlan(const replicator::FailoverPlan &plan) {
-  std::printf("link '%s': %lld record(s) still to replicate\n",
-              plan.link.c_str(), static_cast<long long>(plan.total_lag));
-  std::printf("  %-24s %9s %14s %14s %10s\n", "SOURCE TOPIC", "PARTITION",
-              "SOURCE END", "REPLICATED TO", "LAG");
+void printPlan(const replicator::FailoverPlan& plan) {
+  std::printf("link '%s': %lld record(s) still to replicate\n", plan.link.c_str(),
+              static_cast<long long>(plan.total_lag));
+  std::printf("  %-24s %9s %14s %14s %10s\n", "SOURCE TOPIC", "PARTITION", "SOURCE END",
+              "REPLICATED TO", "LAG");
   bool hidden = false;
-  for (const auto &p : plan.partitions) {
-    std::printf("  %-24s %9d %14lld %14lld %10lld%s\n", p.source_topic.c_str(),
-                p.partition, static_cast<long long>(p.source_high),
-                static_cast<long long>(p.next_source_offset),
+  for (const auto& p : plan.partitions) {
+    std::printf("  %-24s %9d %14lld %14lld %10lld%s\n", p.source_topic.c_str(), p.partition,
+                static_cast<long long>(p.source_high), static_cast<long long>(p.next_source_offset),
                 static_cast<long long>(p.lag),
                 p.target_hidden ? "  (target: open transaction)" : "");
     hidden = hidden || p.target_hidden;
@@ -42,62 +40,57 @@ void printPlan(const replicator::FailoverPlan &plan) {
                 "source (never "
                 "skip one)\n");
   }
-  for (const auto &g : plan.groups) {
+  for (const auto& g : plan.groups) {
     if (!g.problem.empty()) {
       // printf bypasses the redacting std::cout (common/output_guard.h): redact here.
       std::printf("group '%s': cannot be moved: %s\n", g.group.c_str(),
                   secrets::redact(g.problem).c_str());
       continue;
     }
-    std::printf("group '%s': RPO if failed over now: %lld record(s)\n",
-                g.group.c_str(), static_cast<long long>(g.rpo_records));
-    for (const auto &t : g.offsets) {
+    std::printf("group '%s': RPO if failed over now: %lld record(s)\n", g.group.c_str(),
+                static_cast<long long>(g.rpo_records));
+    for (const auto& t : g.offsets) {
       if (t.source_offset < 0) {
         std::printf("  %s[%d]: no committed offset (starts per its "
                     "auto.offset.reset)\n",
                     t.source_topic.c_str(), t.partition);
       } else if (t.target_offset < 0) {
-        std::printf(
-            "  %s[%d]: source %lld -> not yet replicated that far (%lld "
-            "behind)%s\n",
-            t.source_topic.c_str(), t.partition,
-            static_cast<long long>(t.source_offset),
-            static_cast<long long>(t.not_yet_replicated),
-            t.resume == replicator::ResumeReason::kHiddenByTransaction
-                ? "; records on the target wait behind an open transaction"
-                : "");
+        std::printf("  %s[%d]: source %lld -> not yet replicated that far (%lld "
+                    "behind)%s\n",
+                    t.source_topic.c_str(), t.partition, static_cast<long long>(t.source_offset),
+                    static_cast<long long>(t.not_yet_replicated),
+                    t.resume == replicator::ResumeReason::kHiddenByTransaction
+                        ? "; records on the target wait behind an open transaction"
+                        : "");
       } else {
-        std::printf("  %s[%d]: source %lld -> %s[%d] target %lld\n",
-                    t.source_topic.c_str(), t.partition,
-                    static_cast<long long>(t.source_offset),
-                    t.target_topic.c_str(), t.partition,
-                    static_cast<long long>(t.target_offset));
+        std::printf("  %s[%d]: source %lld -> %s[%d] target %lld\n", t.source_topic.c_str(),
+                    t.partition, static_cast<long long>(t.source_offset), t.target_topic.c_str(),
+                    t.partition, static_cast<long long>(t.target_offset));
       }
     }
   }
 }
 
-} // namespace
+}  // namespace
 
-int runFailover(const FailoverOptions &options) {
+int runFailover(const FailoverOptions& options) {
   auto loaded = config::loadConfigFile(options.config_path);
   if (!loaded.ok()) {
-    for (const auto &error : loaded.errors) {
+    for (const auto& error : loaded.errors) {
       std::cerr << error.str() << "\n";
     }
     return 1;
   }
   if (options.undo) {
-    auto cleared = replicator::Failover::clearFailoverMark(
-        *loaded.config, options.link, std::chrono::seconds(30));
+    auto cleared = replicator::Failover::clearFailoverMark(*loaded.config, options.link,
+                                                           std::chrono::seconds(30));
     if (!cleared) {
       std::cerr << "causeway failover --undo: " << cleared.message() << "\n";
       return 1;
     }
-    std::printf(
-        "failover mark of link '%s' cleared: its workers replicate again once "
-        "restarted. Consumer groups already moved to the target stay there.\n",
-        options.link.c_str());
+    std::printf("failover mark of link '%s' cleared: its workers replicate again once "
+                "restarted. Consumer groups already moved to the target stay there.\n",
+                options.link.c_str());
     return 0;
   }
   replicator::Failover failover(*loaded.config, options.link, options.groups);
@@ -111,8 +104,7 @@ int runFailover(const FailoverOptions &options) {
     std::cerr << "causeway failover: " << plan.error().message << "\n";
     return 1;
   }
-  std::printf("== plan%s\n",
-              options.dry_run ? " (dry run: nothing is changed)" : "");
+  std::printf("== plan%s\n", options.dry_run ? " (dry run: nothing is changed)" : "");
   printPlan(*plan);
   if (options.dry_run) {
     return 0;
@@ -124,25 +116,23 @@ int runFailover(const FailoverOptions &options) {
                 "(stop the source's producers first)\n",
                 formatDuration(options.drain_timeout).c_str());
     int64_t last_reported = -1;
-    plan = failover.drain(
-        options.drain_timeout, [&](const replicator::FailoverPlan &p) {
-          if (p.total_lag != last_reported) {
-            std::printf("  lag %lld\n", static_cast<long long>(p.total_lag));
-            std::fflush(stdout);
-            last_reported = p.total_lag;
-          }
-        });
+    plan = failover.drain(options.drain_timeout, [&](const replicator::FailoverPlan& p) {
+      if (p.total_lag != last_reported) {
+        std::printf("  lag %lld\n", static_cast<long long>(p.total_lag));
+        std::fflush(stdout);
+        last_reported = p.total_lag;
+      }
+    });
     if (!plan) {
       std::cerr << "causeway failover: " << plan.error().message << "\n";
       return 1;
     }
     if (plan->total_lag > 0) {
-      std::cerr
-          << "causeway failover: the link still lags by " << plan->total_lag
-          << " record(s) after " << formatDuration(options.drain_timeout)
-          << "; nothing was changed. Are its workers running and the producers "
-             "stopped? "
-             "--force fails over anyway and loses what is not replicated.\n";
+      std::cerr << "causeway failover: the link still lags by " << plan->total_lag
+                << " record(s) after " << formatDuration(options.drain_timeout)
+                << "; nothing was changed. Are its workers running and the producers "
+                   "stopped? "
+                   "--force fails over anyway and loses what is not replicated.\n";
       return 1;
     }
   }
@@ -154,10 +144,9 @@ int runFailover(const FailoverOptions &options) {
 
   std::printf("== moving the consumer groups to the target\n");
   bool all = true;
-  for (const auto &outcome : failover.moveGroups(timeout, options.force)) {
+  for (const auto& outcome : failover.moveGroups(timeout, options.force)) {
     if (outcome.committed) {
-      std::printf("  group '%s': committed on the target\n",
-                  outcome.group.c_str());
+      std::printf("  group '%s': committed on the target\n", outcome.group.c_str());
     } else {
       all = false;
       std::printf("  group '%s': NOT moved: %s\n", outcome.group.c_str(),
@@ -166,16 +155,14 @@ int runFailover(const FailoverOptions &options) {
   }
   bool stopped = false;
   if (all) {
-    // Stop the link on every worker: the promoted target must not receive the
-    // old source.
+    // Stop the link on every worker: the promoted target must not receive the old source.
     std::printf("== stopping the link\n");
     char host[256] = "?";
     gethostname(host, sizeof(host) - 1);
-    auto marked =
-        failover.markFailedOver(options.force, left_behind,
-                                "causeway failover on " + std::string(host) +
-                                    " (pid " + std::to_string(getpid()) + ")",
-                                timeout);
+    auto marked = failover.markFailedOver(options.force, left_behind,
+                                          "causeway failover on " + std::string(host) + " (pid " +
+                                              std::to_string(getpid()) + ")",
+                                          timeout);
     if (marked) {
       stopped = true;
       std::printf("  failover mark written to %s: every worker of '%s' stops "
@@ -183,8 +170,8 @@ int runFailover(const FailoverOptions &options) {
                   "within its discovery_interval, and the link will not start "
                   "again until "
                   "`causeway failover --link %s --undo`\n",
-                  replicator::stateTopic(options.link).c_str(),
-                  options.link.c_str(), options.link.c_str());
+                  replicator::stateTopic(options.link).c_str(), options.link.c_str(),
+                  options.link.c_str());
     } else {
       std::printf("  NOT stopped: %s; stop the link's workers yourself (SIGTERM)\n",
                   secrets::redact(marked.message()).c_str());
@@ -195,12 +182,10 @@ int runFailover(const FailoverOptions &options) {
   if (final_plan) {
     printPlan(*final_plan);
   }
-  std::printf(
-      "%s\n",
-      all ? "FAILOVER DONE: start the consumers on the target cluster. For "
-            "failback, run the reverse link (see docs/failover.md)."
-          : "FAILOVER INCOMPLETE: see the groups above; the link keeps "
-            "running");
+  std::printf("%s\n", all ? "FAILOVER DONE: start the consumers on the target cluster. For "
+                            "failback, run the reverse link (see docs/failover.md)."
+                          : "FAILOVER INCOMPLETE: see the groups above; the link keeps "
+                            "running");
   if (all && plan->rereads_possible) {
     std::printf("NOTE: '%s' is an at-least-once link: the target may hold some "
                 "records twice, "
@@ -214,4 +199,4 @@ int runFailover(const FailoverOptions &options) {
   return all && stopped ? 0 : 1;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

@@ -29,22 +29,20 @@ using causeway::replicator::RunLookup;
 // branch, few enough to keep an input of thousands of runs fast.
 constexpr size_t kRunsProbed = 64;
 
-void checkLookup(const OffsetRuns &runs, int64_t source_offset) {
+void checkLookup(const OffsetRuns& runs, int64_t source_offset) {
   const RunLookup got = runs.lookup(source_offset);
-  const std::vector<OffsetRun> &list = runs.runs();
+  const std::vector<OffsetRun>& list = runs.runs();
   if (!got.exact) {
-    if (got.search_low < 0 ||
-        (got.search_high != -1 && got.search_low > got.search_high)) {
+    if (got.search_low < 0 || (got.search_high != -1 && got.search_low > got.search_high)) {
       std::abort();
     }
     return;
   }
   // Exact: a record of one of the runs, the same distance into it on both
   // sides, and never before the asked source offset.
-  auto holder =
-      std::partition_point(list.begin(), list.end(), [&](const OffsetRun &run) {
-        return run.targetEnd() <= got.target;
-      });
+  auto holder = std::partition_point(list.begin(), list.end(), [&](const OffsetRun& run) {
+    return run.targetEnd() <= got.target;
+  });
   if (holder == list.end() || got.target < holder->target ||
       got.source_there - holder->source != got.target - holder->target ||
       got.source_there < source_offset) {
@@ -52,7 +50,7 @@ void checkLookup(const OffsetRuns &runs, int64_t source_offset) {
   }
 }
 
-void checkLookupsAround(const OffsetRuns &runs, int64_t source) {
+void checkLookupsAround(const OffsetRuns& runs, int64_t source) {
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   checkLookup(runs, source);
@@ -64,10 +62,10 @@ void checkLookupsAround(const OffsetRuns &runs, int64_t source) {
   }
 }
 
-} // namespace
+}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   auto decoded = OffsetRuns::decode(bytes);
   if (!decoded.ok()) {
     if (decoded.error().message.empty()) {
@@ -75,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     return 0;
   }
-  const OffsetRuns &runs = *decoded;
+  const OffsetRuns& runs = *decoded;
   const int64_t runs_end = runs.empty() ? 0 : runs.runs().back().sourceEnd();
   if (runs.accountedEnd() < runs_end) {
     std::abort();
@@ -93,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   // Around the edges of the first and last runs (every lookup branch: before,
   // inside, between, past) ...
-  const std::vector<OffsetRun> &list = runs.runs();
+  const std::vector<OffsetRun>& list = runs.runs();
   for (size_t i = 0; i < list.size(); ++i) {
     if (i >= kRunsProbed && i + kRunsProbed < list.size()) {
       continue;

@@ -25,10 +25,9 @@ struct PartitionLag {
   std::string source_topic;
   std::string target_topic;
   int32_t partition = 0;
-  int64_t source_high = 0; // the source's readable end
-  int64_t next_source_offset =
-      0;           // the first source offset not accounted for on the target
-  int64_t lag = 0; // source_high - next_source_offset
+  int64_t source_high = 0;         // the source's readable end
+  int64_t next_source_offset = 0;  // the first source offset not accounted for on the target
+  int64_t lag = 0;                 // source_high - next_source_offset
   // The mirror partition has records past its last stable offset (an open
   // transaction): they do not count as replicated until it ends.
   bool target_hidden = false;
@@ -36,12 +35,9 @@ struct PartitionLag {
 
 struct GroupPlan {
   std::string group;
-  std::vector<PartitionTranslation>
-      offsets; // the group's positions on source and target
-  int64_t rpo_records =
-      0; // records past the group's position not yet on the target
-  std::string
-      problem; // why it cannot be moved (no commits, unknown group, ...)
+  std::vector<PartitionTranslation> offsets;  // the group's positions on source and target
+  int64_t rpo_records = 0;  // records past the group's position not yet on the target
+  std::string problem;      // why it cannot be moved (no commits, unknown group, ...)
 };
 
 struct FailoverPlan {
@@ -76,35 +72,31 @@ struct FailoverPlan {
 // first copy of its next record (FailoverPlan::rereads_possible).
 class Failover {
 public:
-  Failover(const config::Config &config, std::string link,
-           std::vector<std::string> groups);
+  Failover(const config::Config& config, std::string link, std::vector<std::string> groups);
   ~Failover();
 
   Status open();
   Result<FailoverPlan> plan(std::chrono::milliseconds timeout);
   // Polls the lag until it is zero or `timeout` passes; `progress` sees each
   // measurement.
-  Result<FailoverPlan>
-  drain(std::chrono::milliseconds timeout,
-        const std::function<void(const FailoverPlan &)> &progress);
-  std::vector<GroupSyncOutcome> moveGroups(std::chrono::milliseconds timeout,
-                                           bool force);
-  Status markFailedOver(bool forced, int64_t left_behind, const std::string &by,
+  Result<FailoverPlan> drain(std::chrono::milliseconds timeout,
+                             const std::function<void(const FailoverPlan&)>& progress);
+  std::vector<GroupSyncOutcome> moveGroups(std::chrono::milliseconds timeout, bool force);
+  Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
                         std::chrono::milliseconds timeout);
 
   // Lets the link run again (`causeway failover --undo`). Errors: unknown link,
   // no state topic.
-  static Status clearFailoverMark(const config::Config &config,
-                                  const std::string &link,
+  static Status clearFailoverMark(const config::Config& config, const std::string& link,
                                   std::chrono::milliseconds timeout);
 
 private:
   Result<std::vector<PartitionLag>> lags(std::chrono::milliseconds timeout);
 
-  const config::Config &config_;
+  const config::Config& config_;
   std::string link_name_;
   std::vector<std::string> groups_;
-  const config::LinkConfig *link_ = nullptr;
+  const config::LinkConfig* link_ = nullptr;
   std::unique_ptr<GroupSync> sync_;
   // What moveGroups() committed, per group: reasserted after the mark.
   std::map<std::string, std::vector<PartitionTranslation>> moved_;
@@ -112,4 +104,4 @@ private:
   std::unique_ptr<Clients> clients_;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

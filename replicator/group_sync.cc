@@ -19,25 +19,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-int toMs(milliseconds d) {
-  return static_cast<int>(std::max<int64_t>(1, d.count()));
-}
+int toMs(milliseconds d) { return static_cast<int>(std::max<int64_t>(1, d.count())); }
 
-bool matchesAny(const std::string &text,
-                const std::vector<std::string> &patterns) {
-  for (const auto &pattern : patterns) {
+bool matchesAny(const std::string& text, const std::vector<std::string>& patterns) {
+  for (const auto& pattern : patterns) {
     try {
       if (std::regex_match(text, std::regex(pattern, std::regex::ECMAScript))) {
         return true;
       }
-    } catch (const std::regex_error &) {
+    } catch (const std::regex_error&) {
       // validated by the config loader
     }
   }
   return false;
 }
 
-std::string jsonEscape(const std::string &s) {
+std::string jsonEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') {
@@ -53,32 +50,29 @@ struct Listed {
   std::string metadata;
 };
 
-// A group's committed offsets for `partitions` (admin ListConsumerGroupOffsets:
-// it never joins the group), with their commit metadata.
+// A group's committed offsets for `partitions` (admin ListConsumerGroupOffsets: it never joins the
+// group), with their commit metadata.
 Result<std::map<std::pair<std::string, int32_t>, Listed>>
-listGroupOffsets(rd_kafka_t *rk, const config::ClusterConfig &cluster,
-                 const std::string &group,
-                 const std::vector<std::pair<std::string, int32_t>> &partitions,
+listGroupOffsets(rd_kafka_t* rk, const config::ClusterConfig& cluster, const std::string& group,
+                 const std::vector<std::pair<std::string, int32_t>>& partitions,
                  milliseconds timeout) {
-  kafka::PartitionListPtr wanted(rd_kafka_topic_partition_list_new(
-      static_cast<int>(std::max<size_t>(1, partitions.size()))));
-  for (const auto &[topic, partition] : partitions) {
+  kafka::PartitionListPtr wanted(
+      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(1, partitions.size()))));
+  for (const auto& [topic, partition] : partitions) {
     rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), partition);
   }
-  rd_kafka_ListConsumerGroupOffsets_t *request =
+  rd_kafka_ListConsumerGroupOffsets_t* request =
       rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get());
   kafka::QueuePtr queue(rd_kafka_queue_new(rk));
-  kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(
-      rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
+  kafka::AdminOptionsPtr options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
   char errstr[256];
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout),
-                                            errstr, sizeof(errstr));
-  rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, options.get(),
-                                    queue.get());
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout), errstr, sizeof(errstr));
+  rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, options.get(), queue.get());
   rd_kafka_ListConsumerGroupOffsets_destroy(request);
   kafka::EventPtr event(rd_kafka_queue_poll(queue.get(), toMs(timeout) + 1000));
-  const std::string what = "reading the committed offsets of group '" + group +
-                           "' on " + kafka::describeCluster(cluster);
+  const std::string what = "reading the committed offsets of group '" + group + "' on " +
+                           kafka::describeCluster(cluster);
   if (!event) {
     return Error{what + ": no answer in time"};
   }
@@ -86,26 +80,23 @@ listGroupOffsets(rd_kafka_t *rk, const config::ClusterConfig &cluster,
     return Error{what + ": " + rd_kafka_event_error_string(event.get())};
   }
   size_t count = 0;
-  const rd_kafka_group_result_t **groups =
-      rd_kafka_ListConsumerGroupOffsets_result_groups(
-          rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
   if (count != 1) {
     return Error{what + ": unexpected answer"};
   }
-  if (const rd_kafka_error_t *error = rd_kafka_group_result_error(groups[0])) {
+  if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0])) {
     return Error{what + ": " + rd_kafka_error_string(error)};
   }
   std::map<std::pair<std::string, int32_t>, Listed> out;
-  const rd_kafka_topic_partition_list_t *listed =
-      rd_kafka_group_result_partitions(groups[0]);
+  const rd_kafka_topic_partition_list_t* listed = rd_kafka_group_result_partitions(groups[0]);
   for (int i = 0; listed != nullptr && i < listed->cnt; ++i) {
-    const auto &tp = listed->elems[i];
+    const auto& tp = listed->elems[i];
     Listed entry;
     if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR && tp.offset >= 0) {
       entry.offset = tp.offset;
       if (tp.metadata != nullptr) {
-        entry.metadata.assign(static_cast<const char *>(tp.metadata),
-                              tp.metadata_size);
+        entry.metadata.assign(static_cast<const char*>(tp.metadata), tp.metadata_size);
       }
     }
     out[{tp.topic, tp.partition}] = std::move(entry);
@@ -113,25 +104,21 @@ listGroupOffsets(rd_kafka_t *rk, const config::ClusterConfig &cluster,
   return out;
 }
 
-std::string describeWaiting(size_t waiting,
-                            const std::vector<PartitionTranslation> &offsets) {
+std::string describeWaiting(size_t waiting, const std::vector<PartitionTranslation>& offsets) {
   bool hidden = false;
-  for (const auto &t : offsets) {
+  for (const auto& t : offsets) {
     hidden = hidden || t.resume == ResumeReason::kHiddenByTransaction;
   }
-  return std::to_string(waiting) +
-         " partition(s) not yet replicated up to the group's position" +
-         (hidden ? " (records on the target wait behind an open transaction)"
-                 : "") +
+  return std::to_string(waiting) + " partition(s) not yet replicated up to the group's position" +
+         (hidden ? " (records on the target wait behind an open transaction)" : "") +
          "; synced once they are";
 }
 
-} // namespace
+}  // namespace
 
 GroupSync::GroupSync(config::LinkConfig link, config::ClusterConfig source,
                      config::ClusterConfig target, GroupSyncRole role)
-    : link_(std::move(link)), source_(std::move(source)),
-      target_(std::move(target)), role_(role) {}
+    : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)), role_(role) {}
 
 GroupSync::~GroupSync() {
   if (target_admin_) {
@@ -140,26 +127,24 @@ GroupSync::~GroupSync() {
 }
 
 Status GroupSync::open() {
-  // The state topic carries the lease and the failover mark. Exactly-once links
-  // create it when they start; for at-least-once links the sync does.
+  // The state topic carries the lease and the failover mark. Exactly-once links create it when they
+  // start; for at-least-once links the sync does.
   {
     auto admin = kafka::makeTopicAdmin(target_);
     auto state = admin->ensureCompactedTopic(
-        stateTopic(link_.name), 1,
-        std::max(milliseconds(10000), target_.connect_timeout));
+        stateTopic(link_.name), 1, std::max(milliseconds(10000), target_.connect_timeout));
     if (!state) {
-      return Error{
-          "link '" + link_.name +
-          "': the state topic for group sync: " + state.error().message};
+      return Error{"link '" + link_.name +
+                   "': the state topic for group sync: " + state.error().message};
     }
   }
-  auto translator = std::make_unique<OffsetTranslator>(link_, source_, target_,
-                                                       StateUse::kIfPresent);
+  auto translator =
+      std::make_unique<OffsetTranslator>(link_, source_, target_, StateUse::kIfPresent);
   if (auto opened = translator->open(); !opened) {
     return opened;
   }
   kafka::ClientSpec source_spec;
-  source_spec.type = RD_KAFKA_PRODUCER; // admin calls only
+  source_spec.type = RD_KAFKA_PRODUCER;  // admin calls only
   source_spec.cluster = &source_;
   source_spec.client_id = "causeway-" + link_.name + "-groups";
   auto source_admin = kafka::makeClient(source_spec);
@@ -167,7 +152,7 @@ Status GroupSync::open() {
     return source_admin.error();
   }
   kafka::ClientSpec target_spec;
-  target_spec.type = RD_KAFKA_PRODUCER; // admin calls and checkpoint records
+  target_spec.type = RD_KAFKA_PRODUCER;  // admin calls and checkpoint records
   target_spec.cluster = &target_;
   target_spec.client_id = "causeway-" + link_.name + "-groups";
   target_spec.owned = {{"enable.idempotence", "true"}, {"acks", "all"}};
@@ -176,8 +161,8 @@ Status GroupSync::open() {
     return target_admin.error();
   }
   if (role_ == GroupSyncRole::kWorker) {
-    auto mark = std::make_unique<OffsetStateReader>(
-        target_, link_.name, Isolation::kReadUncommitted);
+    auto mark =
+        std::make_unique<OffsetStateReader>(target_, link_.name, Isolation::kReadUncommitted);
     if (auto opened = mark->open(); !opened) {
       return opened;
     }
@@ -195,36 +180,29 @@ Status GroupSync::open() {
 }
 
 std::vector<std::string> GroupSync::selectedGroups(milliseconds timeout) {
-  std::set<std::string> groups(link_.groups.names.begin(),
-                               link_.groups.names.end());
+  std::set<std::string> groups(link_.groups.names.begin(), link_.groups.names.end());
   if (!link_.groups.include.empty()) {
-    rd_kafka_t *rk = source_admin_.get();
+    rd_kafka_t* rk = source_admin_.get();
     kafka::QueuePtr queue(rd_kafka_queue_new(rk));
     kafka::AdminOptionsPtr options(
         rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS));
     char errstr[256];
-    rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout),
-                                              errstr, sizeof(errstr));
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout), errstr, sizeof(errstr));
     rd_kafka_ListConsumerGroups(rk, options.get(), queue.get());
-    kafka::EventPtr event(
-        rd_kafka_queue_poll(queue.get(), toMs(timeout) + 1000));
+    kafka::EventPtr event(rd_kafka_queue_poll(queue.get(), toMs(timeout) + 1000));
     std::string problem;
     if (!event) {
       problem = "no answer";
-    } else if (rd_kafka_event_error(event.get()) !=
-               RD_KAFKA_RESP_ERR_NO_ERROR) {
+    } else if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       problem = rd_kafka_event_error_string(event.get());
     } else {
-      const auto *result =
-          rd_kafka_event_ListConsumerGroups_result(event.get());
+      const auto* result = rd_kafka_event_ListConsumerGroups_result(event.get());
       size_t count = 0;
-      const rd_kafka_ConsumerGroupListing_t **listings =
+      const rd_kafka_ConsumerGroupListing_t** listings =
           rd_kafka_ListConsumerGroups_result_valid(result, &count);
       for (size_t i = 0; i < count; ++i) {
-        const std::string id =
-            rd_kafka_ConsumerGroupListing_group_id(listings[i]);
-        if (!id.starts_with("causeway.") &&
-            matchesAny(id, link_.groups.include) &&
+        const std::string id = rd_kafka_ConsumerGroupListing_group_id(listings[i]);
+        if (!id.starts_with("causeway.") && matchesAny(id, link_.groups.include) &&
             !matchesAny(id, link_.groups.exclude)) {
           groups.insert(id);
         }
@@ -243,20 +221,19 @@ std::vector<std::string> GroupSync::selectedGroups(milliseconds timeout) {
 
 std::vector<GroupSyncOutcome> GroupSync::runOnce(milliseconds timeout) {
   std::vector<GroupSyncOutcome> outcomes;
-  for (const auto &group : selectedGroups(timeout)) {
+  for (const auto& group : selectedGroups(timeout)) {
     outcomes.push_back(syncGroup(group, timeout));
   }
   return outcomes;
 }
 
-bool GroupSync::failedOver(milliseconds timeout, std::string &why) {
+bool GroupSync::failedOver(milliseconds timeout, std::string& why) {
   auto read = mark_->refresh(Clock::now() + timeout);
   if (!read) {
-    why = "cannot check the link's failover mark before committing: " +
-          read.message();
+    why = "cannot check the link's failover mark before committing: " + read.message();
     return true;
   }
-  if (const auto &mark = mark_->failoverMark()) {
+  if (const auto& mark = mark_->failoverMark()) {
     why = "link '" + link_.name + "' was " + describeFailoverMark(*mark) +
           ": its groups are not synced any more";
     return true;
@@ -265,64 +242,58 @@ bool GroupSync::failedOver(milliseconds timeout, std::string &why) {
 }
 
 Result<std::map<MirrorPartition, CommittedOnTarget>>
-GroupSync::committedOnTarget(const std::string &group,
-                             const std::vector<PartitionTranslation> &offsets,
+GroupSync::committedOnTarget(const std::string& group,
+                             const std::vector<PartitionTranslation>& offsets,
                              milliseconds timeout) {
   std::vector<std::pair<std::string, int32_t>> partitions;
-  for (const auto &t : offsets) {
+  for (const auto& t : offsets) {
     partitions.emplace_back(t.target_topic, t.partition);
   }
-  auto listed = listGroupOffsets(target_admin_.get(), target_, group,
-                                 partitions, timeout);
+  auto listed = listGroupOffsets(target_admin_.get(), target_, group, partitions, timeout);
   if (!listed) {
     return listed.error();
   }
   std::map<MirrorPartition, CommittedOnTarget> out;
-  for (const auto &[key, entry] : *listed) {
-    out[key] = CommittedOnTarget{
-        entry.offset, entry.offset >= 0
-                          ? parseSyncMetadata(entry.metadata, link_.name)
-                          : std::nullopt};
+  for (const auto& [key, entry] : *listed) {
+    out[key] = CommittedOnTarget{entry.offset, entry.offset >= 0
+                                                   ? parseSyncMetadata(entry.metadata, link_.name)
+                                                   : std::nullopt};
   }
   return out;
 }
 
 Result<std::map<std::pair<std::string, int32_t>, int64_t>>
-GroupSync::committedOnSource(const std::string &group,
-                             const std::vector<PartitionTranslation> &offsets,
+GroupSync::committedOnSource(const std::string& group,
+                             const std::vector<PartitionTranslation>& offsets,
                              milliseconds timeout) {
   std::vector<std::pair<std::string, int32_t>> partitions;
-  for (const auto &t : offsets) {
+  for (const auto& t : offsets) {
     partitions.emplace_back(t.source_topic, t.partition);
   }
-  auto listed = listGroupOffsets(source_admin_.get(), source_, group,
-                                 partitions, timeout);
+  auto listed = listGroupOffsets(source_admin_.get(), source_, group, partitions, timeout);
   if (!listed) {
     return listed.error();
   }
   std::map<std::pair<std::string, int32_t>, int64_t> out;
-  for (const auto &[key, entry] : *listed) {
+  for (const auto& [key, entry] : *listed) {
     out[key] = entry.offset;
   }
   return out;
 }
 
-GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
-                                      milliseconds timeout, bool force) {
+GroupSyncOutcome GroupSync::syncGroup(const std::string& group, milliseconds timeout, bool force) {
   GroupSyncOutcome outcome;
   outcome.group = group;
   outcome.at = std::chrono::system_clock::now();
-  outcome.rereads_possible =
-      link_.delivery != config::DeliveryMode::kExactlyOnce;
+  outcome.rereads_possible = link_.delivery != config::DeliveryMode::kExactlyOnce;
   if (lease_ && !lease_->held()) {
     outcome.leased_elsewhere = true;
-    outcome.problem =
-        lease_->settled()
-            ? "synced by another worker of link '" + link_.name +
-                  "' (the holder of the group-sync lease, consumer group '" +
-                  GroupSyncLease::groupId(link_.name) + "' on the target)"
-            : "waiting to join the group-sync lease group '" +
-                  GroupSyncLease::groupId(link_.name) + "' on the target";
+    outcome.problem = lease_->settled()
+                          ? "synced by another worker of link '" + link_.name +
+                                "' (the holder of the group-sync lease, consumer group '" +
+                                GroupSyncLease::groupId(link_.name) + "' on the target)"
+                          : "waiting to join the group-sync lease group '" +
+                                GroupSyncLease::groupId(link_.name) + "' on the target";
     return outcome;
   }
   auto translated = translator_->translate(group, timeout);
@@ -339,17 +310,14 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
   GroupCommitPlan plan = planGroup(*translated, *committed, force);
   if (plan.leaveAlone()) {
     outcome.left_alone = true;
-    outcome.problem =
-        "the group consumes on the target: " +
-        std::to_string(plan.foreign_ahead) +
-        " partition(s) have offsets committed there past the sync's, not by "
-        "Causeway; it is left as it is";
+    outcome.problem = "the group consumes on the target: " + std::to_string(plan.foreign_ahead) +
+                      " partition(s) have offsets committed there past the sync's, not by "
+                      "Causeway; it is left as it is";
     return outcome;
   }
   if (plan.move_backs > 0) {
-    // A translation made before another sync (or the failover) committed a
-    // later position is stale, not a move back: only a source group that is
-    // still behind counts.
+    // A translation made before another sync (or the failover) committed a later position is stale,
+    // not a move back: only a source group that is still behind counts.
     auto fresh = committedOnSource(group, *translated, timeout);
     if (!fresh) {
       outcome.problem = fresh.error().message;
@@ -359,12 +327,11 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
       if (plan.partitions[i].action != PartitionAction::kMoveBack) {
         continue;
       }
-      const auto &t = (*translated)[i];
+      const auto& t = (*translated)[i];
       auto now = fresh->find({t.source_topic, t.partition});
       const auto current = committed->find({t.target_topic, t.partition});
       if (now == fresh->end() || current == committed->end() ||
-          !moveBackConfirmed(current->second, now->second) ||
-          now->second != t.source_offset) {
+          !moveBackConfirmed(current->second, now->second) || now->second != t.source_offset) {
         plan.partitions[i].action = PartitionAction::kKeepAhead;
         plan.to_commit -= 1;
       }
@@ -372,9 +339,8 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
   }
   std::vector<PartitionTranslation> to_commit;
   for (size_t i = 0; i < plan.partitions.size(); ++i) {
-    const PartitionPlan &p = plan.partitions[i];
-    if (p.action == PartitionAction::kCommit ||
-        p.action == PartitionAction::kMoveBack) {
+    const PartitionPlan& p = plan.partitions[i];
+    if (p.action == PartitionAction::kCommit || p.action == PartitionAction::kMoveBack) {
       PartitionTranslation t = (*translated)[i];
       t.target_offset = p.target_offset;
       to_commit.push_back(std::move(t));
@@ -384,12 +350,11 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
     outcome.problem = describeWaiting(plan.waiting, *translated);
   }
   if (to_commit.empty()) {
-    outcome.committed = plan.waiting == 0; // nothing new
+    outcome.committed = plan.waiting == 0;  // nothing new
     return outcome;
   }
   if (role_ == GroupSyncRole::kWorker) {
-    // Last checks right before the commit: a failover that marked the link, a
-    // lease lost.
+    // Last checks right before the commit: a failover that marked the link, a lease lost.
     std::string why;
     if (failedOver(timeout, why)) {
       outcome.failed_over = true;
@@ -398,9 +363,8 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
     }
     if (!lease_->held()) {
       outcome.leased_elsewhere = true;
-      outcome.problem =
-          "the group-sync lease moved to another worker of link '" +
-          link_.name + "' during the cycle; nothing was committed";
+      outcome.problem = "the group-sync lease moved to another worker of link '" + link_.name +
+                        "' during the cycle; nothing was committed";
       return outcome;
     }
   }
@@ -414,10 +378,9 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string &group,
   return outcome;
 }
 
-Result<size_t>
-GroupSync::reassert(const std::string &group,
-                    const std::vector<PartitionTranslation> &written,
-                    milliseconds timeout) {
+Result<size_t> GroupSync::reassert(const std::string& group,
+                                   const std::vector<PartitionTranslation>& written,
+                                   milliseconds timeout) {
   if (written.empty()) {
     return size_t{0};
   }
@@ -426,11 +389,11 @@ GroupSync::reassert(const std::string &group,
     return committed.error();
   }
   std::vector<PartitionTranslation> restore;
-  for (const auto &t : written) {
+  for (const auto& t : written) {
     auto now = committed->find({t.target_topic, t.partition});
     if (now != committed->end() && now->second.offset != t.target_offset &&
         now->second.synced_source) {
-      restore.push_back(t); // a worker's commit landed after ours
+      restore.push_back(t);  // a worker's commit landed after ours
     }
   }
   if (restore.empty()) {
@@ -442,38 +405,32 @@ GroupSync::reassert(const std::string &group,
   return restore.size();
 }
 
-Status
-GroupSync::commitOnTarget(const std::string &group,
-                          const std::vector<PartitionTranslation> &offsets,
-                          milliseconds timeout) {
-  rd_kafka_t *rk = target_admin_.get();
-  kafka::PartitionListPtr list(
-      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-  for (const auto &t : offsets) {
-    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(
-        list.get(), t.target_topic.c_str(), t.partition);
+Status GroupSync::commitOnTarget(const std::string& group,
+                                 const std::vector<PartitionTranslation>& offsets,
+                                 milliseconds timeout) {
+  rd_kafka_t* rk = target_admin_.get();
+  kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& t : offsets) {
+    rd_kafka_topic_partition_t* tp =
+        rd_kafka_topic_partition_list_add(list.get(), t.target_topic.c_str(), t.partition);
     tp->offset = t.target_offset;
-    // Which source position this offset stands for, and that the sync wrote it
-    // (freed by the list).
+    // Which source position this offset stands for, and that the sync wrote it (freed by the list).
     const std::string metadata = syncMetadata(link_.name, t.source_offset);
     tp->metadata = std::malloc(metadata.size());
     std::memcpy(tp->metadata, metadata.data(), metadata.size());
     tp->metadata_size = metadata.size();
   }
-  rd_kafka_AlterConsumerGroupOffsets_t *request =
+  rd_kafka_AlterConsumerGroupOffsets_t* request =
       rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get());
   kafka::QueuePtr queue(rd_kafka_queue_new(rk));
-  kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(
-      rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
+  kafka::AdminOptionsPtr options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
   char errstr[256];
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout),
-                                            errstr, sizeof(errstr));
-  rd_kafka_AlterConsumerGroupOffsets(rk, &request, 1, options.get(),
-                                     queue.get());
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), toMs(timeout), errstr, sizeof(errstr));
+  rd_kafka_AlterConsumerGroupOffsets(rk, &request, 1, options.get(), queue.get());
   rd_kafka_AlterConsumerGroupOffsets_destroy(request);
   kafka::EventPtr event(rd_kafka_queue_poll(queue.get(), toMs(timeout) + 1000));
-  const std::string what =
-      "committing group '" + group + "' on " + kafka::describeCluster(target_);
+  const std::string what = "committing group '" + group + "' on " + kafka::describeCluster(target_);
   if (!event) {
     return Error{what + ": no answer in time"};
   }
@@ -481,76 +438,64 @@ GroupSync::commitOnTarget(const std::string &group,
     return Error{what + ": " + rd_kafka_event_error_string(event.get())};
   }
   size_t count = 0;
-  const rd_kafka_group_result_t **groups =
-      rd_kafka_AlterConsumerGroupOffsets_result_groups(
-          rd_kafka_event_AlterConsumerGroupOffsets_result(event.get()), &count);
+  const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+      rd_kafka_event_AlterConsumerGroupOffsets_result(event.get()), &count);
   if (count != 1) {
     return Error{what + ": unexpected answer"};
   }
-  auto refused = [&](rd_kafka_resp_err_t code,
-                     const std::string &text) -> Status {
-    if (code == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
-        code == RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP ||
+  auto refused = [&](rd_kafka_resp_err_t code, const std::string& text) -> Status {
+    if (code == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || code == RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP ||
         code == RD_KAFKA_RESP_ERR_GROUP_SUBSCRIBED_TO_TOPIC ||
         code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
         code == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION) {
-      return Error{what +
-                   ": refused, the group has active members on the target (" +
-                   text + "); it is left as it is"};
+      return Error{what + ": refused, the group has active members on the target (" + text +
+                   "); it is left as it is"};
     }
     return Error{what + ": " + text};
   };
-  if (const rd_kafka_error_t *error = rd_kafka_group_result_error(groups[0])) {
+  if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0])) {
     return refused(rd_kafka_error_code(error), rd_kafka_error_string(error));
   }
-  const rd_kafka_topic_partition_list_t *parts =
-      rd_kafka_group_result_partitions(groups[0]);
+  const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[0]);
   for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
     if (parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return refused(parts->elems[i].err,
-                     rd_kafka_err2str(parts->elems[i].err));
+      return refused(parts->elems[i].err, rd_kafka_err2str(parts->elems[i].err));
     }
   }
   return {};
 }
 
-void GroupSync::writeCheckpoints(
-    const std::string &group,
-    const std::vector<PartitionTranslation> &offsets) {
+void GroupSync::writeCheckpoints(const std::string& group,
+                                 const std::vector<PartitionTranslation>& offsets) {
   const std::string topic = checkpointTopic(link_.name);
   if (!checkpoints_ready_) {
     auto admin = kafka::makeTopicAdmin(target_);
     auto created = admin->ensureTopic(topic, 1, milliseconds(10000));
     if (!created) {
-      spdlog::warn("link '{}': checkpoint topic '{}' not available: {}",
-                   link_.name, topic, created.error().message);
+      spdlog::warn("link '{}': checkpoint topic '{}' not available: {}", link_.name, topic,
+                   created.error().message);
       return;
     }
     checkpoints_ready_ = true;
   }
   const int64_t now_ms =
-      std::chrono::duration_cast<milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  for (const auto &t : offsets) {
-    const std::string key =
-        group + "/" + t.source_topic + "/" + std::to_string(t.partition);
-    const std::string value =
-        "{\"group\":\"" + jsonEscape(group) + "\",\"source_topic\":\"" +
-        jsonEscape(t.source_topic) + "\",\"target_topic\":\"" +
-        jsonEscape(t.target_topic) +
-        "\",\"partition\":" + std::to_string(t.partition) +
-        ",\"source_offset\":" + std::to_string(t.source_offset) +
-        ",\"target_offset\":" + std::to_string(t.target_offset) +
-        ",\"synced_at_ms\":" + std::to_string(now_ms) + "}";
+  for (const auto& t : offsets) {
+    const std::string key = group + "/" + t.source_topic + "/" + std::to_string(t.partition);
+    const std::string value = "{\"group\":\"" + jsonEscape(group) + "\",\"source_topic\":\"" +
+                              jsonEscape(t.source_topic) + "\",\"target_topic\":\"" +
+                              jsonEscape(t.target_topic) +
+                              "\",\"partition\":" + std::to_string(t.partition) +
+                              ",\"source_offset\":" + std::to_string(t.source_offset) +
+                              ",\"target_offset\":" + std::to_string(t.target_offset) +
+                              ",\"synced_at_ms\":" + std::to_string(now_ms) + "}";
     rd_kafka_producev(
-        target_admin_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char *>(value.data()), value.size()),
-        RD_KAFKA_V_END);
+        target_admin_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
   }
   rd_kafka_poll(target_admin_.get(), 0);
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

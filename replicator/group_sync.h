@@ -21,10 +21,9 @@ class OffsetStateReader;
 // What one sync cycle did for one consumer group.
 struct GroupSyncOutcome {
   std::string group;
-  bool committed = false; // the target group now has the translated offsets (or
-                          // is past them)
-  std::string
-      problem; // why not (active members on the target, no commits yet, ...)
+  bool committed = false;  // the target group now has the translated offsets (or
+                           // is past them)
+  std::string problem;     // why not (active members on the target, no commits yet, ...)
   std::vector<PartitionTranslation> offsets;
   std::chrono::system_clock::time_point at{};
   // The partitions this cycle committed, with the offsets it committed.
@@ -83,8 +82,7 @@ enum class GroupSyncRole {
 // thread (or the failover).
 class GroupSync {
 public:
-  GroupSync(config::LinkConfig link, config::ClusterConfig source,
-            config::ClusterConfig target,
+  GroupSync(config::LinkConfig link, config::ClusterConfig source, config::ClusterConfig target,
             GroupSyncRole role = GroupSyncRole::kWorker);
   ~GroupSync();
 
@@ -98,8 +96,7 @@ public:
   // One group now. With `force`, a partition whose replication has not reached
   // the group's position is moved to the target's readable end: the records in
   // between are lost to the group (the RPO the failover plan reported).
-  GroupSyncOutcome syncGroup(const std::string &group,
-                             std::chrono::milliseconds timeout,
+  GroupSyncOutcome syncGroup(const std::string& group, std::chrono::milliseconds timeout,
                              bool force = false);
 
   // The failover, after writing its mark: a worker's commit that was already on
@@ -107,50 +104,45 @@ public:
   // Commits `written` again where the target group now holds another offset
   // committed by a sync (never over a consumer's commit). Returns how many
   // partitions were restored.
-  Result<size_t> reassert(const std::string &group,
-                          const std::vector<PartitionTranslation> &written,
+  Result<size_t> reassert(const std::string& group,
+                          const std::vector<PartitionTranslation>& written,
                           std::chrono::milliseconds timeout);
 
   // The translator behind the sync (valid after open()), for callers that only
   // plan.
-  OffsetTranslator &translator() { return *translator_; }
+  OffsetTranslator& translator() { return *translator_; }
 
-  static std::string checkpointTopic(const std::string &link) {
+  static std::string checkpointTopic(const std::string& link) {
     return "causeway." + link + ".checkpoints";
   }
 
 private:
   std::vector<std::string> selectedGroups(std::chrono::milliseconds timeout);
   Result<std::map<MirrorPartition, CommittedOnTarget>>
-  committedOnTarget(const std::string &group,
-                    const std::vector<PartitionTranslation> &offsets,
+  committedOnTarget(const std::string& group, const std::vector<PartitionTranslation>& offsets,
                     std::chrono::milliseconds timeout);
   Result<std::map<std::pair<std::string, int32_t>, int64_t>>
-  committedOnSource(const std::string &group,
-                    const std::vector<PartitionTranslation> &offsets,
+  committedOnSource(const std::string& group, const std::vector<PartitionTranslation>& offsets,
                     std::chrono::milliseconds timeout);
   // Refreshes the failover mark; true when the link has one (or it cannot be
   // read: stopping is the safe reading of a state topic that does not answer).
-  bool failedOver(std::chrono::milliseconds timeout, std::string &why);
-  Status commitOnTarget(const std::string &group,
-                        const std::vector<PartitionTranslation> &offsets,
+  bool failedOver(std::chrono::milliseconds timeout, std::string& why);
+  Status commitOnTarget(const std::string& group, const std::vector<PartitionTranslation>& offsets,
                         std::chrono::milliseconds timeout);
-  void writeCheckpoints(const std::string &group,
-                        const std::vector<PartitionTranslation> &offsets);
+  void writeCheckpoints(const std::string& group, const std::vector<PartitionTranslation>& offsets);
 
   config::LinkConfig link_;
   config::ClusterConfig source_;
   config::ClusterConfig target_;
   GroupSyncRole role_;
   std::unique_ptr<OffsetTranslator> translator_;
-  std::unique_ptr<GroupSyncLease> lease_;   // kWorker
-  std::unique_ptr<OffsetStateReader> mark_; // kWorker: the failover mark
-  kafka::HandlePtr
-      source_admin_; // ListConsumerGroups for include regexes, fresh re-reads
-  kafka::HandlePtr target_admin_; // Alter/ListConsumerGroupOffsets, and the
-                                  // checkpoint producer
+  std::unique_ptr<GroupSyncLease> lease_;    // kWorker
+  std::unique_ptr<OffsetStateReader> mark_;  // kWorker: the failover mark
+  kafka::HandlePtr source_admin_;  // ListConsumerGroups for include regexes, fresh re-reads
+  kafka::HandlePtr target_admin_;  // Alter/ListConsumerGroupOffsets, and the
+                                   // checkpoint producer
   bool checkpoints_ready_ = false;
   bool listing_unsupported_reported_ = false;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

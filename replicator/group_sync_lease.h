@@ -32,11 +32,11 @@ namespace causeway::replicator {
 // before each group).
 class GroupSyncLease {
 public:
-  GroupSyncLease(const config::ClusterConfig &target, std::string link);
+  GroupSyncLease(const config::ClusterConfig& target, std::string link);
   ~GroupSyncLease();
 
-  GroupSyncLease(const GroupSyncLease &) = delete;
-  GroupSyncLease &operator=(const GroupSyncLease &) = delete;
+  GroupSyncLease(const GroupSyncLease&) = delete;
+  GroupSyncLease& operator=(const GroupSyncLease&) = delete;
 
   // Joins the lease group (asynchronously: held() is false until the first
   // assignment).
@@ -49,18 +49,14 @@ public:
   // just "not yet").
   bool settled() const { return settled_; }
 
-  static std::string groupId(const std::string &link) {
-    return "causeway." + link + ".group-sync";
-  }
+  static std::string groupId(const std::string& link) { return "causeway." + link + ".group-sync"; }
 
 private:
-  static void rebalanceCallback(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                                rd_kafka_topic_partition_list_t *partitions,
-                                void *opaque);
-  void onRebalance(rd_kafka_resp_err_t err,
-                   rd_kafka_topic_partition_list_t *partitions);
+  static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 
-  const config::ClusterConfig &target_;
+  const config::ClusterConfig& target_;
   std::string link_;
   std::string topic_;
   kafka::HandlePtr consumer_;
@@ -68,4 +64,4 @@ private:
   bool settled_ = false;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kMetadataPrefix = "causeway-sync:v1:";
 
-} // namespace
+}  // namespace
 
 std::string syncMetadata(std::string_view link, int64_t source_offset) {
   std::string out(kMetadataPrefix);
@@ -17,27 +17,24 @@ std::string syncMetadata(std::string_view link, int64_t source_offset) {
   return out;
 }
 
-std::optional<int64_t> parseSyncMetadata(std::string_view metadata,
-                                         std::string_view link) {
+std::optional<int64_t> parseSyncMetadata(std::string_view metadata, std::string_view link) {
   if (!metadata.starts_with(kMetadataPrefix)) {
     return std::nullopt;
   }
   metadata.remove_prefix(kMetadataPrefix.size());
   const size_t colon = metadata.find(':');
-  if (colon == std::string_view::npos || colon == 0 ||
-      metadata.substr(colon + 1) != link) {
+  if (colon == std::string_view::npos || colon == 0 || metadata.substr(colon + 1) != link) {
     return std::nullopt;
   }
   int64_t offset = -1;
-  const auto [end, ec] =
-      std::from_chars(metadata.data(), metadata.data() + colon, offset);
+  const auto [end, ec] = std::from_chars(metadata.data(), metadata.data() + colon, offset);
   if (ec != std::errc() || end != metadata.data() + colon || offset < 0) {
     return std::nullopt;
   }
   return offset;
 }
 
-const char *toString(PartitionAction action) {
+const char* toString(PartitionAction action) {
   switch (action) {
   case PartitionAction::kNoPosition:
     return "no_position";
@@ -57,8 +54,8 @@ const char *toString(PartitionAction action) {
   return "unknown";
 }
 
-PartitionPlan planPartition(const PartitionTranslation &t,
-                            const CommittedOnTarget &current, bool force) {
+PartitionPlan planPartition(const PartitionTranslation& t, const CommittedOnTarget& current,
+                            bool force) {
   if (t.source_offset < 0) {
     return {PartitionAction::kNoPosition, -1};
   }
@@ -67,7 +64,7 @@ PartitionPlan planPartition(const PartitionTranslation &t,
     if (!force || t.target_end < 0) {
       return {PartitionAction::kWait, -1};
     }
-    wanted = t.target_end; // forced: what is not replicated is left behind
+    wanted = t.target_end;  // forced: what is not replicated is left behind
   }
   if (current.offset < 0) {
     return {PartitionAction::kCommit, wanted};
@@ -87,16 +84,15 @@ PartitionPlan planPartition(const PartitionTranslation &t,
   return {PartitionAction::kKeepAhead, current.offset};
 }
 
-GroupCommitPlan
-planGroup(const std::vector<PartitionTranslation> &translations,
-          const std::map<MirrorPartition, CommittedOnTarget> &committed,
-          bool force) {
+GroupCommitPlan planGroup(const std::vector<PartitionTranslation>& translations,
+                          const std::map<MirrorPartition, CommittedOnTarget>& committed,
+                          bool force) {
   GroupCommitPlan plan;
   plan.partitions.reserve(translations.size());
-  for (const auto &t : translations) {
+  for (const auto& t : translations) {
     auto it = committed.find({t.target_topic, t.partition});
-    const PartitionPlan p = planPartition(
-        t, it == committed.end() ? CommittedOnTarget{} : it->second, force);
+    const PartitionPlan p =
+        planPartition(t, it == committed.end() ? CommittedOnTarget{} : it->second, force);
     switch (p.action) {
     case PartitionAction::kWait:
       plan.waiting += 1;
@@ -119,9 +115,8 @@ planGroup(const std::vector<PartitionTranslation> &translations,
   return plan;
 }
 
-bool moveBackConfirmed(const CommittedOnTarget &current, int64_t fresh_source) {
-  return current.synced_source && fresh_source >= 0 &&
-         fresh_source < *current.synced_source;
+bool moveBackConfirmed(const CommittedOnTarget& current, int64_t fresh_source) {
+  return current.synced_source && fresh_source >= 0 && fresh_source < *current.synced_source;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -34,7 +34,7 @@ struct OffsetRun {
 
   int64_t sourceEnd() const { return source + count; }
   int64_t targetEnd() const { return target + count; }
-  bool operator==(const OffsetRun &) const = default;
+  bool operator==(const OffsetRun&) const = default;
 };
 
 // Where a consumer at source offset S resumes on the target.
@@ -83,7 +83,7 @@ public:
 
   RunLookup lookup(int64_t source_offset) const;
 
-  const std::vector<OffsetRun> &runs() const { return runs_; }
+  const std::vector<OffsetRun>& runs() const { return runs_; }
   bool empty() const { return runs_.empty(); }
   // Forgets the runs and the accounted end.
   void clear();
@@ -92,12 +92,8 @@ public:
   void assign(std::vector<OffsetRun> runs, int64_t accounted_end = 0);
 
   // Last (source, target) added, or -1s.
-  int64_t lastSource() const {
-    return runs_.empty() ? -1 : runs_.back().sourceEnd() - 1;
-  }
-  int64_t lastTarget() const {
-    return runs_.empty() ? -1 : runs_.back().targetEnd() - 1;
-  }
+  int64_t lastSource() const { return runs_.empty() ? -1 : runs_.back().sourceEnd() - 1; }
+  int64_t lastTarget() const { return runs_.empty() ? -1 : runs_.back().targetEnd() - 1; }
 
   // Compact binary form for the state topic (all integers big-endian):
   //   version 2 (written): "CWR" 2 | u32 run count | per run: source i64,
@@ -106,13 +102,13 @@ public:
   //   version 1 (read):    "CWR" 1 | u32 run count | runs; its accounted end is
   //   the last run's end
   std::string encode() const;
-  void encodeInto(std::string &out) const;
+  void encodeInto(std::string& out) const;
   // Checks everything: magic and version, exact length, runs in increasing
   // order, counts >= 1, offsets >= 0, no overlap, an accounted end not below
   // the last run's end. The error says what is wrong and where.
   static Result<OffsetRuns> decode(std::string_view bytes);
 
-  bool operator==(const OffsetRuns &other) const {
+  bool operator==(const OffsetRuns& other) const {
     return runs_ == other.runs_ && accounted_end_ == other.accounted_end_;
   }
 
@@ -122,4 +118,4 @@ private:
   bool gap_pending_ = false;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

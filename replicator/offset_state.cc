@@ -9,15 +9,13 @@
 
 namespace causeway::replicator {
 
-std::string stateTopic(const std::string &link) {
-  return "causeway." + link + ".state";
-}
+std::string stateTopic(const std::string& link) { return "causeway." + link + ".state"; }
 
-std::string stateKey(const std::string &mirror_topic, int32_t partition) {
+std::string stateKey(const std::string& mirror_topic, int32_t partition) {
   return mirror_topic + "/" + std::to_string(partition);
 }
 
-std::string encodeFailoverMark(const FailoverMark &mark) {
+std::string encodeFailoverMark(const FailoverMark& mark) {
   return nlohmann::json{{"at_ms", mark.at_ms},
                         {"forced", mark.forced},
                         {"left_behind", mark.left_behind},
@@ -34,8 +32,8 @@ Result<FailoverMark> decodeFailoverMark(std::string_view value) {
   }
   FailoverMark mark;
   mark.at_ms = json["at_ms"].get<int64_t>();
-  // Fields of another type (another version's mark) are left at their defaults:
-  // the mark is still a mark.
+  // Fields of another type (another version's mark) are left at their defaults: the mark is still a
+  // mark.
   if (json.contains("forced") && json["forced"].is_boolean()) {
     mark.forced = json["forced"].get<bool>();
   }
@@ -48,7 +46,7 @@ Result<FailoverMark> decodeFailoverMark(std::string_view value) {
   return mark;
 }
 
-std::string describeFailoverMark(const FailoverMark &mark) {
+std::string describeFailoverMark(const FailoverMark& mark) {
   const std::time_t seconds = static_cast<std::time_t>(mark.at_ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
@@ -59,19 +57,16 @@ std::string describeFailoverMark(const FailoverMark &mark) {
     text += " by " + mark.by;
   }
   if (mark.forced) {
-    text += " (forced: " + std::to_string(mark.left_behind) +
-            " record(s) left behind)";
+    text += " (forced: " + std::to_string(mark.left_behind) + " record(s) left behind)";
   }
   return text;
 }
 
-Status writeFailoverMark(const config::ClusterConfig &target,
-                         const std::string &link,
-                         const std::optional<FailoverMark> &mark,
+Status writeFailoverMark(const config::ClusterConfig& target, const std::string& link,
+                         const std::optional<FailoverMark>& mark,
                          std::chrono::milliseconds timeout) {
   const std::string topic = stateTopic(link);
-  const std::string where =
-      "state topic '" + topic + "' on " + kafka::describeCluster(target);
+  const std::string where = "state topic '" + topic + "' on " + kafka::describeCluster(target);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   {
     PartitionScanner scanner(target, link + "-mark");
@@ -98,37 +93,33 @@ Status writeFailoverMark(const config::ClusterConfig &target,
   spec.cluster = &target;
   spec.client_id = "causeway-" + link + "-failover-mark";
   spec.owned = {{"acks", "all"}, {"enable.idempotence", "true"}};
-  spec.configure = [&outcome](rd_kafka_conf_t *conf) {
+  spec.configure = [&outcome](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, &outcome);
-    rd_kafka_conf_set_dr_msg_cb(
-        conf, [](rd_kafka_t *, const rd_kafka_message_t *m, void *opaque) {
-          auto *out = static_cast<Outcome *>(opaque);
-          out->done = true;
-          out->err = m->err;
-        });
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+      auto* out = static_cast<Outcome*>(opaque);
+      out->done = true;
+      out->err = m->err;
+    });
   };
   auto producer = kafka::makeClient(spec);
   if (!producer) {
     return producer.error();
   }
   const std::string value = mark ? encodeFailoverMark(*mark) : std::string();
-  void *payload =
-      mark ? const_cast<char *>(value.data()) : nullptr; // null: a tombstone
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(kFailoverMarkKey.data(), kFailoverMarkKey.size()),
-      RD_KAFKA_V_VALUE(payload, value.size()), RD_KAFKA_V_END);
+  void* payload = mark ? const_cast<char*>(value.data()) : nullptr;  // null: a tombstone
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(kFailoverMarkKey.data(), kFailoverMarkKey.size()),
+                        RD_KAFKA_V_VALUE(payload, value.size()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{"writing the failover mark to the " + where + ": " +
-                 rd_kafka_err2str(err)};
+    return Error{"writing the failover mark to the " + where + ": " + rd_kafka_err2str(err)};
   }
   while (!outcome.done && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_poll(producer->get(), 50);
   }
   if (!outcome.done) {
-    return Error{"writing the failover mark to the " + where +
-                 ": no acknowledgement within " +
+    return Error{"writing the failover mark to the " + where + ": no acknowledgement within " +
                  std::to_string(timeout.count()) + " ms"};
   }
   if (outcome.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -138,8 +129,8 @@ Status writeFailoverMark(const config::ClusterConfig &target,
   return {};
 }
 
-OffsetStateReader::OffsetStateReader(const config::ClusterConfig &target,
-                                     std::string link, Isolation isolation)
+OffsetStateReader::OffsetStateReader(const config::ClusterConfig& target, std::string link,
+                                     Isolation isolation)
     : target_(target), link_(std::move(link)), topic_(stateTopic(link_)),
       scanner_(target, link_ + "-state", isolation) {}
 
@@ -149,8 +140,7 @@ std::string OffsetStateReader::describe() const {
   return "state topic '" + topic_ + "' on " + kafka::describeCluster(target_);
 }
 
-Status
-OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline) {
+Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline) {
   auto count = scanner_.partitionCount(topic_, deadline);
   if (!count) {
     return Error{"reading the " + describe() + ": " + count.error().message};
@@ -168,72 +158,63 @@ OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline) {
     if (!marks) {
       return Error{"reading the " + describe() + ": " + marks.error().message};
     }
-    int64_t &next = next_[static_cast<size_t>(p)];
+    int64_t& next = next_[static_cast<size_t>(p)];
     if (next > marks->second) {
-      next = -1; // the topic was recreated: read it again from its start
+      next = -1;  // the topic was recreated: read it again from its start
     }
     next = std::max(next, marks->first);
     auto scanned = scanner_.scan(
-        topic_, p, next, marks->second, deadline,
-        [&](const rd_kafka_message_t &message) {
+        topic_, p, next, marks->second, deadline, [&](const rd_kafka_message_t& message) {
           next = message.offset + 1;
-          const std::string_view key(static_cast<const char *>(message.key),
-                                     message.key_len);
+          const std::string_view key(static_cast<const char*>(message.key), message.key_len);
           if (message.key != nullptr && key == kFailoverMarkKey) {
             if (message.payload == nullptr) {
-              failover_mark_.reset(); // cleared by `causeway failover --undo`
+              failover_mark_.reset();  // cleared by `causeway failover --undo`
               return true;
             }
-            auto mark = decodeFailoverMark(std::string_view(
-                static_cast<const char *>(message.payload), message.len));
+            auto mark = decodeFailoverMark(
+                std::string_view(static_cast<const char*>(message.payload), message.len));
             if (mark) {
               failover_mark_ = *mark;
             } else {
-              FailoverMark
-                  unreadable; // still a mark: stopping is the safe reading
-              unreadable.by = "(unreadable mark at offset " +
-                              std::to_string(message.offset) + ": " +
-                              mark.error().message + ")";
+              FailoverMark unreadable;  // still a mark: stopping is the safe reading
+              unreadable.by = "(unreadable mark at offset " + std::to_string(message.offset) +
+                              ": " + mark.error().message + ")";
               failover_mark_ = unreadable;
             }
             return true;
           }
           const auto slash = key.rfind('/');
           int32_t partition = -1;
-          if (message.key == nullptr || slash == std::string_view::npos ||
-              slash == 0 ||
-              std::from_chars(key.data() + slash + 1, key.data() + key.size(),
-                              partition)
-                      .ec != std::errc() ||
+          if (message.key == nullptr || slash == std::string_view::npos || slash == 0 ||
+              std::from_chars(key.data() + slash + 1, key.data() + key.size(), partition).ec !=
+                  std::errc() ||
               partition < 0) {
-            // Not Causeway's: it cannot stand for any partition's runs, so it
-            // is skipped (and reported) rather than making every reader of the
-            // topic fail.
-            ignored_ = describe() + " partition " + std::to_string(p) +
-                       " offset " + std::to_string(message.offset) + ": key '" +
-                       std::string(key) +
+            // Not Causeway's: it cannot stand for any partition's runs, so it is skipped (and
+            // reported) rather than making every reader of the topic fail.
+            ignored_ = describe() + " partition " + std::to_string(p) + " offset " +
+                       std::to_string(message.offset) + ": key '" + std::string(key) +
                        "' is not '<topic>/<partition>' (not written by "
                        "Causeway; ignored)";
             return true;
           }
           std::string name(key);
           if (message.payload == nullptr) {
-            entries_.erase(name); // tombstone: the runs were deleted on purpose
+            entries_.erase(name);  // tombstone: the runs were deleted on purpose
             return true;
           }
-          Entry &entry = entries_[name];
+          Entry& entry = entries_[name];
           entry.state_partition = p;
           entry.state_offset = message.offset;
-          auto runs = OffsetRuns::decode(std::string_view(
-              static_cast<const char *>(message.payload), message.len));
+          auto runs = OffsetRuns::decode(
+              std::string_view(static_cast<const char*>(message.payload), message.len));
           if (runs) {
             entry.runs = std::move(*runs);
             entry.error.clear();
           } else {
             entry.runs.clear();
-            entry.error = describe() + " partition " + std::to_string(p) +
-                          " offset " + std::to_string(message.offset) +
-                          " (key '" + name +
+            entry.error = describe() + " partition " + std::to_string(p) + " offset " +
+                          std::to_string(message.offset) + " (key '" + name +
                           "') is corrupt: " + runs.error().message;
           }
           return true;
@@ -245,11 +226,10 @@ OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline) {
   return {};
 }
 
-const OffsetStateReader::Entry *
-OffsetStateReader::find(const std::string &mirror_topic,
-                        int32_t partition) const {
+const OffsetStateReader::Entry* OffsetStateReader::find(const std::string& mirror_topic,
+                                                        int32_t partition) const {
   auto it = entries_.find(stateKey(mirror_topic, partition));
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -55,11 +55,11 @@ struct PartitionTranslation {
 // How a translation uses the link's saved offset runs (state topic
 // causeway.<link>.state).
 enum class StateUse {
-  kRequired,  // a missing state topic or a corrupt entry is an error (operator
-              // commands)
-  kIfPresent, // missing or corrupt state: search the target instead (group
-              // sync)
-  kIgnored,   // search the target only (`--scan`)
+  kRequired,   // a missing state topic or a corrupt entry is an error (operator
+               // commands)
+  kIfPresent,  // missing or corrupt state: search the target instead (group
+               // sync)
+  kIgnored,    // search the target only (`--scan`)
 };
 
 // Translates source consumer groups' committed offsets through one link. Keeps
@@ -69,16 +69,15 @@ enum class StateUse {
 class OffsetTranslator {
 public:
   OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
-                   config::ClusterConfig target,
-                   StateUse state_use = StateUse::kRequired);
+                   config::ClusterConfig target, StateUse state_use = StateUse::kRequired);
   ~OffsetTranslator();
 
   // Builds the clients and checks both clusters answer.
   Status open();
 
   // See translateGroupOffsets.
-  Result<std::vector<PartitionTranslation>>
-  translate(const std::string &group, std::chrono::milliseconds timeout);
+  Result<std::vector<PartitionTranslation>> translate(const std::string& group,
+                                                      std::chrono::milliseconds timeout);
 
   // Reads what was saved to the link's state topic since the last call
   // (exactly-once links; translate() does it itself). An error only with
@@ -89,13 +88,10 @@ public:
   // readable record and, from the saved state (as of the last refresh), how far
   // the link accounted for the source. The failover's lag is the source's
   // readable end minus view.nextSource().
-  Result<MirrorView> mirrorView(const std::string &target_topic,
-                                int32_t partition,
+  Result<MirrorView> mirrorView(const std::string& target_topic, int32_t partition,
                                 std::chrono::steady_clock::time_point deadline);
 
-  bool exactlyOnce() const {
-    return link_.delivery == config::DeliveryMode::kExactlyOnce;
-  }
+  bool exactlyOnce() const { return link_.delivery == config::DeliveryMode::kExactlyOnce; }
 
 private:
   struct Clients;
@@ -129,10 +125,10 @@ private:
 // group with no committed offset on any of the link's partitions; with
 // StateUse::kRequired on an exactly-once link also a missing state topic and
 // saved runs that do not decode or disagree with the target.
-Result<std::vector<PartitionTranslation>> translateGroupOffsets(
-    const config::Config &config, const std::string &link_name,
-    const std::string &group,
-    std::chrono::milliseconds timeout = std::chrono::seconds(30),
-    StateUse state_use = StateUse::kRequired);
+Result<std::vector<PartitionTranslation>>
+translateGroupOffsets(const config::Config& config, const std::string& link_name,
+                      const std::string& group,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      StateUse state_use = StateUse::kRequired);
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

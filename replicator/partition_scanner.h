@@ -30,13 +30,13 @@ namespace causeway::replicator {
 //    open transaction.
 enum class Isolation { kReadCommitted, kReadUncommitted };
 
-const char *toString(Isolation isolation);
+const char* toString(Isolation isolation);
 
 // Where a partition starts and ends, both ways of looking at it.
 struct PartitionEnds {
-  int64_t low = 0;    // log start offset
-  int64_t stable = 0; // last stable offset: read_committed readers stop here
-  int64_t high = 0;   // high watermark: read_uncommitted readers stop here
+  int64_t low = 0;     // log start offset
+  int64_t stable = 0;  // last stable offset: read_committed readers stop here
+  int64_t high = 0;    // high watermark: read_uncommitted readers stop here
   // Records exist in [stable, high) that read_committed consumers cannot read
   // yet (an open transaction starts at `stable`).
   bool hidden() const { return stable < high; }
@@ -48,11 +48,11 @@ struct PartitionEnds {
 class PartitionScanner {
 public:
   // Called for each record in order; return false to stop the scan.
-  using Visitor = std::function<bool(const rd_kafka_message_t &)>;
+  using Visitor = std::function<bool(const rd_kafka_message_t&)>;
 
   // The isolation is Causeway's choice for the purpose, never the cluster's
   // `properties`.
-  PartitionScanner(const config::ClusterConfig &cluster, std::string purpose,
+  PartitionScanner(const config::ClusterConfig& cluster, std::string purpose,
                    Isolation isolation = Isolation::kReadCommitted);
 
   Status open();
@@ -60,21 +60,19 @@ public:
 
   // How many partitions `topic` has, nullopt when it does not exist (never
   // auto-creates it).
-  Result<std::optional<int32_t>>
-  partitionCount(const std::string &topic,
-                 std::chrono::steady_clock::time_point deadline);
+  Result<std::optional<int32_t>> partitionCount(const std::string& topic,
+                                                std::chrono::steady_clock::time_point deadline);
 
   // [low, high) of the partition as this scanner sees it now: `high` is the
   // last stable offset under read_committed, the high watermark under
   // read_uncommitted.
-  Result<std::pair<int64_t, int64_t>>
-  watermarks(const std::string &topic, int32_t partition,
-             std::chrono::steady_clock::time_point deadline);
+  Result<std::pair<int64_t, int64_t>> watermarks(const std::string& topic, int32_t partition,
+                                                 std::chrono::steady_clock::time_point deadline);
 
   // The log start offset, the last stable offset and the high watermark (the
   // one this scanner's isolation does not report comes from a second,
   // metadata-only client made on first use).
-  Result<PartitionEnds> ends(const std::string &topic, int32_t partition,
+  Result<PartitionEnds> ends(const std::string& topic, int32_t partition,
                              std::chrono::steady_clock::time_point deadline);
 
   // Visits the records with offsets in [start, end), stopping early at the
@@ -84,25 +82,22 @@ public:
   // past that end returns at once (within about half a second: one watermark
   // query), never waiting for records it cannot see. An error if the deadline
   // passes first.
-  Status scan(const std::string &topic, int32_t partition, int64_t start,
-              int64_t end, std::chrono::steady_clock::time_point deadline,
-              const Visitor &visit);
+  Status scan(const std::string& topic, int32_t partition, int64_t start, int64_t end,
+              std::chrono::steady_clock::time_point deadline, const Visitor& visit);
 
   // Records visited by scan() so far (what a lookup cost).
   uint64_t recordsRead() const { return records_read_; }
 
 private:
-  const config::ClusterConfig &cluster_;
+  const config::ClusterConfig& cluster_;
   std::string purpose_;
   Isolation isolation_;
   kafka::HandlePtr consumer_;
-  kafka::HandlePtr
-      other_ends_; // ListOffsets with the other isolation level (ends())
+  kafka::HandlePtr other_ends_;  // ListOffsets with the other isolation level (ends())
   uint64_t records_read_ = 0;
 };
 
 // The source offset in `message`'s causeway-src header if `link` wrote it.
-std::optional<int64_t> sourceOffsetOf(const rd_kafka_message_t &message,
-                                      std::string_view link);
+std::optional<int64_t> sourceOffsetOf(const rd_kafka_message_t& message, std::string_view link);
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

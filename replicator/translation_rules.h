@@ -15,11 +15,9 @@ namespace causeway::replicator {
 // What a translation knows about one mirror partition, read under
 // read_committed: what a read_committed consumer of the target can read now.
 struct MirrorView {
-  int64_t low = 0; // log start offset
-  int64_t stable =
-      0; // last stable offset: records at or past it are not readable yet
-  int64_t high =
-      0; // high watermark (> stable while a transaction is open there)
+  int64_t low = 0;     // log start offset
+  int64_t stable = 0;  // last stable offset: records at or past it are not readable yet
+  int64_t high = 0;    // high watermark (> stable while a transaction is open there)
   // The link's last record readable on the target (-1: none) and its source
   // offset. At-least- once links: the largest source offset readable there (a
   // re-sent record can come after a larger one).
@@ -36,21 +34,21 @@ struct MirrorView {
 };
 
 enum class ResumeReason {
-  kCopy, // the first record of the link at or after the group's position
-  kAfterLastRecord,  // no such record: right after the link's last record
-  kPartitionStart,   // no record of the link at all, everything accounted for:
-                     // the start
-  kNotYetReplicated, // the link has not written every record below the position
-                     // yet
-  kHiddenByTransaction, // ... and records past the last stable offset may be
-                        // those: wait
-  kNoCommit,            // the group has no committed offset for the partition
+  kCopy,                 // the first record of the link at or after the group's position
+  kAfterLastRecord,      // no such record: right after the link's last record
+  kPartitionStart,       // no record of the link at all, everything accounted for:
+                         // the start
+  kNotYetReplicated,     // the link has not written every record below the position
+                         // yet
+  kHiddenByTransaction,  // ... and records past the last stable offset may be
+                         // those: wait
+  kNoCommit,             // the group has no committed offset for the partition
 };
 
-const char *toString(ResumeReason reason);
+const char* toString(ResumeReason reason);
 
 struct ResumeDecision {
-  int64_t target_offset = -1; // -1: no target offset is right (yet)
+  int64_t target_offset = -1;  // -1: no target offset is right (yet)
   ResumeReason reason = ResumeReason::kNotYetReplicated;
 };
 
@@ -74,15 +72,13 @@ struct ResumeDecision {
 //    the last stable offset, the reason says so). An answer never lies past the
 //    last stable offset, so a group is never placed beyond records it cannot
 //    see yet.
-ResumeDecision decideResume(int64_t source_offset,
-                            std::optional<int64_t> first_at_or_after,
-                            const MirrorView &view);
+ResumeDecision decideResume(int64_t source_offset, std::optional<int64_t> first_at_or_after,
+                            const MirrorView& view);
 
 // Source records at or past `source_offset` that the target does not have yet
 // (the RPO of failing over now), given the source partition's readable end;
 // `source_offset` -1: the whole lag of the partition.
-int64_t notYetReplicated(int64_t source_offset, int64_t source_end,
-                         const MirrorView &view);
+int64_t notYetReplicated(int64_t source_offset, int64_t source_end, const MirrorView& view);
 
 // At-least-once links may write a source record more than once (a restart
 // re-sends what was not committed), so the source offsets on a mirror partition
@@ -105,8 +101,7 @@ public:
   // oldest runs were dropped (more than OffsetRuns::kMaxRuns re-sends), an
   // offset before the kept runs answers `low`: reading more again, never
   // skipping.
-  std::optional<int64_t> firstAtOrAfter(int64_t source_offset,
-                                        int64_t low) const;
+  std::optional<int64_t> firstAtOrAfter(int64_t source_offset, int64_t low) const;
 
   int64_t lastTarget() const { return last_target_; }
   int64_t maxSource() const { return max_source_; }
@@ -115,9 +110,9 @@ public:
 
 private:
   OffsetRuns first_copies_;
-  int64_t first_target_ = -1; // the first record observed
+  int64_t first_target_ = -1;  // the first record observed
   int64_t last_target_ = -1;
   int64_t max_source_ = -1;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

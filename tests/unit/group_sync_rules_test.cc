@@ -10,8 +10,7 @@
 namespace causeway::replicator {
 namespace {
 
-PartitionTranslation translation(int64_t source, int64_t target,
-                                 int64_t target_end = 500) {
+PartitionTranslation translation(int64_t source, int64_t target, int64_t target_end = 500) {
   PartitionTranslation t;
   t.source_topic = "orders";
   t.target_topic = "orders";
@@ -22,9 +21,7 @@ PartitionTranslation translation(int64_t source, int64_t target,
   return t;
 }
 
-CommittedOnTarget ours(int64_t offset, int64_t source) {
-  return {offset, source};
-}
+CommittedOnTarget ours(int64_t offset, int64_t source) { return {offset, source}; }
 CommittedOnTarget foreign(int64_t offset) { return {offset, std::nullopt}; }
 
 TEST(GroupSyncMetadata, RoundTripsTheSourceOffsetForItsLink) {
@@ -35,19 +32,17 @@ TEST(GroupSyncMetadata, RoundTripsTheSourceOffsetForItsLink) {
 }
 
 TEST(GroupSyncMetadata, AnythingElseIsNotOurs) {
-  for (const char *text :
-       {"", "causeway-sync:v1:", "causeway-sync:v1::l", "causeway-sync:v1:x:l",
-        "causeway-sync:v1:-4:l", "causeway-sync:v2:4:l", "4:l",
-        "causeway-sync:v1:4", "causeway-sync:v1:99999999999999999999:l"}) {
+  for (const char* text : {"", "causeway-sync:v1:", "causeway-sync:v1::l", "causeway-sync:v1:x:l",
+                           "causeway-sync:v1:-4:l", "causeway-sync:v2:4:l", "4:l",
+                           "causeway-sync:v1:4", "causeway-sync:v1:99999999999999999999:l"}) {
     EXPECT_EQ(parseSyncMetadata(text, "l"), std::nullopt) << text;
   }
   EXPECT_EQ(parseSyncMetadata("causeway-sync:v1:0:a:b", "a:b"),
-            0); // the link is the rest
+            0);  // the link is the rest
 }
 
 TEST(GroupSyncRules, NothingCommittedOnTheTargetIsSet) {
-  const auto plan =
-      planPartition(translation(40, 77), CommittedOnTarget{}, false);
+  const auto plan = planPartition(translation(40, 77), CommittedOnTarget{}, false);
   EXPECT_EQ(plan.action, PartitionAction::kCommit);
   EXPECT_EQ(plan.target_offset, 77);
 }
@@ -55,9 +50,8 @@ TEST(GroupSyncRules, NothingCommittedOnTheTargetIsSet) {
 TEST(GroupSyncRules, MovesForwardAndKnowsWhenItIsThere) {
   EXPECT_EQ(planPartition(translation(40, 77), ours(60, 30), false).action,
             PartitionAction::kCommit);
-  EXPECT_EQ(
-      planPartition(translation(40, 77), foreign(60), false).action,
-      PartitionAction::kCommit); // a consumer behind the source group: moved on
+  EXPECT_EQ(planPartition(translation(40, 77), foreign(60), false).action,
+            PartitionAction::kCommit);  // a consumer behind the source group: moved on
   EXPECT_EQ(planPartition(translation(40, 77), ours(77, 40), false).action,
             PartitionAction::kAlreadyThere);
 }
@@ -83,8 +77,8 @@ TEST(GroupSyncRules, AGroupThatConsumesOnTheTargetIsLeftAlone) {
   std::vector<PartitionTranslation> translations = {translation(40, 77)};
   translations.push_back(translation(10, 15));
   translations[1].partition = 1;
-  std::map<MirrorPartition, CommittedOnTarget> committed = {
-      {{"orders", 0}, foreign(120)}, {{"orders", 1}, ours(3, 2)}};
+  std::map<MirrorPartition, CommittedOnTarget> committed = {{{"orders", 0}, foreign(120)},
+                                                            {{"orders", 1}, ours(3, 2)}};
   // when
   const auto plan = planGroup(translations, committed, false);
   // then: the whole group is left alone, even the partition the sync could move
@@ -98,20 +92,18 @@ TEST(GroupSyncRules, AGroupThatConsumesOnTheTargetIsLeftAlone) {
 TEST(GroupSyncRules, AnEmptyGroupOnTheTargetBehindTheSyncIsMovedForward) {
   // Merely empty (consumers restarting) with offsets behind ours: not a reason
   // to stop syncing.
-  const auto plan = planGroup({translation(40, 77)},
-                              {{{"orders", 0}, foreign(10)}}, /*force=*/false);
+  const auto plan =
+      planGroup({translation(40, 77)}, {{{"orders", 0}, foreign(10)}}, /*force=*/false);
   EXPECT_FALSE(plan.leaveAlone());
   EXPECT_EQ(plan.to_commit, 1u);
 }
 
 TEST(GroupSyncRules, NotReplicatedYetWaitsUnlessForced) {
-  const auto waiting =
-      planPartition(translation(40, -1, 300), ours(10, 5), false);
+  const auto waiting = planPartition(translation(40, -1, 300), ours(10, 5), false);
   EXPECT_EQ(waiting.action, PartitionAction::kWait);
-  const auto forced =
-      planPartition(translation(40, -1, 300), ours(10, 5), true);
+  const auto forced = planPartition(translation(40, -1, 300), ours(10, 5), true);
   EXPECT_EQ(forced.action, PartitionAction::kCommit);
-  EXPECT_EQ(forced.target_offset, 300); // the readable end: the rest is the RPO
+  EXPECT_EQ(forced.target_offset, 300);  // the readable end: the rest is the RPO
   // A forced move never moves a group back either.
   EXPECT_EQ(planPartition(translation(40, -1, 300), foreign(400), true).action,
             PartitionAction::kForeignAhead);
@@ -136,5 +128,5 @@ TEST(GroupSyncRules, AMoveBackNeedsAFreshSourceReadBelowTheSyncedPosition) {
   EXPECT_FALSE(moveBackConfirmed(foreign(90), 20));
 }
 
-} // namespace
-} // namespace causeway::replicator
+}  // namespace
+}  // namespace causeway::replicator

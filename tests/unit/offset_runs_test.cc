@@ -32,9 +32,8 @@ struct Written {
 };
 
 // Linear scan: the definition itself, for the small hand-built scenarios.
-std::optional<Written> modelAnswer(const std::vector<Written> &written,
-                                   int64_t s) {
-  for (const Written &w : written) {
+std::optional<Written> modelAnswer(const std::vector<Written>& written, int64_t s) {
+  for (const Written& w : written) {
     if (w.source >= s) {
       return w;
     }
@@ -47,10 +46,10 @@ std::optional<Written> modelAnswer(const std::vector<Written> &written,
 // >= S is the first one where the running maximum of the sources reaches S.
 class FastModel {
 public:
-  explicit FastModel(const std::vector<Written> &written) : written_(written) {
+  explicit FastModel(const std::vector<Written>& written) : written_(written) {
     int64_t max = -1;
     prefix_max_.reserve(written.size());
-    for (const Written &w : written) {
+    for (const Written& w : written) {
       max = std::max(max, w.source);
       prefix_max_.push_back(max);
     }
@@ -64,15 +63,15 @@ public:
   }
 
 private:
-  const std::vector<Written> &written_;
+  const std::vector<Written>& written_;
   std::vector<int64_t> prefix_max_;
 };
 
 // The structural invariants of a run list built by add(): ordered,
 // non-overlapping, counts >= 1, at most kMaxRuns, and never two runs that one
 // run could have held (a new run only starts where source or target skips).
-void expectWellFormed(const OffsetRuns &runs) {
-  const auto &list = runs.runs();
+void expectWellFormed(const OffsetRuns& runs) {
+  const auto& list = runs.runs();
   ASSERT_LE(list.size(), OffsetRuns::kMaxRuns);
   for (size_t i = 0; i < list.size(); ++i) {
     ASSERT_GE(list[i].source, 0) << "run " << i;
@@ -83,8 +82,7 @@ void expectWellFormed(const OffsetRuns &runs) {
       ASSERT_GE(list[i].target, list[i - 1].targetEnd()) << "run " << i;
       ASSERT_FALSE(list[i].source == list[i - 1].sourceEnd() &&
                    list[i].target == list[i - 1].targetEnd())
-          << "run " << i << " continues run " << i - 1
-          << " and should have extended it";
+          << "run " << i << " continues run " << i - 1 << " and should have extended it";
     }
   }
 }
@@ -101,46 +99,38 @@ void expectWellFormed(const OffsetRuns &runs) {
 // between two runs
 //   when the later one is not unknown_before.
 template <typename Answer>
-void checkLookup(const OffsetRuns &runs, int64_t s, const Answer &answer_of) {
+void checkLookup(const OffsetRuns& runs, int64_t s, const Answer& answer_of) {
   SCOPED_TRACE("source offset " + std::to_string(s));
-  const auto &list = runs.runs();
+  const auto& list = runs.runs();
   const RunLookup got = runs.lookup(s);
   const std::optional<Written> want = answer_of(s);
 
   // Where S falls among the runs: the first run starting after S. (Binary
   // searches throughout, as the randomized tests check every offset of
   // thousands of runs.)
-  auto after =
-      std::partition_point(list.begin(), list.end(), [s](const OffsetRun &run) {
-        return run.source <= s;
-      });
+  auto after = std::partition_point(list.begin(), list.end(),
+                                    [s](const OffsetRun& run) { return run.source <= s; });
   const bool inside_run = after != list.begin() && s < (after - 1)->sourceEnd();
-  const bool known_gap =
-      after != list.begin() && after != list.end() && !after->unknown_before;
+  const bool known_gap = after != list.begin() && after != list.end() && !after->unknown_before;
   if (inside_run || known_gap) {
-    ASSERT_TRUE(got.exact)
-        << "the runs know this answer but returned a search range ["
-        << got.search_low << ", " << got.search_high << "]";
+    ASSERT_TRUE(got.exact) << "the runs know this answer but returned a search range ["
+                           << got.search_low << ", " << got.search_high << "]";
   }
   // The first run whose target range ends after `t`.
   auto firstEndingAfter = [&](int64_t t) {
-    return std::partition_point(
-        list.begin(), list.end(),
-        [t](const OffsetRun &run) { return run.targetEnd() <= t; });
+    return std::partition_point(list.begin(), list.end(),
+                                [t](const OffsetRun& run) { return run.targetEnd() <= t; });
   };
 
   if (got.exact) {
-    ASSERT_TRUE(want.has_value())
-        << "exact answer " << got.target
-        << " but the link wrote nothing with source >= S";
+    ASSERT_TRUE(want.has_value()) << "exact answer " << got.target
+                                  << " but the link wrote nothing with source >= S";
     EXPECT_EQ(got.target, want->target);
     EXPECT_EQ(got.source_there, want->source);
     auto holder = firstEndingAfter(got.target);
-    const bool in_a_run =
-        holder != list.end() && got.target >= holder->target &&
-        got.source_there - holder->source == got.target - holder->target;
-    EXPECT_TRUE(in_a_run) << "exact answer " << got.target
-                          << " is not a listed record";
+    const bool in_a_run = holder != list.end() && got.target >= holder->target &&
+                          got.source_there - holder->source == got.target - holder->target;
+    EXPECT_TRUE(in_a_run) << "exact answer " << got.target << " is not a listed record";
     return;
   }
 
@@ -154,8 +144,7 @@ void checkLookup(const OffsetRuns &runs, int64_t s, const Answer &answer_of) {
       EXPECT_LE(want->target, got.search_high);
     }
   } else {
-    EXPECT_EQ(got.search_high, -1)
-        << "nothing matches, so only the partition end is right";
+    EXPECT_EQ(got.search_high, -1) << "nothing matches, so only the partition end is right";
   }
   if (list.empty()) {
     return;
@@ -163,9 +152,8 @@ void checkLookup(const OffsetRuns &runs, int64_t s, const Answer &answer_of) {
   // Bounded: the search range skips every listed record ...
   auto next = firstEndingAfter(got.search_low);
   if (next != list.end()) {
-    ASSERT_NE(got.search_high, -1)
-        << "search range from " << got.search_low
-        << " to the end covers the run at target " << next->target;
+    ASSERT_NE(got.search_high, -1) << "search range from " << got.search_low
+                                   << " to the end covers the run at target " << next->target;
     ASSERT_GE(next->target, got.search_high)
         << "search range [" << got.search_low << ", " << got.search_high
         << "] covers the run at target " << next->target;
@@ -175,24 +163,21 @@ void checkLookup(const OffsetRuns &runs, int64_t s, const Answer &answer_of) {
   // run).
   auto before = firstEndingAfter(got.search_low - 1);
   const bool low_is_run_end =
-      got.search_low == 0 ||
-      (before != list.end() && before->targetEnd() == got.search_low);
+      got.search_low == 0 || (before != list.end() && before->targetEnd() == got.search_low);
   EXPECT_TRUE(low_is_run_end) << "search_low " << got.search_low;
   if (got.search_high == -1) {
     EXPECT_GE(s, list.back().sourceEnd());
   } else {
     EXPECT_TRUE(next != list.end() && next->target == got.search_high)
-        << "search_high " << got.search_high
-        << " is not the start of the next run";
+        << "search_high " << got.search_high << " is not the start of the next run";
   }
 }
 
 // Every source offset from 0 to a little past the last one written, against the
 // linear model.
-void checkEveryOffset(const OffsetRuns &runs,
-                      const std::vector<Written> &written) {
+void checkEveryOffset(const OffsetRuns& runs, const std::vector<Written>& written) {
   int64_t max_source = 0;
-  for (const Written &w : written) {
+  for (const Written& w : written) {
     max_source = std::max(max_source, w.source);
   }
   for (int64_t s = 0; s <= max_source + 3; ++s) {
@@ -209,8 +194,7 @@ class Partition {
 public:
   // The link delivered `source` at the next target offset.
   void deliver(int64_t source) {
-    ASSERT_TRUE(runs_.add(source, next_target_))
-        << source << " -> " << next_target_;
+    ASSERT_TRUE(runs_.add(source, next_target_)) << source << " -> " << next_target_;
     written_.push_back({source, next_target_});
     next_target_ += 1;
   }
@@ -231,8 +215,8 @@ public:
   }
   void newOwner() { runs_.markUnknownGap(); }
 
-  OffsetRuns &runs() { return runs_; }
-  const std::vector<Written> &written() const { return written_; }
+  OffsetRuns& runs() { return runs_; }
+  const std::vector<Written>& written() const { return written_; }
 
 private:
   OffsetRuns runs_;
@@ -241,13 +225,13 @@ private:
 };
 
 // Byte builders for decode tests.
-void putU32(std::string &out, uint32_t v) {
+void putU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((v >> shift) & 0xff));
   }
 }
 
-void putI64(std::string &out, int64_t v) {
+void putI64(std::string& out, int64_t v) {
   const auto u = static_cast<uint64_t>(v);
   for (int shift = 56; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((u >> shift) & 0xff));
@@ -262,21 +246,20 @@ std::string header(uint32_t count, char version = 1) {
 }
 
 // A version-2 value: the runs' bytes between the header and the accounted end.
-std::string v2(uint32_t count, const std::string &runs, int64_t accounted_end) {
+std::string v2(uint32_t count, const std::string& runs, int64_t accounted_end) {
   std::string out = header(count, 2) + runs;
   putI64(out, accounted_end);
   return out;
 }
 
-void putRun(std::string &out, int64_t source, int64_t target, int64_t count,
-            uint8_t flags) {
+void putRun(std::string& out, int64_t source, int64_t target, int64_t count, uint8_t flags) {
   putI64(out, source);
   putI64(out, target);
   putI64(out, count);
   out.push_back(static_cast<char>(flags));
 }
 
-std::string decodeError(const std::string &bytes) {
+std::string decodeError(const std::string& bytes) {
   auto decoded = OffsetRuns::decode(bytes);
   EXPECT_FALSE(decoded.ok()) << "decode accepted bad input";
   if (decoded.ok()) {
@@ -315,8 +298,7 @@ TEST(OffsetRuns, PartitionWithoutGapsIsOneRun) {
   EXPECT_EQ(runs.lastSource(), 500 + kRecords - 1);
   EXPECT_EQ(runs.lastTarget(), 70 + kRecords - 1);
   // and every offset in it translates exactly
-  for (int64_t s :
-       {int64_t{500}, int64_t{501}, int64_t{123'456}, 500 + kRecords - 1}) {
+  for (int64_t s : {int64_t{500}, int64_t{501}, int64_t{123'456}, 500 + kRecords - 1}) {
     const RunLookup got = runs.lookup(s);
     ASSERT_TRUE(got.exact) << s;
     EXPECT_EQ(got.target, s - 430);
@@ -359,11 +341,11 @@ TEST(OffsetRuns, AddRefusesOffsetsThatDoNotIncrease) {
   const auto before = runs.runs();
   // when / then: the same or an earlier source or target, or negative offsets,
   // change nothing
-  EXPECT_FALSE(runs.add(11, 22)); // same source
-  EXPECT_FALSE(runs.add(12, 21)); // same target
-  EXPECT_FALSE(runs.add(5, 30));  // source back
-  EXPECT_FALSE(runs.add(30, 5));  // target back
-  EXPECT_FALSE(runs.add(10, 20)); // the first pair again
+  EXPECT_FALSE(runs.add(11, 22));  // same source
+  EXPECT_FALSE(runs.add(12, 21));  // same target
+  EXPECT_FALSE(runs.add(5, 30));   // source back
+  EXPECT_FALSE(runs.add(30, 5));   // target back
+  EXPECT_FALSE(runs.add(10, 20));  // the first pair again
   EXPECT_FALSE(runs.add(-1, 30));
   EXPECT_FALSE(runs.add(30, -1));
   EXPECT_EQ(runs.runs(), before);
@@ -406,8 +388,8 @@ TEST(OffsetRuns, UnknownGapThenSkipMarksNewRunUnknownBefore) {
   ASSERT_TRUE(runs.add(1, 1));
   runs.markUnknownGap();
   ASSERT_TRUE(runs.add(7, 9));
-  ASSERT_TRUE(runs.add(8, 10));  // its run goes on normally
-  ASSERT_TRUE(runs.add(20, 11)); // and only one run carries the mark
+  ASSERT_TRUE(runs.add(8, 10));   // its run goes on normally
+  ASSERT_TRUE(runs.add(20, 11));  // and only one run carries the mark
   // then
   ASSERT_EQ(runs.runs().size(), 3u);
   EXPECT_EQ(runs.runs()[1], (OffsetRun{7, 9, 2, true}));
@@ -484,8 +466,8 @@ TEST(OffsetRuns, AssignedRunsExtendOnContiguousAdd) {
 // source [30,33) -> target [120,123) unknown_before.
 OffsetRuns threeRuns() {
   OffsetRuns runs;
-  runs.assign({OffsetRun{10, 100, 5, false}, OffsetRun{20, 108, 5, false},
-               OffsetRun{30, 120, 3, true}});
+  runs.assign(
+      {OffsetRun{10, 100, 5, false}, OffsetRun{20, 108, 5, false}, OffsetRun{30, 120, 3, true}});
   return runs;
 }
 
@@ -558,10 +540,10 @@ TEST(OffsetRuns, ModelFilteredSource) {
   // gaps only.
   Partition p;
   p.deliverRange(0, 10);
-  p.deliverRange(11, 5);  // marker at 10
-  p.deliverRange(20, 1);  // 16..19 filtered
-  p.deliverRange(22, 3);  // 21 marker
-  p.deliverRange(100, 7); // compacted away
+  p.deliverRange(11, 5);   // marker at 10
+  p.deliverRange(20, 1);   // 16..19 filtered
+  p.deliverRange(22, 3);   // 21 marker
+  p.deliverRange(100, 7);  // compacted away
   ASSERT_EQ(p.runs().runs().size(), 5u);
   expectWellFormed(p.runs());
   checkEveryOffset(p.runs(), p.written());
@@ -600,7 +582,7 @@ TEST(OffsetRuns, ModelCrashedWorkerRecords) {
   // a third crash whose lost records sit right behind the last run
   p.lost(23, 2);
   p.newOwner();
-  p.deliverRange(30, 4); // 25..29 filtered by the new owner
+  p.deliverRange(30, 4);  // 25..29 filtered by the new owner
   ASSERT_EQ(p.runs().runs().size(), 3u);
   EXPECT_TRUE(p.runs().runs()[1].unknown_before);
   EXPECT_TRUE(p.runs().runs()[2].unknown_before);
@@ -665,8 +647,7 @@ TEST(OffsetRuns, CapDropsOldestRuns) {
   EXPECT_EQ(runs.lastSource(), 2 * cap);
   expectWellFormed(runs);
   const size_t kept = runs.runs().size();
-  EXPECT_EQ(runs.runs().front().source,
-            2 * (cap + 1 - static_cast<int64_t>(kept)));
+  EXPECT_EQ(runs.runs().front().source, 2 * (cap + 1 - static_cast<int64_t>(kept)));
 }
 
 TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
@@ -677,7 +658,7 @@ TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
   for (int i = 0; i < 3 * static_cast<int>(OffsetRuns::kMaxRuns); ++i) {
     const uint64_t roll = rng() % 10;
     if (roll < 4) {
-      source += 1 + static_cast<int64_t>(rng() % 3); // filtered
+      source += 1 + static_cast<int64_t>(rng() % 3);  // filtered
     } else if (roll < 7) {
       p.foreign(1 + static_cast<int64_t>(rng() % 2));
     } else if (roll == 7 && i % 50 == 0) {
@@ -713,19 +694,17 @@ TEST(OffsetRuns, CapDroppedRangesStillContainTheAnswer) {
 // ---------------------------------------------------------------------------------------------
 
 struct Profile {
-  const char *name;
-  int skip_percent;    // a filtered source stretch before a record
-  int foreign_percent; // foreign records before a record
-  int crash_per_mille; // a worker crashing with unsaved records
+  const char* name;
+  int skip_percent;     // a filtered source stretch before a record
+  int foreign_percent;  // foreign records before a record
+  int crash_per_mille;  // a worker crashing with unsaved records
   int ops;
 };
 
-void randomizedAgainstModel(const Profile &profile, uint64_t seed) {
+void randomizedAgainstModel(const Profile& profile, uint64_t seed) {
   SCOPED_TRACE(std::string(profile.name) + ", seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  auto chance = [&](int percent) {
-    return static_cast<int>(rng() % 100) < percent;
-  };
+  auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
   Partition p;
   int64_t source = static_cast<int64_t>(rng() % 5);
   for (int op = 0; op < profile.ops; ++op) {
@@ -736,8 +715,7 @@ void randomizedAgainstModel(const Profile &profile, uint64_t seed) {
       p.foreign(1 + static_cast<int64_t>(rng() % 3));
     }
     if (static_cast<int>(rng() % 1000) < profile.crash_per_mille) {
-      const auto lost =
-          static_cast<int64_t>(rng() % 4); // 0: crashed before writing
+      const auto lost = static_cast<int64_t>(rng() % 4);  // 0: crashed before writing
       p.lost(source, lost);
       source += lost;
       p.newOwner();
@@ -746,12 +724,10 @@ void randomizedAgainstModel(const Profile &profile, uint64_t seed) {
       // A stale or duplicate delivery is refused and changes nothing.
       const auto before = p.runs().runs();
       const int64_t back = static_cast<int64_t>(rng() % 3);
-      EXPECT_FALSE(
-          p.runs().add(std::max<int64_t>(p.runs().lastSource() - back, 0),
-                       p.runs().lastTarget() + 1));
-      EXPECT_FALSE(
-          p.runs().add(p.runs().lastSource() + 1,
-                       std::max<int64_t>(p.runs().lastTarget() - back, 0)));
+      EXPECT_FALSE(p.runs().add(std::max<int64_t>(p.runs().lastSource() - back, 0),
+                                p.runs().lastTarget() + 1));
+      EXPECT_FALSE(p.runs().add(p.runs().lastSource() + 1,
+                                std::max<int64_t>(p.runs().lastTarget() - back, 0)));
       ASSERT_EQ(p.runs().runs(), before);
     }
     p.deliver(source);
@@ -799,8 +775,7 @@ TEST(OffsetRuns, RandomizedManyGapsPastTheCapAgainstModel) {
 
 TEST(OffsetRuns, FastModelMatchesLinearModel) {
   // The O(log n) model used by the large tests agrees with the definition.
-  std::vector<Written> written = {{3, 0}, {4, 1},  {9, 4},  {5, 6},
-                                  {6, 7}, {12, 9}, {10, 10}};
+  std::vector<Written> written = {{3, 0}, {4, 1}, {9, 4}, {5, 6}, {6, 7}, {12, 9}, {10, 10}};
   const FastModel fast(written);
   for (int64_t s = -1; s < 15; ++s) {
     const auto a = modelAnswer(written, s);
@@ -822,8 +797,7 @@ TEST(OffsetRuns, AccountedEndFollowsAdds) {
   ASSERT_TRUE(runs.add(10, 3));
   EXPECT_EQ(runs.accountedEnd(), 11);
   ASSERT_TRUE(runs.add(11, 4));
-  ASSERT_TRUE(
-      runs.add(20, 9)); // 12-19 skipped: only markAccounted() can claim them
+  ASSERT_TRUE(runs.add(20, 9));  // 12-19 skipped: only markAccounted() can claim them
   EXPECT_EQ(runs.accountedEnd(), 21);
 }
 
@@ -836,7 +810,7 @@ TEST(OffsetRuns, MarkAccountedMovesPastSkippedRecordsAndNeverBack) {
   }
   // when
   runs.markAccounted(10);
-  runs.markAccounted(7); // an older report: ignored
+  runs.markAccounted(7);  // an older report: ignored
   // then
   EXPECT_EQ(runs.accountedEnd(), 10);
   EXPECT_EQ(runs.lastSource(), 4);
@@ -845,9 +819,8 @@ TEST(OffsetRuns, MarkAccountedMovesPastSkippedRecordsAndNeverBack) {
 
 TEST(OffsetRuns, AddAfterAccountedEndKeepsTheLargerEnd) {
   OffsetRuns runs;
-  runs.markAccounted(50); // everything below 50 skipped
-  ASSERT_TRUE(runs.add(
-      30, 0)); // cannot happen in order, but add() must not move the end back
+  runs.markAccounted(50);        // everything below 50 skipped
+  ASSERT_TRUE(runs.add(30, 0));  // cannot happen in order, but add() must not move the end back
   EXPECT_EQ(runs.accountedEnd(), 50);
   ASSERT_TRUE(runs.add(60, 1));
   EXPECT_EQ(runs.accountedEnd(), 61);
@@ -905,17 +878,15 @@ TEST(OffsetRuns, DecodesVersionOneWithTheRunsEndAsAccountedEnd) {
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   ASSERT_EQ(decoded->runs().size(), 2u);
   EXPECT_EQ(decoded->accountedEnd(), 200);
-  EXPECT_EQ(decoded->encode().substr(0, 4),
-            std::string("CWR\x02", 4)); // saved as version 2
+  EXPECT_EQ(decoded->encode().substr(0, 4), std::string("CWR\x02", 4));  // saved as version 2
   EXPECT_EQ(OffsetRuns::decode(header(0, 1))->accountedEnd(), 0);
 }
 
 TEST(OffsetRuns, DecodeRejectsAccountedEndBelowTheRuns) {
   std::string body;
   putRun(body, 10, 0, 5, 0);
-  EXPECT_THAT(
-      decodeError(v2(1, body, 14)),
-      HasSubstr("accounted end 14 is below the end of the last run (15)"));
+  EXPECT_THAT(decodeError(v2(1, body, 14)),
+              HasSubstr("accounted end 14 is below the end of the last run (15)"));
   EXPECT_THAT(decodeError(v2(0, "", -1)), HasSubstr("accounted end -1"));
   EXPECT_TRUE(OffsetRuns::decode(v2(1, body, 15)).ok());
 }
@@ -924,10 +895,7 @@ TEST(OffsetRuns, DecodeRejectsVersionTwoWithoutItsTrailer) {
   std::string body;
   putRun(body, 10, 0, 5, 0);
   const std::string message = decodeError(header(1, 2) + body);
-  EXPECT_THAT(
-      message,
-      HasSubstr(
-          "(version 2) announces 1 run(s) but has 33 bytes (expected 41)"));
+  EXPECT_THAT(message, HasSubstr("(version 2) announces 1 run(s) but has 33 bytes (expected 41)"));
   EXPECT_FALSE(OffsetRuns::decode(header(0, 2) + std::string(7, '\0')).ok());
 }
 
@@ -944,8 +912,7 @@ TEST(OffsetRuns, EncodesTheDocumentedLayout) {
   putRun(body, 0x0102030405060720, 20, 0x0a0b0c0d, 1);
   EXPECT_EQ(runs.encode(), v2(2, body, 0x0102030405060720 + 0x0a0b0c0d));
   EXPECT_EQ(runs.encode().size(), 8u + 2u * 25u + 8u);
-  EXPECT_EQ(runs.encode().substr(0, 8),
-            std::string("CWR\x02\x00\x00\x00\x02", 8));
+  EXPECT_EQ(runs.encode().substr(0, 8), std::string("CWR\x02\x00\x00\x00\x02", 8));
 }
 
 TEST(OffsetRuns, EncodeIntoReplacesBufferContent) {
@@ -1029,8 +996,7 @@ TEST(OffsetRuns, DecodeRejectsWrongMagic) {
   std::string bytes = header(0);
   bytes[0] = 'X';
   EXPECT_THAT(decodeError(bytes), HasSubstr("'CWR' magic"));
-  EXPECT_THAT(decodeError("{\"runs\":[]}"),
-              HasSubstr("not an offset-runs value"));
+  EXPECT_THAT(decodeError("{\"runs\":[]}"), HasSubstr("not an offset-runs value"));
 }
 
 TEST(OffsetRuns, DecodeRejectsWrongVersion) {
@@ -1065,27 +1031,23 @@ TEST(OffsetRuns, DecodeRejectsExtraBytes) {
   std::string two_runs = header(1);
   putRun(two_runs, 1, 2, 3, 0);
   putRun(two_runs, 10, 20, 3, 0);
-  EXPECT_THAT(decodeError(two_runs),
-              HasSubstr("announces 1 run(s) but has 58 bytes"));
+  EXPECT_THAT(decodeError(two_runs), HasSubstr("announces 1 run(s) but has 58 bytes"));
 }
 
 TEST(OffsetRuns, DecodeRejectsCountMismatch) {
   std::string bytes = header(3);
   putRun(bytes, 1, 2, 3, 0);
   putRun(bytes, 10, 20, 3, 0);
-  EXPECT_THAT(decodeError(bytes),
-              HasSubstr("announces 3 run(s) but has 58 bytes (expected 83)"));
+  EXPECT_THAT(decodeError(bytes), HasSubstr("announces 3 run(s) but has 58 bytes (expected 83)"));
   // A huge announced count with a short body is rejected before anything is
   // allocated.
-  EXPECT_THAT(decodeError(header(0xffffffff)),
-              HasSubstr("announces 4294967295 run(s)"));
+  EXPECT_THAT(decodeError(header(0xffffffff)), HasSubstr("announces 4294967295 run(s)"));
 }
 
 TEST(OffsetRuns, DecodeRejectsNegativeOffsets) {
   std::string source = header(1);
   putRun(source, -1, 2, 3, 0);
-  EXPECT_THAT(decodeError(source),
-              HasSubstr("run 0: negative offset or empty run (source -1"));
+  EXPECT_THAT(decodeError(source), HasSubstr("run 0: negative offset or empty run (source -1"));
   std::string target = header(2);
   putRun(target, 0, 0, 1, 0);
   putRun(target, 5, std::numeric_limits<int64_t>::min(), 3, 0);
@@ -1098,16 +1060,14 @@ TEST(OffsetRuns, DecodeRejectsNegativeOffsets) {
 TEST(OffsetRuns, DecodeRejectsZeroCountRun) {
   std::string bytes = header(1);
   putRun(bytes, 7, 8, 0, 0);
-  EXPECT_THAT(decodeError(bytes),
-              HasSubstr("run 0: negative offset or empty run (source 7, "
-                        "target 8, count 0)"));
+  EXPECT_THAT(decodeError(bytes), HasSubstr("run 0: negative offset or empty run (source 7, "
+                                            "target 8, count 0)"));
 }
 
 TEST(OffsetRuns, DecodeRejectsOverflowingRun) {
   std::string source = header(1);
   putRun(source, kInt64Max - 1, 0, 2, 0);
-  EXPECT_THAT(decodeError(source),
-              HasSubstr("run 0: count 2 overflows the offsets"));
+  EXPECT_THAT(decodeError(source), HasSubstr("run 0: count 2 overflows the offsets"));
   std::string target = header(1);
   putRun(target, 0, 10, kInt64Max - 9, 0);
   EXPECT_THAT(decodeError(target), HasSubstr("overflows the offsets"));
@@ -1117,22 +1077,20 @@ TEST(OffsetRuns, DecodeRejectsUnknownFlags) {
   for (uint8_t flags : {uint8_t{2}, uint8_t{3}, uint8_t{0x80}, uint8_t{0xff}}) {
     std::string bytes = header(1);
     putRun(bytes, 1, 2, 3, flags);
-    EXPECT_THAT(decodeError(bytes),
-                HasSubstr("run 0: unknown flags " + std::to_string(flags)));
+    EXPECT_THAT(decodeError(bytes), HasSubstr("run 0: unknown flags " + std::to_string(flags)));
   }
 }
 
 TEST(OffsetRuns, DecodeRejectsOverlappingRuns) {
   std::string source = header(2);
   putRun(source, 10, 0, 5, 0);
-  putRun(source, 14, 5, 1, 0); // source 14 is inside the first run
-  EXPECT_THAT(decodeError(source),
-              HasSubstr("run 1: overlaps or goes back from the run before it "
-                        "(source 14 after "
-                        "14, target 5 after 4)"));
+  putRun(source, 14, 5, 1, 0);  // source 14 is inside the first run
+  EXPECT_THAT(decodeError(source), HasSubstr("run 1: overlaps or goes back from the run before it "
+                                             "(source 14 after "
+                                             "14, target 5 after 4)"));
   std::string target = header(2);
   putRun(target, 10, 0, 5, 0);
-  putRun(target, 15, 4, 1, 1); // target 4 is inside the first run
+  putRun(target, 15, 4, 1, 1);  // target 4 is inside the first run
   EXPECT_THAT(decodeError(target), HasSubstr("run 1: overlaps"));
 }
 
@@ -1197,5 +1155,5 @@ TEST(OffsetRuns, DecodeKeepsTheNewestRunsBeyondTheCap) {
   EXPECT_EQ(decoded->runs().front(), runs[3000 - OffsetRuns::kMaxRuns]);
 }
 
-} // namespace
-} // namespace causeway::replicator
+}  // namespace
+}  // namespace causeway::replicator

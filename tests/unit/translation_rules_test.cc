@@ -32,8 +32,7 @@ TEST(TranslationRules, ACopyOfTheNextRecordIsTheAnswer) {
   EXPECT_EQ(decision.reason, ResumeReason::kCopy);
 }
 
-TEST(TranslationRules,
-     AtThePartitionsEndTheGroupResumesRightAfterTheLinksLastRecord) {
+TEST(TranslationRules, AtThePartitionsEndTheGroupResumesRightAfterTheLinksLastRecord) {
   // given: the group read everything the link wrote (source 0-99); foreign
   // records sit at target 151-199 after the link's last one when
   const auto decision = decideResume(100, std::nullopt, view());
@@ -46,10 +45,8 @@ TEST(TranslationRules, SkippedRecordsAtTheEndAreAccountedFor) {
   // given: source 100-119 were not written (they came from the target, or a
   // stage dropped them, or 119 is a transaction marker) and the state says so
   // when: the group committed past them
-  const auto accounted =
-      decideResume(120, std::nullopt, view(/*accounted_end=*/120));
-  const auto unknown =
-      decideResume(120, std::nullopt, view(/*accounted_end=*/-1));
+  const auto accounted = decideResume(120, std::nullopt, view(/*accounted_end=*/120));
+  const auto unknown = decideResume(120, std::nullopt, view(/*accounted_end=*/-1));
   // then: with the accounted end the position translates; without it, it waits
   EXPECT_EQ(accounted.target_offset, 151);
   EXPECT_EQ(accounted.reason, ResumeReason::kAfterLastRecord);
@@ -58,8 +55,7 @@ TEST(TranslationRules, SkippedRecordsAtTheEndAreAccountedFor) {
 }
 
 TEST(TranslationRules, APositionPastTheAccountedEndWaits) {
-  const auto decision =
-      decideResume(121, std::nullopt, view(/*accounted_end=*/120));
+  const auto decision = decideResume(121, std::nullopt, view(/*accounted_end=*/120));
   EXPECT_EQ(decision.target_offset, -1);
   EXPECT_EQ(decision.reason, ResumeReason::kNotYetReplicated);
 }
@@ -100,17 +96,16 @@ TEST(TranslationRules, NeverAnswersPastTheLastStableOffset) {
 
 TEST(TranslationRules, AfterLastRecordIsClampedToTheReadableRange) {
   MirrorView v = view(/*accounted_end=*/100);
-  v.low = 170; // retention deleted the link's records
+  v.low = 170;  // retention deleted the link's records
   EXPECT_EQ(decideResume(100, std::nullopt, v).target_offset, 170);
   v = view(/*accounted_end=*/100);
-  v.stable = 151; // a transaction opened right after the link's last record
+  v.stable = 151;  // a transaction opened right after the link's last record
   v.high = 190;
   EXPECT_EQ(decideResume(100, std::nullopt, v).target_offset, 151);
 }
 
 TEST(TranslationRules, NoCommittedOffsetHasNoAnswer) {
-  EXPECT_EQ(decideResume(-1, std::nullopt, view()).reason,
-            ResumeReason::kNoCommit);
+  EXPECT_EQ(decideResume(-1, std::nullopt, view()).reason, ResumeReason::kNoCommit);
   EXPECT_EQ(decideResume(-1, std::nullopt, view()).target_offset, -1);
 }
 
@@ -175,11 +170,10 @@ TEST(FirstCopies, ObservingTheSameRecordTwiceChangesNothing) {
 TEST(FirstCopies, DroppedOldRunsAnswerThePartitionStart) {
   FirstCopies copies;
   // Each observation starts a new run (source gaps), far more than the cap.
-  for (int64_t i = 0; i < static_cast<int64_t>(OffsetRuns::kMaxRuns) + 600;
-       ++i) {
+  for (int64_t i = 0; i < static_cast<int64_t>(OffsetRuns::kMaxRuns) + 600; ++i) {
     copies.observe(2 * i, 3 * i);
   }
-  EXPECT_EQ(copies.firstAtOrAfter(0, 0), 0); // before the kept runs: the start
+  EXPECT_EQ(copies.firstAtOrAfter(0, 0), 0);  // before the kept runs: the start
   EXPECT_EQ(copies.firstAtOrAfter(3 * 5000 + 1, 0), std::nullopt);
 }
 
@@ -189,23 +183,21 @@ TEST(FirstCopies, RandomResendsAgainstAModel) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 50; ++round) {
     FirstCopies copies;
-    std::vector<std::pair<int64_t, int64_t>> records; // (target, source)
+    std::vector<std::pair<int64_t, int64_t>> records;  // (target, source)
     int64_t source = 0;
     int64_t committed = 0;
     int64_t target = static_cast<int64_t>(rng() % 5);
     for (int step = 0; step < 400; ++step) {
       const auto roll = rng() % 100;
       if (roll < 5) {
-        source =
-            committed + static_cast<int64_t>(rng() % 3); // a restart re-sends
+        source = committed + static_cast<int64_t>(rng() % 3);  // a restart re-sends
       } else if (roll < 15) {
-        committed =
-            std::max(committed, source - static_cast<int64_t>(rng() % 4));
+        committed = std::max(committed, source - static_cast<int64_t>(rng() % 4));
       } else if (roll < 20) {
-        source += 1 + static_cast<int64_t>(rng() % 5); // skipped records
+        source += 1 + static_cast<int64_t>(rng() % 5);  // skipped records
       }
       if (roll < 25 && rng() % 2 == 0) {
-        target += 1; // a foreign record
+        target += 1;  // a foreign record
       }
       records.emplace_back(target, source);
       copies.observe(target, source);
@@ -214,17 +206,16 @@ TEST(FirstCopies, RandomResendsAgainstAModel) {
     }
     for (int64_t s = 0; s <= source + 1; ++s) {
       std::optional<int64_t> want;
-      for (const auto &[t, src] : records) {
+      for (const auto& [t, src] : records) {
         if (src >= s) {
           want = t;
           break;
         }
       }
-      ASSERT_EQ(copies.firstAtOrAfter(s, 0), want)
-          << "round " << round << " source " << s;
+      ASSERT_EQ(copies.firstAtOrAfter(s, 0), want) << "round " << round << " source " << s;
     }
   }
 }
 
-} // namespace
-} // namespace causeway::replicator
+}  // namespace
+}  // namespace causeway::replicator
