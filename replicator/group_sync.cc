@@ -241,7 +241,7 @@ bool GroupSync::failedOver(milliseconds timeout, std::string& why) {
   return false;
 }
 
-Result<std::map<MirrorPartition, CommittedOnTarget>>
+Result<std::map<MirrorKey, CommittedOnTarget>>
 GroupSync::committedOnTarget(const std::string& group,
                              const std::vector<PartitionTranslation>& offsets,
                              milliseconds timeout) {
@@ -253,7 +253,7 @@ GroupSync::committedOnTarget(const std::string& group,
   if (!listed) {
     return listed.error();
   }
-  std::map<MirrorPartition, CommittedOnTarget> out;
+  std::map<MirrorKey, CommittedOnTarget> out;
   for (const auto& [key, entry] : *listed) {
     out[key] = CommittedOnTarget{entry.offset, entry.offset >= 0
                                                    ? parseSyncMetadata(entry.metadata, link_.name)

@@ -118,7 +118,7 @@ public:
 
 private:
   std::vector<std::string> selectedGroups(std::chrono::milliseconds timeout);
-  Result<std::map<MirrorPartition, CommittedOnTarget>>
+  Result<std::map<MirrorKey, CommittedOnTarget>>
   committedOnTarget(const std::string& group, const std::vector<PartitionTranslation>& offsets,
                     std::chrono::milliseconds timeout);
   Result<std::map<std::pair<std::string, int32_t>, int64_t>>

@@ -85,7 +85,7 @@ PartitionPlan planPartition(const PartitionTranslation& t, const CommittedOnTarg
 }
 
 GroupCommitPlan planGroup(const std::vector<PartitionTranslation>& translations,
-                          const std::map<MirrorPartition, CommittedOnTarget>& committed,
+                          const std::map<MirrorKey, CommittedOnTarget>& committed,
                           bool force) {
   GroupCommitPlan plan;
   plan.partitions.reserve(translations.size());

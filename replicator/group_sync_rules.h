@@ -62,7 +62,7 @@ struct PartitionPlan {
 PartitionPlan planPartition(const PartitionTranslation& t, const CommittedOnTarget& current,
                             bool force);
 
-using MirrorPartition = std::pair<std::string, int32_t>;  // target topic, partition
+using MirrorKey = std::pair<std::string, int32_t>;  // target topic, partition
 
 // The whole group.
 struct GroupCommitPlan {
@@ -77,7 +77,7 @@ struct GroupCommitPlan {
 };
 
 GroupCommitPlan planGroup(const std::vector<PartitionTranslation>& translations,
-                          const std::map<MirrorPartition, CommittedOnTarget>& committed,
+                          const std::map<MirrorKey, CommittedOnTarget>& committed,
                           bool force);
 
 // A move back is applied only while a fresh read of the source group still

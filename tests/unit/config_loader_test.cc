@@ -558,6 +558,33 @@ TEST(ConfigLoaderTest, GroupSyncWorksOnAtLeastOnceLinks) {
   EXPECT_EQ(link.groups.names, (std::vector<std::string>{"billing"}));
 }
 
+TEST(ConfigLoaderTest, TopicConfigSyncIsOnByDefault) {
+  const LinkConfig link = onlyLink(load(withLink("")));
+  EXPECT_TRUE(link.topic_configs.sync);
+  EXPECT_TRUE(link.topic_configs.exclude.empty());
+  EXPECT_EQ(link.topic_configs.interval, std::chrono::minutes(10));
+}
+
+TEST(ConfigLoaderTest, TopicConfigSyncIsLoaded) {
+  const LinkConfig link = onlyLink(load(withLink(
+      "    topic_configs: {sync: false, exclude: [retention.ms, segment.bytes], interval: 1m}\n")));
+  EXPECT_FALSE(link.topic_configs.sync);
+  EXPECT_EQ(link.topic_configs.exclude, (std::vector<std::string>{"retention.ms", "segment.bytes"}));
+  EXPECT_EQ(link.topic_configs.interval, std::chrono::minutes(1));
+}
+
+TEST(ConfigLoaderTest, TopicConfigExcludeNamesASyncedConfig) {
+  expectOnlyError(withLink("    topic_configs: {exclude: [retention.mss]}\n"), 9, 31,
+                  "'retention.mss' is not a synced topic config; did you mean 'retention.ms'?");
+  expectOnlyError(withLink("    topic_configs: {exclude: [min.insync.replicas]}\n"), 9, 31,
+                  "'min.insync.replicas' is not a synced topic config");
+}
+
+TEST(ConfigLoaderTest, TopicConfigSyncIsABoolean) {
+  expectOnlyError(withLink("    topic_configs: {sync: yes please}\n"), 9, 27,
+                  "expected true or false");
+}
+
 TEST(ConfigLoaderTest, GroupSyncNeedsNamesOrInclude) {
   expectOnlyError(withLink("    delivery: exactly_once\n    groups: {sync_interval: 1s}\n"), 10,
                   13, "name the groups to sync");

@@ -77,7 +77,7 @@ TEST(GroupSyncRules, AGroupThatConsumesOnTheTargetIsLeftAlone) {
   std::vector<PartitionTranslation> translations = {translation(40, 77)};
   translations.push_back(translation(10, 15));
   translations[1].partition = 1;
-  std::map<MirrorPartition, CommittedOnTarget> committed = {{{"orders", 0}, foreign(120)},
+  std::map<MirrorKey, CommittedOnTarget> committed = {{{"orders", 0}, foreign(120)},
                                                             {{"orders", 1}, ours(3, 2)}};
   // when
   const auto plan = planGroup(translations, committed, false);
