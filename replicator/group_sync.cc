@@ -288,12 +288,13 @@ GroupSyncOutcome GroupSync::syncGroup(const std::string& group, milliseconds tim
   outcome.rereads_possible = link_.delivery != config::DeliveryMode::kExactlyOnce;
   if (lease_ && !lease_->held()) {
     outcome.leased_elsewhere = true;
-    outcome.problem = lease_->settled()
+    outcome.problem = lease_->assigned()
                           ? "synced by another worker of link '" + link_.name +
                                 "' (the holder of the group-sync lease, consumer group '" +
                                 GroupSyncLease::groupId(link_.name) + "' on the target)"
-                          : "waiting to join the group-sync lease group '" +
-                                GroupSyncLease::groupId(link_.name) + "' on the target";
+                          : "waiting for the group-sync lease (joining or rebalancing the "
+                            "consumer group '" +
+                                GroupSyncLease::groupId(link_.name) + "' on the target)";
     return outcome;
   }
   auto translated = translator_->translate(group, timeout);

@@ -89,11 +89,12 @@ void GroupSyncLease::onRebalance(rd_kafka_resp_err_t err,
                    holds ? "now runs" : "no longer runs");
     }
     held_ = holds;
-    settled_ = true;
+    assigned_ = true;
     return;
   }
   // Revoked (or lost): stop before anyone else can be given the lease.
   held_ = false;
+  assigned_ = false;
   rd_kafka_assign(consumer_.get(), nullptr);
 }
 

@@ -45,9 +45,10 @@ public:
   // Serves the consumer's events and says whether this worker holds the lease
   // now.
   bool held();
-  // The first assignment arrived (held() tells the truth about this worker, not
-  // just "not yet").
-  bool settled() const { return settled_; }
+  // This worker is a member with an assignment (possibly empty): held() tells the
+  // truth about this worker, not just "joining" or "rebalancing". False again from
+  // a revocation until the next assignment.
+  bool assigned() const { return assigned_; }
 
   static std::string groupId(const std::string& link) { return "causeway." + link + ".group-sync"; }
 
@@ -61,7 +62,7 @@ private:
   std::string topic_;
   kafka::HandlePtr consumer_;
   bool held_ = false;
-  bool settled_ = false;
+  bool assigned_ = false;
 };
 
 }  // namespace causeway::replicator

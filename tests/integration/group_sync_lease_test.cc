@@ -100,8 +100,8 @@ protected:
     config_.links[0].groups.names = {"billing"};
   }
 
-  std::unique_ptr<replicator::GroupSync> makeSync(
-      replicator::GroupSyncRole role = replicator::GroupSyncRole::kWorker) {
+  std::unique_ptr<replicator::GroupSync>
+  makeSync(replicator::GroupSyncRole role = replicator::GroupSyncRole::kWorker) {
     auto sync = std::make_unique<replicator::GroupSync>(
         config_.links[0], config_.clusters.at("source"), config_.clusters.at("target"), role);
     EXPECT_TRUE(sync->open().ok());
@@ -133,14 +133,23 @@ TEST_F(GroupSyncLeaseTest, OneOfTwoWorkersSyncsAndTheOtherTakesOverWhenItLeaves)
   auto first = makeSync();
   auto second = makeSync();
 
-  // when: both run cycles until each has a decision
-  auto a = cycleUntilDecided(*first, 30s);
-  auto b = cycleUntilDecided(*second, 30s);
-  // The holder's first cycle may have run before the other joined: run both once more.
-  a = first->syncGroup("billing", 10s);
-  b = second->syncGroup("billing", 10s);
+  // when: both run cycles until one of them has committed while the other knows it is not
+  // its turn
+  replicator::GroupSyncOutcome a;
+  replicator::GroupSyncOutcome b;
+  const bool decided = waitFor(
+      [&] {
+        a = first->syncGroup("billing", 10s);
+        b = second->syncGroup("billing", 10s);
+        auto other = [](const replicator::GroupSyncOutcome& o) {
+          return o.leased_elsewhere && o.problem.find("another worker") != std::string::npos;
+        };
+        return (a.committed && other(b)) || (b.committed && other(a));
+      },
+      40s, 200ms);
 
   // then: exactly one of them holds the lease; the other did nothing and says why
+  ASSERT_TRUE(decided) << a.problem << " / " << b.problem;
   ASSERT_NE(a.leased_elsewhere, b.leased_elsewhere) << a.problem << " / " << b.problem;
   auto& holder = a.leased_elsewhere ? second : first;
   auto& other = a.leased_elsewhere ? first : second;
@@ -201,7 +210,6 @@ TEST_F(GroupSyncLeaseTest, FollowsTheSourceGroupBackWhenAnOperatorResetsIt) {
   // then: the target follows it back
   EXPECT_TRUE(back.committed) << back.problem;
   EXPECT_EQ(committedOn(target_->bootstrap()).offset, 20);
-
 }
 
 TEST_F(GroupSyncLeaseTest, NothingIsCommittedOnceTheLinkHasAFailoverMark) {
@@ -232,5 +240,5 @@ TEST_F(GroupSyncLeaseTest, NothingIsCommittedOnceTheLinkHasAFailoverMark) {
   EXPECT_EQ(committedOn(target_->bootstrap()).offset, 50);
 }
 
-} // namespace
-} // namespace causeway
+}  // namespace
+}  // namespace causeway

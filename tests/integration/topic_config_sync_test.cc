@@ -18,8 +18,8 @@ namespace causeway {
 namespace {
 
 using namespace std::chrono_literals;
-using ::testing::HasSubstr;
 using testing::FakeTopicAdmin;
+using ::testing::HasSubstr;
 using testing::startCluster;
 
 class TopicConfigDiscoveryTest : public ::testing::Test {
@@ -74,6 +74,7 @@ TEST_F(TopicConfigDiscoveryTest, ATargetRefusingTheConfigsStillGetsTheTopic) {
   auto source_admin = std::make_unique<FakeTopicAdmin>();
   source_admin->addTopic("orders", 2, {{"retention.ms", "1000"}});
   FakeTopicAdmin target_admin;
+  target_admin.setDefault("retention.ms", "604800000");
   target_admin.create_with_configs_error = "POLICY_VIOLATION: retention.ms below the minimum";
   target_admin.alter_refused["east.orders"] = "POLICY_VIOLATION: retention.ms below the minimum";
   auto d = discovery(target_admin);
