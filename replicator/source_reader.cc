@@ -227,6 +227,7 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
         // Everything below the end was seen: offsets without a record there are markers or
         // compacted away.
         state->seen_end = std::max(state->seen_end, message->offset);
+        state->end_reached = message->offset;
       }
     }
     return;
@@ -443,6 +444,7 @@ Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
       ->offset = offset;
   partition.hold_rewound = true;
+  partition.end_reached = -1;
   if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
     return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
                  "] to offset " + std::to_string(offset) + " failed: " + errorText(error)};
