@@ -17,8 +17,8 @@ namespace causeway::replicator {
 // dropped and dead-lettered records. `end_reached`: the partition's end offset from the last
 // end-of-partition event since the consumer last moved (SourcePartition::end_reached), -1 if
 // none. It extends the commit point only when nothing is pending: then every record below the
-// end was handed to the tracker (a record the reader did not dispatch was rewound to, and a
-// rewind forgets the end), so what lies between is offsets without a record.
+// end was handed to the tracker (the reader forgets the end on a rewind or a discarded record),
+// so what lies between is offsets without a record (markers, aborted or compacted away).
 //
 // Returns -1 when nothing is known (nothing dispatched since the assignment). Pure.
 int64_t accountedEnd(const OffsetTracker& tracker, int64_t end_reached);
