@@ -647,7 +647,11 @@ Link::runsToSave(const std::vector<SourcePartition*>& partitions) const {
     MirrorPartition* mirror = partition->mirror.get();
     // Records dropped, dead-lettered or without a record (markers) past the last delivered one:
     // saved with the runs, so a partition ending in them translates and drains to the end.
-    const int64_t accounted = accountedEnd(partition->tracker, partition->end_reached);
+    // A held partition may have a record decided but not yet dispatched below the end it
+    // reached: only the commit point counts until it goes on.
+    const bool held = partition->held(Clock::now()) || partition->held_dead_letter != nullptr;
+    const int64_t accounted =
+        accountedEnd(partition->tracker, held ? int64_t{-1} : partition->end_reached);
     if (mirror != nullptr && accounted > mirror->runs.accountedEnd()) {
       mirror->runs.markAccounted(accounted);
       mirror->runs_dirty = true;
