@@ -20,10 +20,25 @@ void printPlan(const replicator::FailoverPlan& plan) {
               static_cast<long long>(plan.total_lag));
   std::printf("  %-24s %9s %14s %14s %10s\n", "SOURCE TOPIC", "PARTITION", "SOURCE END",
               "REPLICATED TO", "LAG");
+  bool hidden = false;
   for (const auto& p : plan.partitions) {
-    std::printf("  %-24s %9d %14lld %14lld %10lld\n", p.source_topic.c_str(), p.partition,
-                static_cast<long long>(p.source_high),
-                static_cast<long long>(p.next_source_offset), static_cast<long long>(p.lag));
+    std::printf("  %-24s %9d %14lld %14lld %10lld%s\n", p.source_topic.c_str(), p.partition,
+                static_cast<long long>(p.source_high), static_cast<long long>(p.next_source_offset),
+                static_cast<long long>(p.lag),
+                p.target_hidden ? "  (target: open transaction)" : "");
+    hidden = hidden || p.target_hidden;
+  }
+  if (hidden) {
+    std::printf("  records past a mirror partition's last stable offset (an "
+                "open transaction) "
+                "count as replicated once the transaction ends\n");
+  }
+  if (plan.rereads_possible) {
+    std::printf("  at-least-once link: each group moves to the FIRST copy of "
+                "its next record; "
+                "its consumers may read again records they already read on the "
+                "source (never "
+                "skip one)\n");
   }
   for (const auto& g : plan.groups) {
     if (!g.problem.empty()) {
@@ -36,12 +51,17 @@ void printPlan(const replicator::FailoverPlan& plan) {
                 static_cast<long long>(g.rpo_records));
     for (const auto& t : g.offsets) {
       if (t.source_offset < 0) {
-        std::printf("  %s[%d]: no committed offset (starts per its auto.offset.reset)\n",
+        std::printf("  %s[%d]: no committed offset (starts per its "
+                    "auto.offset.reset)\n",
                     t.source_topic.c_str(), t.partition);
       } else if (t.target_offset < 0) {
-        std::printf("  %s[%d]: source %lld -> not yet replicated that far (%lld behind)\n",
+        std::printf("  %s[%d]: source %lld -> not yet replicated that far (%lld "
+                    "behind)%s\n",
                     t.source_topic.c_str(), t.partition, static_cast<long long>(t.source_offset),
-                    static_cast<long long>(t.not_yet_replicated));
+                    static_cast<long long>(t.not_yet_replicated),
+                    t.resume == replicator::ResumeReason::kHiddenByTransaction
+                        ? "; records on the target wait behind an open transaction"
+                        : "");
       } else {
         std::printf("  %s[%d]: source %lld -> %s[%d] target %lld\n", t.source_topic.c_str(),
                     t.partition, static_cast<long long>(t.source_offset), t.target_topic.c_str(),
@@ -51,7 +71,7 @@ void printPlan(const replicator::FailoverPlan& plan) {
   }
 }
 
-} // namespace
+}  // namespace
 
 int runFailover(const FailoverOptions& options) {
   auto loaded = config::loadConfigFile(options.config_path);
@@ -91,7 +111,8 @@ int runFailover(const FailoverOptions& options) {
   }
 
   if (plan->total_lag > 0 && !options.force) {
-    std::printf("== draining: waiting up to %s for the link's workers to replicate the rest "
+    std::printf("== draining: waiting up to %s for the link's workers to "
+                "replicate the rest "
                 "(stop the source's producers first)\n",
                 formatDuration(options.drain_timeout).c_str());
     int64_t last_reported = -1;
@@ -109,7 +130,8 @@ int runFailover(const FailoverOptions& options) {
     if (plan->total_lag > 0) {
       std::cerr << "causeway failover: the link still lags by " << plan->total_lag
                 << " record(s) after " << formatDuration(options.drain_timeout)
-                << "; nothing was changed. Are its workers running and the producers stopped? "
+                << "; nothing was changed. Are its workers running and the producers "
+                   "stopped? "
                    "--force fails over anyway and loses what is not replicated.\n";
       return 1;
     }
@@ -137,14 +159,16 @@ int runFailover(const FailoverOptions& options) {
     std::printf("== stopping the link\n");
     char host[256] = "?";
     gethostname(host, sizeof(host) - 1);
-    auto marked = failover.markFailedOver(
-        options.force, left_behind,
-        "causeway failover on " + std::string(host) + " (pid " + std::to_string(getpid()) + ")",
-        timeout);
+    auto marked = failover.markFailedOver(options.force, left_behind,
+                                          "causeway failover on " + std::string(host) + " (pid " +
+                                              std::to_string(getpid()) + ")",
+                                          timeout);
     if (marked) {
       stopped = true;
-      std::printf("  failover mark written to %s: every worker of '%s' stops replicating "
-                  "within its discovery_interval, and the link will not start again until "
+      std::printf("  failover mark written to %s: every worker of '%s' stops "
+                  "replicating "
+                  "within its discovery_interval, and the link will not start "
+                  "again until "
                   "`causeway failover --link %s --undo`\n",
                   replicator::stateTopic(options.link).c_str(), options.link.c_str(),
                   options.link.c_str());
@@ -160,8 +184,19 @@ int runFailover(const FailoverOptions& options) {
   }
   std::printf("%s\n", all ? "FAILOVER DONE: start the consumers on the target cluster. For "
                             "failback, run the reverse link (see docs/failover.md)."
-                          : "FAILOVER INCOMPLETE: see the groups above; the link keeps running");
+                          : "FAILOVER INCOMPLETE: see the groups above; the link keeps "
+                            "running");
+  if (all && plan->rereads_possible) {
+    std::printf("NOTE: '%s' is an at-least-once link: the target may hold some "
+                "records twice, "
+                "and the groups were moved to the first copy of their next "
+                "record, so their "
+                "consumers may read again records they already read on the "
+                "source (none is "
+                "skipped).\n",
+                options.link.c_str());
+  }
   return all && stopped ? 0 : 1;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

@@ -73,6 +73,31 @@ struct GroupSyncConfig {
   bool enabled() const { return !names.empty() || !include.empty(); }
 };
 
+// The topic configurations a link keeps the same on its mirror topics as on their source topics
+// (MirrorMaker 2's sync.topic.configs), unless excluded. message.timestamp.type is managed
+// rather than copied: mirror topics are set to CreateTime, so replicated records keep the
+// source's timestamps (LogAppendTime on the mirror would replace them); max.message.bytes gets
+// room for Causeway's headers. Settings that are the cluster's business (min.insync.replicas,
+// replication throttles, unclean leader election) and limits that would make the target refuse
+// replicated records (message.timestamp.difference.max.ms and its successors) are never synced.
+inline const std::vector<std::string>& syncedTopicConfigs() {
+  static const std::vector<std::string> keys = {
+      "cleanup.policy",         "compression.type",        "delete.retention.ms",
+      "max.compaction.lag.ms",  "max.message.bytes",       "message.timestamp.type",
+      "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "retention.bytes",
+      "retention.ms",           "segment.bytes",           "segment.ms"};
+  return keys;
+}
+
+// Topic configuration sync of a link (`topic_configs`).
+struct TopicConfigSyncConfig {
+  bool sync = true;
+  std::vector<std::string> exclude;  // out of syncedTopicConfigs()
+  // How often the configs of existing mirror topics are compared and brought in line; new
+  // mirror topics are created with them.
+  std::chrono::milliseconds interval{600000};
+};
+
 // Where a link writes the records it cannot or must not write to the target (dead-letter queue).
 struct DeadLetterConfig {
   bool enabled = false;
@@ -115,6 +140,7 @@ struct LinkConfig {
   // The policy (config.policies) every record of this link goes through; empty: none.
   std::string policy;
   SourceLocation policy_location;
+  TopicConfigSyncConfig topic_configs;
   DeadLetterConfig dlq;
   RejectAction on_reject = RejectAction::kStop;
   LinkSchemasConfig schemas;

@@ -28,7 +28,8 @@ const std::vector<std::string> kLinkKeys = {"name",
                                             "dlq",
                                             "on_reject",
                                             "policy",
-                                            "schemas"};
+                                            "schemas",
+                                            "topic_configs"};
 const KeysRegistration kLinkKeysRegistration("links[]", kLinkKeys);
 const std::vector<std::string> kDlqKeys = {"cluster", "topic"};
 const KeysRegistration kDlqKeysRegistration("links[].dlq", kDlqKeys);
@@ -38,6 +39,10 @@ const std::vector<std::string> kRejectActions = {"stop", "dlq"};
 const ValuesRegistration kRejectActionsRegistration("links[].on_reject", kRejectActions);
 const std::vector<std::string> kGroupsKeys = {"names", "include", "exclude", "sync_interval"};
 const KeysRegistration kGroupsKeysRegistration("links[].groups", kGroupsKeys);
+const std::vector<std::string> kTopicConfigsKeys = {"sync", "exclude", "interval"};
+const KeysRegistration kTopicConfigsKeysRegistration("links[].topic_configs", kTopicConfigsKeys);
+const ValuesRegistration kSyncedTopicConfigsRegistration("links[].topic_configs.exclude",
+                                                         syncedTopicConfigs());
 const std::vector<std::string> kTopicsKeys = {"include", "exclude"};
 const KeysRegistration kTopicsKeysRegistration("links[].topics", kTopicsKeys);
 const std::vector<std::string> kNamingKeys = {"prefix", "template"};
@@ -150,14 +155,14 @@ public:
       }
     }
     if (const Field* groups = object.get("groups")) {
+      // At-least-once links too: groups move to the first copy of their next record (re-reads
+      // possible, never a skipped record; docs/failover.md).
       loadGroups(*groups, link.groups);
-      if (link.groups.enabled() && link.delivery != DeliveryMode::kExactlyOnce) {
-        r_.error(*groups, "group offset sync needs delivery: exactly_once (an at-least-once "
-                          "target may hold a record twice, so offsets have no exact "
-                          "translation)");
-      }
     }
 
+    if (const Field* topic_configs = object.get("topic_configs")) {
+      loadTopicConfigs(*topic_configs, link.topic_configs);
+    }
     if (const Field* dlq = object.get("dlq")) {
       loadDeadLetter(*dlq, link.dlq);
     }
@@ -252,6 +257,37 @@ public:
     if (const Field* exclude = object->get("exclude")) {
       r_.regexList(*exclude, out.exclude);
     }
+  }
+
+  void loadTopicConfigs(const Field& field, TopicConfigSyncConfig& out) {
+    auto object =
+        r_.object(field, kTopicConfigsKeys, "a map with sync (true/false), exclude and interval");
+    if (!object) {
+      return;
+    }
+    if (const Field* sync = object->get("sync")) {
+      if (auto value = r_.boolean(*sync)) {
+        out.sync = *value;
+      }
+    }
+    if (const Field* exclude = object->get("exclude")) {
+      if (auto items = r_.items(*exclude, "a list of topic config names")) {
+        for (const Field& item : *items) {
+          auto name = r_.string(item);
+          if (!name) {
+            continue;
+          }
+          const auto& known = syncedTopicConfigs();
+          if (std::find(known.begin(), known.end(), *name) == known.end()) {
+            r_.error(item, quoted(*name) + " is not a synced topic config" +
+                               suggestion(*name, known, "the synced ones are"));
+            continue;
+          }
+          out.exclude.push_back(*name);
+        }
+      }
+    }
+    r_.duration(object->get("interval"), out.interval);
   }
 
   void loadGroups(const Field& field, GroupSyncConfig& out) {

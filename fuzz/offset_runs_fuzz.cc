@@ -1,8 +1,12 @@
-// libFuzzer target for OffsetRuns::decode, which reads the offset runs back from the state topic
-// (outside input: any bytes may be there). Any bytes give runs or an error with a message, never
-// a crash. Accepted runs must encode back to the very same bytes, and lookups around every run
-// and at offsets taken from the input must keep the RunLookup contract: an exact answer is a
-// listed record at or after the asked offset, a search range is not inverted.
+// libFuzzer target for OffsetRuns::decode, which reads the offset runs back
+// from the state topic (outside input: any bytes may be there). Any bytes give
+// runs or an error with a message, never a crash. Accepted version-2 values
+// must encode back to the very same bytes; accepted version-1 values (written
+// by older builds) must decode again, from their re-encoding, to the same runs
+// with the runs' end as accounted end. The accounted end is never below the
+// runs' end, and lookups around every run and at offsets taken from the input
+// must keep the RunLookup contract: an exact answer is a listed record at or
+// after the asked offset, a search range is not inverted.
 
 #include "replicator/offset_runs.h"
 
@@ -21,8 +25,8 @@ using causeway::replicator::OffsetRun;
 using causeway::replicator::OffsetRuns;
 using causeway::replicator::RunLookup;
 
-// How many runs get their neighbourhood looked up: enough to reach every branch, few enough to
-// keep an input of thousands of runs fast.
+// How many runs get their neighbourhood looked up: enough to reach every
+// branch, few enough to keep an input of thousands of runs fast.
 constexpr size_t kRunsProbed = 64;
 
 void checkLookup(const OffsetRuns& runs, int64_t source_offset) {
@@ -34,8 +38,8 @@ void checkLookup(const OffsetRuns& runs, int64_t source_offset) {
     }
     return;
   }
-  // Exact: a record of one of the runs, the same distance into it on both sides, and never
-  // before the asked source offset.
+  // Exact: a record of one of the runs, the same distance into it on both
+  // sides, and never before the asked source offset.
   auto holder = std::partition_point(list.begin(), list.end(), [&](const OffsetRun& run) {
     return run.targetEnd() <= got.target;
   });
@@ -58,7 +62,7 @@ void checkLookupsAround(const OffsetRuns& runs, int64_t source) {
   }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
@@ -70,11 +74,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const OffsetRuns& runs = *decoded;
-  if (runs.encode() != bytes) {
+  const int64_t runs_end = runs.empty() ? 0 : runs.runs().back().sourceEnd();
+  if (runs.accountedEnd() < runs_end) {
     std::abort();
   }
-  // Around the edges of the first and last runs (every lookup branch: before, inside, between,
-  // past) ...
+  if (size > 3 && data[3] == 1) {
+    if (runs.accountedEnd() != runs_end) {
+      std::abort();
+    }
+    auto again = OffsetRuns::decode(runs.encode());
+    if (!again.ok() || !(*again == runs)) {
+      std::abort();
+    }
+  } else if (runs.encode() != bytes) {
+    std::abort();
+  }
+  // Around the edges of the first and last runs (every lookup branch: before,
+  // inside, between, past) ...
   const std::vector<OffsetRun>& list = runs.runs();
   for (size_t i = 0; i < list.size(); ++i) {
     if (i >= kRunsProbed && i + kRunsProbed < list.size()) {
@@ -84,8 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkLookupsAround(runs, list[i].sourceEnd() - 1);
     checkLookupsAround(runs, list[i].sourceEnd());
   }
-  // ... and at offsets the input itself names: every 8-byte window at a 4-byte step (the run
-  // fields and the bytes between them).
+  // ... and at offsets the input itself names: every 8-byte window at a 4-byte
+  // step (the run fields and the bytes between them).
   for (size_t at = 0; at + 8 <= size && at < 1024; at += 4) {
     uint64_t v = 0;
     for (size_t k = 0; k < 8; ++k) {

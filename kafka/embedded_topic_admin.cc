@@ -74,4 +74,24 @@ Result<int32_t> EmbeddedTopicAdmin::ensureTopic(const std::string& topic, int32_
   return static_cast<int32_t>(count);
 }
 
+namespace {
+
+std::string noConfigs(const config::ClusterConfig& cluster) {
+  return "cluster '" + cluster.name +
+         "' is an embedded cluster: its brokers keep no topic configurations (DescribeConfigs "
+         "and AlterConfigs are not implemented)";
+}
+
+} // namespace
+
+Result<std::map<std::string, DescribedTopicConfigs>> EmbeddedTopicAdmin::describeTopicConfigs(
+    const std::vector<std::string>&, const std::vector<std::string>&, std::chrono::milliseconds) {
+  return Error{noConfigs(cluster_)};
+}
+
+Result<std::map<std::string, std::string>> EmbeddedTopicAdmin::alterTopicConfigs(
+    const std::map<std::string, TopicConfigValues>&, std::chrono::milliseconds) {
+  return Error{noConfigs(cluster_)};
+}
+
 } // namespace causeway::kafka

@@ -20,6 +20,15 @@ public:
   Result<int32_t> ensureTopic(const std::string& topic, int32_t partitions,
                               std::chrono::milliseconds timeout) override;
 
+  // The mock brokers never answer DescribeConfigs or AlterConfigs (the request times out after
+  // 10-30 s) and keep no topic configuration: both fail at once, saying so.
+  Result<std::map<std::string, DescribedTopicConfigs>> describeTopicConfigs(
+      const std::vector<std::string>& topics, const std::vector<std::string>& names,
+      std::chrono::milliseconds timeout) override;
+  Result<std::map<std::string, std::string>> alterTopicConfigs(
+      const std::map<std::string, TopicConfigValues>& changes,
+      std::chrono::milliseconds timeout) override;
+
 private:
   const config::ClusterConfig cluster_;
 };

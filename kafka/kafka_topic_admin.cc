@@ -125,16 +125,26 @@ Result<rd_kafka_t*> KafkaTopicAdmin::handle() {
 
 Result<int32_t> KafkaTopicAdmin::ensureTopic(const std::string& topic, int32_t partitions,
                                              milliseconds timeout) {
-  return ensure(topic, partitions, timeout, /*compacted=*/false);
+  return ensure(topic, partitions, timeout, {});
 }
 
 Result<int32_t> KafkaTopicAdmin::ensureCompactedTopic(const std::string& topic,
                                                       int32_t partitions, milliseconds timeout) {
-  return ensure(topic, partitions, timeout, /*compacted=*/true);
+  // Small segments so compaction (which never touches the active segment) keeps the topic small
+  // enough to be read whole at every start.
+  return ensure(topic, partitions, timeout,
+                {{"cleanup.policy", "compact"}, {"segment.bytes", "16777216"}});
+}
+
+Result<int32_t> KafkaTopicAdmin::ensureTopicWithConfigs(const std::string& topic,
+                                                        int32_t partitions,
+                                                        const TopicConfigValues& configs,
+                                                        milliseconds timeout) {
+  return ensure(topic, partitions, timeout, configs);
 }
 
 Result<int32_t> KafkaTopicAdmin::ensure(const std::string& topic, int32_t partitions,
-                                        milliseconds timeout, bool compacted) {
+                                        milliseconds timeout, const TopicConfigValues& configs) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto deadline = Clock::now() + timeout;
   const std::string what = describeCluster(cluster_) + ": topic '" + topic + "'";
@@ -181,16 +191,10 @@ Result<int32_t> KafkaTopicAdmin::ensure(const std::string& topic, int32_t partit
     if (!new_topic) {
       return Error{action + ": " + errstr};
     }
-    if (compacted) {
+    for (const auto& [name, value] : configs) {
       if (rd_kafka_resp_err_t err =
-              rd_kafka_NewTopic_set_config(new_topic.get(), "cleanup.policy", "compact")) {
-        return Error{action + ": " + rd_kafka_err2str(err)};
-      }
-      // Small segments so compaction (which never touches the active segment) keeps the topic
-      // small enough to be read whole at every start.
-      if (rd_kafka_resp_err_t err =
-              rd_kafka_NewTopic_set_config(new_topic.get(), "segment.bytes", "16777216")) {
-        return Error{action + ": " + rd_kafka_err2str(err)};
+              rd_kafka_NewTopic_set_config(new_topic.get(), name.c_str(), value.c_str())) {
+        return Error{action + ": config " + name + "=" + value + ": " + rd_kafka_err2str(err)};
       }
     }
     auto event = runAdmin(*rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, remaining(deadline), action,
@@ -256,6 +260,166 @@ Result<int32_t> KafkaTopicAdmin::ensure(const std::string& topic, int32_t partit
   }
   spdlog::info("{}: grew from {} to {} partitions", what, current, partitions);
   return awaitPartitions(partitions);
+}
+
+namespace {
+
+using ConfigResourcePtr =
+    std::unique_ptr<rd_kafka_ConfigResource_t, Destroyer<rd_kafka_ConfigResource_destroy>>;
+
+} // namespace
+
+Result<std::map<std::string, DescribedTopicConfigs>> KafkaTopicAdmin::describe(
+    rd_kafka_t* rk, const std::vector<std::string>& topics, const std::vector<std::string>& names,
+    milliseconds timeout) {
+  std::map<std::string, DescribedTopicConfigs> out;
+  if (topics.empty()) {
+    return out;
+  }
+  const std::string what = describeCluster(cluster_) + ": describing the configuration of " +
+                           std::to_string(topics.size()) + " topic(s)";
+  std::vector<ConfigResourcePtr> resources;
+  std::vector<rd_kafka_ConfigResource_t*> raw;
+  for (const auto& topic : topics) {
+    resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+    for (const auto& name : names) {
+      rd_kafka_ConfigResource_set_config(resources.back().get(), name.c_str(), nullptr);
+    }
+    raw.push_back(resources.back().get());
+  }
+  auto event = runAdmin(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, what,
+                        [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                          rd_kafka_DescribeConfigs(rk, raw.data(), raw.size(), options, queue);
+                        });
+  if (!event.ok()) {
+    return event.error();
+  }
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** results = rd_kafka_DescribeConfigs_result_resources(
+      rd_kafka_event_DescribeConfigs_result(event->get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    DescribedTopicConfigs& described = out[rd_kafka_ConfigResource_name(results[i])];
+    if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i])) {
+      described.error = errorText(err, rd_kafka_ConfigResource_error_string(results[i]));
+      continue;
+    }
+    size_t entries = 0;
+    const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(results[i], &entries);
+    for (size_t e = 0; e < entries; ++e) {
+      TopicConfigEntry entry;
+      const char* value = rd_kafka_ConfigEntry_value(configs[e]);
+      entry.value = value != nullptr ? value : "";
+      entry.set_on_topic =
+          rd_kafka_ConfigEntry_source(configs[e]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
+      entry.read_only = rd_kafka_ConfigEntry_is_read_only(configs[e]) != 0;
+      entry.sensitive = rd_kafka_ConfigEntry_is_sensitive(configs[e]) != 0;
+      described.entries[rd_kafka_ConfigEntry_name(configs[e])] = std::move(entry);
+    }
+  }
+  for (const auto& topic : topics) {
+    if (out.find(topic) == out.end()) {
+      out[topic].error = "the cluster's answer has no entry for the topic";
+    }
+  }
+  return out;
+}
+
+Result<std::map<std::string, DescribedTopicConfigs>> KafkaTopicAdmin::describeTopicConfigs(
+    const std::vector<std::string>& topics, const std::vector<std::string>& names,
+    milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto rk = handle();
+  if (!rk.ok()) {
+    return rk.error();
+  }
+  return describe(*rk, topics, names, timeout);
+}
+
+Result<std::map<std::string, std::string>> KafkaTopicAdmin::alterTopicConfigs(
+    const std::map<std::string, TopicConfigValues>& changes, milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto deadline = Clock::now() + timeout;
+  auto rk = handle();
+  if (!rk.ok()) {
+    return rk.error();
+  }
+  std::map<std::string, std::string> out;
+  std::vector<std::string> topics;
+  for (const auto& [topic, values] : changes) {
+    if (!values.empty()) {
+      topics.push_back(topic);
+    }
+  }
+  if (topics.empty()) {
+    return out;
+  }
+  // AlterConfigs replaces every topic-level override: send the current ones with the changes.
+  auto current = describe(*rk, topics, {}, remaining(deadline));
+  if (!current.ok()) {
+    return current.error();
+  }
+  std::vector<ConfigResourcePtr> resources;
+  std::vector<rd_kafka_ConfigResource_t*> raw;
+  for (const auto& topic : topics) {
+    const DescribedTopicConfigs& now = (*current)[topic];
+    if (!now.error.empty()) {
+      out[topic] = "reading its current configuration: " + now.error;
+      continue;
+    }
+    TopicConfigValues merged;
+    std::string sensitive;
+    for (const auto& [name, entry] : now.entries) {
+      if (entry.set_on_topic) {
+        if (entry.sensitive) {
+          sensitive = name;
+        }
+        merged[name] = entry.value;
+      }
+    }
+    if (!sensitive.empty()) {
+      out[topic] = "its override of " + sensitive +
+                   " is sensitive (its value is withheld), so its configuration cannot be "
+                   "rewritten without losing it; set the synced configs yourself";
+      continue;
+    }
+    for (const auto& [name, value] : changes.at(topic)) {
+      merged[name] = value;
+    }
+    resources.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+    for (const auto& [name, value] : merged) {
+      rd_kafka_ConfigResource_set_config(resources.back().get(), name.c_str(), value.c_str());
+    }
+    raw.push_back(resources.back().get());
+  }
+  if (raw.empty()) {
+    return out;
+  }
+  const std::string what = describeCluster(cluster_) + ": changing the configuration of " +
+                           std::to_string(raw.size()) + " topic(s)";
+  auto event = runAdmin(*rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, remaining(deadline), what,
+                        [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                          rd_kafka_AlterConfigs(*rk, raw.data(), raw.size(), options, queue);
+                        });
+  if (!event.ok()) {
+    return event.error();
+  }
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** results = rd_kafka_AlterConfigs_result_resources(
+      rd_kafka_event_AlterConfigs_result(event->get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i]);
+    out[rd_kafka_ConfigResource_name(results[i])] =
+        err == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? std::string()
+            : errorText(err, rd_kafka_ConfigResource_error_string(results[i]));
+  }
+  for (const auto* resource : raw) {
+    const std::string name = rd_kafka_ConfigResource_name(resource);
+    if (out.find(name) == out.end()) {
+      out[name] = "the cluster's answer has no entry for the topic";
+    }
+  }
+  return out;
 }
 
 } // namespace causeway::kafka

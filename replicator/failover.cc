@@ -2,8 +2,9 @@
 
 #include "kafka/client_factory.h"
 #include "replicator/offset_state.h"
-#include "replicator/target_tail.h"
 #include "replicator/topic_selector.h"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
@@ -15,17 +16,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-} // namespace
+}  // namespace
 
 struct Failover::Clients {
-  Clients(const config::ClusterConfig& target, const std::string& link) : tail(target, link) {}
   kafka::HandlePtr source_admin;
-  TargetTail tail;
   std::optional<TopicSelector> selector;
 };
 
-Failover::Failover(const config::Config& config, std::string link,
-                   std::vector<std::string> groups)
+Failover::Failover(const config::Config& config, std::string link, std::vector<std::string> groups)
     : config_(config), link_name_(std::move(link)), groups_(std::move(groups)) {}
 
 Failover::~Failover() = default;
@@ -40,17 +38,18 @@ Status Failover::open() {
   groups_.assign(groups.begin(), groups.end());
   if (groups_.empty()) {
     return Error{"link '" + link_name_ +
-                 "' names no consumer group to fail over: add groups.names to the link or "
+                 "' names no consumer group to fail over: add groups.names to "
+                 "the link or "
                  "--group to the command"};
   }
   const auto& source = config_.clusters.at(link_->source);
   const auto& target = config_.clusters.at(link_->target);
   // GroupSync owns the translator the plan uses too: one set of clients, not two.
-  sync_ = std::make_unique<GroupSync>(*link_, source, target);
+  sync_ = std::make_unique<GroupSync>(*link_, source, target, GroupSyncRole::kFailover);
   if (auto opened = sync_->open(); !opened) {
     return opened;
   }
-  auto clients = std::make_unique<Clients>(target, link_name_);
+  auto clients = std::make_unique<Clients>();
   auto selector = TopicSelector::create(*link_);
   if (!selector) {
     return selector.error();
@@ -65,9 +64,6 @@ Status Failover::open() {
     return admin.error();
   }
   clients->source_admin = std::move(*admin);
-  if (auto opened = clients->tail.open(); !opened) {
-    return opened;
-  }
   clients_ = std::move(clients);
   return {};
 }
@@ -78,6 +74,10 @@ Result<std::vector<PartitionLag>> Failover::lags(milliseconds timeout) {
   auto md = kafka::fetchAllTopics(clients_->source_admin.get(), source, timeout);
   if (!md) {
     return md.error();
+  }
+  OffsetTranslator& translator = sync_->translator();
+  if (auto refreshed = translator.refreshState(deadline); !refreshed) {
+    return refreshed.error();
   }
   std::vector<PartitionLag> out;
   for (int i = 0; i < (*md)->topic_cnt; ++i) {
@@ -98,13 +98,13 @@ Result<std::vector<PartitionLag>> Failover::lags(milliseconds timeout) {
         return Error{kafka::describeCluster(source) + " " + lag.source_topic + "[" +
                      std::to_string(p) + "]: " + rd_kafka_err2str(err)};
       }
-      auto last = clients_->tail.lastSourceOffset(
-          lag.target_topic, p, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-      if (!last) {
-        return last.error();
+      auto view = translator.mirrorView(lag.target_topic, p, deadline);
+      if (!view) {
+        return view.error();
       }
-      lag.next_source_offset = last->has_value() ? **last + 1 : low;
+      lag.next_source_offset = std::max(view->nextSource(), low);
       lag.lag = std::max<int64_t>(0, lag.source_high - lag.next_source_offset);
+      lag.target_hidden = view->stable < view->high;
       out.push_back(std::move(lag));
     }
   }
@@ -114,6 +114,7 @@ Result<std::vector<PartitionLag>> Failover::lags(milliseconds timeout) {
 Result<FailoverPlan> Failover::plan(milliseconds timeout) {
   FailoverPlan plan;
   plan.link = link_name_;
+  plan.rereads_possible = link_->delivery != config::DeliveryMode::kExactlyOnce;
   auto partitions = lags(timeout);
   if (!partitions) {
     return partitions.error();
@@ -160,25 +161,53 @@ Result<FailoverPlan> Failover::drain(milliseconds timeout,
 std::vector<GroupSyncOutcome> Failover::moveGroups(milliseconds timeout, bool force) {
   std::vector<GroupSyncOutcome> outcomes;
   for (const auto& group : groups_) {
-    outcomes.push_back(sync_->syncGroup(group, timeout, force));
+    GroupSyncOutcome outcome = sync_->syncGroup(group, timeout, force);
+    if (outcome.left_alone) {
+      // Its consumers already run on the target past the translation: it has moved.
+      outcome.committed = true;
+      outcome.problem = "already consuming on the target past the translated position; left "
+                        "as it is";
+    }
+    auto& moved = moved_[group];
+    moved.insert(moved.end(), outcome.written.begin(), outcome.written.end());
+    outcomes.push_back(std::move(outcome));
   }
   return outcomes;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator
 
 namespace causeway::replicator {
 
 Status Failover::markFailedOver(bool forced, int64_t left_behind, const std::string& by,
                                 milliseconds timeout) {
   FailoverMark mark;
-  mark.at_ms = std::chrono::duration_cast<milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  mark.at_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   mark.forced = forced;
   mark.left_behind = left_behind;
   mark.by = by;
-  return writeFailoverMark(config_.clusters.at(link_->target), link_name_, mark, timeout);
+  if (auto written =
+          writeFailoverMark(config_.clusters.at(link_->target), link_name_, mark, timeout);
+      !written) {
+    return written;
+  }
+  // Workers check the mark right before each commit, so none starts one from now on; one that
+  // passed its check before the mark landed may have committed after the groups moved.
+  for (const auto& [group, written] : moved_) {
+    auto restored = sync_->reassert(group, written, timeout);
+    if (!restored) {
+      spdlog::warn("failover of link '{}': checking group '{}' after the mark: {}", link_name_,
+                   group, restored.error().message);
+    } else if (*restored > 0) {
+      spdlog::warn("failover of link '{}': group '{}': {} partition(s) moved by a "
+                   "worker's "
+                   "sync after the failover were set back to the failover's offsets",
+                   link_name_, group, *restored);
+    }
+  }
+  return {};
 }
 
 Status Failover::clearFailoverMark(const config::Config& config, const std::string& link,
@@ -190,4 +219,4 @@ Status Failover::clearFailoverMark(const config::Config& config, const std::stri
   return writeFailoverMark(config.clusters.at(found->target), link, std::nullopt, timeout);
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

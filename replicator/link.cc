@@ -3,6 +3,7 @@
 #include "kafka/client_factory.h"
 #include "replicator/link_internal.h"
 #include "replicator/provenance_stages.h"
+#include "replicator/source_accounting.h"
 
 #include <spdlog/spdlog.h>
 
@@ -639,11 +640,23 @@ std::vector<SourcePartition*> Link::assignedPartitions() const {
 }
 
 std::vector<MirrorPartition*>
-Link::mirrorsOf(const std::vector<SourcePartition*>& partitions) const {
+Link::runsToSave(const std::vector<SourcePartition*>& partitions) const {
   std::vector<MirrorPartition*> mirrors;
   mirrors.reserve(partitions.size());
   for (SourcePartition* partition : partitions) {
-    mirrors.push_back(partition->mirror.get());
+    MirrorPartition* mirror = partition->mirror.get();
+    // Records dropped, dead-lettered or without a record (markers) past the last delivered one:
+    // saved with the runs, so a partition ending in them translates and drains to the end.
+    // A held partition may have a record decided but not yet dispatched below the end it
+    // reached: only the commit point counts until it goes on.
+    const bool held = partition->held(Clock::now()) || partition->held_dead_letter != nullptr;
+    const int64_t accounted =
+        accountedEnd(partition->tracker, held ? int64_t{-1} : partition->end_reached);
+    if (mirror != nullptr && accounted > mirror->runs.accountedEnd()) {
+      mirror->runs.markAccounted(accounted);
+      mirror->runs_dirty = true;
+    }
+    mirrors.push_back(mirror);
   }
   return mirrors;
 }
@@ -651,7 +664,7 @@ Link::mirrorsOf(const std::vector<SourcePartition*>& partitions) const {
 void Link::commitCycle() {
   const auto all = assignedPartitions();
   if (exactly_once_) {
-    writer_->saveRuns(mirrorsOf(all), /*force=*/false);
+    writer_->saveRuns(runsToSave(all), /*force=*/false);
   }
   commitTransaction(all);
   reader_->commit(/*sync=*/false);
@@ -829,7 +842,7 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
           return;
         }
       }
-      writer_->saveRuns(mirrorsOf(partitions), /*force=*/true);
+      writer_->saveRuns(runsToSave(partitions), /*force=*/true);
     }
     commitTransaction(assignedPartitions());  // what was written becomes visible now
     reader_->commit(partitions, /*sync=*/true);
@@ -966,7 +979,7 @@ void Link::drainAndClose() {
   }
   const auto all = assignedPartitions();
   if (exactly_once_ && in_flight_records_ == 0) {
-    writer_->saveRuns(mirrorsOf(all), /*force=*/true);
+    writer_->saveRuns(runsToSave(all), /*force=*/true);
   }
   if (in_flight_records_ == 0) {
     commitTransaction(all);

@@ -100,7 +100,9 @@ private:
   void drainAndClose();
   void waitForDeliveries(const std::vector<SourcePartition*>& partitions,
                          std::chrono::milliseconds timeout);
-  std::vector<MirrorPartition*> mirrorsOf(const std::vector<SourcePartition*>& partitions) const;
+  // The mirror partitions whose offset runs are about to be saved, each told first how far its
+  // source partition is accounted for (source_accounting.h).
+  std::vector<MirrorPartition*> runsToSave(const std::vector<SourcePartition*>& partitions) const;
   std::vector<SourcePartition*> assignedPartitions() const;
   void commitTransaction(const std::vector<SourcePartition*>& partitions);
   void fail(const std::string& message);

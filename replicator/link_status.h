@@ -66,6 +66,12 @@ struct GroupStatus {
   // Records past the group's position not yet on the target: what failing over now would
   // leave behind (the RPO), summed over partitions; -1 when unknown.
   int64_t rpo_records = -1;
+  // Another worker of the link holds the group-sync lease and syncs the group (this worker's
+  // synced/problem say nothing about the group then).
+  bool synced_elsewhere = false;
+  // At-least-once link: the group is synced to the first copy of its next record, so its
+  // consumers may read records again after a failover (never skip one).
+  bool rereads_possible = false;
 };
 
 // Records kept off the target by a decision, by who decided and why: a stage's drop or
@@ -108,6 +114,12 @@ struct LinkStatus {
   // "client:_TRANSPORT" (reported by the client; retried), "commit:REBALANCE_IN_PROGRESS".
   std::map<std::string, uint64_t> errors;
   std::vector<GroupStatus> groups;  // sorted by group
+  // Topic configuration sync (links[].topic_configs): by source topic ("*": the sync as a
+  // whole, e.g. a cluster without DescribeConfigs), why its mirror topic's configs are not (all)
+  // the source's; empty when they are or the sync is off. Never stops the link.
+  std::map<std::string, std::string> topic_config_problems;
+  // Config values the sync set on mirror topics since this worker started.
+  uint64_t topic_config_updates = 0;
   std::chrono::steady_clock::time_point updated_at{};
 };
 

@@ -7,9 +7,11 @@ namespace causeway::replicator {
 namespace {
 
 constexpr std::string_view kMagic = "CWR";
-constexpr uint8_t kVersion = 1;
-constexpr size_t kHeaderSize = 8;  // magic (3) + version (1) + run count (4)
-constexpr size_t kRunSize = 25;    // source (8) + target (8) + count (8) + flags (1)
+constexpr uint8_t kVersionRunsOnly = 1;       // read only
+constexpr uint8_t kVersionWithAccounted = 2;  // written
+constexpr size_t kHeaderSize = 8;             // magic (3) + version (1) + run count (4)
+constexpr size_t kRunSize = 25;               // source (8) + target (8) + count (8) + flags (1)
+constexpr size_t kTrailerSize = 8;            // version 2: accounted end (8)
 constexpr uint8_t kFlagUnknownBefore = 1;
 
 void putU64(std::string& out, uint64_t v) {
@@ -26,7 +28,7 @@ uint64_t getU64(const unsigned char* p) {
   return v;
 }
 
-} // namespace
+}  // namespace
 
 bool OffsetRuns::add(int64_t source, int64_t target) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -41,11 +43,13 @@ bool OffsetRuns::add(int64_t source, int64_t target) {
     if (source == last.sourceEnd() && target == last.targetEnd()) {
       last.count += 1;  // nothing can hide between two adjacent target offsets
       gap_pending_ = false;
+      accounted_end_ = std::max(accounted_end_, source + 1);
       return true;
     }
   }
   runs_.push_back(OffsetRun{source, target, 1, gap_pending_});
   gap_pending_ = false;
+  accounted_end_ = std::max(accounted_end_, source + 1);
   if (runs_.size() > kMaxRuns) {
     // Drop a quarter at once so the erase cost is paid rarely.
     runs_.erase(runs_.begin(), runs_.begin() + static_cast<std::ptrdiff_t>(kMaxRuns / 4));
@@ -58,9 +62,8 @@ RunLookup OffsetRuns::lookup(int64_t source_offset) const {
   if (runs_.empty()) {
     return out;  // search the whole partition
   }
-  auto after = std::upper_bound(
-      runs_.begin(), runs_.end(), source_offset,
-      [](int64_t s, const OffsetRun& run) { return s < run.source; });
+  auto after = std::upper_bound(runs_.begin(), runs_.end(), source_offset,
+                                [](int64_t s, const OffsetRun& run) { return s < run.source; });
   if (after == runs_.begin()) {
     // Before the first run nothing is known; the first run is the answer if nothing earlier is.
     out.search_low = 0;
@@ -90,13 +93,19 @@ RunLookup OffsetRuns::lookup(int64_t source_offset) const {
   return out;
 }
 
+void OffsetRuns::markAccounted(int64_t next_source_offset) {
+  accounted_end_ = std::max(accounted_end_, next_source_offset);
+}
+
 void OffsetRuns::clear() {
   runs_.clear();
+  accounted_end_ = 0;
   gap_pending_ = false;
 }
 
-void OffsetRuns::assign(std::vector<OffsetRun> runs) {
+void OffsetRuns::assign(std::vector<OffsetRun> runs, int64_t accounted_end) {
   runs_ = std::move(runs);
+  accounted_end_ = std::max(accounted_end, runs_.empty() ? 0 : runs_.back().sourceEnd());
   gap_pending_ = false;
 }
 
@@ -108,9 +117,9 @@ std::string OffsetRuns::encode() const {
 
 void OffsetRuns::encodeInto(std::string& out) const {
   out.clear();
-  out.reserve(kHeaderSize + kRunSize * runs_.size());
+  out.reserve(kHeaderSize + kRunSize * runs_.size() + kTrailerSize);
   out.append(kMagic);
-  out.push_back(static_cast<char>(kVersion));
+  out.push_back(static_cast<char>(kVersionWithAccounted));
   const auto count = static_cast<uint32_t>(runs_.size());
   for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((count >> shift) & 0xff));
@@ -121,6 +130,7 @@ void OffsetRuns::encodeInto(std::string& out) const {
     putU64(out, static_cast<uint64_t>(run.count));
     out.push_back(static_cast<char>(run.unknown_before ? kFlagUnknownBefore : 0));
   }
+  putU64(out, static_cast<uint64_t>(accounted_end_));
 }
 
 Result<OffsetRuns> OffsetRuns::decode(std::string_view bytes) {
@@ -133,17 +143,22 @@ Result<OffsetRuns> OffsetRuns::decode(std::string_view bytes) {
                  " byte(s), the header alone has " + std::to_string(kHeaderSize)};
   }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (p[3] != kVersion) {
-    return Error{"offset-runs version " + std::to_string(p[3]) + " is not supported (this " +
-                 "build reads version " + std::to_string(kVersion) + ")"};
+  const uint8_t version = p[3];
+  if (version != kVersionRunsOnly && version != kVersionWithAccounted) {
+    return Error{"offset-runs version " + std::to_string(version) + " is not supported (this " +
+                 "build reads versions " + std::to_string(kVersionRunsOnly) + " and " +
+                 std::to_string(kVersionWithAccounted) + ")"};
   }
-  const uint32_t count = (uint32_t{p[4]} << 24) | (uint32_t{p[5]} << 16) |
-                         (uint32_t{p[6]} << 8) | uint32_t{p[7]};
-  if ((bytes.size() - kHeaderSize) / kRunSize != count ||
-      (bytes.size() - kHeaderSize) % kRunSize != 0) {
-    return Error{"offset-runs value announces " + std::to_string(count) + " run(s) but has " +
-                 std::to_string(bytes.size()) + " bytes (expected " +
-                 std::to_string(kHeaderSize + kRunSize * uint64_t{count}) + ")"};
+  const size_t trailer = version == kVersionWithAccounted ? kTrailerSize : 0;
+  const uint32_t count =
+      (uint32_t{p[4]} << 24) | (uint32_t{p[5]} << 16) | (uint32_t{p[6]} << 8) | uint32_t{p[7]};
+  if (bytes.size() < kHeaderSize + trailer ||
+      (bytes.size() - kHeaderSize - trailer) / kRunSize != count ||
+      (bytes.size() - kHeaderSize - trailer) % kRunSize != 0) {
+    return Error{"offset-runs value (version " + std::to_string(version) + ") announces " +
+                 std::to_string(count) + " run(s) but has " + std::to_string(bytes.size()) +
+                 " bytes (expected " +
+                 std::to_string(kHeaderSize + kRunSize * uint64_t{count} + trailer) + ")"};
   }
   std::vector<OffsetRun> runs;
   runs.reserve(count);
@@ -178,13 +193,22 @@ Result<OffsetRuns> OffsetRuns::decode(std::string_view bytes) {
     }
     runs.push_back(run);
   }
+  const int64_t runs_end = runs.empty() ? 0 : runs.back().sourceEnd();
+  int64_t accounted = runs_end;  // version 1: nothing known past the runs
+  if (trailer != 0) {
+    accounted = static_cast<int64_t>(getU64(p + bytes.size() - kTrailerSize));
+    if (accounted < runs_end) {
+      return Error{"offset-runs accounted end " + std::to_string(accounted) +
+                   " is below the end of the last run (" + std::to_string(runs_end) + ")"};
+    }
+  }
   if (runs.size() > kMaxRuns) {
     // Written by a build with a larger cap: keep the newest, as add() would.
     runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(kMaxRuns));
   }
   OffsetRuns out;
-  out.assign(std::move(runs));
+  out.assign(std::move(runs), accounted);
   return out;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -32,8 +32,8 @@ Result<FailoverMark> decodeFailoverMark(std::string_view value) {
   }
   FailoverMark mark;
   mark.at_ms = json["at_ms"].get<int64_t>();
-  // Fields of another type (another version's mark) are left at their defaults: the mark is
-  // still a mark.
+  // Fields of another type (another version's mark) are left at their defaults: the mark is still a
+  // mark.
   if (json.contains("forced") && json["forced"].is_boolean()) {
     mark.forced = json["forced"].get<bool>();
   }
@@ -79,7 +79,9 @@ Status writeFailoverMark(const config::ClusterConfig& target, const std::string&
     }
     if (!*count) {
       return Error{where + " does not exist: link '" + link +
-                   "' creates it when it starts as an exactly_once link"};
+                   "' creates it when it starts (exactly_once links, and links "
+                   "with groups to "
+                   "sync)"};
     }
   }
   struct Outcome {
@@ -105,12 +107,11 @@ Status writeFailoverMark(const config::ClusterConfig& target, const std::string&
   }
   const std::string value = mark ? encodeFailoverMark(*mark) : std::string();
   void* payload = mark ? const_cast<char*>(value.data()) : nullptr;  // null: a tombstone
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(kFailoverMarkKey.data(), kFailoverMarkKey.size()),
-      RD_KAFKA_V_VALUE(payload, value.size()),
-      RD_KAFKA_V_END);
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(kFailoverMarkKey.data(), kFailoverMarkKey.size()),
+                        RD_KAFKA_V_VALUE(payload, value.size()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{"writing the failover mark to the " + where + ": " + rd_kafka_err2str(err)};
   }
@@ -128,9 +129,10 @@ Status writeFailoverMark(const config::ClusterConfig& target, const std::string&
   return {};
 }
 
-OffsetStateReader::OffsetStateReader(const config::ClusterConfig& target, std::string link)
+OffsetStateReader::OffsetStateReader(const config::ClusterConfig& target, std::string link,
+                                     Isolation isolation)
     : target_(target), link_(std::move(link)), topic_(stateTopic(link_)),
-      scanner_(target, link_ + "-state") {}
+      scanner_(target, link_ + "-state", isolation) {}
 
 Status OffsetStateReader::open() { return scanner_.open(); }
 
@@ -145,8 +147,10 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
   }
   if (!*count) {
     return Error{describe() + " does not exist: link '" + link_ +
-                 "' creates it when it starts as an exactly_once link (was it deleted, or has "
-                 "the link never run against this cluster?)"};
+                 "' creates it when it starts (exactly_once links, and links "
+                 "with groups to "
+                 "sync; was it deleted, or has the link never run against this "
+                 "cluster?)"};
   }
   next_.resize(static_cast<size_t>(**count), -1);
   for (int32_t p = 0; p < **count; ++p) {
@@ -190,7 +194,8 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
             // reported) rather than making every reader of the topic fail.
             ignored_ = describe() + " partition " + std::to_string(p) + " offset " +
                        std::to_string(message.offset) + ": key '" + std::string(key) +
-                       "' is not '<topic>/<partition>' (not written by Causeway; ignored)";
+                       "' is not '<topic>/<partition>' (not written by "
+                       "Causeway; ignored)";
             return true;
           }
           std::string name(key);
@@ -227,4 +232,4 @@ const OffsetStateReader::Entry* OffsetStateReader::find(const std::string& mirro
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

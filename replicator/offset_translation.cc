@@ -3,10 +3,10 @@
 #include "kafka/client_factory.h"
 #include "replicator/offset_state.h"
 #include "replicator/partition_scanner.h"
-#include "replicator/target_tail.h"
 #include "replicator/topic_selector.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 namespace causeway::replicator {
@@ -16,8 +16,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Appended to every error about the saved runs: the way around them.
-constexpr const char* kScanHint =
-    " (--scan translates from the mirror partitions' records alone)";
+constexpr const char* kScanHint = " (--scan translates from the mirror partitions' records alone)";
 
 int remainingMs(Clock::time_point deadline) {
   return static_cast<int>(std::max<int64_t>(
@@ -34,28 +33,53 @@ Result<std::optional<Ours>> firstOursFrom(PartitionScanner& scanner, const std::
                                           int32_t partition, int64_t from, int64_t end,
                                           const std::string& link, Clock::time_point deadline) {
   std::optional<Ours> found;
-  auto status = scanner.scan(topic, partition, from, end, deadline,
-                             [&](const rd_kafka_message_t& message) {
-                               if (auto source = sourceOffsetOf(message, link)) {
-                                 found = Ours{message.offset, *source};
-                                 return false;
-                               }
-                               return true;
-                             });
+  auto status =
+      scanner.scan(topic, partition, from, end, deadline, [&](const rd_kafka_message_t& message) {
+        if (auto source = sourceOffsetOf(message, link)) {
+          found = Ours{message.offset, *source};
+          return false;
+        }
+        return true;
+      });
   if (!status) {
     return status.error();
   }
   return found;
 }
 
-// The smallest target offset at which a consumer of the mirror partition reads exactly what a
-// consumer at `source_offset` would read next on the source. Binary search: "the first record of
-// ours at or after t has source offset >= source_offset (or there is none)" only turns from
-// false to true as t grows, because the link writes source offsets in increasing order.
-Result<int64_t> targetOffsetFor(PartitionScanner& scanner, const std::string& topic,
-                                int32_t partition, int64_t source_offset, int64_t low,
-                                int64_t high, const std::string& link,
-                                Clock::time_point deadline) {
+// The link's last record in [low, end), reading back from `end` in growing windows past records
+// other writers put there.
+Result<std::optional<Ours>> lastOursBefore(PartitionScanner& scanner, const std::string& topic,
+                                           int32_t partition, int64_t low, int64_t end,
+                                           const std::string& link, Clock::time_point deadline) {
+  std::optional<Ours> found;
+  int64_t window = 16;  // most mirror partitions end with a record of the link
+  while (end > low && !found) {
+    const int64_t start = std::max(low, end - window);
+    auto status = scanner.scan(topic, partition, start, end, deadline,
+                               [&](const rd_kafka_message_t& message) {
+                                 if (auto source = sourceOffsetOf(message, link)) {
+                                   found = Ours{message.offset, *source};
+                                 }
+                                 return true;
+                               });
+    if (!status) {
+      return status.error();
+    }
+    end = start;
+    window *= 4;
+  }
+  return found;
+}
+
+// The first record of ours in [low, high) with a source offset >= source_offset, or nullopt. Binary
+// search: "the first record of ours at or after t has source offset >= source_offset (or there is
+// none)" only turns from false to true as t grows, because an exactly-once link writes source
+// offsets in increasing order.
+Result<std::optional<int64_t>> targetOffsetFor(PartitionScanner& scanner, const std::string& topic,
+                                               int32_t partition, int64_t source_offset,
+                                               int64_t low, int64_t high, const std::string& link,
+                                               Clock::time_point deadline) {
   int64_t lo = low;
   int64_t hi = high;
   std::optional<Ours> answer;
@@ -72,40 +96,56 @@ Result<int64_t> targetOffsetFor(PartitionScanner& scanner, const std::string& to
       lo = (*probe)->target_offset + 1;  // every record of ours before it is too early as well
     }
   }
-  return answer ? answer->target_offset : high;
+  if (!answer) {
+    return std::optional<int64_t>();
+  }
+  return std::optional<int64_t>(answer->target_offset);
 }
 
 struct Located {
-  int64_t target_offset = -1;
+  // The first readable record of ours with a source offset >= the position: nullopt when there is
+  // none below the last stable offset.
+  std::optional<int64_t> target_offset;
   const char* method = "search";
 };
 
-// The target offset for `source_offset` using the saved runs of the partition: an exact answer
-// is checked with one read (the record there must be ours and carry the expected source
-// offset); a search range is searched. An error when the runs disagree with the target.
+// The partition's ends, for the checks of saved runs against the target.
+struct Ends {
+  int64_t low = 0;
+  int64_t stable = 0;  // readable end
+  int64_t high = 0;    // records exist up to here (some unreadable yet)
+};
+
+// The first record for `source_offset` using the saved runs of the partition: an exact answer is
+// checked with one read (the record there must be ours and carry the expected source offset); a
+// search range is searched. An answer at or past the last stable offset exists but is not readable
+// yet: no answer. An error when the runs disagree with the target.
 Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs,
                                const std::string& topic, int32_t partition, int64_t source_offset,
-                               int64_t low, int64_t high, const std::string& link,
+                               const Ends& ends, const std::string& link,
                                Clock::time_point deadline) {
   const RunLookup lookup = runs.lookup(source_offset);
   const std::string where = topic + "[" + std::to_string(partition) + "]";
   if (lookup.exact) {
-    if (lookup.target < low) {
+    if (lookup.target < ends.low) {
       // Deleted from the target by retention since: search what is left.
-      auto found = targetOffsetFor(scanner, topic, partition, source_offset, low, high, link,
-                                   deadline);
+      auto found = targetOffsetFor(scanner, topic, partition, source_offset, ends.low, ends.stable,
+                                   link, deadline);
       if (!found) {
         return found.error();
       }
       return Located{*found, "search"};
     }
-    if (lookup.target >= high) {
+    if (lookup.target >= ends.high) {
       return Error{"saved offset runs place source offset " + std::to_string(lookup.source_there) +
                    " at " + where + " offset " + std::to_string(lookup.target) +
-                   ", past the partition's end offset " + std::to_string(high)};
+                   ", past the partition's end offset " + std::to_string(ends.high)};
     }
-    auto there = firstOursFrom(scanner, topic, partition, lookup.target, lookup.target + 1, link,
-                               deadline);
+    if (lookup.target >= ends.stable) {
+      return Located{std::nullopt, "runs"};  // written, not readable yet: an open transaction
+    }
+    auto there =
+        firstOursFrom(scanner, topic, partition, lookup.target, lookup.target + 1, link, deadline);
     if (!there) {
       return there.error();
     }
@@ -120,31 +160,38 @@ Result<Located> locateWithRuns(PartitionScanner& scanner, const OffsetRuns& runs
     }
     return Located{lookup.target, "runs"};
   }
-  const int64_t search_high = lookup.search_high < 0 ? high : lookup.search_high;
-  if (lookup.search_low > high) {
+  if (lookup.search_low > ends.high) {
     return Error{"saved offset runs reach " + where + " offset " +
                  std::to_string(lookup.search_low - 1) + ", past the partition's end offset " +
-                 std::to_string(high)};
+                 std::to_string(ends.high)};
   }
-  if (search_high > high) {
-    return Error{"saved offset runs reach " + where + " offset " + std::to_string(search_high) +
-                 ", past the partition's end offset " + std::to_string(high)};
+  if (lookup.search_high > ends.high) {
+    return Error{"saved offset runs reach " + where + " offset " +
+                 std::to_string(lookup.search_high) + ", past the partition's end offset " +
+                 std::to_string(ends.high)};
   }
-  const int64_t search_low = std::min(std::max(low, lookup.search_low), search_high);
+  // search_high: the next run's first record (the answer if nothing of ours in the range matches),
+  // or -1 for "past the runs" (then no answer if nothing matches).
+  const int64_t search_high =
+      lookup.search_high < 0 ? ends.stable : std::min(lookup.search_high, ends.stable);
+  const int64_t search_low = std::min(std::max(ends.low, lookup.search_low), search_high);
   auto found = targetOffsetFor(scanner, topic, partition, source_offset, search_low, search_high,
                                link, deadline);
   if (!found) {
     return found.error();
   }
+  if (!*found && lookup.search_high >= 0 && lookup.search_high < ends.stable) {
+    return Located{lookup.search_high, "runs+search"};
+  }
   return Located{*found, "runs+search"};
 }
 
-// Where a consumer at t.source_offset resumes on the mirror partition [low, high): from the
-// partition's saved runs when there are sound ones, else by searching the partition. With
-// StateUse::kRequired, runs that do not decode or disagree with the target are an error.
+// Where a consumer at t.source_offset resumes on the mirror partition: from the partition's saved
+// runs when there are sound ones, else by searching the partition. With StateUse::kRequired, runs
+// that do not decode or disagree with the target are an error.
 Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state, StateUse use,
-                       const PartitionTranslation& t, int64_t low, int64_t high,
-                       const std::string& link, Clock::time_point deadline) {
+                       const PartitionTranslation& t, const Ends& ends, const std::string& link,
+                       Clock::time_point deadline) {
   const OffsetStateReader::Entry* saved =
       state != nullptr ? state->find(t.target_topic, t.partition) : nullptr;
   if (saved != nullptr && !saved->error.empty()) {
@@ -155,7 +202,7 @@ Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state
   }
   if (saved != nullptr) {
     auto located = locateWithRuns(scanner, saved->runs, t.target_topic, t.partition,
-                                  t.source_offset, low, high, link, deadline);
+                                  t.source_offset, ends, link, deadline);
     if (located) {
       return located;
     }
@@ -166,39 +213,45 @@ Result<Located> locate(PartitionScanner& scanner, const OffsetStateReader* state
                    "; the state is corrupt or the mirror topic was recreated" + kScanHint};
     }
   }
-  auto searched = targetOffsetFor(scanner, t.target_topic, t.partition, t.source_offset, low,
-                                  high, link, deadline);
+  auto searched = targetOffsetFor(scanner, t.target_topic, t.partition, t.source_offset, ends.low,
+                                  ends.stable, link, deadline);
   if (!searched) {
     return searched.error();
   }
   return Located{*searched, "search"};
 }
 
-} // namespace
+}  // namespace
 
 struct OffsetTranslator::Clients {
   explicit Clients(const config::LinkConfig& link, const config::ClusterConfig& target)
-      : scanner(target, link.name + "-translate"), tail(target, link.name) {}
+      : scanner(target, link.name + "-translate", Isolation::kReadCommitted) {}
+  // At-least-once links: the first copies of each mirror partition, read once and then only what
+  // was added.
+  struct Copies {
+    FirstCopies copies;
+    int64_t next = -1;  // the next target offset to read
+  };
   std::optional<TopicSelector> selector;
   kafka::HandlePtr source_admin;  // ListConsumerGroupOffsets, metadata, watermarks
   PartitionScanner scanner;
-  TargetTail tail;
-  std::unique_ptr<OffsetStateReader> state;  // unless StateUse::kIgnored
+  std::unique_ptr<OffsetStateReader> state;  // exactly-once links, unless StateUse::kIgnored
+  bool state_ok = false;                     // the last refresh succeeded
+  std::map<std::pair<std::string, int32_t>, Copies> copies;
 };
 
 OffsetTranslator::OffsetTranslator(config::LinkConfig link, config::ClusterConfig source,
                                    config::ClusterConfig target, StateUse state_use)
     : link_(std::move(link)), source_(std::move(source)), target_(std::move(target)),
-      state_use_(state_use) {}
+      state_use_(state_use) {
+  if (!exactlyOnce()) {
+    state_use_ = StateUse::kIgnored;  // at-least-once links save no offset runs
+  }
+}
 
 OffsetTranslator::~OffsetTranslator() = default;
 
 Status OffsetTranslator::open() {
-  if (link_.delivery != config::DeliveryMode::kExactlyOnce) {
-    return Error{"link '" + link_.name +
-                 "' is at_least_once: its target may hold a record twice, so an offset has no "
-                 "single exact translation; use delivery: exactly_once for failover links"};
-  }
   auto clients = std::make_unique<Clients>(link_, target_);
   auto selector = TopicSelector::create(link_);
   if (!selector) {
@@ -220,9 +273,6 @@ Status OffsetTranslator::open() {
   if (auto opened = clients->scanner.open(); !opened) {
     return opened;
   }
-  if (auto opened = clients->tail.open(); !opened) {
-    return opened;
-  }
   if (state_use_ != StateUse::kIgnored) {
     clients->state = std::make_unique<OffsetStateReader>(target_, link_.name);
     if (auto opened = clients->state->open(); !opened) {
@@ -231,6 +281,73 @@ Status OffsetTranslator::open() {
   }
   clients_ = std::move(clients);
   return {};
+}
+
+Status OffsetTranslator::refreshState(Clock::time_point deadline) {
+  if (!clients_->state) {
+    return {};
+  }
+  auto refreshed = clients_->state->refresh(deadline);
+  clients_->state_ok = refreshed.ok();
+  if (!refreshed && state_use_ == StateUse::kRequired) {
+    return Error{refreshed.message() + kScanHint};
+  }
+  return {};
+}
+
+Result<MirrorView> OffsetTranslator::mirrorView(const std::string& target_topic, int32_t partition,
+                                                Clock::time_point deadline) {
+  PartitionScanner& scanner = clients_->scanner;
+  auto ends = scanner.ends(target_topic, partition, deadline);
+  if (!ends) {
+    return Error{"mirror topic '" + target_topic + "': " + ends.error().message};
+  }
+  MirrorView view;
+  view.low = ends->low;
+  view.stable = ends->stable;
+  view.high = ends->high;
+  if (!exactlyOnce()) {
+    Clients::Copies& known = clients_->copies[{target_topic, partition}];
+    if (known.next < view.low || known.next > view.high) {
+      known = Clients::Copies{};  // first look, retention passed it, or a
+                                  // recreated topic
+      known.next = view.low;
+    }
+    auto scanned = scanner.scan(target_topic, partition, known.next, view.stable, deadline,
+                                [&](const rd_kafka_message_t& message) {
+                                  known.next = message.offset + 1;
+                                  if (auto source = sourceOffsetOf(message, link_.name)) {
+                                    known.copies.observe(message.offset, *source);
+                                  }
+                                  return true;
+                                });
+    if (!scanned) {
+      return scanned.error();
+    }
+    view.last_target = known.copies.lastTarget();
+    view.last_source = known.copies.maxSource();
+    return view;
+  }
+  auto last =
+      lastOursBefore(scanner, target_topic, partition, view.low, view.stable, link_.name, deadline);
+  if (!last) {
+    return last.error();
+  }
+  if (*last) {
+    view.last_target = (*last)->target_offset;
+    view.last_source = (*last)->source_offset;
+  }
+  const OffsetStateReader::Entry* saved = clients_->state && clients_->state_ok
+                                              ? clients_->state->find(target_topic, partition)
+                                              : nullptr;
+  // The accounted end counts only when the saved runs agree with what the target shows: runs past
+  // the link's last readable record belong to another log (a recreated mirror topic) or to records
+  // not readable yet.
+  if (saved != nullptr && saved->error.empty() &&
+      (saved->runs.empty() || saved->runs.lastSource() <= view.last_source)) {
+    view.accounted_end = saved->runs.accountedEnd();
+  }
+  return view;
 }
 
 Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std::string& group,
@@ -297,13 +414,8 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
   }
 
   // The saved offset runs: read incrementally (only what was saved since the last call).
-  bool state_ok = false;
-  if (clients_->state) {
-    auto refreshed = clients_->state->refresh(deadline);
-    state_ok = refreshed.ok();
-    if (!refreshed && state_use_ == StateUse::kRequired) {
-      return Error{refreshed.message() + kScanHint};
-    }
+  if (auto refreshed = refreshState(deadline); !refreshed) {
+    return refreshed.error();
   }
 
   std::vector<PartitionTranslation> out;
@@ -314,56 +426,53 @@ Result<std::vector<PartitionTranslation>> OffsetTranslator::translate(const std:
     t.target_topic = clients_->selector->targetTopic(tp.topic);
     t.partition = tp.partition;
     t.source_offset = tp.err == 0 && tp.offset >= 0 ? tp.offset : -1;
+    t.rereads_possible = !exactlyOnce();
     if (t.source_offset < 0) {
       out.push_back(std::move(t));
       continue;
     }
-    auto marks = clients_->scanner.watermarks(t.target_topic, t.partition, deadline);
-    if (!marks) {
-      return Error{"mirror topic '" + t.target_topic + "': " + marks.error().message};
+    auto view = mirrorView(t.target_topic, t.partition, deadline);
+    if (!view) {
+      return view.error();
     }
     const uint64_t reads_before = clients_->scanner.recordsRead();
-    auto located = locate(clients_->scanner, state_ok ? clients_->state.get() : nullptr,
-                          state_use_, t, marks->first, marks->second, link_.name, deadline);
-    if (!located) {
-      return located.error();
-    }
-    const int64_t target_offset = located->target_offset;
-    t.method = located->method;
-    t.records_read = clients_->scanner.recordsRead() - reads_before;
-    auto last = clients_->tail.lastSourceOffset(
-        t.target_topic, t.partition,
-        std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-    if (!last) {
-      return last.error();
-    }
-    const int64_t last_replicated = last->value_or(-1);
-    t.target_end = marks->second;
-    if (target_offset == marks->second && last_replicated + 1 < t.source_offset) {
-      // The link has not yet written the records the group has already read: no target
-      // offset is right yet (the end would make the group read them again).
-      t.target_offset = -1;
+    std::optional<int64_t> first;
+    if (exactlyOnce()) {
+      const Ends ends{view->low, view->stable, view->high};
+      auto located = locate(clients_->scanner, clients_->state_ok ? clients_->state.get() : nullptr,
+                            state_use_, t, ends, link_.name, deadline);
+      if (!located) {
+        return located.error();
+      }
+      first = located->target_offset;
+      t.method = located->method;
     } else {
-      t.target_offset = target_offset;
+      first = clients_->copies[{t.target_topic, t.partition}].copies.firstAtOrAfter(t.source_offset,
+                                                                                    view->low);
+      t.method = "first-copy";
     }
-    // What the target does not have yet past the group's position: the RPO of failing over now.
+    t.records_read = clients_->scanner.recordsRead() - reads_before;
+    const ResumeDecision decision = decideResume(t.source_offset, first, *view);
+    t.target_offset = decision.target_offset;
+    t.resume = decision.reason;
+    t.target_end = view->stable;
+    t.target_high = view->high;
+    // What the target does not have yet past the group's position: the RPO of failing over now. The
+    // source's end as a read_committed consumer (the link's) sees it.
     int64_t source_low = 0;
-    int64_t source_high = 0;
-    if (rd_kafka_query_watermark_offsets(admin, tp.topic, tp.partition, &source_low, &source_high,
+    int64_t source_end = 0;
+    if (rd_kafka_query_watermark_offsets(admin, tp.topic, tp.partition, &source_low, &source_end,
                                          remainingMs(deadline)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const int64_t next = std::max(t.source_offset, last_replicated + 1);
-      t.not_yet_replicated = std::max<int64_t>(0, source_high - next);
+      t.not_yet_replicated = notYetReplicated(t.source_offset, source_end, *view);
     }
     out.push_back(std::move(t));
   }
   return out;
 }
 
-Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Config& config,
-                                                               const std::string& link_name,
-                                                               const std::string& group,
-                                                               milliseconds timeout,
-                                                               StateUse state_use) {
+Result<std::vector<PartitionTranslation>>
+translateGroupOffsets(const config::Config& config, const std::string& link_name,
+                      const std::string& group, milliseconds timeout, StateUse state_use) {
   const config::LinkConfig* link = config.findLink(link_name);
   if (link == nullptr) {
     return Error{"unknown link '" + link_name + "'; the config has: " + config.linkNames()};
@@ -376,4 +485,4 @@ Result<std::vector<PartitionTranslation>> translateGroupOffsets(const config::Co
   return translator.translate(group, timeout);
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -10,6 +10,10 @@
 namespace causeway::replicator {
 namespace {
 
+// SourcePartition::end_reached after a record of the partition was discarded (held): records
+// below the next end event were not all handed out, until a record is handed out again.
+constexpr int64_t kEndUnknown = -2;
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -161,6 +165,9 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       if (state != nullptr && !state->hold_rewound) {
         (void)rewind(*state, message->offset);
       }
+      if (state != nullptr) {
+        state->end_reached = kEndUnknown;  // an end event after this record hides it
+      }
       rd_kafka_message_destroy(message);
       continue;
     }
@@ -172,6 +179,7 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
     }
     fillView(message, state);
     state->seen_end = std::max(state->seen_end, message->offset + 1);
+    state->end_reached = -1;  // only an end event after this record says what follows it
     return &current_;
   }
 }
@@ -227,6 +235,9 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
         // Everything below the end was seen: offsets without a record there are markers or
         // compacted away.
         state->seen_end = std::max(state->seen_end, message->offset);
+        if (state->end_reached != kEndUnknown) {
+          state->end_reached = message->offset;
+        }
       }
     }
     return;
@@ -443,6 +454,7 @@ Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
       ->offset = offset;
   partition.hold_rewound = true;
+  partition.end_reached = -1;
   if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
     return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
                  "] to offset " + std::to_string(offset) + " failed: " + errorText(error)};

@@ -45,6 +45,10 @@ struct SourcePartition {
   // Every source offset below this was seen by the reader (records, or the partition's end reached
   // past transaction markers and compacted gaps); -1 before anything.
   int64_t seen_end = -1;
+  // The partition's end offset from an end-of-partition event after the last record handed out,
+  // when no record was discarded since and no rewind happened (-1, -2: none). Every record below
+  // it was handed out by next() (source_accounting.h).
+  int64_t end_reached = -1;
 
   // Exactly-once links keep the target and the dead-letter queue in source order: a record goes to
   // one of them only once every earlier record of the partition sent to the other was acknowledged,

@@ -12,6 +12,35 @@ TopicDiscovery::TopicDiscovery(const config::ClusterConfig& source, TopicSelecto
     : source_(source), selector_(std::move(selector)), target_admin_(target_admin),
       timeout_(timeout) {}
 
+void TopicDiscovery::enableConfigSync(const config::TopicConfigSyncConfig& settings,
+                                      kafka::TopicAdminPtr source_admin) {
+  if (!settings.sync) {
+    config_sync_.reset();
+    return;
+  }
+  source_admin_ = source_admin ? std::move(source_admin) : kafka::makeTopicAdmin(source_);
+  config_sync_ = std::make_unique<TopicConfigSync>(settings, *source_admin_, target_admin_);
+}
+
+Result<int32_t> TopicDiscovery::createMirror(const std::string& source_topic,
+                                             const std::string& target, int32_t partitions) {
+  if (!config_sync_) {
+    return target_admin_.ensureTopic(target, partitions, timeout_);
+  }
+  const kafka::TopicConfigValues configs = config_sync_->forNewTopic(source_topic, timeout_);
+  auto created = target_admin_.ensureTopicWithConfigs(target, partitions, configs, timeout_);
+  if (created || configs.empty()) {
+    return created;
+  }
+  // A target that refuses the configs must not keep the topic from being replicated: create it
+  // without them (the periodic sync says what is not in line).
+  auto plain = target_admin_.ensureTopic(target, partitions, timeout_);
+  if (plain) {
+    config_sync_->reportCreatedWithout(source_topic, created.error().message);
+  }
+  return plain;
+}
+
 Result<DiscoveryResult> TopicDiscovery::run(rd_kafka_t* source_client) {
   auto md = kafka::fetchAllTopics(source_client, source_, timeout_);
   if (!md) {
@@ -34,7 +63,9 @@ Result<DiscoveryResult> TopicDiscovery::run(rd_kafka_t* source_client) {
       continue;
     }
     const std::string target = selector_.targetTopic(name);
-    auto partitions = target_admin_.ensureTopic(target, topic.partition_cnt, timeout_);
+    auto partitions = known == ensured_.end()
+                          ? createMirror(name, target, topic.partition_cnt)
+                          : target_admin_.ensureTopic(target, topic.partition_cnt, timeout_);
     if (!partitions) {
       result.problems.emplace(name, partitions.error().message);
       continue;
@@ -49,6 +80,15 @@ Result<DiscoveryResult> TopicDiscovery::run(rd_kafka_t* source_client) {
     ReadyTopic ready{target, topic.partition_cnt, *partitions};
     ensured_[name] = ready;
     result.ready.emplace(name, ready);
+  }
+  if (config_sync_) {
+    std::map<std::string, std::string> mirrors;
+    for (const auto& [source, ready] : result.ready) {
+      mirrors.emplace(source, ready.target_topic);
+    }
+    config_sync_->run(mirrors, timeout_);
+    result.config_problems = config_sync_->problems();
+    result.config_updates = config_sync_->updates();
   }
   return result;
 }

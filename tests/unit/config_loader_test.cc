@@ -551,9 +551,38 @@ TEST(ConfigLoaderTest, TransactionalIsABoolean) {
                   20, "expected true or false");
 }
 
-TEST(ConfigLoaderTest, GroupSyncNeedsExactlyOnce) {
-  expectOnlyError(withLink("    groups: {names: [billing]}\n"), 9, 13,
-                  "links[0].groups: group offset sync needs delivery: exactly_once");
+TEST(ConfigLoaderTest, GroupSyncWorksOnAtLeastOnceLinks) {
+  // Groups move to the first copy of their next record (docs/failover.md).
+  const LinkConfig link = onlyLink(load(withLink("    groups: {names: [billing]}\n")));
+  EXPECT_EQ(link.delivery, DeliveryMode::kAtLeastOnce);
+  EXPECT_EQ(link.groups.names, (std::vector<std::string>{"billing"}));
+}
+
+TEST(ConfigLoaderTest, TopicConfigSyncIsOnByDefault) {
+  const LinkConfig link = onlyLink(load(withLink("")));
+  EXPECT_TRUE(link.topic_configs.sync);
+  EXPECT_TRUE(link.topic_configs.exclude.empty());
+  EXPECT_EQ(link.topic_configs.interval, std::chrono::minutes(10));
+}
+
+TEST(ConfigLoaderTest, TopicConfigSyncIsLoaded) {
+  const LinkConfig link = onlyLink(load(withLink(
+      "    topic_configs: {sync: false, exclude: [retention.ms, segment.bytes], interval: 1m}\n")));
+  EXPECT_FALSE(link.topic_configs.sync);
+  EXPECT_EQ(link.topic_configs.exclude, (std::vector<std::string>{"retention.ms", "segment.bytes"}));
+  EXPECT_EQ(link.topic_configs.interval, std::chrono::minutes(1));
+}
+
+TEST(ConfigLoaderTest, TopicConfigExcludeNamesASyncedConfig) {
+  expectOnlyError(withLink("    topic_configs: {exclude: [retention.mss]}\n"), 9, 31,
+                  "'retention.mss' is not a synced topic config; did you mean 'retention.ms'?");
+  expectOnlyError(withLink("    topic_configs: {exclude: [min.insync.replicas]}\n"), 9, 31,
+                  "'min.insync.replicas' is not a synced topic config");
+}
+
+TEST(ConfigLoaderTest, TopicConfigSyncIsABoolean) {
+  expectOnlyError(withLink("    topic_configs: {sync: yes please}\n"), 9, 27,
+                  "expected true or false");
 }
 
 TEST(ConfigLoaderTest, GroupSyncNeedsNamesOrInclude) {
