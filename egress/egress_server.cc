@@ -321,7 +321,7 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
   if (!recovery) {
     spdlog::info("egress audit: {}", nlohmann::json{{"audit", "egress_hold"},
                                                     {"partner", who.partner},
-                                                    {"token_id", who.token_id},
+                                                    {"identity", who.token_id},
                                                     {"auth", who.method},
                                                     {"product", product},
                                                     {"transport", "pushpin"},

@@ -14,7 +14,7 @@ void StreamAudit::finish(StreamHub& hub, Subscription& subscription, uint64_t by
   nlohmann::json line = {
       {"audit", "egress_stream"},
       {"partner", who.partner},
-      {"token_id", who.token_id},
+      {"identity", who.token_id},
       {"auth", who.method},
       {"product", product},
       {"transport", transport},

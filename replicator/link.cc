@@ -771,10 +771,22 @@ void Link::applyResumePositions() {
     const std::optional<int64_t> last = *answer.last_source;
     seedRuns(*partition->mirror, last, answer);
     if (last) {
-      spdlog::info("link '{}': {}[{}] resumes at source offset {} (last one on the target)",
-                   link_.name, partition->topic, partition->partition, *last + 1);
+      // Past the last record on the target, and past what the saved runs say was accounted for
+      // after it (records dropped or dead-lettered before the last save), so a record that went
+      // to the dead-letter queue is not sent there again. Any record of ours written after that
+      // save lies at or past the accounted end, so the larger one is right.
+      int64_t resume = *last + 1;
+      const OffsetRuns& runs = partition->mirror->runs;
+      if (answer.saved_runs && runs.lastSource() == *last && runs.accountedEnd() > resume) {
+        resume = runs.accountedEnd();
+      }
+      spdlog::info("link '{}': {}[{}] resumes at source offset {} ({})", link_.name,
+                   partition->topic, partition->partition, resume,
+                   resume == *last + 1 ? "after the last one on the target"
+                                       : "after the records accounted for past the last one on "
+                                         "the target");
       partition->commit_start = false;
-      if (auto rewound = reader_->rewind(*partition, *last + 1); !rewound) {
+      if (auto rewound = reader_->rewind(*partition, resume); !rewound) {
         fail("link '" + link_.name + "': " + rewound.message());
         return;
       }

@@ -133,6 +133,9 @@ std::vector<LinkStatus> Worker::statuses() const {
 }
 
 bool Worker::anyRunning() const {
+  if (reloading_.load()) {
+    return true;  // restarted links are between their old and their new instance
+  }
   for (const auto& status : statuses()) {
     if (status.state == LinkState::kStarting || status.state == LinkState::kRunning ||
         status.state == LinkState::kPaused) {
@@ -181,6 +184,11 @@ config::Config Worker::currentConfig() const {
 Result<Worker::ReloadResult> Worker::reload(config::Config config) {
   std::lock_guard control(control_mu_);
   ReloadResult result;
+  reloading_.store(true);
+  struct ReloadingScope {
+    std::atomic<bool>& flag;
+    ~ReloadingScope() { flag.store(false); }
+  } reloading{reloading_};
   LinkExtensionsPtr extensions;
   if (make_extensions_) {
     auto built = make_extensions_(config);

@@ -5,6 +5,7 @@
 #include "replicator/link_extensions.h"
 #include "replicator/link_status.h"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -62,7 +63,7 @@ public:
   // The configuration currently applied.
   config::Config currentConfig() const;
 
-  // True while at least one link is starting or running.
+  // True while at least one link is starting or running, or a reload is under way.
   bool anyRunning() const;
 
 private:
@@ -75,6 +76,7 @@ private:
   LinkExtensionsFactory make_extensions_;
   LinkExtensionsPtr extensions_;  // of config_
   std::optional<Error> extensions_error_;
+  std::atomic<bool> reloading_{false};
   std::vector<std::unique_ptr<Link>> links_;
 };
 

@@ -19,7 +19,6 @@ PACKAGES=(
   libssl-dev                           # OpenSSL 3 EVP: policy hashing, encryption, tokenizing
   libavro-dev libprotoc-dev libsimdjson-dev libre2-dev  # schema/: Avro C, .proto, JSON, patterns
   pushpin                              # egress: SSE fan-out through GRIP (integration test)
-  chromium                             # egress: the partner page in a headless browser (test)
 )
 
 # Runs a step quietly: one line, and the step's whole output only if it fails.

@@ -195,9 +195,11 @@ TEST(EgressEndToEndTest, PartnerReadsResumesAndIsCountedThroughCausewayRun) {
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(20s), std::optional<int>(0)) << worker.log();
   const std::string log = worker.log();
-  // (The log's redaction of secret-named fields also hides the audit line's token_id.)
   EXPECT_NE(log.find("{\"audit\":\"egress_stream\",\"auth\":\"token\""), std::string::npos)
       << "an audit line";
+  // ... naming the credential by its id (not a secret, so not redacted)
+  EXPECT_NE(log.find("\"identity\":\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("\"identity\":\"***\""), std::string::npos) << log;
   EXPECT_EQ(log.find(kAcmeToken), std::string::npos) << "a secret in the log";
   if (!HasFailure()) {
     std::filesystem::remove_all(dir);

@@ -374,3 +374,63 @@ TEST(PartnerPolicy, ShadowModeChangesNothingOnTheTargetButCounts) {
 
 }  // namespace
 }  // namespace causeway
+
+namespace causeway {
+namespace {
+
+TEST(PartnerPolicy, ARestartedExactlyOnceWorkerDoesNotDeadLetterARecordTwice) {
+  // given: an exactly-once policy link whose partition ends in a dead-lettered record
+  auto east = startCluster("east", 1, {{"payments.authorized", 1}, {"payments.internal", 1}});
+  auto acme = startCluster("acme", 1);
+  ASSERT_TRUE(east && acme);
+  const auto config_path = testing::writeTempFile(
+      "restart.yaml",
+      policyYaml(*east, *acme, testing::writeTempFile("acme.hmac", std::string(kHmacSecret)),
+                 testing::writeTempFile("acme.aead", kAeadKeys),
+                 testing::writeTempFile("acme-audit.jsonl", ""), "enforce"));
+  const std::string dlq_topic = "causeway.east-to-acme.dlq";
+  auto run = [&](const std::vector<std::pair<int32_t, TestRecord>>& records, int64_t on_target) {
+    ChildProcess worker(testing::runCommand(config_path), testing::writeTempFile("worker.log", ""));
+    EXPECT_TRUE(waitFor(
+        [&] {
+          return worker.log().find("resumes at source offset") != std::string::npos ||
+                 worker.log().find("assigned 1 partition") != std::string::npos;
+        },
+        60s))
+        << worker.log();
+    EXPECT_TRUE(testing::produceTestRecords(east->bootstrap(), "payments.authorized", records));
+    EXPECT_TRUE(waitFor(
+        [&] {
+          return testing::totalRecords(acme->bootstrap(), "east.payments.authorized", 1) >=
+                     on_target &&
+                 testing::totalRecords(east->bootstrap(), dlq_topic, 1) >= 1;
+        },
+        60s))
+        << worker.log();
+    worker.signal(SIGTERM);
+    EXPECT_EQ(worker.wait(60s), 0) << worker.log();
+    return worker.log();
+  };
+  run({{0, payment("p1", "DE", 250, "4111111111111111", "anna@example.com", "DE8937040044053201")},
+       {0, {"p2", "not json", {}, 1700000000000}}},
+      1);
+
+  // when: a second worker takes the link over (the saved offset runs account for p2) and the
+  // next record arrives
+  const std::string log = run(
+      {{0, payment("p3", "AT", 120, "5500000000000004", "eva@example.at", "AT6119043002345")}}, 2);
+
+  // then: p2 is in the dead-letter topic once, p3 reached the partner after p1
+  EXPECT_THAT(log, HasSubstr("resumes at source offset 2 (after the records accounted for"));
+  const auto dead = readAll(east->bootstrap(), dlq_topic);
+  ASSERT_EQ(dead.size(), 1u);
+  ASSERT_EQ(dead[0].size(), 1u) << "dead-lettered again after the restart";
+  EXPECT_EQ(dead[0][0].key, "p2");
+  const auto mirror = readAll(acme->bootstrap(), "east.payments.authorized");
+  ASSERT_EQ(mirror.at(0).size(), 2u);
+  EXPECT_EQ(mirror[0][0].key, "p1");
+  EXPECT_EQ(mirror[0][1].key, "p3");
+}
+
+}  // namespace
+}  // namespace causeway
