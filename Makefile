@@ -25,10 +25,11 @@ demo: configure
 test: build
 	@bash scripts/run-tests.sh $(BUILD)
 
-# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (the benchmarks are built
+# and compiled-checked by `make test` already; they are not tests).
 test-asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=Debug \
-	  EXTRA_CMAKE=-DCAUSEWAY_SANITIZE=ON
+	  EXTRA_CMAKE="-DCAUSEWAY_SANITIZE=ON -DCAUSEWAY_BENCH=OFF"
 
 fuzz: deps
 	@bash scripts/fuzz.sh
