@@ -141,9 +141,14 @@ struct PushpinPublisher::Channel {
   std::string product;
   std::unique_ptr<Subscription> subscription;
   std::thread thread;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool woken = false;
+  // Shared with the waker the live window keeps (and may call after the channel is gone, when
+  // it fails at shutdown).
+  struct Signal {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false;
+  };
+  std::shared_ptr<Signal> signal = std::make_shared<Signal>();
   std::atomic<uint64_t> items{0};
   std::atomic<uint64_t> posts{0};
   std::atomic<uint64_t> errors{0};
@@ -198,10 +203,10 @@ void PushpinPublisher::run(Channel& channel) {
   client.set_read_timeout(10, 0);
   client.set_keep_alive(true);
   PublishBatch batch(gripChannel(channel.partner, channel.product), channel.subscription->token());
-  const auto wake = [&channel] {
-    std::lock_guard lock(channel.mu);
-    channel.woken = true;
-    channel.cv.notify_all();
+  const auto wake = [signal = channel.signal] {
+    std::lock_guard lock(signal->mu);
+    signal->woken = true;
+    signal->cv.notify_all();
   };
   auto post = [&](const std::string& body, size_t items) {
     // Retried until it lands (or the worker stops): a held client recovers a missed item
@@ -220,10 +225,10 @@ void PushpinPublisher::run(Channel& channel) {
                      response ? "HTTP " + std::to_string(response->status)
                               : httplib::to_string(response.error()));
       }
-      std::unique_lock lock(channel.mu);
-      channel.cv.wait_for(lock,
-                          std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 4))),
-                          [this] { return stopping_.load(); });
+      std::unique_lock lock(channel.signal->mu);
+      channel.signal->cv.wait_for(
+          lock, std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 4))),
+          [this] { return stopping_.load(); });
     }
   };
   while (!stopping_) {
@@ -259,10 +264,10 @@ void PushpinPublisher::run(Channel& channel) {
       continue;
     }
     if (result == Subscription::Pull::kIdle) {
-      std::unique_lock lock(channel.mu);
-      channel.cv.wait_for(lock, std::chrono::milliseconds(500),
-                          [&] { return channel.woken || stopping_.load(); });
-      channel.woken = false;
+      std::unique_lock lock(channel.signal->mu);
+      channel.signal->cv.wait_for(lock, std::chrono::milliseconds(500),
+                                  [&] { return channel.signal->woken || stopping_.load(); });
+      channel.signal->woken = false;
     }
   }
 }
@@ -276,8 +281,8 @@ void PushpinPublisher::stop() {
   }
   for (auto& [key, channel] : channels) {
     {
-      std::lock_guard lock(channel->mu);
-      channel->cv.notify_all();
+      std::lock_guard lock(channel->signal->mu);
+      channel->signal->cv.notify_all();
     }
     if (channel->thread.joinable()) {
       channel->thread.join();

@@ -121,7 +121,13 @@ TEST(MemoryBound, OneStuckTargetPartitionKeepsTheWorkerWithinItsWindow) {
   std::cout << "[ report ] worker RSS: baseline " << baseline / kMiB << " MiB, peak " << peak / kMiB
             << " MiB (window " << kMaxInFlight / kMiB << " MiB, prefetch " << kConsumerQueue / kMiB
             << " MiB)\n";
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine and adds shadow memory: the bound is
+  // checked in the plain build (`make test`); here only that nothing is lost.
+  std::cout << "[ report ] RSS bound not checked under AddressSanitizer\n";
+#else
   EXPECT_LE(peak, baseline + kMaxInFlight + kConsumerQueue + kFixedOverhead);
+#endif
 
   // and: once the leader is back, every record arrives (at-least-once: none missing)
   ASSERT_TRUE(target->setBrokerUp(3).ok());
