@@ -306,8 +306,7 @@ void Link::process(const SourceRecord& record) {
   if (const int index = timestampIndex(view.timestamp_type); index >= 0 && view.timestamp >= 0) {
     record_age_at_poll_.by_type[static_cast<size_t>(index)].record(poll_time_ms_ - view.timestamp);
   }
-  if (exactly_once_ && dlq_ && record.partition->in_flight_dead_letters > 0 &&
-      !passBarrier(record, /*to_dead_letters=*/false)) {
+  if (!passBarrier(record)) {
     return;  // held before the stages run, so they see (and count) each record once
   }
   record_.reset(&view);
@@ -343,16 +342,10 @@ void Link::process(const SourceRecord& record) {
        "; nothing from this offset on is committed");
 }
 
-bool Link::passBarrier(const SourceRecord& record, bool to_dead_letters) {
+bool Link::passBarrier(const SourceRecord& record) {
   SourcePartition& partition = *record.partition;
-  if (!exactly_once_ || !dlq_) {
+  if (!exactly_once_ || !dlq_ || partition.in_flight_dead_letters == 0) {
     return true;  // at-least-once: the commit point alone keeps every record
-  }
-  const uint64_t other =
-      to_dead_letters ? partition.tracker.inFlightRecords() - partition.in_flight_dead_letters
-                      : partition.in_flight_dead_letters;
-  if (other == 0) {
-    return true;
   }
   const int64_t offset = record.view.offset;
   partition.waiting_for_barrier = true;
@@ -481,9 +474,6 @@ bool Link::deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t er
 }
 
 void Link::writeToTarget(const SourceRecord& record) {
-  if (!passBarrier(record, /*to_dead_letters=*/false)) {
-    return;
-  }
   SourcePartition& partition = *record.partition;
   switch (writer_->beginTransactionIfNeeded()) {
   case TargetWriter::Begin::kOpen:

@@ -92,8 +92,9 @@ private:
   void deadLetter(const SourceRecord& record, const pipeline::Verdict& verdict);
   void writeDeadLetter(const SourceRecord& record, const DeadLetterReason& why);
   // Exactly-once: false (and the partition is held, rewound to the record) while records of the
-  // partition are in flight to the other destination (target vs dead-letter queue).
-  bool passBarrier(const SourceRecord& record, bool to_dead_letters);
+  // partition are in flight to the dead-letter queue. The other direction (a dead letter waiting
+  // for records in flight to the target) is deadLetter()'s hold.
+  bool passBarrier(const SourceRecord& record);
   void releaseBarriers();
   void retryLater(const SourceRecord& record, std::chrono::milliseconds after);
   void commitCycle();
