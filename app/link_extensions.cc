@@ -45,6 +45,13 @@ public:
     return runtime_->allowsTopic(link, topic);
   }
 
+  // Conservative: any domain may cover the link's topics (a new one may start to), and a
+  // catalog's files or a policy's key files may have changed under the same configuration.
+  bool restartsOnReload(const config::LinkConfig& link) const override {
+    return !link.policy.empty() || link.schemas.translate_ids ||
+           (link.schemas.check_contracts && !config_->domains.empty());
+  }
+
 private:
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<policies::PolicyRuntime> runtime_;

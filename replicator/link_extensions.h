@@ -29,6 +29,10 @@ public:
 
   // Topic discovery: false keeps a topic off the link entirely (no mirror topic, no records).
   virtual bool allowsTopic(const config::LinkConfig& link, std::string_view topic) const = 0;
+  // True when the link's stages depend on more than its own settings: on files read at start
+  // (policy keys, schema catalogs) or on other sections (policies, registries, domains). A reload
+  // restarts such a link even when its own settings did not change, so the edit takes effect.
+  virtual bool restartsOnReload(const config::LinkConfig& link) const = 0;
 };
 
 using LinkExtensionsPtr = std::shared_ptr<LinkExtensions>;

@@ -38,12 +38,24 @@ std::vector<std::string> startAll(const std::vector<Link*>& links) {
 
 bool sameCluster(const config::ClusterConfig& a, const config::ClusterConfig& b) {
   return a.name == b.name && a.bootstrap == b.bootstrap && a.properties == b.properties &&
-         a.embedded_control == b.embedded_control && a.connect_timeout == b.connect_timeout;
+         a.embedded_control == b.embedded_control && a.connect_timeout == b.connect_timeout &&
+         a.registry == b.registry;
 }
 
-// Same settings (where in the file they are written does not matter).
+bool sameSchemas(const config::LinkSchemasConfig& a, const config::LinkSchemasConfig& b) {
+  return a.translate_ids == b.translate_ids && a.subject_prefix == b.subject_prefix &&
+         a.context == b.context && a.check_contracts == b.check_contracts &&
+         a.translate_keys == b.translate_keys;
+}
+
+// Same settings (where in the file they are written does not matter), and stages that depend
+// on nothing else: `next` (the new configuration's extensions, or null) says when they do.
 bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
-              const config::Config& new_config, const config::LinkConfig& b) {
+              const config::Config& new_config, const config::LinkConfig& b,
+              const LinkExtensions* next) {
+  if (next != nullptr && next->restartsOnReload(b)) {
+    return false;
+  }
   return a.name == b.name && a.source == b.source && a.target == b.target &&
          a.topics.include == b.topics.include && a.topics.exclude == b.topics.exclude &&
          a.naming.mode == b.naming.mode && a.naming.value == b.naming.value &&
@@ -56,7 +68,10 @@ bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
          a.groups.include == b.groups.include && a.groups.exclude == b.groups.exclude &&
          a.groups.sync_interval == b.groups.sync_interval && a.on_reject == b.on_reject &&
          a.dlq.enabled == b.dlq.enabled && a.dlq.on_source == b.dlq.on_source &&
-         a.dlq.topic == b.dlq.topic && a.policy.empty() && b.policy.empty() &&
+         a.dlq.topic == b.dlq.topic && a.policy == b.policy && sameSchemas(a.schemas, b.schemas) &&
+         a.topic_configs.sync == b.topic_configs.sync &&
+         a.topic_configs.exclude == b.topic_configs.exclude &&
+         a.topic_configs.interval == b.topic_configs.interval &&
          sameCluster(old_config.clusters.at(a.source), new_config.clusters.at(b.source)) &&
          sameCluster(old_config.clusters.at(a.target), new_config.clusters.at(b.target));
 }
@@ -210,7 +225,7 @@ Result<Worker::ReloadResult> Worker::reload(config::Config config) {
     for (const auto& link : config.links) {
       auto it = current.find(link.name);
       const config::LinkConfig* old = config_.findLink(link.name);
-      if (it != current.end() && old != nullptr && sameLink(config_, *old, config, link)) {
+      if (it != current.end() && old != nullptr && sameLink(config_, *old, config, link, extensions.get())) {
         result.unchanged.push_back(link.name);
         keep.push_back(std::move(it->second));
       } else {

@@ -49,8 +49,9 @@ public:
 
   // Applies a new configuration without a restart: links that are new are started, links that
   // are gone are drained and stopped, links whose settings changed are restarted, links that
-  // are unchanged keep running untouched. Links with a partner policy restart on every reload,
-  // so edited policies and rotated key files take effect. Returns which links were added,
+  // are unchanged keep running untouched. Links whose stages depend on more than their own
+  // settings (LinkExtensions::restartsOnReload: policies, contracts, schema-ID translation)
+  // restart on every reload, so edited policies, rotated key files and catalogs take effect. Returns which links were added,
   // removed, restarted; an error (nothing changed) when the new extensions cannot be built.
   struct ReloadResult {
     std::vector<std::string> added;
