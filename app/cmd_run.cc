@@ -148,6 +148,7 @@ int runRun(const RunOptions& options) {
       std::cerr << "the partners' policies do not compile; nothing started\n";
       return 1;
     }
+    extensions.addEgressPolicies(policy_runtime);
     egress_options.stages = egress::policyStageFactory(std::move(policy_runtime));
     auto started = egress::EgressServer::start(*worker_config, egress_options);
     if (!started) {

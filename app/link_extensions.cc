@@ -85,14 +85,33 @@ replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
   };
 }
 
+void LinkExtensionsHub::addEgressPolicies(std::shared_ptr<policies::PolicyRuntime> runtime) {
+  runtime->startAudit();
+  std::lock_guard lock(mu_);
+  egress_ = std::move(runtime);
+}
+
 void LinkExtensionsHub::addMetrics(monitoring::ExpositionWriter& writer) const {
   std::shared_ptr<policies::PolicyRuntime> runtime;
+  std::shared_ptr<policies::PolicyRuntime> egress;
   {
     std::lock_guard lock(mu_);
     runtime = current_;
+    egress = egress_;
   }
+  // One family per metric name: the links' and egress's counters are rendered together (their
+  // `link` labels differ: egress counts under "egress/<partner>/<product>").
+  std::vector<policies::PolicyCountsSnapshot> counts;
   if (runtime) {
-    policies::addPolicyMetrics(writer, runtime->snapshot());
+    counts = runtime->snapshot();
+  }
+  if (egress && egress != runtime) {
+    for (auto& snapshot : egress->snapshot()) {
+      counts.push_back(std::move(snapshot));
+    }
+  }
+  if (runtime || egress) {
+    policies::addPolicyMetrics(writer, counts);
   }
 }
 

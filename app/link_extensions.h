@@ -26,12 +26,18 @@ public:
   // logs, starts their writer); an error lists every problem with its line:col.
   replicator::LinkExtensionsFactory factory();
 
-  // The policy counters of the newest configuration, for /metrics.
+  // Partner egress applies policies compiled from the configuration it started with, in their
+  // own runtime (egress is not reloaded): its counters join the links' on /metrics and its
+  // audit lines go to the same audit logs. Starts the runtime's audit writer.
+  void addEgressPolicies(std::shared_ptr<policies::PolicyRuntime> runtime);
+
+  // The policy counters of the newest configuration and of egress, for /metrics.
   void addMetrics(monitoring::ExpositionWriter& writer) const;
 
 private:
   mutable std::mutex mu_;
   std::shared_ptr<policies::PolicyRuntime> current_;
+  std::shared_ptr<policies::PolicyRuntime> egress_;
 };
 
 }  // namespace causeway::app

@@ -40,6 +40,8 @@ policies:
     topics: {allow: ["payments\\..*"]}
     fields:
       - {path: value.pad, action: redact}
+    audit: {file: ")" +
+         dir + R"(/acme-audit.jsonl", interval: 1s}
 products:
   - name: payments.authorized.v1
     domain: payments
@@ -190,6 +192,12 @@ TEST(EgressEndToEndTest, PartnerReadsResumesAndIsCountedThroughCausewayRun) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("causeway_egress_freshness_slo_seconds"), std::string::npos);
+  // The partner's policy counts what egress sent through it, next to the links' policy counters.
+  EXPECT_NE(metrics.find("causeway_policy_records_total{link=\"egress/acme/" +
+                         std::string(kProduct) +
+                         "\",policy=\"partner-acme\",mode=\"enforce\",outcome=\"passed\"}"),
+            std::string::npos)
+      << metrics;
   resumed.close();
 
   worker.signal(SIGTERM);
@@ -201,6 +209,13 @@ TEST(EgressEndToEndTest, PartnerReadsResumesAndIsCountedThroughCausewayRun) {
   EXPECT_NE(log.find("\"identity\":\""), std::string::npos) << log;
   EXPECT_EQ(log.find("\"identity\":\"***\""), std::string::npos) << log;
   EXPECT_EQ(log.find(kAcmeToken), std::string::npos) << "a secret in the log";
+  // The policy's audit log has the egress stream's decisions (written at the latest at stop).
+  std::ifstream audit_file(dir + "/acme-audit.jsonl");
+  const std::string audit((std::istreambuf_iterator<char>(audit_file)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_NE(audit.find("\"link\":\"egress/acme/" + std::string(kProduct) + "\""),
+            std::string::npos)
+      << audit;
   if (!HasFailure()) {
     std::filesystem::remove_all(dir);
   }
