@@ -50,6 +50,7 @@ int runDemo(const DemoOptions& options) {
   settings.timeout = options.timeout;
   settings.tty = !options.plain && isatty(STDOUT_FILENO) == 1;
   settings.out = stdout;
+  settings.serve_for = options.serve_for;
   LinkExtensionsHub extensions;  // the data-sharing part's partner policy
   settings.extensions = extensions.factory();
   g_interrupted.store(false);

@@ -56,6 +56,7 @@ struct DemoOptions {
   double rate = 5000;        // records per second produced (0 = as fast as possible)
   std::chrono::milliseconds timeout{120000};  // give up waiting for catch-up after this
   bool plain = false;                         // plain lines even on a terminal
+  std::chrono::milliseconds serve_for{30000};  // the data product stays served this long
 };
 // causeway demo: two embedded clusters, sample topics, a producer, one link, a live table,
 // and a verification summary. Exit 0 only if every partition verified identical.

@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--timeout", demo_timeout, "Give up waiting for catch-up after this")
       ->check(DurationValidator());
   demo_cmd->add_flag("--plain", demo.plain, "Plain progress lines even on a terminal");
+  std::string demo_serve_for = "30s";
+  demo_cmd->add_option("--serve-for", demo_serve_for,
+                       "Keep serving the data product this long after its check (0s: stop)")
+      ->check(DurationValidator())
+      ->capture_default_str();
 
   causeway::app::TranslateOptions translate;
   auto* offsets = app.add_subcommand("offsets", "Consumer-group offsets across a link");
@@ -265,6 +270,7 @@ int main(int argc, char** argv) {
   }
   if (*demo_cmd) {
     demo.timeout = *causeway::parseDuration(demo_timeout);
+    demo.serve_for = *causeway::parseDuration(demo_serve_for);
     return causeway::app::runDemo(demo);
   }
   return 2;

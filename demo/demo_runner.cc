@@ -539,8 +539,11 @@ DemoOutcome runDemoScenario(const DemoSettings& settings, const std::atomic<bool
       static_cast<unsigned long long>(compared_records),
       static_cast<unsigned long long>(total_partitions));
   if (settings.extensions && !interrupted.load()) {
+    SharingSettings sharing_settings;
+    sharing_settings.timeout = settings.timeout;
+    sharing_settings.serve_for = settings.serve_for;
     const SharingOutcome sharing =
-        runSharingScenario(*east, settings.extensions, out, interrupted, settings.timeout);
+        runSharingScenario(*east, settings.extensions, sharing_settings, out, interrupted);
     if (!sharing.verified) {
       outcome.verified = false;
       outcome.interrupted = interrupted.load();

@@ -24,6 +24,9 @@ struct DemoSettings {
   // When set, the data-sharing part runs after the replication part (demo/sharing_demo.h) with
   // the partner policy compiled by these extensions.
   replicator::LinkExtensionsFactory extensions;
+  // The data-sharing part ends by serving the payments as a data product over HTTP; this long
+  // after its check, so a user can follow the stream with the printed curl command.
+  std::chrono::milliseconds serve_for{0};
 };
 
 // What the demo found; exit code 0 only when `verified`.

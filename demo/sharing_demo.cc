@@ -1,6 +1,7 @@
 #include "demo/sharing_demo.h"
 
 #include "config/config_loader.h"
+#include "demo/product_demo.h"
 #include "replicator/worker.h"
 #include "verify/topic_reader.h"
 
@@ -199,8 +200,9 @@ std::string everyByte(const verify::ConsumedRecord& record) {
 
 SharingOutcome runSharingScenario(embedded::EmbeddedCluster& east,
                                   const replicator::LinkExtensionsFactory& extensions,
-                                  std::FILE* out, const std::atomic<bool>& interrupted,
-                                  std::chrono::milliseconds timeout) {
+                                  const SharingSettings& settings, std::FILE* out,
+                                  const std::atomic<bool>& interrupted) {
+  const std::chrono::milliseconds timeout = settings.timeout;
   std::fprintf(out,
                "\ncauseway demo, data sharing: '%s' shares card payments with the partner "
                "cluster '%s' through the policy partner-acme (examples/partner-sharing.yaml)\n",
@@ -364,6 +366,25 @@ SharingOutcome runSharingScenario(embedded::EmbeddedCluster& east,
                static_cast<unsigned long long>(outcome.produced),
                static_cast<unsigned long long>(outcome.dead_lettered), kDeadLetters,
                east.name().c_str(), kDeniedTopic);
+
+  if (settings.product && !interrupted.load()) {
+    ProductDemoInput product;
+    product.config_yaml = policyConfig(east, *acme, keys.string());
+    product.policy = "partner-acme";
+    product.topic = kTopic;
+    product.expected_events = expected_shared;
+    for (const Payment& p : payments) {
+      product.protected_values.insert(product.protected_values.end(), p.protected_values.begin(),
+                                      p.protected_values.end());
+    }
+    product.work_dir = keys.string();
+    product.serve_for = settings.serve_for;
+    const ProductOutcome served = runProductScenario(east, product, out, interrupted, timeout);
+    if (!served.verified) {
+      outcome.verified = false;
+      outcome.failure = served.failure;
+    }
+  }
   return outcome;
 }
 

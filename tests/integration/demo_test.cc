@@ -56,7 +56,7 @@ private:
 
 TEST(DemoTest, ReplicatesAndVerifiesThreeThousandRecords) {
   // given / when
-  DemoProcess demo({"--records", "3000", "--rate", "3000", "--plain"});
+  DemoProcess demo({"--records", "3000", "--rate", "3000", "--plain", "--serve-for", "1s"});
   const std::optional<int> exit_code = demo.wait(150s);
   if (!exit_code) {
     demo.signal(SIGKILL);
@@ -78,6 +78,16 @@ TEST(DemoTest, ReplicatesAndVerifiesThreeThousandRecords) {
             std::string::npos)
       << demo.report();
   EXPECT_NE(out.find("dropped        policy     filtered / partner-acme.filter"), std::string::npos)
+      << demo.report();
+  // ... and the data product: the same payments over HTTP, with a command a user can paste
+  EXPECT_NE(out.find("\nVERIFIED: the partner read the same 189 payments over HTTP as an event "
+                     "stream, through its policy, no protected value in clear\n"),
+            std::string::npos)
+      << demo.report();
+  EXPECT_TRUE(std::regex_search(
+      out,
+      std::regex(
+          R"(curl -sN -H 'Authorization: Bearer demo-[0-9a-f]{24}' 'http://127\.0\.0\.1:[0-9]+/v1/products/payments\.authorized\.v1/events\?from=earliest')")))
       << demo.report();
   // The per-topic summary: partitions, produced / on source / on target, identical.
   // "  orders   6   1,520   1,520   1,520  yes": topic, partitions, produced, source, target.
@@ -124,5 +134,5 @@ TEST(DemoTest, CtrlCStopsCleanly) {
   EXPECT_EQ(demo.stdoutText().find("VERIFIED"), std::string::npos) << demo.report();
 }
 
-} // namespace
-} // namespace causeway::testing
+}  // namespace
+}  // namespace causeway::testing
