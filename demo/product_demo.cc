@@ -65,6 +65,7 @@ egress:
   listen: "127.0.0.1:)" +
          std::to_string(port) + R"("
   heartbeat_interval: 1s
+  cors_origins: ["http://127.0.0.1:8000", "http://localhost:8000"]   # examples/partner-page
 )";
 }
 

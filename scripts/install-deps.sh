@@ -19,6 +19,7 @@ PACKAGES=(
   libssl-dev                           # OpenSSL 3 EVP: policy hashing, encryption, tokenizing
   libavro-dev libprotoc-dev libsimdjson-dev libre2-dev  # schema/: Avro C, .proto, JSON, patterns
   pushpin                              # egress: SSE fan-out through GRIP (integration test)
+  chromium                             # egress: the example partner page in a real browser (test)
 )
 
 # Runs a step quietly: one line, and the step's whole output only if it fails.
