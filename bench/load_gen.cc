@@ -2,10 +2,23 @@
 //
 //   causeway-bench-load --source HOST:PORT --target HOST:PORT --topic bench --partitions 8
 //                       --records N --size BYTES [--rate R] [--backlog-bytes B] [--timeout-s S]
+//                       [--payload stamp|json] [--policy-check --hmac-secret-file F]
 //
-// Every record has an 8-byte key, one header and a value of exactly --size bytes that starts
-// with a RecordStamp (send time in microseconds, partition, per-partition sequence); records go
-// round-robin over the partitions.
+// Every record has an 8-byte key (its per-partition sequence), one header and a value of exactly
+// --size bytes; records go round-robin over the partitions. With --payload stamp (the default)
+// the value starts with a RecordStamp (send time in microseconds, partition, per-partition
+// sequence) followed by filler; with --payload json it is one JSON object (json_records.h) and
+// about 1 record in 16 carries a second header, `test`. JSON records are for throughput mode.
+//
+// --policy-check (throughput, JSON): the contender applies the benchmark policy (the driver's
+// writePolicy(): filter, mask, HMAC hash, AES-256-GCM encrypt). The target must then hold exactly
+// the records that pass the filter, computed here from the generated records, and after the
+// window the checker reads every one of them back: each must be one the filter lets through, seen
+// once, its card number masked to the last 4 digits, its e-mail replaced by the HMAC-SHA256
+// (recomputed here with the secret of --hmac-secret-file), its IBAN an encryption envelope, and
+// none of the record's clear card number, e-mail or IBAN anywhere in its value. records_per_s
+// stays N (source records) / window, as for every contender; target_records_per_s is the rate of
+// what reached the target.
 //
 // Throughput mode (no --rate): produce as fast as the backlog bound allows and poll the target's
 // high watermarks every 5 ms. The replicator's rate is measured between the first poll that sees
@@ -28,13 +41,20 @@
 // Prints one JSON object on stdout. Exit status 0 when every record arrived exactly once.
 
 #include "bench/bench_common.h"
+#include "bench/json_records.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +72,9 @@ struct Options {
   double rate = 0;  // 0: throughput mode
   size_t backlog_bytes = 3u << 20;
   double timeout_s = 300;
+  bool json = false;          // --payload json
+  bool policy_check = false;  // --policy-check
+  std::string hmac_secret_file;
 };
 
 struct ProduceStats {
@@ -137,6 +160,19 @@ public:
     topic_.reset(rd_kafka_topic_new(producer_.get(), options_.topic.c_str(), nullptr));
     value_.assign(std::max(options_.size, sizeof(RecordStamp)), 'x');
     sequence_.assign(options_.partitions, 0);
+    passing_.assign(options_.partitions, 0);
+    if (options_.json) {
+      json_ = std::make_unique<JsonRecordTemplate>(options_.size);
+      if (!json_->fits(options_.size)) {
+        std::cerr << "--payload json: a value of " << options_.size
+                  << " bytes cannot hold the JSON record's fields (at least "
+                  << JsonRecordTemplate::kMinSize << ")\n";
+        return 1;
+      }
+    }
+    if (options_.policy_check && !readSecret()) {
+      return 1;
+    }
     deadline_ = monoSeconds() + options_.timeout_s;
     return options_.rate > 0 ? runLatency() : runThroughput();
   }
@@ -144,16 +180,30 @@ public:
 private:
   // Hands one record to the producer (waiting while its queue is full).
   bool produce(int partition, int64_t sequence) {
-    RecordStamp stamp{nowMicros(), sequence, partition, 0};
-    std::memcpy(value_.data(), &stamp, sizeof(stamp));
+    const std::string* value = &value_;
+    bool test_header = false;
+    if (json_) {
+      value = &json_->fill(partition, sequence, nowMicros());
+      test_header = JsonRecordFields::of(partition, sequence).test_header;
+    } else {
+      RecordStamp stamp{nowMicros(), sequence, partition, 0};
+      std::memcpy(value_.data(), &stamp, sizeof(stamp));
+    }
     const int64_t key = sequence;
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(&key, sizeof(key)),
-          RD_KAFKA_V_VALUE(value_.data(), value_.size()),
-          RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          test_header
+              ? rd_kafka_producev(
+                    producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(&key, sizeof(key)),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+                    RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_HEADER("test", "1", 1),
+                    RD_KAFKA_V_END)
+              : rd_kafka_producev(
+                    producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(&key, sizeof(key)),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+                    RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         return true;
       }
@@ -165,9 +215,15 @@ private:
     }
   }
 
-  // True when partition p may take one more record without risking the mock's retention.
+  // True when partition p may take one more record without risking the mock's retention. With
+  // --policy-check only the records that pass the filter reach the target, so the backlog counts
+  // those against a budget shrunk by the share that passes (the source still holds all of them).
   bool backlogAllows(int p) const {
     const int64_t on_target = watch_->hwm(p) - base_hwm_[p];
+    if (options_.policy_check) {
+      return static_cast<double>(passing_[p] - on_target) * value_.size() <
+             options_.backlog_bytes * pass_share_;
+    }
     return static_cast<size_t>(sequence_[p] - on_target) * value_.size() <
            options_.backlog_bytes;
   }
@@ -214,6 +270,9 @@ private:
         if (!produce(p, sequence_[p])) {
           return false;
         }
+        if (options_.policy_check && JsonRecordFields::of(p, sequence_[p]).passes()) {
+          passing_[p] += 1;
+        }
         sequence_[p] += 1;
         sent += 1;
         progressed = true;
@@ -249,7 +308,19 @@ private:
     double first_seen = 0;
     double all_seen = 0;
     const auto n = static_cast<int64_t>(options_.records);
-    startWatcher(&first_seen, &all_seen, n);
+    // What must reach the target: all N, or with --policy-check the records the filter passes
+    // (record i goes to partition i % P as sequence i / P, as feed() sends them).
+    int64_t expected = n;
+    if (options_.policy_check) {
+      expected = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        expected +=
+            JsonRecordFields::of(static_cast<int>(i % options_.partitions), i / options_.partitions)
+                .passes();
+      }
+      pass_share_ = n > 0 ? static_cast<double>(expected) / n : 1.0;
+    }
+    startWatcher(&first_seen, &all_seen, expected);
     bool ok = feed(n, 0, monoSeconds());
     if (!ok) {
       stop_watch_.store(true);
@@ -267,10 +338,155 @@ private:
         {"window_s", window},
         {"records_per_s", window > 0 ? n / window : 0.0},
         {"mb_per_s", window > 0 ? n * static_cast<double>(options_.size) / window / 1e6 : 0.0},
-        {"lost", std::max<int64_t>(0, n - on_target)},
-        {"duplicates", std::max<int64_t>(0, on_target - n)},
+        {"lost", std::max<int64_t>(0, expected - on_target)},
+        {"duplicates", std::max<int64_t>(0, on_target - expected)},
     };
-    return finish(out, ok && on_target == n);
+    if (options_.json) {
+      out["payload"] = "json";
+    }
+    if (options_.policy_check) {
+      out["expected_on_target"] = expected;
+      out["filtered_out"] = n - expected;
+      out["target_records_per_s"] = window > 0 ? expected / window : 0.0;
+      // Read back even when the count is off: the counts below say what went wrong.
+      ok = checkPolicyOutput(expected, &out) && ok;
+    }
+    return finish(out, ok && on_target == expected);
+  }
+
+  bool readSecret() {
+    std::ifstream in(options_.hmac_secret_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    secret_ = text.str();
+    while (!secret_.empty() && std::isspace(static_cast<unsigned char>(secret_.back()))) {
+      secret_.pop_back();  // as the policy reads a hash secret (docs/policies.md)
+    }
+    if (!in || secret_.size() < 32) {
+      std::cerr << "--hmac-secret-file '" << options_.hmac_secret_file
+                << "': cannot read a secret of at least 32 bytes\n";
+      return false;
+    }
+    return true;
+  }
+
+  std::string hmacHex(std::string_view text) const {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+         reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += kHex[digest[i] >> 4];
+      out += kHex[digest[i] & 15];
+    }
+    return out;
+  }
+
+  // Reads every record on the target (outside the measured window) and checks it against the
+  // record it came from, identified by its key (the sequence) and partition. Counts go to `out`;
+  // true when every expected record is there once and every one was transformed as the policy
+  // says, with no clear protected value in it.
+  bool checkPolicyOutput(int64_t expected, nlohmann::json* out) {
+    kafka::HandlePtr reader =
+        makeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options_.target},
+                                       {"client.id", "causeway-bench-policy-check"},
+                                       {"group.id", "causeway-bench-policy-check"},
+                                       {"enable.auto.commit", "false"},
+                                       {"fetch.wait.max.ms", "10"}});
+    if (!reader) {
+      return false;
+    }
+    kafka::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(options_.partitions));
+    std::vector<int64_t> end(options_.partitions);
+    int64_t remaining = 0;
+    for (int p = 0; p < options_.partitions; ++p) {
+      rd_kafka_topic_partition_list_add(assignment.get(), options_.topic.c_str(), p)->offset =
+          base_hwm_[p];
+      end[p] = watch_->hwm(p);
+      remaining += end[p] - base_hwm_[p];
+    }
+    if (rd_kafka_resp_err_t err = rd_kafka_assign(reader.get(), assignment.get())) {
+      std::cerr << "policy check assign: " << rd_kafka_err2str(err) << "\n";
+      return false;
+    }
+    std::vector<std::vector<bool>> seen(options_.partitions);
+    for (int p = 0; p < options_.partitions; ++p) {
+      seen[p].assign(static_cast<size_t>(sequence_[p]), false);
+    }
+    int64_t checked = 0, not_passing = 0, repeats = 0, clear_values = 0, untransformed = 0;
+    int64_t unreadable = 0;
+    std::string sample_envelope;
+    std::string sample_iban;
+    const double until = monoSeconds() + 120;
+    while (remaining > 0 && monoSeconds() < until) {
+      kafka::MessagePtr message(rd_kafka_consumer_poll(reader.get(), 100));
+      if (!message || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        continue;
+      }
+      const int p = message->partition;
+      if (p < 0 || p >= options_.partitions || message->offset >= end[p]) {
+        continue;
+      }
+      remaining -= 1;
+      checked += 1;
+      int64_t sequence = -1;
+      if (message->key_len == sizeof(sequence)) {
+        std::memcpy(&sequence, message->key, sizeof(sequence));
+      }
+      const std::string_view value(static_cast<const char*>(message->payload), message->len);
+      if (sequence < 0 || sequence >= sequence_[p] ||
+          value.find(JsonRecordTemplate::idMember(p, sequence)) == std::string_view::npos) {
+        unreadable += 1;
+        continue;
+      }
+      if (!JsonRecordFields::of(p, sequence).passes()) {
+        not_passing += 1;  // the filter should have dropped it
+      }
+      if (seen[p][sequence]) {
+        repeats += 1;
+      }
+      seen[p][sequence] = true;
+      const JsonRecordSecrets clear = JsonRecordSecrets::of(p, sequence);
+      if (value.find(clear.card) != std::string_view::npos ||
+          value.find(clear.email) != std::string_view::npos ||
+          value.find(clear.iban) != std::string_view::npos) {
+        clear_values += 1;
+      }
+      const std::string masked =
+          "\"number\":\"************" + std::string(clear.card + 12, 4) + "\"";
+      const std::string hashed = "\"email\":\"" + hmacHex(clear.email) + "\"";
+      const size_t iban = value.find("\"iban\":\"cwenc:");
+      if (value.find(masked) == std::string_view::npos ||
+          value.find(hashed) == std::string_view::npos || iban == std::string_view::npos) {
+        untransformed += 1;
+      } else if (sample_envelope.empty()) {
+        const size_t start = iban + 8;
+        const size_t stop = value.find('"', start);
+        sample_envelope.assign(value.substr(start, stop - start));
+        sample_iban = clear.iban;
+      }
+    }
+    rd_kafka_consumer_close(reader.get());
+    int64_t missing = 0;
+    for (int p = 0; p < options_.partitions; ++p) {
+      for (int64_t sequence = 0; sequence < sequence_[p]; ++sequence) {
+        missing += JsonRecordFields::of(p, sequence).passes() && !seen[p][sequence];
+      }
+    }
+    (*out)["policy_check"] = {{"checked", checked},
+                              {"expected", expected},
+                              {"missing", missing},
+                              {"not_passing_filter", not_passing},
+                              {"repeats", repeats},
+                              {"unidentified", unreadable},
+                              {"clear_protected_values", clear_values},
+                              {"not_transformed", untransformed},
+                              {"sample_iban_envelope", sample_envelope},
+                              {"sample_iban_clear", sample_iban}};
+    return remaining == 0 && checked == expected && missing == 0 && not_passing == 0 &&
+           repeats == 0 && unreadable == 0 && clear_values == 0 && untransformed == 0;
   }
 
   int runLatency() {
@@ -399,6 +615,10 @@ private:
   int64_t base_total_ = 0;
   std::vector<int64_t> sequence_;
   std::string value_;
+  std::unique_ptr<JsonRecordTemplate> json_;
+  std::vector<int64_t> passing_;  // per partition: records produced that pass the filter
+  double pass_share_ = 1.0;
+  std::string secret_;
   double deadline_ = 0;
   std::thread watcher_;
   std::atomic<bool> stop_watch_{false};
@@ -407,7 +627,7 @@ private:
 void usage() {
   std::cerr << "usage: causeway-bench-load --source BOOTSTRAP --target BOOTSTRAP --records N "
                "--size BYTES [--topic NAME] [--partitions P] [--rate R] [--backlog-bytes B] "
-               "[--timeout-s S]\n";
+               "[--timeout-s S] [--payload stamp|json] [--policy-check --hmac-secret-file F]\n";
 }
 
 } // namespace
@@ -418,6 +638,10 @@ int main(int argc, char** argv) {
   causeway::bench::Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--policy-check") {
+      options.policy_check = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       usage();
       return 1;
@@ -441,14 +665,20 @@ int main(int argc, char** argv) {
       options.backlog_bytes = std::strtoull(value.c_str(), nullptr, 10);
     } else if (arg == "--timeout-s") {
       options.timeout_s = std::strtod(value.c_str(), nullptr);
+    } else if (arg == "--payload" && (value == "stamp" || value == "json")) {
+      options.json = value == "json";
+    } else if (arg == "--hmac-secret-file") {
+      options.hmac_secret_file = value;
     } else {
       usage();
       return 1;
     }
   }
   if (options.source.empty() || options.target.empty() || options.records == 0 ||
-      options.partitions <= 0 || options.size < sizeof(causeway::bench::RecordStamp)) {
-    usage();
+      options.partitions <= 0 || options.size < sizeof(causeway::bench::RecordStamp) ||
+      (options.json && options.rate > 0) ||
+      (options.policy_check && (!options.json || options.hmac_secret_file.empty()))) {
+    usage();  // JSON records carry no binary stamp, so no latency runs over them
     return 1;
   }
   return causeway::bench::LoadGenerator(options).run();
