@@ -18,9 +18,8 @@
 // the next record of its partition that the filter lets through, its card number masked to the
 // last 4 digits, its e-mail replaced by the HMAC-SHA256 (recomputed here with the secret of
 // --hmac-secret-file), its IBAN an encryption envelope, and none of the record's clear card
-// number, e-mail or IBAN anywhere in its value. records_per_s
-// stays N (source records) / window, as for every contender; target_records_per_s is the rate of
-// what reached the target.
+// number, e-mail or IBAN anywhere in its value. records_per_s stays N (source records) / window,
+// as for every contender; target_records_per_s is the rate of what reached the target.
 //
 // Throughput mode (no --rate): produce as fast as the backlog bound allows and poll the target's
 // high watermarks every 5 ms. The replicator's rate is measured between the first poll that sees
