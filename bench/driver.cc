@@ -19,9 +19,18 @@
 // contender exited with status 0 (a Causeway link that failed makes `causeway run` exit 1).
 // Results: JSON, a Markdown table and a gnuplot PNG.
 //
+// Partner policies (issue 12), on request (`--contenders ...,causeway-policy`): the at-least-once
+// link with a policy (issue 12's filter; mask, HMAC-SHA256 hash, AES-256-GCM encrypt, keys
+// generated per run into the run's directory) over JSON records (json_records.h), against the raw
+// pipe over the same JSON records (`raw-json`, added whenever causeway-policy runs). The target
+// must hold exactly the records the filter passes, each checked field by field by the load
+// generator, and one encrypted IBAN is decrypted with `causeway decrypt` and compared.
+//
 //   causeway-bench --bin-dir BUILD --out-dir bench/results [--runs 3] [--quick]
 //                  [--scenarios RECORDSxBYTES,...] [--contenders raw,causeway,...]
 //                  [--no-latency]
+
+#include "bench/json_records.h"
 
 #include <nlohmann/json.hpp>
 #include <librdkafka/rdkafka.h>
@@ -209,14 +218,23 @@ struct Contender {
   std::string_view delivery;  // the Causeway link's `delivery`; empty: the raw pipe
   bool transactional;         // `transactional: true` on the link
   bool latency;               // also has latency runs
+  bool json;                  // fed JSON records (json_records.h) instead of stamped filler
+  bool policy;                // the link applies the benchmark policy (writePolicy())
+  bool by_default;            // runs without --contenders
 };
 
-constexpr std::array<Contender, 4> kContenders = {{
-    {"raw", "raw", "raw librdkafka pipe", "", false, true},
-    {"causeway", "causeway", "Causeway at-least-once", "at_least_once", false, true},
-    {"causeway-eos", "causeway_eos", "Causeway exactly-once", "exactly_once", false, false},
-    {"causeway-eos-txn", "causeway_eos_txn", "Causeway exactly-once, transactional",
-     "exactly_once", true, false},
+constexpr std::array<Contender, 6> kContenders = {{
+    {"raw", "raw", "raw librdkafka pipe", "", false, true, false, false, true},
+    {"causeway", "causeway", "Causeway at-least-once", "at_least_once", false, true, false, false,
+     true},
+    {"causeway-eos", "causeway_eos", "Causeway exactly-once", "exactly_once", false, false, false,
+     false, true},
+    {"causeway-eos-txn", "causeway_eos_txn", "Causeway exactly-once, transactional", "exactly_once",
+     true, false, false, false, true},
+    {"raw-json", "raw_json", "raw librdkafka pipe, JSON records", "", false, false, true, false,
+     false},
+    {"causeway-policy", "causeway_policy", "Causeway at-least-once + partner policy, JSON records",
+     "at_least_once", false, false, true, true, false},
 }};
 
 // A ratio of two contenders' median records/s (`over` / `under`), and of their runs taken pair
@@ -228,15 +246,17 @@ struct Ratio {
   const char* under;
 };
 
-constexpr std::array<Ratio, 6> kRatios = {{
+constexpr std::array<Ratio, 7> kRatios = {{
     {"ratio_records_per_s", "ratio_pairwise", "causeway", "raw"},
     {"ratio_eos_to_causeway", "ratio_eos_to_causeway_pairwise", "causeway_eos", "causeway"},
     {"ratio_eos_to_raw", "ratio_eos_to_raw_pairwise", "causeway_eos", "raw"},
     {"ratio_eos_txn_to_causeway", "ratio_eos_txn_to_causeway_pairwise", "causeway_eos_txn",
      "causeway"},
     {"ratio_eos_txn_to_raw", "ratio_eos_txn_to_raw_pairwise", "causeway_eos_txn", "raw"},
-    {"ratio_eos_txn_to_eos", "ratio_eos_txn_to_eos_pairwise", "causeway_eos_txn",
-     "causeway_eos"},
+    {"ratio_eos_txn_to_eos", "ratio_eos_txn_to_eos_pairwise", "causeway_eos_txn", "causeway_eos"},
+    // Issue 12: >= 0.6x. Like with like: both were fed the same JSON records.
+    {"ratio_policy_to_raw_json", "ratio_policy_to_raw_json_pairwise", "causeway_policy",
+     "raw_json"},
 }};
 
 struct Settings {
@@ -336,17 +356,19 @@ private:
     (*sc)["low_fetch_wait_ms"] = kLowFetchWaitMs;
   }
 
-  // One line for the at-least-once and exactly-once links, one for the transactional link;
-  // ratios whose contenders did not run (or had no verified run) are left out.
+  // One line for the at-least-once and exactly-once links, one for the transactional link, one
+  // for the policy link; ratios whose contenders did not run (or had no verified run) are left
+  // out.
   static void printRatios(const Scenario& scenario, const json& summary) {
     using Line = std::vector<std::pair<const char*, const char*>>;
-    const std::array<Line, 2> lines = {
+    const std::array<Line, 3> lines = {
         Line{{"ratio_records_per_s", "Causeway / raw pipe"},
              {"ratio_eos_to_causeway", "exactly-once / at-least-once"},
              {"ratio_eos_to_raw", "exactly-once / raw pipe"}},
         Line{{"ratio_eos_txn_to_causeway", "exactly-once transactional / at-least-once"},
              {"ratio_eos_txn_to_raw", "exactly-once transactional / raw pipe"},
              {"ratio_eos_txn_to_eos", "exactly-once transactional / exactly-once"}},
+        Line{{"ratio_policy_to_raw_json", "policy link / raw pipe (both JSON records)"}},
     };
     for (const Line& ratios : lines) {
       std::ostringstream line;
@@ -430,20 +452,86 @@ private:
     return false;
   }
 
-  // One link with Causeway's defaults but the contender's `delivery` (and `transactional`).
+  // 32 random bytes as 64 hex digits.
+  static std::string randomHex() {
+    std::ifstream urandom("/dev/urandom", std::ios::binary);
+    unsigned char bytes[32] = {};
+    urandom.read(reinterpret_cast<char*>(bytes), sizeof(bytes));
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+    return out;
+  }
+
+  // The benchmark policy (issue 12's "that filter and those transforms"), with a fresh HMAC secret
+  // and AES-256-GCM key in the run's directory (the formats of docs/policies.md and
+  // docs/encryption.md). A violation stops the link, so it fails the run instead of hiding.
+  static void writePolicy(std::ostream& out, const fs::path& dir) {
+    std::ofstream(dir / "bench.hmac") << randomHex() << "\n";
+    std::ofstream(dir / "bench.aead") << "# written by causeway-bench for one run\n"
+                                      << "bench-1:" << randomHex() << "\n";
+    out << "policies:\n"
+        << "  bench-partner:\n"
+        << "    topics: {allow: [\"bench\"]}\n"
+        << "    filter: '" << kBenchPolicyFilter << "'\n"
+        << "    fields:\n"
+        << "      - {path: value.card.number, action: mask, keep_last: 4}\n"
+        << "      - {path: value.customer.email, action: hash, secret_file: \""
+        << (dir / "bench.hmac").string() << "\"}\n"
+        << "      - {path: value.customer.iban, action: encrypt, key_file: \""
+        << (dir / "bench.aead").string() << "\"}\n"
+        << "    on_violation: stop\n";
+  }
+
+  // Decrypts one envelope the load generator read from the target with `causeway decrypt` and
+  // the run's key: the field is really encrypted under that key, not merely rewritten.
+  std::string decryptSample(const std::string& envelope, const fs::path& dir) const {
+    if (envelope.rfind("cwenc:", 0) != 0 ||
+        envelope.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789-_:") != std::string::npos) {
+      return "";
+    }
+    const std::string command = "printf '%s\\n' '" + envelope + "' | '" +
+                                (s_.bin_dir / "app/causeway").string() + "' decrypt --key-file '" +
+                                (dir / "bench.aead").string() + "'";
+    std::string text;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof(buf), pipe) != nullptr) {
+        text += buf;
+      }
+      if (pclose(pipe) != 0) {
+        return "";
+      }
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+      text.pop_back();
+    }
+    return text;
+  }
+
+  // One link with Causeway's defaults but the contender's `delivery` (and `transactional`, and
+  // the benchmark policy).
   fs::path writeConfig(const Cluster& src, const Cluster& tgt, const fs::path& dir,
                        int fetch_wait_ms, const Contender& contender) {
     const fs::path path = dir / "causeway.yaml";
     std::ofstream out(path);
     out << "# Written by causeway-bench: one " << contender.delivery
         << (contender.transactional ? " transactional" : "")
-        << " link with Causeway's defaults.\n"
+        << (contender.policy ? " link with a partner policy" : " link")
+        << " and Causeway's defaults.\n"
         << "clusters:\n"
-        << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \""
-        << src.control() << "\"}\n"
-        << "  tgt: {bootstrap: \"" << tgt.bootstrap() << "\", embedded_control: \""
-        << tgt.control() << "\"}\n"
-        << "links:\n"
+        << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \"" << src.control()
+        << "\"}\n"
+        << "  tgt: {bootstrap: \"" << tgt.bootstrap() << "\", embedded_control: \"" << tgt.control()
+        << "\"}\n";
+    if (contender.policy) {
+      writePolicy(out, dir);
+    }
+    out << "links:\n"
         << "  - name: bench\n"
         << "    source: src\n"
         << "    target: tgt\n"
@@ -451,6 +539,9 @@ private:
         << "    delivery: " << contender.delivery << "\n";
     if (contender.transactional) {
       out << "    transactional: true\n";
+    }
+    if (contender.policy) {
+      out << "    policy: bench-partner\n";
     }
     if (fetch_wait_ms > 0) {
       out << "    consumer_properties: {fetch.wait.max.ms: \"" << fetch_wait_ms << "\"}\n";
@@ -516,6 +607,13 @@ private:
       load_args.push_back("--rate");
       load_args.push_back(std::to_string(static_cast<int64_t>(rate)));
     }
+    if (contender.json) {
+      load_args.insert(load_args.end(), {"--payload", "json"});
+    }
+    if (contender.policy) {
+      load_args.insert(load_args.end(),
+                       {"--policy-check", "--hmac-secret-file", (dir / "bench.hmac").string()});
+    }
     auto load = Child::spawn(load_args, dir / "load.log");
     if (!worker || !load) {
       result["error"] = "spawn failed";
@@ -564,6 +662,18 @@ private:
     if (load_json) {
       for (auto& [key, value] : load_json->items()) {
         result[key] = value;
+      }
+    }
+    if (contender.policy && result.value("ok", false)) {
+      const json& check = result["policy_check"];
+      const std::string clear = check.value("sample_iban_clear", "");
+      const bool decrypted =
+          !clear.empty() && decryptSample(check.value("sample_iban_envelope", ""), dir) == clear;
+      result["policy_check"]["sample_decrypted"] = decrypted;
+      if (!decrypted) {
+        result["ok"] = false;
+        result["error"] =
+            "causeway decrypt did not give back the sampled IBAN; see " + dir.string();
       }
     }
     if (!clean_exit) {
@@ -796,6 +906,12 @@ private:
                   "; **" + ratioText(sum, "ratio_eos_to_causeway",
                                      "ratio_eos_to_causeway_pairwise") +
                   " of at-least-once**";
+        } else if (c == "raw_json") {
+          ratio = "1 (the policy link's baseline)";
+        } else if (c == "causeway_policy") {
+          ratio = "**" +
+                  ratioText(sum, "ratio_policy_to_raw_json", "ratio_policy_to_raw_json_pairwise") +
+                  " of the raw pipe, JSON records**";
         } else if (c == "causeway_eos_txn") {
           ratio = ratioText(sum, "ratio_eos_txn_to_raw", "ratio_eos_txn_to_raw_pairwise") +
                   "; **" + ratioText(sum, "ratio_eos_txn_to_causeway",
@@ -821,8 +937,10 @@ private:
     }
     out << "\nEach cell: median (min-max) of the runs. ratio: to the raw pipe (exactly-once links: "
            "to the raw pipe; to the at-least-once link; transactional: also to the "
-           "exactly-once link), pairs: the ratios of runs taken back to back. The exactly-once "
-           "links have throughput runs only (-).\n";
+           "exactly-once link; the policy link: to the raw pipe fed the same JSON records), "
+           "pairs: the ratios of runs taken back to back. The exactly-once and JSON contenders "
+           "have throughput runs only (-). records/s counts source records (the policy link's "
+           "filter drops some of them).\n";
     return out.str();
   }
 
@@ -834,7 +952,8 @@ private:
       out << "# scenario, then raw med/min/max and Causeway med/min/max of: k records/s (2-7), "
              "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19); then Causeway "
              "exactly-once med/min/max k records/s (20-22), exactly-once transactional "
-             "med/min/max k records/s (23-25); 0: not run\n";
+             "med/min/max k records/s (23-25), raw pipe over JSON records (26-28), policy link "
+             "over JSON records (29-31); 0: not run\n";
       for (const auto& sc : results["scenarios"]) {
         auto v = [&](const char* c, const char* k, const char* q, double scale) {
           if (!sc["summary"].contains(c)) {
@@ -856,7 +975,7 @@ private:
             }
           }
         }
-        for (const char* c : {"causeway_eos", "causeway_eos_txn"}) {
+        for (const char* c : {"causeway_eos", "causeway_eos_txn", "raw_json", "causeway_policy"}) {
           for (const char* q : {"median", "min", "max"}) {
             out << " " << v(c, "records_per_s", q, 1e-3);
           }
@@ -875,11 +994,13 @@ private:
       }
     }
     // Column triples (median, min, max) per contender: throughput, p99, p99 with fetch wait 10.
-    constexpr std::array<std::array<int, 3>, 4> kColumns = {{
+    constexpr std::array<std::array<int, 3>, kContenders.size()> kColumns = {{
         {2, 8, 14},
         {5, 11, 17},
         {20, 0, 0},
         {23, 0, 0},
+        {26, 0, 0},
+        {29, 0, 0},
     }};
     auto plot = [&](size_t panel) {
       std::ostringstream line;
@@ -980,16 +1101,24 @@ std::optional<std::vector<Scenario>> parseScenarios(const std::string& text) {
   return out;
 }
 
-// "raw,causeway-eos-txn": run in the cycle order of kContenders whatever the order given.
+// "raw,causeway-eos-txn": run in the cycle order of kContenders whatever the order given. The
+// policy link brings its baseline, the raw pipe over the same JSON records.
 std::optional<std::vector<const Contender*>> parseContenders(const std::string& text) {
-  const std::vector<std::string> names = splitList(text);
+  std::vector<std::string> names = splitList(text);
   for (const std::string& name : names) {
     if (std::none_of(kContenders.begin(), kContenders.end(),
                      [&](const Contender& c) { return c.id == name; })) {
       std::cerr << "--contenders: unknown contender '" << name
-                << "' (raw, causeway, causeway-eos, causeway-eos-txn)\n";
+                << "' (raw, causeway, causeway-eos, causeway-eos-txn, raw-json, "
+                   "causeway-policy)\n";
       return std::nullopt;
     }
+  }
+  if (std::find(names.begin(), names.end(), "causeway-policy") != names.end() &&
+      std::find(names.begin(), names.end(), "raw-json") == names.end()) {
+    std::cerr << "--contenders: causeway-policy is compared with raw-json (the raw pipe over the "
+                 "same JSON records): running it too\n";
+    names.push_back("raw-json");
   }
   std::vector<const Contender*> out;
   for (const Contender& c : kContenders) {
@@ -1015,7 +1144,9 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::optional<std::vector<Scenario>> scenarios;
   for (const Contender& c : kContenders) {
-    settings.contenders.push_back(&c);
+    if (c.by_default) {
+      settings.contenders.push_back(&c);
+    }
   }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -1042,16 +1173,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-latency") {
       settings.latency = false;
     } else {
-      std::cerr
-          << "usage: causeway-bench [--bin-dir BUILD] [--out-dir DIR] [--runs N] [--quick]\n"
-             "                      [--scenarios RECORDSxBYTES,...] [--contenders LIST] "
-             "[--no-latency]\n"
-             "  --quick        scenarios 100000x100,20000x1024 instead of "
-             "1000000x100,200000x1024\n"
-             "  --scenarios    e.g. 300000x100,60000x1024 (overrides --quick)\n"
-             "  --contenders   any of raw,causeway,causeway-eos,causeway-eos-txn (default: all; "
-             "always run in that order)\n"
-             "  --no-latency   throughput runs only (latency runs also need raw)\n";
+      std::cerr << "usage: causeway-bench [--bin-dir BUILD] [--out-dir DIR] [--runs N] [--quick]\n"
+                   "                      [--scenarios RECORDSxBYTES,...] [--contenders LIST] "
+                   "[--no-latency]\n"
+                   "  --quick        scenarios 100000x100,20000x1024 instead of "
+                   "1000000x100,200000x1024\n"
+                   "  --scenarios    e.g. 300000x100,60000x1024 (overrides --quick)\n"
+                   "  --contenders   any of raw,causeway,causeway-eos,causeway-eos-txn,raw-json,\n"
+                   "                 causeway-policy (default: the first four; always run in that\n"
+                   "                 order; causeway-policy brings raw-json, its baseline)\n"
+                   "  --no-latency   throughput runs only (latency runs also need raw)\n";
       return 1;
     }
   }
@@ -1063,6 +1194,16 @@ int main(int argc, char** argv) {
   } else {
     settings.scenarios = {{scenarioName(1000000, 100), 1000000, 100},
                           {scenarioName(200000, 1024), 200000, 1024}};
+  }
+  for (const Contender* c : settings.contenders) {
+    for (const Scenario& scenario : settings.scenarios) {
+      if (c->json && scenario.size < JsonRecordTemplate::kMinSize) {
+        std::cerr << "--contenders " << c->id << ": its JSON records need a value size of at least "
+                  << JsonRecordTemplate::kMinSize << " bytes; scenario " << scenario.name << " has "
+                  << scenario.size << " (e.g. --scenarios 100000x1024)\n";
+        return 1;
+      }
+    }
   }
   char tmpl[] = "/tmp/causeway-bench.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {

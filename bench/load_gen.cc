@@ -2,10 +2,24 @@
 //
 //   causeway-bench-load --source HOST:PORT --target HOST:PORT --topic bench --partitions 8
 //                       --records N --size BYTES [--rate R] [--backlog-bytes B] [--timeout-s S]
+//                       [--payload stamp|json] [--policy-check --hmac-secret-file F]
 //
-// Every record has an 8-byte key, one header and a value of exactly --size bytes that starts
-// with a RecordStamp (send time in microseconds, partition, per-partition sequence); records go
-// round-robin over the partitions.
+// Every record has an 8-byte key (its per-partition sequence), one header and a value of exactly
+// --size bytes; records go round-robin over the partitions. With --payload stamp (the default)
+// the value starts with a RecordStamp (send time in microseconds, partition, per-partition
+// sequence) followed by filler; with --payload json it is one JSON object (json_records.h) and
+// about 1 record in 16 carries a second header, `test`. JSON records are for throughput mode.
+//
+// --policy-check (throughput, JSON): the contender applies the benchmark policy (the driver's
+// writePolicy(): filter, mask, HMAC hash, AES-256-GCM encrypt). The target must then hold exactly
+// the records that pass the filter, computed here from the generated records (the high
+// watermarks must add up to their number), and after the window the checker reads back every
+// record the target still holds (the mock keeps the last 5 MiB of each partition): each must be
+// the next record of its partition that the filter lets through, its card number masked to the
+// last 4 digits, its e-mail replaced by the HMAC-SHA256 (recomputed here with the secret of
+// --hmac-secret-file), its IBAN an encryption envelope, and none of the record's clear card
+// number, e-mail or IBAN anywhere in its value. records_per_s stays N (source records) / window,
+// as for every contender; target_records_per_s is the rate of what reached the target.
 //
 // Throughput mode (no --rate): produce as fast as the backlog bound allows and poll the target's
 // high watermarks every 5 ms. The replicator's rate is measured between the first poll that sees
@@ -28,13 +42,20 @@
 // Prints one JSON object on stdout. Exit status 0 when every record arrived exactly once.
 
 #include "bench/bench_common.h"
+#include "bench/json_records.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +73,9 @@ struct Options {
   double rate = 0;  // 0: throughput mode
   size_t backlog_bytes = 3u << 20;
   double timeout_s = 300;
+  bool json = false;          // --payload json
+  bool policy_check = false;  // --policy-check
+  std::string hmac_secret_file;
 };
 
 struct ProduceStats {
@@ -137,6 +161,19 @@ public:
     topic_.reset(rd_kafka_topic_new(producer_.get(), options_.topic.c_str(), nullptr));
     value_.assign(std::max(options_.size, sizeof(RecordStamp)), 'x');
     sequence_.assign(options_.partitions, 0);
+    passing_.assign(options_.partitions, 0);
+    if (options_.json) {
+      json_ = std::make_unique<JsonRecordTemplate>(options_.size);
+      if (!json_->fits(options_.size)) {
+        std::cerr << "--payload json: a value of " << options_.size
+                  << " bytes cannot hold the JSON record's fields (at least "
+                  << JsonRecordTemplate::kMinSize << ")\n";
+        return 1;
+      }
+    }
+    if (options_.policy_check && !readSecret()) {
+      return 1;
+    }
     deadline_ = monoSeconds() + options_.timeout_s;
     return options_.rate > 0 ? runLatency() : runThroughput();
   }
@@ -144,16 +181,30 @@ public:
 private:
   // Hands one record to the producer (waiting while its queue is full).
   bool produce(int partition, int64_t sequence) {
-    RecordStamp stamp{nowMicros(), sequence, partition, 0};
-    std::memcpy(value_.data(), &stamp, sizeof(stamp));
+    const std::string* value = &value_;
+    bool test_header = false;
+    if (json_) {
+      value = &json_->fill(partition, sequence, nowMicros());
+      test_header = JsonRecordFields::of(partition, sequence).test_header;
+    } else {
+      RecordStamp stamp{nowMicros(), sequence, partition, 0};
+      std::memcpy(value_.data(), &stamp, sizeof(stamp));
+    }
     const int64_t key = sequence;
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(&key, sizeof(key)),
-          RD_KAFKA_V_VALUE(value_.data(), value_.size()),
-          RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          test_header
+              ? rd_kafka_producev(
+                    producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(&key, sizeof(key)),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+                    RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_HEADER("test", "1", 1),
+                    RD_KAFKA_V_END)
+              : rd_kafka_producev(
+                    producer_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(&key, sizeof(key)),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()),
+                    RD_KAFKA_V_HEADER("bench", "causeway", 8), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         return true;
       }
@@ -165,9 +216,15 @@ private:
     }
   }
 
-  // True when partition p may take one more record without risking the mock's retention.
+  // True when partition p may take one more record without risking the mock's retention. With
+  // --policy-check only the records that pass the filter reach the target, so the backlog counts
+  // those against a budget shrunk by the share that passes (the source still holds all of them).
   bool backlogAllows(int p) const {
     const int64_t on_target = watch_->hwm(p) - base_hwm_[p];
+    if (options_.policy_check) {
+      return static_cast<double>(passing_[p] - on_target) * value_.size() <
+             options_.backlog_bytes * pass_share_;
+    }
     return static_cast<size_t>(sequence_[p] - on_target) * value_.size() <
            options_.backlog_bytes;
   }
@@ -214,6 +271,9 @@ private:
         if (!produce(p, sequence_[p])) {
           return false;
         }
+        if (options_.policy_check && JsonRecordFields::of(p, sequence_[p]).passes()) {
+          passing_[p] += 1;
+        }
         sequence_[p] += 1;
         sent += 1;
         progressed = true;
@@ -249,7 +309,19 @@ private:
     double first_seen = 0;
     double all_seen = 0;
     const auto n = static_cast<int64_t>(options_.records);
-    startWatcher(&first_seen, &all_seen, n);
+    // What must reach the target: all N, or with --policy-check the records the filter passes
+    // (record i goes to partition i % P as sequence i / P, as feed() sends them).
+    int64_t expected = n;
+    if (options_.policy_check) {
+      expected = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        expected +=
+            JsonRecordFields::of(static_cast<int>(i % options_.partitions), i / options_.partitions)
+                .passes();
+      }
+      pass_share_ = n > 0 ? static_cast<double>(expected) / n : 1.0;
+    }
+    startWatcher(&first_seen, &all_seen, expected);
     bool ok = feed(n, 0, monoSeconds());
     if (!ok) {
       stop_watch_.store(true);
@@ -267,10 +339,177 @@ private:
         {"window_s", window},
         {"records_per_s", window > 0 ? n / window : 0.0},
         {"mb_per_s", window > 0 ? n * static_cast<double>(options_.size) / window / 1e6 : 0.0},
-        {"lost", std::max<int64_t>(0, n - on_target)},
-        {"duplicates", std::max<int64_t>(0, on_target - n)},
+        {"lost", std::max<int64_t>(0, expected - on_target)},
+        {"duplicates", std::max<int64_t>(0, on_target - expected)},
     };
-    return finish(out, ok && on_target == n);
+    if (options_.json) {
+      out["payload"] = "json";
+    }
+    if (options_.policy_check) {
+      out["expected_on_target"] = expected;
+      out["filtered_out"] = n - expected;
+      out["target_records_per_s"] = window > 0 ? expected / window : 0.0;
+      // Read back even when the count is off: the counts below say what went wrong.
+      ok = checkPolicyOutput(expected, &out) && ok;
+    }
+    return finish(out, ok && on_target == expected);
+  }
+
+  bool readSecret() {
+    std::ifstream in(options_.hmac_secret_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    secret_ = text.str();
+    while (!secret_.empty() && std::isspace(static_cast<unsigned char>(secret_.back()))) {
+      secret_.pop_back();  // as the policy reads a hash secret (docs/policies.md)
+    }
+    if (!in || secret_.size() < 32) {
+      std::cerr << "--hmac-secret-file '" << options_.hmac_secret_file
+                << "': cannot read a secret of at least 32 bytes\n";
+      return false;
+    }
+    return true;
+  }
+
+  std::string hmacHex(std::string_view text) const {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+         reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += kHex[digest[i] >> 4];
+      out += kHex[digest[i] & 15];
+    }
+    return out;
+  }
+
+  // Reads back what the target still holds (outside the measured window) and checks every
+  // record against the record it must be. The mock keeps only the last 5 MiB of a partition, so
+  // a large run is read from each partition's low watermark; the records before it were counted
+  // by the high watermarks. A partition's records keep their order through the link, so target
+  // offset `base + i` must hold the i-th record of that partition that passes the filter: that
+  // catches a filtered record let through, a repeat and a gap, and the key (the sequence) and the
+  // "id" member must both say so. Counts go to `out`; true when every retained record is the right
+  // one and was transformed as the policy says, with no clear protected value in it.
+  bool checkPolicyOutput(int64_t expected, nlohmann::json* out) {
+    kafka::HandlePtr reader =
+        makeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options_.target},
+                                       {"client.id", "causeway-bench-policy-check"},
+                                       {"group.id", "causeway-bench-policy-check"},
+                                       {"enable.auto.commit", "false"},
+                                       {"auto.offset.reset", "error"},
+                                       {"fetch.wait.max.ms", "10"}});
+    if (!reader) {
+      return false;
+    }
+    // Per partition, the sequences of the records that pass the filter, in order.
+    std::vector<std::vector<int64_t>> passing(options_.partitions);
+    for (int p = 0; p < options_.partitions; ++p) {
+      for (int64_t sequence = 0; sequence < sequence_[p]; ++sequence) {
+        if (JsonRecordFields::of(p, sequence).passes()) {
+          passing[p].push_back(sequence);
+        }
+      }
+    }
+    kafka::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(options_.partitions));
+    std::vector<int64_t> end(options_.partitions);
+    int64_t remaining = 0;
+    for (int p = 0; p < options_.partitions; ++p) {
+      int64_t low = 0;
+      int64_t high = 0;
+      if (rd_kafka_query_watermark_offsets(reader.get(), options_.topic.c_str(), p, &low, &high,
+                                           5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::cerr << "policy check: cannot read the watermarks of partition " << p << "\n";
+        return false;
+      }
+      const int64_t start = std::max(low, base_hwm_[p]);
+      end[p] = high;
+      remaining += std::max<int64_t>(0, high - start);
+      rd_kafka_topic_partition_list_add(assignment.get(), options_.topic.c_str(), p)->offset =
+          start;
+    }
+    const int64_t retained = remaining;
+    if (rd_kafka_resp_err_t err = rd_kafka_assign(reader.get(), assignment.get())) {
+      std::cerr << "policy check assign: " << rd_kafka_err2str(err) << "\n";
+      return false;
+    }
+    int64_t checked = 0, out_of_place = 0, not_passing = 0, clear_values = 0, untransformed = 0;
+    int64_t unidentified = 0, read_errors = 0;
+    std::string sample_envelope;
+    std::string sample_iban;
+    double quiet_until = monoSeconds() + 20;  // gives up when nothing comes for 20 s
+    while (remaining > 0 && monoSeconds() < quiet_until) {
+      kafka::MessagePtr message(rd_kafka_consumer_poll(reader.get(), 100));
+      if (!message) {
+        continue;
+      }
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && read_errors++ == 0) {
+          std::cerr << "policy check: " << rd_kafka_message_errstr(message.get()) << "\n";
+        }
+        continue;
+      }
+      const int p = message->partition;
+      if (p < 0 || p >= options_.partitions || message->offset >= end[p]) {
+        continue;
+      }
+      quiet_until = monoSeconds() + 20;
+      remaining -= 1;
+      checked += 1;
+      int64_t sequence = -1;
+      if (message->key_len == sizeof(sequence)) {
+        std::memcpy(&sequence, message->key, sizeof(sequence));
+      }
+      const std::string_view value(static_cast<const char*>(message->payload), message->len);
+      if (sequence < 0 || sequence >= sequence_[p] ||
+          value.find(JsonRecordTemplate::idMember(p, sequence)) == std::string_view::npos) {
+        unidentified += 1;
+        continue;
+      }
+      const auto ordinal = static_cast<size_t>(message->offset - base_hwm_[p]);
+      if (ordinal >= passing[p].size() || passing[p][ordinal] != sequence) {
+        out_of_place += 1;
+      }
+      if (!JsonRecordFields::of(p, sequence).passes()) {
+        not_passing += 1;  // the filter should have dropped it
+      }
+      const JsonRecordSecrets clear = JsonRecordSecrets::of(p, sequence);
+      if (value.find(clear.card) != std::string_view::npos ||
+          value.find(clear.email) != std::string_view::npos ||
+          value.find(clear.iban) != std::string_view::npos) {
+        clear_values += 1;
+      }
+      const std::string masked =
+          "\"number\":\"************" + std::string(clear.card + 12, 4) + "\"";
+      const std::string hashed = "\"email\":\"" + hmacHex(clear.email) + "\"";
+      const size_t iban = value.find("\"iban\":\"cwenc:");
+      if (value.find(masked) == std::string_view::npos ||
+          value.find(hashed) == std::string_view::npos || iban == std::string_view::npos) {
+        untransformed += 1;
+      } else if (sample_envelope.empty()) {
+        const size_t start = iban + 8;
+        const size_t stop = value.find('"', start);
+        sample_envelope.assign(value.substr(start, stop - start));
+        sample_iban = clear.iban;
+      }
+    }
+    rd_kafka_consumer_close(reader.get());
+    (*out)["policy_check"] = {{"expected_on_target", expected},
+                              {"retained_on_target", retained},
+                              {"checked", checked},
+                              {"not_read", remaining},
+                              {"read_errors", read_errors},
+                              {"out_of_place", out_of_place},
+                              {"not_passing_filter", not_passing},
+                              {"unidentified", unidentified},
+                              {"clear_protected_values", clear_values},
+                              {"not_transformed", untransformed},
+                              {"sample_iban_envelope", sample_envelope},
+                              {"sample_iban_clear", sample_iban}};
+    return retained > 0 && remaining == 0 && checked == retained && out_of_place == 0 &&
+           not_passing == 0 && unidentified == 0 && clear_values == 0 && untransformed == 0;
   }
 
   int runLatency() {
@@ -399,6 +638,10 @@ private:
   int64_t base_total_ = 0;
   std::vector<int64_t> sequence_;
   std::string value_;
+  std::unique_ptr<JsonRecordTemplate> json_;
+  std::vector<int64_t> passing_;  // per partition: records produced that pass the filter
+  double pass_share_ = 1.0;
+  std::string secret_;
   double deadline_ = 0;
   std::thread watcher_;
   std::atomic<bool> stop_watch_{false};
@@ -407,7 +650,7 @@ private:
 void usage() {
   std::cerr << "usage: causeway-bench-load --source BOOTSTRAP --target BOOTSTRAP --records N "
                "--size BYTES [--topic NAME] [--partitions P] [--rate R] [--backlog-bytes B] "
-               "[--timeout-s S]\n";
+               "[--timeout-s S] [--payload stamp|json] [--policy-check --hmac-secret-file F]\n";
 }
 
 } // namespace
@@ -418,6 +661,10 @@ int main(int argc, char** argv) {
   causeway::bench::Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--policy-check") {
+      options.policy_check = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       usage();
       return 1;
@@ -441,14 +688,20 @@ int main(int argc, char** argv) {
       options.backlog_bytes = std::strtoull(value.c_str(), nullptr, 10);
     } else if (arg == "--timeout-s") {
       options.timeout_s = std::strtod(value.c_str(), nullptr);
+    } else if (arg == "--payload" && (value == "stamp" || value == "json")) {
+      options.json = value == "json";
+    } else if (arg == "--hmac-secret-file") {
+      options.hmac_secret_file = value;
     } else {
       usage();
       return 1;
     }
   }
   if (options.source.empty() || options.target.empty() || options.records == 0 ||
-      options.partitions <= 0 || options.size < sizeof(causeway::bench::RecordStamp)) {
-    usage();
+      options.partitions <= 0 || options.size < sizeof(causeway::bench::RecordStamp) ||
+      (options.json && options.rate > 0) ||
+      (options.policy_check && (!options.json || options.hmac_secret_file.empty()))) {
+    usage();  // JSON records carry no binary stamp, so no latency runs over them
     return 1;
   }
   return causeway::bench::LoadGenerator(options).run();
