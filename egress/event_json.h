@@ -11,6 +11,7 @@
 //   text/base64 rule ("headers_base64" for the binary ones); a null header value is null.
 // - timestamp: milliseconds since the Unix epoch, or null when the record has none.
 
+#include "common/json_string.h"
 #include "pipeline/record.h"
 
 #include <memory>
@@ -19,9 +20,6 @@
 #include <vector>
 
 namespace causeway::egress {
-
-// Appends `text` (valid UTF-8) as a JSON string literal.
-void appendJsonString(std::string& out, std::string_view text);
 
 // Encodes events. Holds a JSON validator's buffers, reused from record to record: one per
 // thread.

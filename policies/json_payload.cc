@@ -1,5 +1,7 @@
 #include "policies/json_payload.h"
 
+#include "common/json_string.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -158,43 +160,6 @@ inline bool plainWord(uint64_t w) {
 }
 
 }  // namespace
-
-void appendJsonString(std::string_view text, std::string& out) {
-  constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      continue;
-    }
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
-}
 
 JsonReader::JsonReader(const std::vector<ReaderPath>& paths) {
   trie_.emplace_back();
@@ -728,14 +693,14 @@ bool JsonReader::write(std::span<const FieldEdit> edits, std::string_view arena,
       out += ',';
     }
     if (splice.form != 0) {
-      appendJsonString(edit.name, out);
+      appendJsonString(out, edit.name);
       out += ':';
     }
     const std::string_view text = arena.substr(edit.text_begin, edit.text_size);
     switch (edit.value_kind) {
     case ValueKind::kString:
     case ValueKind::kBytes:
-      appendJsonString(text, out);
+      appendJsonString(out, text);
       break;
     case ValueKind::kNull:
       out += "null";

@@ -90,10 +90,6 @@ private:
   std::vector<uint32_t> order_;
 };
 
-// Appends `text` as a JSON string literal (quotes, escapes for '"', '\\' and control
-// characters).
-void appendJsonString(std::string_view text, std::string& out);
-
 // True when `text` is exactly one valid JSON value (for `set` constants and tests).
 bool isValidJson(std::string_view text);
 
