@@ -26,6 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using testing::freePort;
 using testing::makeConfig;
 using testing::produceRecords;
 using testing::startCluster;
@@ -297,21 +298,6 @@ TEST_F(ControlApiTest, TranslateOffsetsAndFailoverThroughTheApi) {
   EXPECT_THAT(admin->failover(request, [](const auto&) {}).message(), HasSubstr("NOT_FOUND"));
 }
 
-// A loopback port nobody listened on a moment ago.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // Runs the binary with `args`; returns its exit code and stdout (stderr in `err`).
 int runCtl(const std::vector<std::string>& args, std::string& out, std::string& err) {

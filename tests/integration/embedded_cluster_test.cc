@@ -27,6 +27,8 @@
 namespace causeway::embedded {
 namespace {
 
+using testing::freePort;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
@@ -104,19 +106,6 @@ EmbeddedClusterPtr startOrFail(EmbeddedCluster::Options options) {
   return std::move(*cluster);
 }
 
-// A port that was free a moment ago.
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Produces `count` records with key "k<i>" / value "v<i>" to each partition and waits for the
 // acknowledgements.

@@ -28,6 +28,7 @@ namespace causeway {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::freePort;
 using testing::ChildProcess;
 using testing::makeConfig;
 using testing::produceRecords;
@@ -69,22 +70,6 @@ int runShell(const std::string& command, std::string& output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-// A loopback port nobody listened on a moment ago.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 struct HttpAnswer {
   int status = 0;  // 0: no answer

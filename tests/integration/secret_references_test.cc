@@ -26,6 +26,7 @@ namespace causeway {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::freePort;
 using testing::ChildProcess;
 using ::testing::HasSubstr;
 using testing::startCluster;
@@ -34,21 +35,6 @@ using testing::waitFor;
 constexpr int32_t kPartitions = 2;
 constexpr uint64_t kPerPartition = 100;
 
-// A loopback port nobody listened on a moment ago.
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // Runs the binary with `args` (60 s at most); returns the exit code, stdout+stderr in `output`.
 int runBinary(const std::vector<std::string>& args, std::string& output) {

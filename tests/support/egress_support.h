@@ -99,10 +99,6 @@ HttpResponse httpGet(int port, const std::string& path,
 
 namespace causeway::testing {
 
-// A free TCP port on 127.0.0.1 (bound, read, released: another process could take it in
-// between, which is unlikely enough for tests).
-int freePort();
-
 // Debian's Pushpin (and the zurl it proxies through) started unprivileged for a test, on free
 // ports, from a copy of /etc/pushpin/pushpin.conf, routing every request to `origin_port`.
 class PushpinProcess {

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,8 +42,7 @@ embedded::EmbeddedClusterPtr startCluster(const std::string& name, int brokers,
   options.topics = topics;
   auto cluster = embedded::EmbeddedCluster::start(options);
   if (!cluster) {
-    ADD_FAILURE() << "cannot start embedded cluster '" << name
-                  << "': " << cluster.error().message;
+    ADD_FAILURE() << "cannot start embedded cluster '" << name << "': " << cluster.error().message;
     return nullptr;
   }
   return std::move(*cluster);
@@ -111,7 +113,7 @@ void writeMap(std::ostringstream& out, const std::string& indent, const std::str
   }
 }
 
-} // namespace
+}  // namespace
 
 std::string toYaml(const config::Config& config) {
   std::ostringstream out;
@@ -177,10 +179,28 @@ std::string toYaml(const config::Config& config) {
   return out.str();
 }
 
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  EXPECT_NE(port, 0) << "no free loopback port";
+  return port;
+}
+
 std::string writeTempFile(const std::string& name, const std::string& text) {
   static std::atomic<int> counter{0};
-  auto dir = std::filesystem::temp_directory_path() /
-             ("causeway-test-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("causeway-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = dir / (std::to_string(counter++) + "-" + name);
   std::ofstream(path) << text;
@@ -191,11 +211,8 @@ TestRecord makeRecord(const std::string& topic, int32_t partition, uint64_t seq)
   TestRecord r;
   r.key = "key-" + std::to_string(partition) + "-" + std::to_string(seq % 97);
   r.value = "{\"topic\":\"" + topic + "\",\"partition\":" + std::to_string(partition) +
-            ",\"seq\":" + std::to_string(seq) + ",\"pad\":\"" + std::string(seq % 64, 'x') +
-            "\"}";
-  r.headers = {{"seq", std::to_string(seq)},
-               {"origin-app", "test"},
-               {"empty", ""}};
+            ",\"seq\":" + std::to_string(seq) + ",\"pad\":\"" + std::string(seq % 64, 'x') + "\"}";
+  r.headers = {{"seq", std::to_string(seq)}, {"origin-app", "test"}, {"empty", ""}};
   r.timestamp = 1700000000000LL + static_cast<int64_t>(seq) * 7 + partition;
   return r;
 }
@@ -219,7 +236,7 @@ void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   }
 }
 
-} // namespace
+}  // namespace
 
 bool produceRecords(const std::string& bootstrap, const std::string& topic, int32_t partitions,
                     uint64_t per_partition, uint64_t first_seq) {
@@ -260,8 +277,7 @@ bool produceTestRecords(const std::string& bootstrap, const std::string& topic,
           rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
-          RD_KAFKA_V_HEADERS(headers),
-          RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_END);
+          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk, 10);
         continue;
@@ -331,8 +347,7 @@ ChildProcess::~ChildProcess() {
   }
   // Under `make test-asan` a child's sanitizer report lands in its log, not in the test output.
   const std::string text = log();
-  for (const char* marker :
-       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
     if (text.find(marker) != std::string::npos) {
       ADD_FAILURE() << "sanitizer report in child log " << log_path_ << ":\n" << text;
       break;
@@ -374,7 +389,7 @@ std::string ChildProcess::log() const {
   return out.str();
 }
 
-} // namespace causeway::testing
+}  // namespace causeway::testing
 
 namespace causeway::testing {
 
@@ -441,12 +456,21 @@ verify::MirrorCheck waitForMirror(const std::string& source_bootstrap,
 std::vector<std::string> runCommand(const std::string& config_path) {
   const char* level = std::getenv("CAUSEWAY_TEST_LOG_LEVEL");
   // Port 0: tests run in parallel, so no worker may assume the default metrics port is free.
-  return {CAUSEWAY_BINARY, "--log-level", level != nullptr ? level : "info", "run", "--config",
-          config_path, "--status-interval", "2s", "--drain-timeout", "20s",
-          "--metrics-listen", "127.0.0.1:0"};
+  return {CAUSEWAY_BINARY,
+          "--log-level",
+          level != nullptr ? level : "info",
+          "run",
+          "--config",
+          config_path,
+          "--status-interval",
+          "2s",
+          "--drain-timeout",
+          "20s",
+          "--metrics-listen",
+          "127.0.0.1:0"};
 }
 
-} // namespace causeway::testing
+}  // namespace causeway::testing
 
 namespace causeway::testing {
 
@@ -508,4 +532,4 @@ bool setGroupOffsets(const std::string& bootstrap, const std::string& group,
   return ok;
 }
 
-} // namespace causeway::testing
+}  // namespace causeway::testing

@@ -44,6 +44,10 @@ config::Config makeConfig(const std::string& source_bootstrap, const std::string
 // The same config as YAML text, for `causeway run --config`.
 std::string toYaml(const config::Config& config);
 
+// A free TCP port on 127.0.0.1 (bound, read, released: another process could take it in
+// between, which is unlikely enough for tests).
+int freePort();
+
 // Writes `text` to a fresh file under the test temp dir and returns its path.
 std::string writeTempFile(const std::string& name, const std::string& text);
 
