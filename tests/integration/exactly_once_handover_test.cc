@@ -41,10 +41,12 @@ TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNoth
   for (int broker = 1; broker <= 3; ++broker) {
     rd_kafka_mock_broker_set_rtt(target->mock(), broker, 300);
   }
+  // Records flow until the hand-over is done and a while after (capped: the mock keeps at most
+  // 5 MiB per partition), however long the rebalance takes on a slow machine.
   std::atomic<bool> feeding{true};
   std::atomic<uint64_t> fed{50};
   std::thread feeder([&] {
-    while (feeding.load() && fed.load() < 450) {
+    while (feeding.load() && fed.load() < 3000) {
       produceRecords(source->bootstrap(), "orders", kPartitions, 10, fed.load());
       fed += 10;
       std::this_thread::sleep_for(100ms);
@@ -54,10 +56,16 @@ TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNoth
   // when: a second worker joins mid-flow (a cooperative rebalance moves partitions to it)
   std::this_thread::sleep_for(1s);
   replicator::Worker second(config);
-  ASSERT_TRUE(second.start().ok());
-  std::this_thread::sleep_for(12s);
+  const bool second_started = second.start().ok();
+  const bool handed_over =
+      second_started && waitFor([&] { return !second.statuses().at(0).partitions.empty(); }, 90s);
+  const uint64_t fed_at_handover = fed.load();
+  // A few more rounds through the slow target after the hand-over.
+  waitFor([&] { return fed.load() >= fed_at_handover + 30; }, 30s);
   feeding = false;
   feeder.join();
+  ASSERT_TRUE(second_started);
+  ASSERT_TRUE(handed_over) << "the second worker got no partition within 90 s";
   for (int broker = 1; broker <= 3; ++broker) {
     rd_kafka_mock_broker_set_rtt(target->mock(), broker, 0);
   }
