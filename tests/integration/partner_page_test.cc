@@ -155,11 +155,11 @@ TEST(PartnerPageTest, ChromiumFollowsAProductThroughThePartnersPolicy) {
                         "&token=" + kToken + "&from=earliest&max=" + std::to_string(kPayments));
   std::string dom;
   {
-    testing::ChildProcess chromium({kChromium, "--headless", "--no-sandbox", "--disable-gpu",
-                                    "--no-first-run", "--remote-debugging-port=0",
-                                    "--user-data-dir=" + dir + "/chromium",
-                                    "http://127.0.0.1:" + std::to_string(page_port) + "/test.html"},
-                                   dir + "/chromium.log");
+    testing::ChildProcess chromium(
+        {kChromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--no-first-run", "--remote-debugging-port=0", "--user-data-dir=" + dir + "/chromium",
+         "http://127.0.0.1:" + std::to_string(page_port) + "/test.html"},
+        dir + "/chromium.log");
     ASSERT_TRUE(testing::waitFor(
         [&] {
           std::lock_guard lock(report_mu);
