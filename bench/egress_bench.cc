@@ -11,17 +11,28 @@
 //             for the mask), unless --no-policy.
 //   fanout    C clients (default 1,000) connect to `bench.fanout?from=latest` (an empty topic),
 //             then M new records are produced; every client must receive all M. Peak RSS of the
-//             worker (VmHWM), time from the first produce to the last client complete.
+//             worker (VmHWM), time from the first produce to the last client complete. Live
+//             clients, not `from=earliest`: a thousand clients starting behind the live window
+//             would each need a catch-up reader (at most `max_catchup_readers`), which measures
+//             the 503 queue, not fan-out. M = 2,000 (about 4.5 MiB of window bytes) stays within
+//             the default `client_buffer_bytes` (8 MiB), so no client can be cut for being slow;
+//             larger M may cut some, which then resume (counted as reconnects).
 // Every client checks every event: per partition offsets consecutive from 0 (no gap, no repeat),
 // the count exact. A client cut by the server (`event: error`, e.g. slow-client) reconnects with
 // its last `id:` as Last-Event-ID, as a browser would; reconnects are counted and reported.
-// Exit status: 0 when every verification passed, 2 otherwise.
+// raw, single and policy alternate --runs times (medians, min, max); fanout runs once.
+// N defaults to 48,000 over 16 partitions: 3,000 x 1 KiB per partition stays below the embedded
+// cluster's 5 MiB retention, and the events fit the default 64 MiB live window.
+// Exit status: 0 when every verification passed, 2 otherwise. JSON on stdout, progress on stderr.
 //
-//   causeway-egress-bench --bin-dir BUILD [--records 40000] [--partitions 16] [--clients 1000]
-//                         [--fanout-records 5000] [--window-mib 0] [--no-policy] [--no-fanout]
+//   causeway-egress-bench --bin-dir BUILD [--runs 3] [--records 48000] [--partitions 16]
+//                         [--clients 1000] [--fanout-records 2000] [--window-mib 0]
+//                         [--no-policy] [--no-fanout]
 
+#include "bench/bench_process.h"
 #include "bench/egress_clients.h"
 #include "bench/json_records.h"
+#include "bench/pushpin_process.h"
 
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
@@ -32,6 +43,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -51,124 +63,18 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// A child process whose stdout and stderr go to one file; killed when this process exits.
-class Process {
-public:
-  Process(const std::vector<std::string>& argv, const fs::path& log) : log_(log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-      }
-      std::vector<char*> args;
-      for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-      }
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-  }
-  ~Process() { stop(); }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-
-  pid_t pid() const { return pid_; }
-  bool running() {
-    if (pid_ <= 0 || exited_) {
-      return false;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return !exited_;
-  }
-  int status() const { return status_; }
-  std::string output() const {
-    std::ifstream in(log_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  // SIGTERM, SIGKILL after 20 s.
-  void stop() {
-    if (pid_ <= 0 || !running()) {
-      return;
-    }
-    kill(pid_, SIGTERM);
-    const auto until = Clock::now() + std::chrono::seconds(20);
-    while (running() && Clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (running()) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status_, 0);
-      exited_ = true;
-    }
-  }
-
-private:
-  pid_t pid_ = -1;
-  fs::path log_;
-  bool exited_ = false;
-  int status_ = 0;
-};
-
-std::string loadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-// utime + stime of `pid` in seconds (/proc/PID/stat fields 14 and 15).
-double cpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) {
-    return 0;
-  }
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) {
-      utime = std::stoull(field);
-    } else if (i == 15) {
-      stime = std::stoull(field);
-    }
-  }
-  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
-}
-
-// A /proc/PID/status line in MiB (VmHWM: peak resident set, VmRSS: now).
-double statusMiB(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) {
-      return std::stod(line.substr(key.size() + 1)) / 1024.0;
-    }
-  }
-  return 0;
-}
-
 struct Settings {
   fs::path bin_dir;
   fs::path work_dir;
-  int64_t records = 40000;
+  int64_t records = 48000;
   int partitions = 16;
   int clients = 1000;
   int64_t fanout_records = 2000;
   int window_mib = 0;  // > 0: live_window_bytes and client_buffer_bytes for the single runs
+  int runs = 3;
   bool policy = true;
   bool fanout = true;
+  bool pushpin = false;  // --pushpin
 };
 
 constexpr size_t kRecordSize = 1024;
@@ -191,17 +97,55 @@ public:
     if (!produce("bench", s_.records)) {
       return 2;
     }
-    out["raw_consumer"] = rawConsumer();
-    ok = ok && out["raw_consumer"].value("ok", false);
-    out["single"] = single(false);
-    ok = ok && out["single"].value("ok", false);
+    // Alternating runs, so a drift in the machine's speed hits every contender alike.
+    std::vector<std::string> keys = {"raw_consumer", "single"};
     if (s_.policy) {
-      out["single_policy"] = single(true);
-      ok = ok && out["single_policy"].value("ok", false);
+      keys.push_back("single_policy");
+    }
+    for (int r = 1; r <= s_.runs; ++r) {
+      for (const std::string& key : keys) {
+        json one = key == "raw_consumer" ? rawConsumer() : single(key == "single_policy", r);
+        ok = ok && one.value("ok", false);
+        out[key]["runs"].push_back(one);
+      }
+    }
+    for (const std::string& key : keys) {
+      for (const char* figure : {"events_per_s", "first_to_last_events_per_s",
+                                 "worker_cpu_us_per_event", "worker_peak_rss_mib"}) {
+        std::vector<double> v;
+        for (const json& one : out[key]["runs"]) {
+          if (one.contains(figure)) {
+            v.push_back(one[figure].get<double>());
+          }
+        }
+        if (!v.empty()) {
+          std::sort(v.begin(), v.end());
+          out[key]["median_" + std::string(figure)] = v[v.size() / 2];
+          out[key]["min_" + std::string(figure)] = v.front();
+          out[key]["max_" + std::string(figure)] = v.back();
+        }
+      }
+    }
+    if (out["raw_consumer"].contains("median_events_per_s")) {
+      out["ratio_single_to_raw"] = out["single"]["median_events_per_s"].get<double>() /
+                                   out["raw_consumer"]["median_events_per_s"].get<double>();
+      std::cerr << "== medians of " << s_.runs << ": raw consumer "
+                << int64_t(out["raw_consumer"]["median_events_per_s"].get<double>())
+                << " records/s, one SSE client "
+                << int64_t(out["single"]["median_events_per_s"].get<double>()) << " events/s"
+                << (s_.policy ? ", with the mask policy " +
+                                    std::to_string(int64_t(
+                                        out["single_policy"]["median_events_per_s"].get<double>()))
+                              : "")
+                << "\n";
     }
     if (s_.fanout) {
       out["fanout"] = fanout();
       ok = ok && out["fanout"].value("ok", false);
+    }
+    if (s_.pushpin) {
+      out["pushpin"] = pushpinCost();
+      ok = ok && out["pushpin"].value("ok", false);
     }
     out["loadavg_end"] = loadAverage();
     out["ok"] = ok;
@@ -220,7 +164,10 @@ private:
                                               "--name", "east", "--port", std::to_string(port_),
                                               "--control-port", std::to_string(control), "--topic",
                                               "bench:" + std::to_string(s_.partitions), "--topic",
-                                              "fanout:" + std::to_string(s_.partitions)},
+                                              "fanout:" + std::to_string(s_.partitions), "--topic",
+                                              "pushpin1:" + std::to_string(s_.partitions),
+                                              "--topic",
+                                              "pushpin2:" + std::to_string(s_.partitions)},
                      s_.work_dir / "cluster.log");
     const auto until = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < until && cluster_->running()) {
@@ -351,7 +298,9 @@ private:
     return r;
   }
 
-  fs::path writeConfig(const std::string& name, bool policy, int egress_port, int window_mib) {
+  // `pushpin`: Pushpin's publish URL and signature key file, or empty.
+  fs::path writeConfig(const std::string& name, bool policy, int egress_port, int window_mib,
+                       const std::pair<std::string, std::string>& pushpin) {
     const fs::path dir = s_.work_dir / name;
     fs::create_directories(dir);
     std::ofstream(dir / "bench.tokens") << "bench " << kToken << "\n";
@@ -367,8 +316,10 @@ private:
     out << "products:\n"
         << "  - {name: bench.json, source: east, topics: [\"bench\"]}\n"
         << "  - {name: bench.fanout, source: east, topics: [\"fanout\"]}\n"
+        << "  - {name: bench.pushpin1, source: east, topics: [\"pushpin1\"]}\n"
+        << "  - {name: bench.pushpin2, source: east, topics: [\"pushpin2\"]}\n"
         << "partners:\n  bench:\n"
-        << "    products: [bench.json, bench.fanout]\n"
+        << "    products: [bench.json, bench.fanout, bench.pushpin1, bench.pushpin2]\n"
         << "    auth: {tokens_file: \"" << (dir / "bench.tokens").string() << "\"}\n"
         << "    max_connections: " << (s_.clients + 10) << "\n";
     if (policy) {
@@ -380,13 +331,18 @@ private:
       out << "  live_window_bytes: " << window_mib << "MiB\n"
           << "  client_buffer_bytes: " << window_mib << "MiB\n";
     }
+    if (!pushpin.first.empty()) {
+      out << "  pushpin: {publish_url: \"" << pushpin.first << "\", sig_key_file: \""
+          << pushpin.second << "\"}\n";
+    }
     return path;
   }
 
   // Starts `causeway run` and waits until GET /v1/products answers 200.
   std::unique_ptr<Process> startWorker(const std::string& name, bool policy, int egress_port,
-                                       int window_mib) {
-    const fs::path config = writeConfig(name, policy, egress_port, window_mib);
+                                       int window_mib,
+                                       const std::pair<std::string, std::string>& pushpin = {}) {
+    const fs::path config = writeConfig(name, policy, egress_port, window_mib, pushpin);
     auto worker = std::make_unique<Process>(
         std::vector<std::string>{(s_.bin_dir / "app/causeway").string(), "run", "--config",
                                  config.string(), "--metrics-listen", "off", "--control-listen",
@@ -403,8 +359,9 @@ private:
     return nullptr;
   }
 
-  json single(bool policy) {
-    const std::string name = policy ? "single_policy" : "single";
+  json single(bool policy, int run) {
+    const std::string name =
+        std::string(policy ? "single_policy-" : "single-") + std::to_string(run);
     json r = {{"ok", false}, {"policy", policy ? "mask value.card.number" : "none"}};
     const int port = freePort();
     auto worker = startWorker(name, policy, port, s_.window_mib);
@@ -499,6 +456,116 @@ private:
     return r;
   }
 
+  // Clients through Pushpin: C clients of `topic`'s product (from=latest, empty topic) connect
+  // to Pushpin, which holds them on the product's channel; M records are produced and published
+  // once each by the worker; every client must receive all M. The cost figures: the worker's and
+  // Pushpin's (all its processes and zurl) CPU over produce -> last client complete, and their
+  // resident memory with the clients connected.
+  json pushpinRun(const std::string& topic, int clients) {
+    const std::string name = "pushpin-" + std::to_string(clients);
+    json r = {{"ok", false}, {"clients", clients}, {"records", s_.fanout_records}};
+    const int egress_port = freePort();
+    fs::create_directories(s_.work_dir / name);
+    auto pushpin = PushpinProcess::start(s_.work_dir / name / "pushpin", egress_port);
+    if (!pushpin) {
+      r["error"] = "pushpin did not start";
+      return r;
+    }
+    auto worker = startWorker(name, false, egress_port, 0,
+                              {pushpin->publishUrl(), pushpin->sig_key_file.string()});
+    if (!worker) {
+      r["error"] = "worker start failed";
+      return r;
+    }
+    const std::string path = "/v1/products/bench." + topic + "/events";
+    const auto until = Clock::now() + std::chrono::seconds(30);
+    while (httpStatus(pushpin->http_port, path, kToken) != 200) {
+      if (Clock::now() >= until) {
+        r["error"] = "Pushpin never held a stream";
+        return r;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    const double rss_before = treeStatusMiB(pushpin->processes(), "VmRSS");
+    const double worker_rss_before = statusMiB(worker->pid(), "VmRSS");
+    const size_t probes = pushpin->handlerLogCount("subscribe ");
+    SseFleet fleet(pushpin->http_port, kToken, s_.partitions, "");
+    fleet.open(path, clients);
+    bool subscribed = fleet.runUntilStreaming(Clock::now() + std::chrono::seconds(120));
+    const auto sub_until = Clock::now() + std::chrono::seconds(60);
+    while (subscribed && pushpin->handlerLogCount("subscribe ") < probes + clients) {
+      if (Clock::now() >= sub_until) {
+        subscribed = false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!subscribed) {
+      r["error"] = "not every client was held: " + fleet.totals(0).first_error;
+      return r;
+    }
+    const std::vector<pid_t> tree = pushpin->processes();
+    r["pushpin_rss_mib_idle"] = rss_before;
+    r["pushpin_rss_mib_connected"] = treeStatusMiB(tree, "VmRSS");
+    r["worker_rss_mib_idle"] = worker_rss_before;
+    r["worker_rss_mib_connected"] = statusMiB(worker->pid(), "VmRSS");
+    const double cpu0 = cpuSeconds(worker->pid());
+    const double pushpin_cpu0 = treeCpuSeconds(tree);
+    const auto t0 = Clock::now();
+    bool produced = false;
+    std::thread producer([&] { produced = produce(topic, s_.fanout_records); });
+    fleet.runUntilComplete(s_.fanout_records, Clock::now() + std::chrono::seconds(60));
+    producer.join();
+    const SseFleet::Totals t = fleet.totals(s_.fanout_records);
+    r["seconds"] = std::chrono::duration<double>(fleet.lastEventAt() - t0).count();
+    r["worker_cpu_s"] = cpuSeconds(worker->pid()) - cpu0;
+    r["pushpin_cpu_s"] = treeCpuSeconds(tree) - pushpin_cpu0;
+    r["pushpin_rss_mib_end"] = treeStatusMiB(tree, "VmRSS");
+    r["pushpin_processes"] = tree.size();
+    r["worker_peak_rss_mib"] = statusMiB(worker->pid(), "VmHWM");
+    r["complete_clients"] = t.complete_clients;
+    r["events"] = t.events;
+    r["gaps"] = t.gaps;
+    r["repeats"] = t.repeats;
+    r["reconnects"] = t.reconnects;
+    r["first_error"] = t.first_error;
+    fleet.closeAll();
+    worker->stop();
+    r["ok"] = produced && t.complete_clients == static_cast<uint64_t>(clients);
+    std::cerr << "-- " << name << ": " << t.complete_clients << "/" << clients
+              << " clients complete in " << r["seconds"].get<double>() << " s; CPU worker "
+              << r["worker_cpu_s"].get<double>() << " s, Pushpin "
+              << r["pushpin_cpu_s"].get<double>() << " s; RSS connected: worker "
+              << r["worker_rss_mib_connected"].get<double>() << " MiB, Pushpin "
+              << r["pushpin_rss_mib_connected"].get<double>() << " MiB"
+              << (r["ok"].get<bool>() ? "" : " FAILED: " + t.first_error) << "\n";
+    return r;
+  }
+
+  // Two Pushpin runs (few and many clients): what each added client costs.
+  json pushpinCost() {
+    const int small = std::max(1, s_.clients / 10);
+    json out = {{"small", pushpinRun("pushpin1", small)},
+                {"large", pushpinRun("pushpin2", s_.clients)}};
+    const json& a = out["small"];
+    const json& b = out["large"];
+    out["ok"] = a.value("ok", false) && b.value("ok", false);
+    if (out["ok"].get<bool>()) {
+      const double added = s_.clients - small;
+      auto per = [&](const char* key, double scale) {
+        return (b[key].get<double>() - a[key].get<double>()) * scale / added;
+      };
+      const double per_event = 1e6 / static_cast<double>(s_.fanout_records);
+      out["per_added_client"] = {
+          {"worker_cpu_us_per_event", per("worker_cpu_s", per_event)},
+          {"pushpin_cpu_us_per_event", per("pushpin_cpu_s", per_event)},
+          {"worker_rss_kib", per("worker_rss_mib_connected", 1024)},
+          {"pushpin_rss_kib", per("pushpin_rss_mib_connected", 1024)},
+      };
+      std::cerr << "== Pushpin, per added client: " << out["per_added_client"].dump() << "\n";
+    }
+    return out;
+  }
+
   Settings s_;
   int port_ = 0;
   std::optional<Process> cluster_;
@@ -532,18 +599,22 @@ int main(int argc, char** argv) {
       s.fanout_records = std::stoll(next());
     } else if (arg == "--window-mib") {
       s.window_mib = std::stoi(next());
+    } else if (arg == "--runs") {
+      s.runs = std::stoi(next());
     } else if (arg == "--no-policy") {
       s.policy = false;
+    } else if (arg == "--pushpin") {
+      s.pushpin = true;
     } else if (arg == "--no-fanout") {
       s.fanout = false;
     } else {
       std::cerr << "usage: causeway-egress-bench --bin-dir BUILD [--records N] [--partitions P] "
-                   "[--clients C] [--fanout-records M] [--window-mib W] [--no-policy] "
-                   "[--no-fanout]\n";
+                   "[--runs R] [--clients C] [--fanout-records M] [--window-mib W] [--no-policy] "
+                   "[--no-fanout] [--pushpin]\n";
       return 64;
     }
   }
-  if (s.bin_dir.empty() || s.records <= 0 || s.partitions <= 0 || s.clients <= 0 ||
+  if (s.bin_dir.empty() || s.runs <= 0 || s.records <= 0 || s.partitions <= 0 || s.clients <= 0 ||
       s.fanout_records <= 0) {
     std::cerr << "--bin-dir is required; counts must be positive\n";
     return 64;
@@ -557,6 +628,7 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &limit);
   }
   signal(SIGPIPE, SIG_IGN);
+  causeway::bench::stopChildrenOnSignal();
   char dir_template[] = "/tmp/causeway-egress-bench.XXXXXX";
   s.work_dir = mkdtemp(dir_template);
   return causeway::bench::Bench(s).run();
