@@ -513,7 +513,7 @@ private:
     const auto t0 = Clock::now();
     bool produced = false;
     std::thread producer([&] { produced = produce(topic, s_.fanout_records); });
-    fleet.runUntilComplete(s_.fanout_records, Clock::now() + std::chrono::seconds(60));
+    fleet.runUntilComplete(s_.fanout_records, Clock::now() + std::chrono::seconds(300));
     producer.join();
     const SseFleet::Totals t = fleet.totals(s_.fanout_records);
     r["seconds"] = std::chrono::duration<double>(fleet.lastEventAt() - t0).count();

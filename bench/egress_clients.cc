@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 namespace causeway::bench {
@@ -217,8 +219,45 @@ void SseFleet::onReadable(Client& c, int64_t expected) {
     ended(c, n == 0 ? "the server closed the stream" : std::strerror(errno));
     return;
   }
-  c.buf.append(read_buf_.data(), static_cast<size_t>(n));
+  if (c.head_done && c.chunked) {
+    dechunk(c, read_buf_.data(), static_cast<size_t>(n));
+  } else {
+    c.buf.append(read_buf_.data(), static_cast<size_t>(n));
+  }
   consumeLines(c, expected);
+}
+
+void SseFleet::dechunk(Client& c, const char* data, size_t n) {
+  c.raw.append(data, n);
+  size_t pos = 0;
+  while (pos < c.raw.size()) {
+    if (c.chunk_left > 0) {
+      const size_t take = std::min<size_t>(c.chunk_left, c.raw.size() - pos);
+      c.buf.append(c.raw, pos, take);
+      pos += take;
+      c.chunk_left -= take;
+      c.chunk_crlf = c.chunk_left == 0;
+      continue;
+    }
+    if (c.chunk_crlf) {
+      if (c.raw.size() - pos < 2) {
+        break;
+      }
+      pos += 2;
+      c.chunk_crlf = false;
+      continue;
+    }
+    const auto eol = c.raw.find("\r\n", pos);
+    if (eol == std::string::npos) {
+      break;
+    }
+    c.chunk_left = std::strtoull(c.raw.c_str() + pos, nullptr, 16);
+    pos = eol + 2;
+    if (c.chunk_left == 0) {
+      pos = c.raw.size();  // the last chunk: the stream is over
+    }
+  }
+  c.raw.erase(0, pos);
 }
 
 void SseFleet::consumeLines(Client& c, int64_t expected) {
@@ -249,6 +288,20 @@ void SseFleet::consumeLines(Client& c, int64_t expected) {
       return;
     }
     pos = end + 4;
+    std::string head = c.buf.substr(0, end);
+    for (char& ch : head) {
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    c.chunked = head.find("transfer-encoding: chunked") != std::string::npos;
+    if (c.chunked) {
+      const std::string rest = c.buf.substr(pos);
+      c.buf.clear();
+      pos = 0;
+      c.chunk_left = 0;
+      c.chunk_crlf = false;
+      c.raw.clear();
+      dechunk(c, rest.data(), rest.size());
+    }
   }
   const uint64_t before = c.check.events;
   while (pos < c.buf.size()) {
@@ -284,6 +337,9 @@ void SseFleet::onLine(Client& c, std::string_view line, int64_t expected) {
     if (!intMember(line, "\"partition\":", &partition) ||
         !intMember(line, "\"offset\":", &offset)) {
       ++c.check.bad;
+      if (c.error.empty()) {
+        c.error = "a data line without partition and offset: " + std::string(line.substr(0, 300));
+      }
       return;
     }
     c.check.see(static_cast<int>(partition), offset);

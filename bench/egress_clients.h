@@ -81,6 +81,10 @@ private:
     bool streaming = false;  // `retry:` seen
     bool done = false;       // complete, or given up
     bool in_error = false;   // inside an `event: error` (its data is not a record)
+    bool chunked = false;    // Transfer-Encoding: chunked (Pushpin); the direct server is not
+    uint64_t chunk_left = 0;
+    bool chunk_crlf = false;  // the CRLF after a chunk's data is due
+    std::string raw;          // chunked bytes not decoded yet
     int status = 0;
     std::string buf;
     std::string last_id;
@@ -96,6 +100,7 @@ private:
   bool connectClient(Client& c);
   void onReadable(Client& c, int64_t expected);
   void consumeLines(Client& c, int64_t expected);
+  static void dechunk(Client& c, const char* data, size_t n);
   void onLine(Client& c, std::string_view line, int64_t expected);
   void ended(Client& c, const std::string& why);
   void poll(int timeout_ms, int64_t expected);
