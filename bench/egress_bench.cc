@@ -417,7 +417,7 @@ private:
     const auto c0 = Clock::now();
     fleet.open("/v1/products/bench.fanout/events?from=latest", s_.clients);
     if (!fleet.runUntilStreaming(Clock::now() + std::chrono::seconds(120))) {
-      r["error"] = "not every client got a stream: " + fleet.totals(0).first_error;
+      r["error"] = "not every client got a stream: " + fleet.firstError();
       return r;
     }
     r["connect_seconds"] = std::chrono::duration<double>(Clock::now() - c0).count();
@@ -500,7 +500,7 @@ private:
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (!subscribed) {
-      r["error"] = "not every client was held: " + fleet.totals(0).first_error;
+      r["error"] = "not every client was held: " + fleet.firstError();
       return r;
     }
     const std::vector<pid_t> tree = pushpin->processes();

@@ -400,6 +400,15 @@ void SseFleet::runUntilComplete(int64_t expected, Clock::time_point deadline) {
   }
 }
 
+std::string SseFleet::firstError() const {
+  for (const Client& c : clients_) {
+    if (!c.error.empty()) {
+      return c.error;
+    }
+  }
+  return "";
+}
+
 SseFleet::Totals SseFleet::totals(int64_t expected) const {
   Totals t;
   for (const Client& c : clients_) {

@@ -72,6 +72,8 @@ public:
     std::string first_error;
   };
   Totals totals(int64_t expected) const;
+  // The first client's error text (connect failures, statuses), or "".
+  std::string firstError() const;
 
 private:
   struct Client {
