@@ -269,8 +269,9 @@ void SseFleet::consumeLines(Client& c, int64_t expected) {
     }
     c.status = c.buf.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(c.buf.c_str() + 9) : -1;
     c.head_done = true;
-    if (c.status == 503 && c.reconnects + c.busy_retries < 100) {
-      // Catch-up readers busy: retry when the server says (Retry-After: seconds).
+    if ((c.status == 503 || c.status == 502) && c.reconnects + c.busy_retries < 100) {
+      // Catch-up readers busy: retry when the server says (Retry-After: seconds). A proxy's 502
+      // (Pushpin could not reach the worker) is retried after a second, as a page would.
       const auto at = c.buf.find("Retry-After: ");
       const int seconds =
           at != std::string::npos && at < end ? std::atoi(c.buf.c_str() + at + 13) : 1;

@@ -10,7 +10,8 @@
 // until every client has n events or the deadline passes. A client whose stream the server ends
 // (`event: error`, or a close before it is complete) reconnects with its last `id:` as
 // Last-Event-ID, as a browser does; a `503` (catch-up readers busy) is retried after its
-// Retry-After. At most 100 attempts per client. Single-threaded: call from one thread.
+// Retry-After, a proxy's `502` after a second. At most 100 attempts per client. Single-threaded:
+// call from one thread.
 
 #include <chrono>
 #include <cstdint>
