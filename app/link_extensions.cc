@@ -4,16 +4,88 @@
 #include "policies/policy_runtime.h"
 #include "replicator/topic_selector.h"
 #include "schema/check_config.h"
+#include "schema/schema_metrics.h"
 #include "schema/schema_stages.h"
 
+#include <map>
+#include <vector>
+
 namespace causeway::app {
+
+// The links' violation counters (one set per link name, for the worker's life) and their
+// running schema services (weakly: a stopped link's service goes away with its stages).
+// Thread-safe: links start on the worker's threads, /metrics reads on the server's.
+class SchemaServices {
+public:
+  std::shared_ptr<schema::ViolationCounters> countersFor(const std::string& link) {
+    std::lock_guard lock(mu_);
+    auto& counters = links_[link].counters;
+    if (!counters) {
+      counters = std::make_shared<schema::ViolationCounters>();
+    }
+    return counters;
+  }
+
+  void started(const std::string& link, const std::shared_ptr<schema::SchemaService>& service) {
+    std::lock_guard lock(mu_);
+    auto& services = links_[link].services;
+    std::erase_if(services, [](const auto& weak) { return weak.expired(); });
+    services.push_back(service);
+  }
+
+  std::vector<schema::LinkSchemaMetrics> metrics() const {
+    std::vector<std::pair<std::string, std::shared_ptr<schema::SchemaService>>> running;
+    std::vector<schema::LinkSchemaMetrics> out;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, link] : links_) {
+        schema::LinkSchemaMetrics metrics;
+        metrics.link = name;
+        if (link.counters) {
+          metrics.violations = link.counters->counts();
+        }
+        out.push_back(std::move(metrics));
+        for (const auto& weak : link.services) {
+          if (auto service = weak.lock()) {
+            running.emplace_back(name, std::move(service));
+          }
+        }
+      }
+    }
+    // Outside the lock: the last reference to a service may be dropped here, which joins its
+    // thread.
+    for (auto& [name, service] : running) {
+      for (auto& metrics : out) {
+        if (metrics.link == name) {
+          const schema::WaitingTopics waiting = service->waitingTopics();
+          schema::WaitingTopics& sum =
+              metrics.waiting ? *metrics.waiting : metrics.waiting.emplace();
+          sum.registry_unavailable += waiting.registry_unavailable;
+          sum.paused += waiting.paused;
+        }
+      }
+    }
+    running.clear();
+    return out;
+  }
+
+private:
+  struct Link {
+    std::shared_ptr<schema::ViolationCounters> counters;
+    std::vector<std::weak_ptr<schema::SchemaService>> services;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Link> links_;
+};
+
 namespace {
 
 class PolicyExtensions final : public replicator::LinkExtensions {
 public:
   PolicyExtensions(std::shared_ptr<const config::Config> config,
-                   std::shared_ptr<policies::PolicyRuntime> runtime)
-      : config_(std::move(config)), runtime_(std::move(runtime)) {}
+                   std::shared_ptr<policies::PolicyRuntime> runtime,
+                   std::shared_ptr<SchemaServices> schemas)
+      : config_(std::move(config)), runtime_(std::move(runtime)), schemas_(std::move(schemas)) {}
 
   // Contracts first (they check the producer's bytes), then the partner policy (which may
   // rewrite them).
@@ -23,11 +95,16 @@ public:
       return selector.error();
     }
     auto service = schema::startSchemaService(
-        *config_, link, [naming = std::move(*selector)](const std::string& topic) {
+        *config_, link,
+        [naming = std::move(*selector)](const std::string& topic) {
           return naming.targetTopic(topic);
-        });
+        },
+        schemas_->countersFor(link.name));
     if (!service) {
       return service.error();
+    }
+    if (*service) {
+      schemas_->started(link.name, *service);
     }
     std::vector<pipeline::StagePtr> stages =
         schema::makeSchemaStages(*config_, link, std::move(*service));
@@ -55,9 +132,12 @@ public:
 private:
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<policies::PolicyRuntime> runtime_;
+  std::shared_ptr<SchemaServices> schemas_;
 };
 
 }  // namespace
+
+LinkExtensionsHub::LinkExtensionsHub() : schemas_(std::make_shared<SchemaServices>()) {}
 
 LinkExtensionsHub::~LinkExtensionsHub() = default;
 
@@ -81,7 +161,7 @@ replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
       current_ = runtime;
     }
     return replicator::LinkExtensionsPtr(std::make_shared<PolicyExtensions>(
-        std::make_shared<const config::Config>(config), std::move(runtime)));
+        std::make_shared<const config::Config>(config), std::move(runtime), schemas_));
   };
 }
 
@@ -113,6 +193,7 @@ void LinkExtensionsHub::addMetrics(monitoring::ExpositionWriter& writer) const {
   if (runtime || egress) {
     policies::addPolicyMetrics(writer, counts);
   }
+  schema::addSchemaMetrics(writer, schemas_->metrics());
 }
 
 }  // namespace causeway::app

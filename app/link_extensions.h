@@ -3,7 +3,9 @@
 // What `causeway run` adds to its links: data contracts (schema/: contract checks and schema-ID
 // translation) and partner policies (policies/) as stages, and the policies' topic allow-lists.
 // The worker builds one set per configuration (start and each reload); each link start gets its
-// own schema service (its registry thread). The newest policy counters are what /metrics shows.
+// own schema service (its registry thread). /metrics shows the newest policy counters and each
+// link's contract violations (counted across the link's restarts) and topics waiting for a
+// schema.
 
 #include "monitoring/prometheus_text.h"
 #include "replicator/link_extensions.h"
@@ -17,9 +19,12 @@ class PolicyRuntime;
 
 namespace causeway::app {
 
+class SchemaServices;
+
 // Thread-safe. Lives as long as the worker (and the metrics server reading it).
 class LinkExtensionsHub {
 public:
+  LinkExtensionsHub();
   ~LinkExtensionsHub();
 
   // For replicator::Worker: compiles the policies of `config` (reads key files, opens audit
@@ -31,13 +36,15 @@ public:
   // audit lines go to the same audit logs. Starts the runtime's audit writer.
   void addEgressPolicies(std::shared_ptr<policies::PolicyRuntime> runtime);
 
-  // The policy counters of the newest configuration and of egress, for /metrics.
+  // The policy counters of the newest configuration and of egress, and the links' schema
+  // series, for /metrics.
   void addMetrics(monitoring::ExpositionWriter& writer) const;
 
 private:
   mutable std::mutex mu_;
   std::shared_ptr<policies::PolicyRuntime> current_;
   std::shared_ptr<policies::PolicyRuntime> egress_;
+  const std::shared_ptr<SchemaServices> schemas_;
 };
 
 }  // namespace causeway::app

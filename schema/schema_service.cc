@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 namespace causeway::schema {
 namespace {
 
@@ -57,6 +59,9 @@ SchemaService::SchemaService(const config::Config& config, const config::LinkCon
     : config_(config), link_(link), options_(std::move(options)), contracts_(config_) {
   if (!options_.registry_factory) {
     options_.registry_factory = makeRegistry;
+  }
+  if (!options_.counters) {
+    options_.counters = std::make_shared<ViolationCounters>();
   }
   auto registryOf = [this](const std::string& cluster) -> const config::RegistryConfig* {
     auto it = config_.clusters.find(cluster);
@@ -255,8 +260,18 @@ void SchemaService::setValidation(const Key& key, Work& work, ValidationEntry en
   if (entry.state == EntryState::kRefused && entry.reason.empty()) {
     entry.reason = "schema-mismatch";
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_[key.topic].side(key.side).validation[key.ref] = std::move(entry);
+  std::optional<EntryState> before;
+  const EntryState after = entry.state;
+  const std::string detail = entry.detail;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = entries_[key.topic].side(key.side).validation.try_emplace(key.ref);
+    if (!fresh) {
+      before = it->second.state;
+    }
+    it->second = std::move(entry);
+  }
+  logChange(key, before, after, detail);
 }
 
 void SchemaService::setTranslation(const Key& key, Work& work, TranslationEntry entry) {
@@ -265,8 +280,47 @@ void SchemaService::setTranslation(const Key& key, Work& work, TranslationEntry 
     work.next = Clock::now() + entry.retry_after;
     ++work.attempts;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_[key.topic].side(key.side).translation[key.ref] = std::move(entry);
+  std::optional<EntryState> before;
+  const EntryState after = entry.state;
+  const std::string detail = entry.detail;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = entries_[key.topic].side(key.side).translation.try_emplace(key.ref);
+    if (!fresh) {
+      before = it->second.state;
+    }
+    it->second = std::move(entry);
+  }
+  logChange(key, before, after, detail);
+}
+
+void SchemaService::logChange(const Key& key, std::optional<EntryState> before, EntryState after,
+                              const std::string& detail) const {
+  if (before == after) {
+    return;  // one line per change, not per attempt
+  }
+  const char* what = key.need == Need::kValidate ? "contract" : "ID translation";
+  const std::string subject =
+      "link '" + link_.name + "': topic '" + key.topic + "', " + describeKey(key.side, key.ref);
+  switch (after) {
+  case EntryState::kRetry:
+    spdlog::warn("{} ({}): waiting for a registry, retrying with backoff: {}", subject, what,
+                 detail);
+    break;
+  case EntryState::kPaused:
+    spdlog::warn("{} ({}): paused, checked again every {}: {}", subject, what,
+                 seconds(options_.paused_recheck), detail);
+    break;
+  case EntryState::kRefused:
+    spdlog::warn("{} ({}): its records are refused (on_violation decides): {}", subject, what,
+                 detail);
+    break;
+  case EntryState::kReady:
+    if (before) {
+      spdlog::info("{} ({}): ready, its records go on", subject, what);
+    }
+    break;
+  }
 }
 
 void SchemaService::publish() {
@@ -648,23 +702,26 @@ std::map<std::string, std::string> SchemaService::topicStatus() const {
   return out;
 }
 
-std::atomic<uint64_t>* SchemaService::violationCounter(const std::string& domain,
-                                                       std::string_view topic,
-                                                       std::string_view reason) {
-  std::lock_guard<std::mutex> lock(counters_mu_);
-  auto& slot = counters_[{domain, std::string(topic), std::string(reason)}];
-  if (!slot) {
-    slot = std::make_unique<std::atomic<uint64_t>>(0);
-  }
-  return slot.get();
-}
-
-std::vector<ViolationCount> SchemaService::violationCounts() const {
-  std::lock_guard<std::mutex> lock(counters_mu_);
-  std::vector<ViolationCount> out;
-  for (const auto& [key, counter] : counters_) {
-    out.push_back(ViolationCount{std::get<0>(key), std::get<1>(key), std::get<2>(key),
-                                 counter->load(std::memory_order_relaxed)});
+WaitingTopics SchemaService::waitingTopics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  WaitingTopics out;
+  for (const auto& [topic, entries] : entries_) {
+    bool retry = false;
+    bool paused = false;
+    auto consider = [&](EntryState state) {
+      retry = retry || state == EntryState::kRetry;
+      paused = paused || state == EntryState::kPaused;
+    };
+    for (Side side : {Side::kKey, Side::kValue}) {
+      for (const auto& [ref, entry] : entries.side(side).validation) {
+        consider(entry.state);
+      }
+      for (const auto& [ref, entry] : entries.side(side).translation) {
+        consider(entry.state);
+      }
+    }
+    out.registry_unavailable += retry ? 1 : 0;
+    out.paused += paused ? 1 : 0;
   }
   return out;
 }

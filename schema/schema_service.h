@@ -18,6 +18,7 @@
 #include "schema/contracts.h"
 #include "schema/registry.h"
 #include "schema/schema_snapshot.h"
+#include "schema/violation_counters.h"
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -37,12 +39,11 @@ namespace causeway::schema {
 // Builds the Registry for a `registries:` entry (REST or catalog).
 Result<RegistryPtr> makeRegistry(const config::RegistryConfig& config);
 
-// A contract violation count, per domain, source topic and reason (what the metrics show).
-struct ViolationCount {
-  std::string domain;
-  std::string topic;
-  std::string reason;
-  uint64_t records = 0;
+// Topics of a link waiting for a schema, by why (what the metrics show). A topic counts once
+// per reason it has at least one schema waiting for.
+struct WaitingTopics {
+  size_t registry_unavailable = 0;  // a registry did not answer: retried with backoff
+  size_t paused = 0;                // a person has to act (incompatible, refused, credentials)
 };
 
 class SchemaService {
@@ -62,6 +63,9 @@ public:
     // How long a contract schema fetched as "latest" is used for newly seen writer schemas
     // before it is fetched again (validators already compiled stay as they are).
     std::chrono::milliseconds contract_refresh{60000};
+    // Where violations are counted (kept across the link's restarts by its owner); default:
+    // counters of this service alone.
+    std::shared_ptr<ViolationCounters> counters;
   };
 
   enum class Need : uint8_t { kValidate, kTranslate };
@@ -94,12 +98,16 @@ public:
   // topics with something to say ("paused: value schema id 7 is incompatible with subject
   // east.orders-value in registry 'west-sr': ...").
   std::map<std::string, std::string> topicStatus() const;
+  // The same, counted for /metrics.
+  WaitingTopics waitingTopics() const;
 
-  // Violation counting for the contract stage: a stable counter per (domain, topic, reason),
-  // created on first use (the stage caches the pointer).
-  std::atomic<uint64_t>* violationCounter(const std::string& domain, std::string_view topic,
-                                          std::string_view reason);
-  std::vector<ViolationCount> violationCounts() const;
+  // Violation counting for the contract stage: a stable counter per (domain, topic, rule,
+  // reason), created on first use (the stage caches the pointer).
+  std::atomic<uint64_t>* violationCounter(std::string_view domain, std::string_view topic,
+                                          std::string_view rule, std::string_view reason) {
+    return options_.counters->counter(domain, topic, rule, reason);
+  }
+  std::vector<ViolationCount> violationCounts() const { return options_.counters->counts(); }
 
   // Test hook: waits until no request is outstanding (every requested key has an entry that
   // is not a first-time miss) or `timeout` passes.
@@ -131,6 +139,10 @@ private:
   // Stores the key's entry; kRetry and kPaused keys stay in work_ for another attempt.
   void setValidation(const Key& key, Work& work, ValidationEntry entry);
   void setTranslation(const Key& key, Work& work, TranslationEntry entry);
+  // One log line when a key's state changes (waiting, paused, refused, ready again), not per
+  // attempt or record. `before` is empty for a key seen the first time.
+  void logChange(const Key& key, std::optional<EntryState> before, EntryState after,
+                 const std::string& detail) const;
   // The state and delay a failed registry call leads to.
   EntryState stateFor(const RegistryError& error) const;
   std::chrono::milliseconds delayFor(EntryState state, Work& work) const;
@@ -178,11 +190,6 @@ private:
   std::shared_ptr<const SchemaSnapshot> snapshot_;  // guarded by mu_
   std::atomic<uint64_t> version_{0};
   bool busy_ = false;  // guarded by mu_: the thread is working on keys
-
-  mutable std::mutex counters_mu_;
-  std::map<std::tuple<std::string, std::string, std::string>,
-           std::unique_ptr<std::atomic<uint64_t>>>
-      counters_;
 
   std::thread thread_;
 };

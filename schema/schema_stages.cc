@@ -58,9 +58,11 @@ Verdict waitFor(EntryState state, Side side, const SchemaRef& ref, const std::st
 
 Result<std::shared_ptr<SchemaService>>
 startSchemaService(const config::Config& config, const config::LinkConfig& link,
-                   std::function<std::string(const std::string&)> mirror_topic) {
+                   std::function<std::string(const std::string&)> mirror_topic,
+                   std::shared_ptr<ViolationCounters> counters) {
   SchemaService::Options options;
   options.mirror_topic = std::move(mirror_topic);
+  options.counters = std::move(counters);
   auto service = std::make_shared<SchemaService>(config, link, std::move(options));
   if (Status started = service->start(); !started) {
     return started.error();
@@ -107,18 +109,18 @@ ContractStage::TopicState& ContractStage::topicState(std::string_view topic) {
 
 Verdict ContractStage::violation(TopicState& state, Side side, std::string_view reason,
                                  std::string detail) {
+  std::string rule = state.contract->rule(side);
   std::atomic<uint64_t>* counter = nullptr;
-  for (const auto& [counted, slot] : state.counters) {
-    if (counted == reason) {
-      counter = slot;
+  for (const auto& counted : state.counters) {
+    if (counted.side == side && counted.reason == reason) {
+      counter = counted.records;
     }
   }
   if (counter == nullptr) {
-    counter = service_.violationCounter(state.contract->domain->name, state.topic, reason);
-    state.counters.emplace_back(reason, counter);
+    counter = service_.violationCounter(state.contract->domain->name, state.topic, rule, reason);
+    state.counters.push_back({side, reason, counter});
   }
   counter->fetch_add(1, std::memory_order_relaxed);
-  std::string rule = state.contract->rule(side);
   switch (state.contract->config->on_violation) {
   case config::ViolationAction::kSkip:
     return Verdict::drop(reason, std::move(rule));
@@ -232,7 +234,7 @@ IdTranslationStage::TopicState& IdTranslationStage::topicState(std::string_view 
   return *last_;
 }
 
-bool IdTranslationStage::translateSide(Record& record, const TopicState& state, Side side,
+bool IdTranslationStage::translateSide(Record& record, TopicState& state, Side side,
                                        Verdict& verdict) {
   if (state.contract != nullptr && state.contract->side(side).present) {
     if (!state.contract->side(side).usesRegistry()) {
@@ -277,10 +279,19 @@ bool IdTranslationStage::translateSide(Record& record, const TopicState& state, 
   case EntryState::kPaused:
     verdict = waitFor(entry->state, side, ref, entry->detail, entry->retry_after);
     return false;
-  case EntryState::kRefused:
-    verdict = Verdict::deadLetter("unknown-schema", link_name_ + ".schemas." + sideName(side),
+  case EntryState::kRefused: {
+    std::string rule = link_name_ + ".schemas." + sideName(side);
+    std::atomic<uint64_t>*& counter = state.unknown[side == Side::kKey ? 0 : 1];
+    if (counter == nullptr) {
+      counter = service_.violationCounter(
+          state.contract != nullptr ? std::string_view(state.contract->domain->name) : "",
+          state.topic, rule, "unknown-schema");
+    }
+    counter->fetch_add(1, std::memory_order_relaxed);
+    verdict = Verdict::deadLetter("unknown-schema", std::move(rule),
                                   describe(side, ref) + ": " + entry->detail);
     return false;
+  }
   case EntryState::kReady:
     break;
   }
@@ -309,7 +320,7 @@ bool IdTranslationStage::translateSide(Record& record, const TopicState& state, 
 }
 
 Verdict IdTranslationStage::process(Record& record) {
-  const TopicState& state = topicState(record.source().topic);
+  TopicState& state = topicState(record.source().topic);
   refresh(service_, snapshot_, nullptr);
   Verdict verdict;
   for (Side side : {Side::kKey, Side::kValue}) {

@@ -31,12 +31,15 @@ namespace causeway::schema {
 // The link's SchemaService, started (its thread fetches schemas off the hot path), or nullptr
 // when the link needs no schema stage (no contract applies, no IDs to translate). Call once
 // per link and worker, before the link's first record; `mirror_topic` is the link's naming
-// (source topic -> target topic; target subjects follow it). An error names a registry that
-// cannot be built (a bad URL, a catalog that does not load). Stopping: the last owner's
-// destructor stops and joins the thread (or call stop() first to interrupt registry calls).
+// (source topic -> target topic; target subjects follow it); `counters` are where the link's
+// violations are counted (pass the same object to each start of one link; null: the service's
+// own). An error names a registry that cannot be built (a bad URL, a catalog that does not
+// load). Stopping: the last owner's destructor stops and joins the thread (or call stop() first
+// to interrupt registry calls).
 Result<std::shared_ptr<SchemaService>>
 startSchemaService(const config::Config& config, const config::LinkConfig& link,
-                   std::function<std::string(const std::string&)> mirror_topic);
+                   std::function<std::string(const std::string&)> mirror_topic,
+                   std::shared_ptr<ViolationCounters> counters = nullptr);
 
 // The stages a link needs, in chain order (contract check, then ID translation); empty when
 // the link has neither contracts to check nor IDs to translate, or `service` is null. Pass the
@@ -61,8 +64,14 @@ private:
   struct TopicState {
     const Contract* contract = nullptr;
     std::string topic;
-    // Violation counters by reason, created on the first violation.
-    std::vector<std::pair<std::string_view, std::atomic<uint64_t>*>> counters;
+    // Violation counters by side and reason (reasons are string literals), created on the
+    // first violation.
+    struct Counter {
+      Side side;
+      std::string_view reason;
+      std::atomic<uint64_t>* records;
+    };
+    std::vector<Counter> counters;
   };
   TopicState& topicState(std::string_view topic);
   // False with `verdict` set when the side does not pass.
@@ -92,9 +101,12 @@ private:
   struct TopicState {
     const Contract* contract = nullptr;
     std::string topic;
+    // Records dead-lettered because the source registry does not know their schema, by side
+    // (created on the first).
+    std::atomic<uint64_t>* unknown[2] = {nullptr, nullptr};
   };
   TopicState& topicState(std::string_view topic);
-  bool translateSide(pipeline::Record& record, const TopicState& state, Side side,
+  bool translateSide(pipeline::Record& record, TopicState& state, Side side,
                      pipeline::Verdict& verdict);
 
   std::shared_ptr<SchemaService> owner_;

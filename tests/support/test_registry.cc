@@ -224,36 +224,45 @@ size_t TestRegistry::unauthorizedCount() const {
 }
 
 void TestRegistry::installRoutes() {
-  // Every request passes here first: logging, credentials, injected failures and delays.
-  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    std::unique_lock<std::mutex> lock(mu_);
-    requests_.push_back(req.method + " " + req.path);
-    if (!options_.basic_user.empty() || !options_.bearer_token.empty()) {
-      const std::string expected =
-          !options_.bearer_token.empty()
-              ? "Bearer " + options_.bearer_token
-              : "Basic " + base64(options_.basic_user + ":" + options_.basic_password);
-      if (req.get_header_value("Authorization") != expected) {
-        ++unauthorized_;
-        lock.unlock();
-        refuse(res, 401, 40101, "Unauthorized");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    if (delay_.count() > 0) {
-      stopping_cv_.wait_for(lock, delay_, [this] { return stopping_; });
-    }
-    if (down_ || fail_next_ > 0) {
-      const int status = down_ ? 503 : fail_status_;
-      if (!down_) {
-        --fail_next_;
-      }
-      lock.unlock();
-      refuse(res, status, status * 100 + 1, "injected failure");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  // Every request passes here first: logging, credentials, injected failures and delays. This
+  // runs before cpp-httplib reads a request's body, so an answer given here closes the
+  // connection: a POST body left unread would otherwise be parsed as the next request on the
+  // kept-alive connection (a 400 no real registry sends).
+  auto refuseAndClose = [](httplib::Response& res, int status, int error_code,
+                           const std::string& message) {
+    refuse(res, status, error_code, message);
+    res.set_header("Connection", "close");
+  };
+  server_->set_pre_routing_handler(
+      [this, refuseAndClose](const httplib::Request& req, httplib::Response& res) {
+        std::unique_lock<std::mutex> lock(mu_);
+        requests_.push_back(req.method + " " + req.path);
+        if (!options_.basic_user.empty() || !options_.bearer_token.empty()) {
+          const std::string expected =
+              !options_.bearer_token.empty()
+                  ? "Bearer " + options_.bearer_token
+                  : "Basic " + base64(options_.basic_user + ":" + options_.basic_password);
+          if (req.get_header_value("Authorization") != expected) {
+            ++unauthorized_;
+            lock.unlock();
+            refuseAndClose(res, 401, 40101, "Unauthorized");
+            return httplib::Server::HandlerResponse::Handled;
+          }
+        }
+        if (delay_.count() > 0) {
+          stopping_cv_.wait_for(lock, delay_, [this] { return stopping_; });
+        }
+        if (down_ || fail_next_ > 0) {
+          const int status = down_ ? 503 : fail_status_;
+          if (!down_) {
+            --fail_next_;
+          }
+          lock.unlock();
+          refuseAndClose(res, status, status * 100 + 1, "injected failure");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
 
   server_->Get(R"(/schemas/ids/(\d+))",
                [this](const httplib::Request& req, httplib::Response& res) {

@@ -206,13 +206,14 @@ TEST_F(SchemaStages, ViolationsGoToTheDeadLetterQueueNamingRuleIdAndPath) {
   ASSERT_EQ(verdict.outcome, Outcome::kDeadLetter);
   EXPECT_EQ(verdict.rule, "payments.authorized.key");
   EXPECT_EQ(verdict.detail, "key: not UTF-8 (the contract says string)");
-  // Counted per domain, topic and reason.
+  // Counted per domain, topic, rule and reason.
   uint64_t invalid = 0;
   for (const auto& count : service_->violationCounts()) {
     EXPECT_EQ(count.domain, "payments");
     EXPECT_EQ(count.topic, kTopic);
     if (count.reason == "invalid-payload") {
-      invalid = count.records;
+      invalid += count.records;
+      EXPECT_EQ(count.records, 1u) << count.rule;
     }
   }
   EXPECT_EQ(invalid, 2u);
