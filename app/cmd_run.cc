@@ -6,6 +6,7 @@
 #include "config/config_loader.h"
 #include "control/control_server.h"
 #include "egress/egress_server.h"
+#include "egress/filter_stages.h"
 #include "egress/policy_stages.h"
 #include "monitoring/metrics_server.h"
 #include "replicator/worker.h"
@@ -150,6 +151,8 @@ int runRun(const RunOptions& options) {
     }
     extensions.addEgressPolicies(policy_runtime);
     egress_options.stages = egress::policyStageFactory(std::move(policy_runtime));
+    // ?filter= and gRPC Subscribe's filter: the policies' predicate language, after the policy.
+    egress_options.filters = egress::predicateFilterFactory();
     auto started = egress::EgressServer::start(*worker_config, egress_options);
     if (!started) {
       std::cerr << started.error().message << "; nothing started\n";

@@ -27,8 +27,9 @@ using FilterFactory = std::function<Result<pipeline::StagePtr>(
 
 // The factories this build has. The partner factory passes records unchanged for a partner
 // without a policy and refuses a partner that names one while no policy engine is linked in
-// (a partner must never see more than its policy allows). The filter factory refuses every
-// filter for the same reason. EgressServer::Options take replacements (policies/).
+// (a partner must never see more than its policy allows). The default filter factory refuses
+// every filter. EgressServer::Options take replacements: policyStageFactory (policy_stages.h)
+// and predicateFilterFactory (filter_stages.h).
 PartnerStageFactory defaultPartnerStageFactory();
 FilterFactory defaultFilterFactory();
 
