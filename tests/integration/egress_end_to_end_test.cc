@@ -1,7 +1,8 @@
 // What a partner and an operator see of `causeway run` serving a data product: records
 // produced to the product's topic on an embedded cluster reach an authenticated partner over
 // SSE through its policy, another partner is refused without a hint, a resume token resumes
-// exactly after the last event seen, and /metrics shows the stream.
+// exactly after the last event seen, /metrics shows the stream, and a client's ?filter=
+// narrows the policy's view.
 
 #include "tests/support/egress_support.h"
 #include "tests/support/test_support.h"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -31,14 +33,17 @@ void write(const std::string& path, const std::string& text) {
   out << text;
 }
 
-std::string configYaml(const std::string& bootstrap, const std::string& dir, int port) {
+// `policy_filter`: the partner policy's own filter, or empty for none.
+std::string configYaml(const std::string& bootstrap, const std::string& dir, int port,
+                       const std::string& policy_filter = "") {
   return R"(clusters:
   east: {bootstrap: ")" +
          bootstrap + R"("}
 policies:
   partner-acme:
     topics: {allow: ["payments\\..*"]}
-    fields:
+)" + (policy_filter.empty() ? std::string() : "    filter: '" + policy_filter + "'\n") +
+         R"(    fields:
       - {path: value.pad, action: redact}
     audit: {file: ")" +
          dir + R"(/acme-audit.jsonl", interval: 1s}
@@ -78,6 +83,22 @@ SseClient::Options stream(int port, const std::string& token, const std::string&
     o.headers["Authorization"] = "Bearer " + token;
   }
   return o;
+}
+
+// Percent-encodes a query value.
+std::string urlEncode(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::pair<int, int64_t> positionOf(const SseEvent& event) {
@@ -216,6 +237,103 @@ TEST(EgressEndToEndTest, PartnerReadsResumesAndIsCountedThroughCausewayRun) {
   EXPECT_NE(audit.find("\"link\":\"egress/acme/" + std::string(kProduct) + "\""),
             std::string::npos)
       << audit;
+  if (!HasFailure()) {
+    std::filesystem::remove_all(dir);
+  }
+}
+
+// A client's ?filter= narrows what the partner's policy lets through (policy: partition != 1,
+// client: seq >= 4 and seq != 7, or'ed with partition == 1, which cannot widen it), sees the
+// policy's output (the redacted pad), resumes with Last-Event-ID under the same filter with no
+// gap and no repeat among the matching events, and a bad filter is a 400 that says where.
+TEST(EgressEndToEndTest, ClientFilterNarrowsThePolicysViewAndResumes) {
+  auto cluster = testing::startCluster("east", 1, {{kTopic, kPartitions}});
+  ASSERT_NE(cluster, nullptr);
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("causeway-egress-filter-" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir + "/acme.tokens", std::string("acme-1 ") + kAcmeToken + "\n");
+  write(dir + "/globex.tokens", std::string("globex-1 ") + kGlobexToken + "\n");
+  const int port = testing::freePort();
+  write(dir + "/causeway.yaml", configYaml(cluster->bootstrap(), dir, port, "partition != 1"));
+  testing::ChildProcess worker({CAUSEWAY_BINARY, "run", "-c", dir + "/causeway.yaml",
+                                "--metrics-listen", "off", "--control-listen", "off"},
+                               dir + "/worker.log");
+  const std::map<std::string, std::string> acme = {
+      {"Authorization", std::string("Bearer ") + kAcmeToken}};
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        return worker.running() && testing::httpGet(port, "/v1/products", acme).status == 200;
+      },
+      20s))
+      << worker.log();
+  // seq 0..9 in each partition.
+  ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 10));
+
+  const std::string filter =
+      "?filter=" + urlEncode("partition == 1 or (value.seq >= 4 and "
+                             "value.seq != 7 and value.pad == \"[REDACTED]\")");
+  // Matching: partitions 0 and 2 (the policy's), seq 4, 5, 6, 8, 9: 10 events.
+  std::set<std::pair<int, int64_t>> seen;
+  auto check = [&](const SseEvent& e) {
+    const auto json = nlohmann::json::parse(e.data);
+    const int64_t seq = json["value"]["seq"].get<int64_t>();
+    EXPECT_NE(json["partition"].get<int>(), 1) << "the filter widened the policy: " << e.data;
+    EXPECT_TRUE(seq >= 4 && seq != 7) << e.data;
+    EXPECT_EQ(json["value"]["pad"], "[REDACTED]");
+    EXPECT_TRUE(seen.insert(positionOf(e)).second) << "repeated " << e.data;
+  };
+  std::string last_id;
+  {
+    SseClient first(stream(port, kAcmeToken, filter + "&from=earliest"));
+    ASSERT_TRUE(first.connect()) << first.error();
+    ASSERT_EQ(first.status(), 200) << first.body();
+    ASSERT_GE(first.readEvents(4, 15s), 4u) << worker.log();
+    for (size_t i = 0; i < 4; ++i) {
+      check(first.events()[i]);
+    }
+    last_id = first.events()[3].id;
+  }
+  // seq 10..14 while the client is away: 5 more matching in each of partitions 0 and 2.
+  ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 5, 10));
+  auto resume = stream(port, kAcmeToken, filter);
+  resume.headers["Last-Event-ID"] = last_id;
+  SseClient resumed(resume);
+  ASSERT_TRUE(resumed.connect());
+  ASSERT_EQ(resumed.status(), 200) << resumed.body();
+  EXPECT_EQ(resumed.readEvents(16, 15s), 16u) << worker.log();
+  EXPECT_EQ(resumed.readEvents(17, 1500ms), 16u) << "nothing beyond the matching events";
+  for (const auto& e : resumed.events()) {
+    check(e);
+  }
+  ASSERT_EQ(seen.size(), 20u);
+  for (int p : {0, 2}) {
+    for (int64_t seq = 4; seq < 15; ++seq) {
+      EXPECT_EQ(seen.count({p, seq}), seq == 7 ? 0u : 1u) << p << "@" << seq;
+    }
+  }
+  resumed.close();
+
+  // A bad filter: 400 with the column and what is wrong; an overlong one is refused too.
+  const auto bad = testing::httpGet(
+      port, std::string("/v1/products/") + kProduct + "/events?filter=" + urlEncode("value.seq >="),
+      acme);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  const auto bad_json = nlohmann::json::parse(bad.body);
+  EXPECT_EQ(bad_json["error"], "bad_filter") << bad.body;
+  EXPECT_NE(bad_json["message"].get<std::string>().find("column 13"), std::string::npos)
+      << bad.body;
+  const auto huge = testing::httpGet(port,
+                                     std::string("/v1/products/") + kProduct + "/events?filter=" +
+                                         urlEncode("value.seq == " + std::string(2000, '1')),
+                                     acme);
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  EXPECT_NE(huge.body.find("at most 1024"), std::string::npos) << huge.body;
+
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(20s), std::optional<int>(0)) << worker.log();
   if (!HasFailure()) {
     std::filesystem::remove_all(dir);
   }

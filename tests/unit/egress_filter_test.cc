@@ -137,6 +137,9 @@ TEST_F(EgressFilterTest, SyntaxErrorNamesColumnAndProblem) {
   EXPECT_THAT(refusal(R"(value.country == "DE)"), StartsWith("filter: column 18: "));
   EXPECT_THAT(refusal("value.country == 1 and value.country == 1 or"), HasSubstr("column 45"));
   EXPECT_THAT(refusal(""), HasSubstr("empty"));
+  // The example of docs/egress.md.
+  EXPECT_EQ(refusal("value.seq >="), "filter: column 13: expected a field, a literal, 'not', "
+                                     "'exists' or '(', found the end");
 }
 
 TEST_F(EgressFilterTest, MatchesIsRefusedButAFieldNamedMatchesIsNot) {
