@@ -2,6 +2,7 @@
 
 #include "config/config_loader.h"
 #include "egress/egress_server.h"
+#include "egress/filter_stages.h"
 #include "egress/policy_stages.h"
 #include "egress/sse.h"
 #include "policies/policy_runtime.h"
@@ -193,6 +194,7 @@ ProductOutcome runProductScenario(embedded::EmbeddedCluster& east, const Product
     }
     egress::EgressServer::Options options;
     options.stages = egress::policyStageFactory(std::move(policies));
+    options.filters = egress::predicateFilterFactory();  // ?filter= works as with causeway run
     config = std::make_unique<config::Config>(std::move(*loaded.config));
     auto started = egress::EgressServer::start(*config, options);
     if (started) {
