@@ -66,6 +66,8 @@ TEST(DeadLetters, RecordsTheTargetRefusesGoToTheQueueAndTheRestArrivesInOrder) {
       << "nothing reached the dead-letter topic";
   ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", 1, 29, 31));
   ASSERT_TRUE(waitFor([&] { return recordsIn(target->bootstrap(), "orders") >= 59; }, 60s));
+  // The link publishes its status periodically: wait until it counts the dead-letter too.
+  ASSERT_TRUE(waitFor([&] { return !linkStatus(worker).decisions.empty(); }, 10s));
   const auto status = linkStatus(worker);
   worker.stop();
 
