@@ -247,8 +247,8 @@ void Link::runDataPlane() {
       reader_->updateFetching();  // partitions whose retry time came
       next_retry_check_ = now + milliseconds(100);
     }
-    if (now >= next_commit_ && !reader_->commitsHeld(now)) {
-      commitCycle();
+    if (now >= next_commit_) {
+      commitCycle(now);
       next_commit_ = now + link_.commit_interval;
     }
     if (now >= next_status_) {
@@ -651,13 +651,17 @@ Link::runsToSave(const std::vector<SourcePartition*>& partitions) const {
   return mirrors;
 }
 
-void Link::commitCycle() {
+void Link::commitCycle(Clock::time_point now) {
   const auto all = assignedPartitions();
   if (exactly_once_) {
     writer_->saveRuns(runsToSave(all), /*force=*/false);
   }
   commitTransaction(all);
-  reader_->commit(/*sync=*/false);
+  // Only the source group's commit waits out a REBALANCE_IN_PROGRESS answer: the runs and the
+  // target transaction live on the target and do not depend on the source group's generation.
+  if (!reader_->commitsHeld(now)) {
+    reader_->commit(/*sync=*/false);
+  }
 }
 
 void Link::commitTransaction(const std::vector<SourcePartition*>& partitions) {

@@ -97,7 +97,8 @@ private:
   bool passBarrier(const SourceRecord& record);
   void releaseBarriers();
   void retryLater(const SourceRecord& record, std::chrono::milliseconds after);
-  void commitCycle();
+  // Saves the runs and commits the target transaction; commits the source group unless held.
+  void commitCycle(std::chrono::steady_clock::time_point now);
   void drainAndClose();
   void waitForDeliveries(const std::vector<SourcePartition*>& partitions,
                          std::chrono::milliseconds timeout);

@@ -304,6 +304,20 @@ void SourceReader::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
 }
 
 void SourceReader::assign(rd_kafka_topic_partition_list_t* list) {
+  if (closing_) {
+    // Only so the group protocol completes; rd_kafka_consumer_close() revokes them at once and
+    // nothing is fetched for the link (what the wait polls is discarded).
+    const bool cooperative =
+        std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
+    if (cooperative) {
+      if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list)) {
+        rd_kafka_error_destroy(error);
+      }
+    } else {
+      rd_kafka_assign(consumer_.get(), list);
+    }
+    return;
+  }
   std::vector<SourcePartition*> added;
   for (int i = 0; i < list->cnt; ++i) {
     const auto& tp = list->elems[i];
@@ -585,7 +599,34 @@ int64_t SourceReader::cachedHighWatermark(const SourcePartition& partition) cons
 void SourceReader::close() {
   releaseCurrent();
   if (consumer_) {
+    awaitFirstAssignment();
     rd_kafka_consumer_close(consumer_.get());
+  }
+}
+
+void SourceReader::awaitFirstAssignment() {
+  // rd_kafka_rebalance_protocol() says COOPERATIVE once a JoinGroup answer chose the assignor
+  // (NONE before), and the assignor's state exists once the SyncGroup answer came, just before
+  // the first rebalance callback. Between the two, destroying the consumer aborts the process.
+  constexpr auto kLimit = std::chrono::seconds(10);
+  auto joined_without_assignment = [this] {
+    return rebalances_ == 0 &&
+           std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
+  };
+  if (!joined_without_assignment()) {
+    return;
+  }
+  closing_ = true;
+  const auto deadline = Clock::now() + kLimit;
+  while (rebalances_ == 0 && Clock::now() < deadline) {
+    if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 100)) {
+      rd_kafka_message_destroy(message);
+    }
+  }
+  if (rebalances_ == 0) {
+    spdlog::warn("link '{}': closing the source consumer before its first assignment arrived "
+                 "(waited {} s)",
+                 link_.name, kLimit.count());
   }
 }
 
