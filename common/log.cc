@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include "common/json_string.h"
 #include "common/secrets.h"
 
 #include <spdlog/sinks/base_sink.h>
@@ -12,36 +13,6 @@
 
 namespace causeway {
 namespace {
-
-void appendEscaped(std::string& out, const std::string& text) {
-  for (unsigned char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-  }
-}
 
 // One JSON object per line on stderr.
 class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
@@ -101,13 +72,13 @@ std::shared_ptr<spdlog::sinks::sink> redactingSink(std::shared_ptr<spdlog::sinks
 
 std::string jsonLogLine(const std::string& timestamp, const std::string& level, size_t thread,
                         const std::string& message) {
-  std::string out = "{\"ts\":\"";
-  appendEscaped(out, timestamp);
-  out += "\",\"level\":\"";
-  appendEscaped(out, level);
-  out += "\",\"thread\":" + std::to_string(thread) + ",\"msg\":\"";
-  appendEscaped(out, message);
-  out += "\"}\n";
+  std::string out = "{\"ts\":";
+  appendJsonString(out, timestamp);
+  out += ",\"level\":";
+  appendJsonString(out, level);
+  out += ",\"thread\":" + std::to_string(thread) + ",\"msg\":";
+  appendJsonString(out, message);
+  out += "}\n";
   return out;
 }
 
