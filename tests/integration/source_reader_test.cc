@@ -1,0 +1,263 @@
+// The SourceReader on its own, with a recording listener in place of the link: what it hands out
+// (every record once, in partition order, with key, value, headers and timestamp), how holds and
+// rewinds keep a partition's order without losing a record, and what it commits for the group.
+// The embedded cluster stands in for the source; the link's stages and sinks are not involved.
+
+#include "replicator/source_reader.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace causeway {
+namespace {
+
+using namespace std::chrono_literals;
+using replicator::SourcePartition;
+using replicator::SourceReader;
+using testing::startCluster;
+using testing::waitFor;
+using Clock = std::chrono::steady_clock;
+
+class RecordingListener : public SourceReader::Listener {
+public:
+  void onAssigned(const std::vector<SourcePartition*>& partitions) override {
+    for (SourcePartition* partition : partitions) {
+      partition->epoch = ++epoch_;
+      assigned.push_back(partition->topic + "/" + std::to_string(partition->partition));
+    }
+    if (on_assigned) {
+      on_assigned(partitions);
+    }
+  }
+  void onRevoking(const std::vector<SourcePartition*>& partitions, bool) override {
+    revoked += partitions.size();
+  }
+  void onFatal(const std::string& message) override { fatal = message; }
+  void onProblem(const std::string& kind, const std::string&) override { problems.push_back(kind); }
+
+  std::function<void(const std::vector<SourcePartition*>&)> on_assigned;
+  std::vector<std::string> assigned;
+  size_t revoked = 0;
+  std::string fatal;
+  std::vector<std::string> problems;
+
+private:
+  uint64_t epoch_ = 0;
+};
+
+struct Got {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  int64_t timestamp = -1;
+  pipeline::TimestampType timestamp_type = pipeline::TimestampType::kNone;
+  std::map<std::string, std::string> headers;
+};
+
+class SourceReaderTest : public ::testing::Test {
+protected:
+  void start(int32_t partitions, uint64_t per_partition) {
+    cluster_ = startCluster("source", 1, {{"orders", partitions}});
+    target_ = startCluster("target", 1);
+    ASSERT_TRUE(cluster_ && target_);
+    config_ = testing::makeConfig(*cluster_, *target_, {"orders"});
+    ASSERT_TRUE(
+        testing::produceRecords(cluster_->bootstrap(), "orders", partitions, per_partition));
+    reader_ =
+        std::make_unique<SourceReader>(config_.links[0], config_.clusters.at("source"), listener_);
+    ASSERT_TRUE(reader_->open().ok());
+    ASSERT_TRUE(reader_->subscribe({"orders"}).ok());
+  }
+
+  void TearDown() override {
+    if (reader_) {
+      reader_->close();
+    }
+  }
+
+  // Takes records (dispatching each, as the link does) until `done` or the deadline.
+  std::vector<Got> read(const std::function<bool(const std::vector<Got>&)>& done,
+                        std::chrono::milliseconds timeout) {
+    std::vector<Got> out;
+    const auto deadline = Clock::now() + timeout;
+    while (!done(out) && Clock::now() < deadline) {
+      const replicator::SourceRecord* record = reader_->next(50);
+      if (record == nullptr) {
+        continue;
+      }
+      const pipeline::RecordView& view = record->view;
+      Got got{view.partition,
+              view.offset,
+              std::string(view.key.value_or("")),
+              std::string(view.value.value_or("")),
+              view.timestamp,
+              view.timestamp_type,
+              {}};
+      for (const auto& header : view.headers) {
+        got.headers[std::string(header.name)] = std::string(header.value.value_or(""));
+      }
+      entries_[view.partition].push_back(
+          &record->partition->tracker.dispatch(view.offset, record->bytes, view.timestamp));
+      out.push_back(std::move(got));
+    }
+    return out;
+  }
+
+  static std::function<bool(const std::vector<Got>&)> atLeast(size_t n) {
+    return [n](const std::vector<Got>& got) { return got.size() >= n; };
+  }
+
+  // The group's committed offset of a partition as the cluster answers it (-1001: none).
+  int64_t committed(int32_t partition) {
+    char error[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", cluster_->bootstrap().c_str(), error,
+                      sizeof(error));
+    const std::string group = "causeway." + config_.links[0].name;
+    rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof(error));
+    rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, "orders", partition);
+    int64_t offset = -1001;
+    if (rd_kafka_committed(consumer, list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      offset = list->elems[0].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(consumer);
+    return offset;
+  }
+
+  embedded::EmbeddedClusterPtr cluster_;
+  embedded::EmbeddedClusterPtr target_;
+  config::Config config_;
+  RecordingListener listener_;
+  std::unique_ptr<SourceReader> reader_;
+  std::map<int32_t, std::vector<replicator::OffsetTracker::Entry*>> entries_;
+};
+
+TEST_F(SourceReaderTest, HandsOutEveryRecordOnceInPartitionOrderWithHeadersAndTimestamp) {
+  start(2, 40);
+  const auto got = read(atLeast(80), 60s);
+  ASSERT_EQ(got.size(), 80u) << "fatal: " << listener_.fatal;
+  EXPECT_EQ(listener_.assigned.size(), 2u);
+  std::map<int32_t, int64_t> next;
+  for (const Got& record : got) {
+    const int64_t offset = next[record.partition]++;
+    ASSERT_EQ(record.offset, offset) << "partition " << record.partition;
+    const auto sent =
+        testing::makeRecord("orders", record.partition, static_cast<uint64_t>(offset));
+    EXPECT_EQ(record.key, sent.key);
+    EXPECT_EQ(record.value, sent.value);
+    EXPECT_EQ(record.timestamp, sent.timestamp);
+    EXPECT_EQ(record.timestamp_type, pipeline::TimestampType::kCreateTime);
+    for (const auto& [name, value] : sent.headers) {
+      const auto header = record.headers.find(name);
+      ASSERT_NE(header, record.headers.end()) << name;
+      EXPECT_EQ(header->second, value) << name;
+    }
+  }
+  EXPECT_EQ(next[0], 40);
+  EXPECT_EQ(next[1], 40);
+}
+
+TEST_F(SourceReaderTest, AHeldPartitionFetchesNothingUntilReleasedThenStartsAtItsFirstRecord) {
+  // given: the listener holds partition 1 when it is assigned (its mirror is not ready)
+  SourcePartition* held = nullptr;
+  listener_.on_assigned = [&](const std::vector<SourcePartition*>& partitions) {
+    for (SourcePartition* partition : partitions) {
+      if (partition->partition == 1) {
+        partition->waiting_for_target = true;
+        held = partition;
+      }
+    }
+  };
+  start(2, 30);
+
+  // when: partition 0 is read completely, and the reader is polled a while longer
+  auto first = read(atLeast(30), 60s);
+  const auto more = read(atLeast(1), 1500ms);
+  first.insert(first.end(), more.begin(), more.end());
+
+  // then: nothing of partition 1 came while it was held
+  ASSERT_NE(held, nullptr);
+  for (const Got& record : first) {
+    EXPECT_EQ(record.partition, 0) << "offset " << record.offset;
+  }
+  EXPECT_EQ(first.size(), 30u);
+
+  // when: the hold ends
+  held->waiting_for_target = false;
+  reader_->updateFetching();
+  const auto rest = read(atLeast(30), 30s);
+
+  // then: partition 1 arrives from its first record, in order
+  ASSERT_EQ(rest.size(), 30u);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].partition, 1);
+    EXPECT_EQ(rest[i].offset, static_cast<int64_t>(i));
+  }
+}
+
+TEST_F(SourceReaderTest, ARetryRewindsThePartitionToTheRecordThatWaits) {
+  // given: 10 records of a partition were taken; the 11th must wait (a stage said retry later)
+  start(1, 40);
+  const auto first = read(atLeast(10), 60s);
+  ASSERT_EQ(first.size(), 10u);
+  SourcePartition* partition = reader_->find("orders", 0);
+  ASSERT_NE(partition, nullptr);
+  // (what Link::retryLater does: hold, rewind, pause)
+  partition->retry_at = Clock::now() + 300ms;
+  ASSERT_TRUE(reader_->rewind(*partition, 10).ok());
+  reader_->updateFetching();
+
+  // when: the retry time passes (what was fetched meanwhile is discarded)
+  const auto during = read(atLeast(1), 200ms);
+  EXPECT_TRUE(during.empty()) << "offset " << during.front().offset << " came during the hold";
+  ASSERT_TRUE(waitFor([&] { return Clock::now() >= partition->retry_at; }, 5s, 20ms));
+  reader_->updateFetching();
+  const auto rest = read(atLeast(30), 30s);
+
+  // then: the partition goes on at the record that waited, each record once
+  ASSERT_EQ(rest.size(), 30u);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].offset, static_cast<int64_t>(10 + i));
+  }
+}
+
+TEST_F(SourceReaderTest, CommitsEachPartitionsCommitPointForTheGroup) {
+  // given: 30 records taken, the first 20 acknowledged by the target
+  start(1, 30);
+  const auto got = read(atLeast(30), 60s);
+  ASSERT_EQ(got.size(), 30u);
+  SourcePartition* partition = reader_->find("orders", 0);
+  ASSERT_NE(partition, nullptr);
+  for (size_t i = 0; i < 20; ++i) {
+    partition->tracker.ack(*entries_[0][i]);
+  }
+
+  // when: the reader commits
+  reader_->commit(/*sync=*/true);
+
+  // then: the group's offset is the first record not acknowledged
+  EXPECT_EQ(committed(0), 20);
+  EXPECT_EQ(partition->committed, 20);
+
+  // when: the rest is acknowledged and the reader commits again
+  for (size_t i = 20; i < 30; ++i) {
+    partition->tracker.ack(*entries_[0][i]);
+  }
+  reader_->commit(/*sync=*/true);
+  EXPECT_EQ(committed(0), 30);
+  EXPECT_TRUE(listener_.fatal.empty()) << listener_.fatal;
+}
+
+}  // namespace
+}  // namespace causeway
