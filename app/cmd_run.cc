@@ -9,6 +9,7 @@
 #include "egress/filter_stages.h"
 #include "egress/policy_stages.h"
 #include "monitoring/metrics_server.h"
+#include "policies/audit_topic_sink.h"
 #include "replicator/worker.h"
 
 #include <spdlog/spdlog.h>
@@ -141,7 +142,8 @@ int runRun(const RunOptions& options) {
     // Partners read every product through their policy, compiled as links compile theirs.
     std::vector<config::ConfigError> policy_errors;
     std::shared_ptr<policies::PolicyRuntime> policy_runtime =
-        policies::PolicyRuntime::create(*worker_config, policy_errors);
+        policies::PolicyRuntime::create(*worker_config, policy_errors, {},
+                                        policies::auditTopicFactory());
     if (!policy_runtime) {
       for (const auto& error : policy_errors) {
         std::cerr << error.str() << "\n";

@@ -62,7 +62,11 @@ struct PolicyConfig {
   std::string key_format = "string";  // string | json
   std::string value_format = "json";  // json (avro, protobuf with the schema subsystem)
   // Audit log of aggregated decision counts, one JSON line per interval (no record values).
+  // Lines go to a file, a topic on one of the configured clusters (one record per line), or both.
   std::string audit_file;
+  std::string audit_topic;
+  std::string audit_cluster;
+  SourceLocation audit_cluster_location;
   std::chrono::milliseconds audit_interval{60000};
   SourceLocation location;
   SourceLocation topics_location;

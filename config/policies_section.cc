@@ -15,7 +15,7 @@ const std::vector<std::string> kPolicyKeys = {"topics",       "filter", "fields"
 const std::vector<std::string> kTopicsKeys = {"allow"};
 const std::vector<std::string> kHeadersKeys = {"allow", "deny"};
 const std::vector<std::string> kFormatsKeys = {"key", "value"};
-const std::vector<std::string> kAuditKeys = {"file", "interval"};
+const std::vector<std::string> kAuditKeys = {"file", "topic", "cluster", "interval"};
 const std::vector<std::string> kFieldKeys = {"path",    "action",      "keep_last",  "mask_char",
                                              "max",     "token",       "value",      "key_file",
                                              "key_env", "secret_file", "secret_env", "required"};
@@ -181,11 +181,36 @@ public:
       }
     }
     if (const Field* audit = object->get("audit")) {
-      if (auto a = r_.object(*audit, kAuditKeys, "a map like {file: /var/log/x.jsonl}")) {
-        if (const Field* file = r_.require(*a, "file", "where the audit log's lines go")) {
+      if (auto a = r_.object(*audit, kAuditKeys,
+                             "a map like {file: /var/log/x.jsonl} or {topic: causeway.audit, "
+                             "cluster: east}")) {
+        const Field* file = a->get("file");
+        const Field* topic = a->get("topic");
+        const Field* cluster = a->get("cluster");
+        if (file != nullptr) {
           if (auto path = r_.nonEmptyString(*file)) {
             policy.audit_file = *path;
           }
+        }
+        if (topic != nullptr) {
+          if (auto name = r_.nonEmptyString(*topic)) {
+            policy.audit_topic = *name;
+          }
+          if (cluster == nullptr) {
+            r_.error(*topic, "an audit topic needs `cluster`: the configured cluster it is on");
+          }
+        }
+        if (cluster != nullptr) {
+          policy.audit_cluster_location = r_.location(cluster->mark);
+          if (auto name = r_.nonEmptyString(*cluster)) {
+            policy.audit_cluster = *name;
+          }
+          if (topic == nullptr) {
+            r_.error(*cluster, "`cluster` names where the audit `topic` goes; there is no topic");
+          }
+        }
+        if (file == nullptr && topic == nullptr) {
+          r_.error(*audit, "an audit log needs `file`, `topic` (with `cluster`), or both");
         }
         r_.duration(a->get("interval"), policy.audit_interval);
       }

@@ -1,8 +1,8 @@
 #pragma once
 
 // The audit log of policy decisions: aggregated counts, one JSON line per policy, link and
-// window, never a record's value or key. Lines go to an AuditSink: a file today; a Kafka topic
-// sink can implement the same interface.
+// window, never a record's value or key. Lines go to an AuditSink: a file (below) or a Kafka
+// topic (audit_topic_sink.h).
 //
 //   {"time":"2026-11-27T06:00:00Z","policy":"partner-acme","link":"east-to-acme",
 //    "mode":"enforce","window_seconds":60,"records":1200,"passed":1000,"not_allowed":0,

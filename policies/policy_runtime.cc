@@ -50,6 +50,12 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
   for (const auto& [name, policy] : config.policies) {
     CompileResult result = Policy::compile(policy, options);
     errors.insert(errors.end(), result.errors.begin(), result.errors.end());
+    if (!policy.audit_cluster.empty() && config.clusters.count(policy.audit_cluster) == 0) {
+      errors.push_back(config::ConfigError{
+          policy.audit_cluster_location,
+          "policies." + name + ".audit: unknown cluster " + config::quoted(policy.audit_cluster) +
+              " (the audit topic must be on a cluster under `clusters:`)"});
+    }
   }
   // Where a policy's violations go. A dead-lettered record is the record as read, with the
   // values the policy exists to protect: it may only go to the domain's own cluster.
@@ -125,9 +131,29 @@ std::vector<config::ConfigError> configWarnings(const config::Config& config) {
 
 std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const config::Config& config,
                                                      std::vector<config::ConfigError>& errors,
-                                                     const CompileOptions& options) {
+                                                     const CompileOptions& options,
+                                                     const AuditTopicFactory& audit_topics) {
   std::unique_ptr<PolicyRuntime> runtime(new PolicyRuntime());
-  std::map<std::string, std::shared_ptr<AuditLog>> logs_by_file;
+  // Policies sharing a file or a topic share its log (and its sink); each destination keeps its
+  // own windows, so a topic that is down does not hold back the file.
+  std::map<std::string, std::shared_ptr<AuditLog>> logs_by_destination;
+  auto attach = [&](const std::string& policy, const std::string& destination,
+                    std::chrono::milliseconds interval,
+                    const std::function<Result<std::unique_ptr<AuditSink>>()>& open) {
+    auto it = logs_by_destination.find(destination);
+    if (it == logs_by_destination.end()) {
+      Result<std::unique_ptr<AuditSink>> sink = open();
+      if (!sink) {
+        errors.push_back(config::ConfigError{config.policies.at(policy).location,
+                                             "policies." + policy + ": " + sink.error().message});
+        return;
+      }
+      auto log = std::make_shared<AuditLog>(std::move(*sink), interval);
+      it = logs_by_destination.emplace(destination, log).first;
+      runtime->audit_logs_.push_back(log);
+    }
+    runtime->audit_by_policy_[policy].push_back(it->second);
+  };
   for (const auto& [name, policy_config] : config.policies) {
     CompileResult result = Policy::compile(policy_config, options);
     errors.insert(errors.end(), result.errors.begin(), result.errors.end());
@@ -135,22 +161,31 @@ std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const config::Config& confi
       continue;
     }
     runtime->policies_.emplace(name, result.policy);
-    if (policy_config.audit_file.empty()) {
-      continue;
+    const auto& file = policy_config.audit_file;
+    if (!file.empty()) {
+      attach(name, "file:" + file, policy_config.audit_interval,
+             [&]() -> Result<std::unique_ptr<AuditSink>> {
+               Result<std::unique_ptr<FileAuditSink>> sink = FileAuditSink::open(file);
+               if (!sink) {
+                 return sink.error();
+               }
+               return std::unique_ptr<AuditSink>(std::move(*sink));
+             });
     }
-    auto it = logs_by_file.find(policy_config.audit_file);
-    if (it == logs_by_file.end()) {
-      Result<std::unique_ptr<FileAuditSink>> sink = FileAuditSink::open(policy_config.audit_file);
-      if (!sink) {
-        errors.push_back(config::ConfigError{policy_config.location,
-                                             "policies." + name + ": " + sink.error().message});
+    if (!policy_config.audit_topic.empty()) {
+      auto cluster = config.clusters.find(policy_config.audit_cluster);
+      if (cluster == config.clusters.end() || !audit_topics) {
+        errors.push_back(config::ConfigError{
+            policy_config.audit_cluster_location,
+            "policies." + name + ".audit: " +
+                (!audit_topics ? std::string("this command writes no audit topics")
+                               : "unknown cluster " + config::quoted(policy_config.audit_cluster))});
         continue;
       }
-      auto log = std::make_shared<AuditLog>(std::move(*sink), policy_config.audit_interval);
-      it = logs_by_file.emplace(policy_config.audit_file, log).first;
-      runtime->audit_logs_.push_back(log);
+      attach(name, "topic:" + policy_config.audit_cluster + "/" + policy_config.audit_topic,
+             policy_config.audit_interval,
+             [&] { return audit_topics(cluster->second, policy_config.audit_topic); });
     }
-    runtime->audit_by_policy_[name] = it->second;
   }
   if (!errors.empty()) {
     return nullptr;
@@ -187,9 +222,11 @@ PolicyCountersPtr PolicyRuntime::counters(const std::string& link, const std::st
   }
   auto counters = std::make_shared<PolicyCounters>(name, link, p->shadow(), ruleNames(*p));
   counters_.emplace(key, counters);
-  auto log = audit_by_policy_.find(name);
-  if (log != audit_by_policy_.end()) {
-    log->second->add(counters);
+  auto logs = audit_by_policy_.find(name);
+  if (logs != audit_by_policy_.end()) {
+    for (const auto& log : logs->second) {
+      log->add(counters);
+    }
   }
   return counters;
 }

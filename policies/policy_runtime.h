@@ -26,6 +26,7 @@
 #include "policies/policy_counters.h"
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,14 +40,21 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
                                              const CompileOptions& options = {});
 std::vector<config::ConfigError> configWarnings(const config::Config& config);
 
+// Opens the sink of an audit topic (`audit: {topic, cluster}`): Kafka lives outside the
+// policies core (policies/audit_topic_sink.h has the real one).
+using AuditTopicFactory = std::function<Result<std::unique_ptr<AuditSink>>(
+    const config::ClusterConfig& cluster, const std::string& topic)>;
+
 // Compiled policies, their counters per link, and their audit logs. Thread-safe; lives as long
 // as the links that use its stages (the stages share its policies and counters).
 class PolicyRuntime {
 public:
   // nullptr with `errors` when a policy does not compile or an audit log cannot be opened.
+  // Without `audit_topics`, a policy with an audit topic is an error.
   static std::unique_ptr<PolicyRuntime> create(const config::Config& config,
                                                std::vector<config::ConfigError>& errors,
-                                               const CompileOptions& options = {});
+                                               const CompileOptions& options = {},
+                                               const AuditTopicFactory& audit_topics = {});
   ~PolicyRuntime();
 
   PolicyPtr policy(const std::string& name) const;
@@ -70,7 +78,7 @@ private:
   std::map<std::string, PolicyPtr> policies_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, PolicyCountersPtr> counters_;
-  std::map<std::string, std::shared_ptr<AuditLog>> audit_by_policy_;
+  std::map<std::string, std::vector<std::shared_ptr<AuditLog>>> audit_by_policy_;
   std::vector<std::shared_ptr<AuditLog>> audit_logs_;
   std::thread audit_thread_;
   std::condition_variable wake_;

@@ -125,11 +125,9 @@ int metricsPort(const ChildProcess& worker) {
 }
 
 // The audit log's counts summed over its windows (one JSON line per link, policy and window).
-std::map<std::string, int64_t> auditTotals(const std::string& path) {
+std::map<std::string, int64_t> auditTotals(const std::vector<std::string>& lines) {
   std::map<std::string, int64_t> totals;
-  std::ifstream file(path);
-  std::string line;
-  while (std::getline(file, line)) {
+  for (const std::string& line : lines) {
     const auto entry = nlohmann::json::parse(line, nullptr, false);
     if (entry.is_discarded()) {
       continue;
@@ -139,6 +137,29 @@ std::map<std::string, int64_t> auditTotals(const std::string& path) {
     }
   }
   return totals;
+}
+
+std::vector<std::string> fileLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream file(path);
+  std::string line;
+  while (std::getline(file, line)) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// The audit topic's records (values), keyed by policy.
+std::vector<std::string> topicLines(const std::string& bootstrap, const std::string& topic,
+                                    const std::string& policy) {
+  std::vector<std::string> lines;
+  for (const auto& partition : testing::readAll(bootstrap, topic)) {
+    for (const auto& record : partition) {
+      EXPECT_EQ(record.key, policy);
+      lines.push_back(record.value.value_or(""));
+    }
+  }
+  return lines;
 }
 
 std::string httpGet(int port, const std::string& path) {
@@ -176,7 +197,7 @@ policies:
          mode +
          R"(
     audit: {file: )" +
-         audit_file + R"(, interval: 1s}
+         audit_file + R"(, topic: causeway.audit, cluster: east, interval: 1s}
 links:
   - name: east-to-acme
     source: east
@@ -301,15 +322,23 @@ TEST(PartnerPolicy, ThePartnerReceivesOnlyWhatThePolicyAllowsAndViolationsStayHo
   // ... the counters say what happened, without a value
   // (the audit log's last window is written when the worker stops)
   EXPECT_THAT(metrics, HasSubstr("causeway_policy_records_total{"));
-  const auto totals = auditTotals(audit_file);
+  const auto totals = auditTotals(fileLines(audit_file));
   EXPECT_EQ(totals.at("records"), 6) << audit;
   EXPECT_EQ(totals.at("passed"), 3) << audit;
   EXPECT_EQ(totals.at("filtered"), 2) << audit;
   EXPECT_EQ(totals.at("dead_lettered"), 1) << audit;
   EXPECT_EQ(totals.at("not_allowed"), 0) << audit;
+  // ... and the audit topic on the domain's cluster has the same lines, keyed by the policy
+  const auto topic_lines = topicLines(east->bootstrap(), "causeway.audit", "partner-acme");
+  EXPECT_EQ(auditTotals(topic_lines), totals);
+  std::string audit_topic;
+  for (const auto& line : topic_lines) {
+    audit_topic += line + "\n";
+  }
+  EXPECT_EQ(topicNames(acme->bootstrap()).count("causeway.audit"), 0u);
   for (const std::string secret :
        {"4111111111111111", "anna@example.com", "DE89370400440532013000"}) {
-    EXPECT_THAT(audit + metrics + worker.log(), ::testing::Not(HasSubstr(secret)));
+    EXPECT_THAT(audit + audit_topic + metrics + worker.log(), ::testing::Not(HasSubstr(secret)));
   }
 }
 
@@ -365,7 +394,7 @@ TEST(PartnerPolicy, ShadowModeChangesNothingOnTheTargetButCounts) {
   }
   EXPECT_EQ(readAll(acme->bootstrap(), "east.payments.internal").at(0).size(), 5u);
   // ... and the audit log says what enforcing would have done
-  const auto totals = auditTotals(audit_file);
+  const auto totals = auditTotals(fileLines(audit_file));
   EXPECT_EQ(totals.at("passed"), 1);
   EXPECT_EQ(totals.at("filtered"), 1);
   EXPECT_EQ(totals.at("dead_lettered"), 1);

@@ -293,3 +293,69 @@ TEST(PolicyConfig, DeadLetteredRecordsStayInTheDomainsCluster) {
 
 }  // namespace
 }  // namespace causeway::policies
+
+namespace causeway::policies {
+namespace {
+
+TEST(PolicyConfig, AuditGoesToAFileATopicOrBoth) {
+  const auto both = load("    topics: {allow: []}\n"
+                         "    audit: {file: /tmp/a.jsonl, topic: causeway.audit, cluster: east}\n");
+  ASSERT_TRUE(both.ok()) << errorsOf(both);
+  const auto& policy = both.config->policies.at("acme");
+  EXPECT_EQ(policy.audit_file, "/tmp/a.jsonl");
+  EXPECT_EQ(policy.audit_topic, "causeway.audit");
+  EXPECT_EQ(policy.audit_cluster, "east");
+  EXPECT_TRUE(checkConfig(*both.config).empty());
+
+  EXPECT_THAT(loadError("    topics: {allow: []}\n    audit: {interval: 5s}\n"),
+              HasSubstr("7:12: policies.acme.audit: an audit log needs `file`, `topic` (with "
+                        "`cluster`), or both"));
+  EXPECT_THAT(loadError("    topics: {allow: []}\n    audit: {topic: causeway.audit}\n"),
+              HasSubstr("7:20: policies.acme.audit.topic: an audit topic needs `cluster`"));
+  EXPECT_THAT(loadError("    topics: {allow: []}\n    audit: {file: /a, cluster: east}\n"),
+              HasSubstr("`cluster` names where the audit `topic` goes; there is no topic"));
+  EXPECT_EQ(checkError("    topics: {allow: []}\n"
+                       "    audit: {topic: causeway.audit, cluster: eats}\n"),
+                       "7:45: policies.acme.audit: unknown cluster 'eats' (the audit topic must be "
+                       "on a cluster under `clusters:`)");
+}
+
+TEST(PolicyConfig, AnAuditTopicNeedsAWriterForIt) {
+  const auto loaded = load("    topics: {allow: []}\n"
+                           "    audit: {topic: causeway.audit, cluster: east}\n");
+  ASSERT_TRUE(loaded.ok()) << errorsOf(loaded);
+  std::vector<config::ConfigError> errors;
+  EXPECT_EQ(PolicyRuntime::create(*loaded.config, errors), nullptr);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("this command writes no audit topics"));
+
+  // with a factory, every line reaches the sink it opened
+  struct Lines : AuditSink {
+    std::vector<std::string>* out;
+    Status write(std::string_view line) override {
+      out->emplace_back(line);
+      return {};
+    }
+  };
+  std::vector<std::string> lines;
+  std::string opened;
+  errors.clear();
+  auto runtime = PolicyRuntime::create(
+      *loaded.config, errors, {},
+      [&](const config::ClusterConfig& cluster,
+          const std::string& topic) -> Result<std::unique_ptr<AuditSink>> {
+        opened = cluster.name + "/" + topic;
+        auto sink = std::make_unique<Lines>();
+        sink->out = &lines;
+        return std::unique_ptr<AuditSink>(std::move(sink));
+      });
+  ASSERT_NE(runtime, nullptr);
+  EXPECT_EQ(opened, "east/causeway.audit");
+  bump(runtime->counters("l1", "acme")->records);
+  runtime->flushAudit();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("\"policy\":\"acme\""));
+}
+
+}  // namespace
+}  // namespace causeway::policies
