@@ -269,17 +269,27 @@ void SseFleet::consumeLines(Client& c, int64_t expected) {
     }
     c.status = c.buf.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(c.buf.c_str() + 9) : -1;
     c.head_done = true;
-    if ((c.status == 503 || c.status == 502) && c.reconnects + c.busy_retries < 100) {
-      // Catch-up readers busy: retry when the server says (Retry-After: seconds). A proxy's 502
-      // (Pushpin could not reach the worker) is retried after a second, as a page would.
+    if ((c.status == 503 || c.status == 502 || c.status == 500) &&
+        c.reconnects + c.busy_retries < 100) {
+      // Catch-up readers busy: retry when the server says (Retry-After: seconds). Pushpin's 502
+      // and 500 in a connection storm (its queues to zurl and to its handler hold about 100
+      // requests: "Error while proxying to origin", "Accept service unavailable") are retried
+      // after a random 0.5 to 2.5 s, doubling the range per retry up to 10 s, as a well-behaved
+      // client must: retrying all at once after a second only repeats the storm.
       const auto at = c.buf.find("Retry-After: ");
-      const int seconds =
-          at != std::string::npos && at < end ? std::atoi(c.buf.c_str() + at + 13) : 1;
+      std::chrono::milliseconds delay;
+      if (at != std::string::npos && at < end) {
+        delay = std::chrono::seconds(std::max(std::atoi(c.buf.c_str() + at + 13), 1));
+      } else {
+        const int64_t range =
+            std::min<int64_t>(2000LL << std::min<uint64_t>(c.busy_retries, 3), 10000);
+        delay = std::chrono::milliseconds(500 + static_cast<int64_t>(jitter_() % range));
+      }
       ++c.busy_retries;
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
       close(c.fd);
       c.fd = -1;
-      c.retry_at = Clock::now() + std::chrono::seconds(std::max(seconds, 1));
+      c.retry_at = Clock::now() + delay;
       return;
     }
     if (c.status != 200) {

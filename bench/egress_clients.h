@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,7 +95,7 @@ private:
     StreamCheck check;
     uint64_t bytes = 0;
     uint64_t reconnects = 0;    // after the server ended the stream
-    uint64_t busy_retries = 0;  // after a 503
+    uint64_t busy_retries = 0;  // after a 503 (or a proxy's 502/500)
     uint64_t unmasked = 0;
     Clock::time_point retry_at{};  // set: reconnect then
     std::string error;
@@ -114,6 +115,7 @@ private:
   std::string must_contain_;
   std::string path_;
   int epoll_fd_ = -1;
+  std::minstd_rand jitter_{20261127};  // retry delays after a proxy's 5xx
   std::vector<Client> clients_;
   std::vector<char> read_buf_;
   Clock::time_point first_event_at_{};

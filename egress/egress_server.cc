@@ -18,6 +18,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 namespace causeway::egress {
 namespace {
@@ -110,15 +111,18 @@ struct EgressServer::Impl {
 
   HttpResponse handle(const HttpRequest& request, const ConnectionInfo& info);
   HttpResponse products(const Identity& who);
+  // `resume`: the position to start after when the request names none itself (a next-link
+  // request of Pushpin, which carries it in Grip-Last).
   HttpResponse events(const HttpRequest& request, const ConnectionInfo& info, const Identity& who,
-                      const std::string& product);
+                      const std::string& product, const std::string* resume = nullptr);
   std::variant<Identity, HttpResponse> authenticate(const HttpRequest& request);
   // The request came through our Pushpin (a valid Grip-Sig).
   bool viaPushpin(const HttpRequest& request);
   // A GRIP hold for a client of Pushpin, or nullopt when it must be served directly (a filter,
-  // or a position the live window does not hold).
+  // or a position the live window does not hold); then `resume` is the position Grip-Last gave.
   std::optional<HttpResponse> hold(const HttpRequest& request, const Identity& who,
-                                   const std::string& product, bool recovery);
+                                   const std::string& product, bool recovery,
+                                   std::optional<std::string>& resume);
   void addCors(const HttpRequest& request, HttpResponse& response, bool preflight) const;
 };
 
@@ -209,10 +213,13 @@ HttpResponse EgressServer::Impl::handle(const HttpRequest& request, const Connec
       response = products(std::get<Identity>(who));
     } else {
       std::optional<HttpResponse> held;
+      std::optional<std::string> resume;
       if (pushpin_request) {
-        held = hold(request, std::get<Identity>(who), name, session != nullptr);
+        held = hold(request, std::get<Identity>(who), name, session != nullptr, resume);
       }
-      response = held ? std::move(*held) : events(request, info, std::get<Identity>(who), name);
+      response =
+          held ? std::move(*held)
+               : events(request, info, std::get<Identity>(who), name, resume ? &*resume : nullptr);
     }
   }
   addCors(request, response, false);
@@ -242,7 +249,8 @@ bool EgressServer::Impl::viaPushpin(const HttpRequest& request) {
 
 std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
                                                      const Identity& who,
-                                                     const std::string& product, bool recovery) {
+                                                     const std::string& product, bool recovery,
+                                                     std::optional<std::string>& resume) {
   if (request.param("filter") != nullptr) {
     return std::nullopt;  // a per-client filter: Pushpin would send everybody the same events
   }
@@ -264,6 +272,7 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
   std::optional<std::string> token;
   if (const std::string* last = request.header("grip-last")) {
     token = gripLastId(*last, channel);
+    resume = token;
   }
   if (!token) {
     if (const std::string* id = request.header("last-event-id"); id != nullptr && !id->empty()) {
@@ -273,7 +282,10 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
   uint64_t seq = 0;
   std::string last_id;
   if (token) {
-    auto at = window.afterToken(*token, budget);
+    // A held client recovering (Pushpin dropped items it could not write in time) gets what
+    // follows its last id in bodies of up to `budget`, through as many next links as it takes,
+    // however far behind: served directly instead, it would stay a worker stream for good.
+    auto at = window.afterToken(*token, recovery ? std::numeric_limits<uint64_t>::max() : budget);
     if (!at) {
       if (std::holds_alternative<TokenError>(codec->decode(product, *token))) {
         return errorResponse(400, "bad_resume_token", "the resume token is not valid");
@@ -293,24 +305,31 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
   if (!recovery) {
     appendSseRetry(r.body, egress->retry.count());
   }
-  window.readOrWait(seq, [&](const StreamEvent& event) {
+  uint64_t next = seq;
+  const LiveWindow::Snapshot at = window.readOrWait(seq, [&](const StreamEvent& event) {
     r.body += "id: ";
     r.body += event.token;
     r.body += "\ndata: ";
     r.body += event.data;
     r.body += "\n\n";
     last_id = event.token;
+    ++next;
     return r.body.size() < budget;
   });
   const long keep_alive = std::max<long>(
       1, std::chrono::duration_cast<std::chrono::seconds>(egress->heartbeat_interval).count());
+  // Pushpin asks the next link when a published item does not follow the client's last id, or
+  // when nothing was sent for `timeout` seconds. A body cut by the budget leaves the client
+  // behind: with no item coming (the product is idle), the next page is asked in a second
+  // instead of after four heartbeats.
+  const long link_timeout = next < at.next_seq ? 1 : keep_alive * 4;
   r.headers.emplace_back("Content-Type", "text/event-stream; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("Grip-Hold", "stream");
   r.headers.emplace_back("Grip-Channel", channel + "; prev-id=" + last_id);
   r.headers.emplace_back("Grip-Link", "</v1/products/" + product + "/events?grip_session=" +
                                           grip_sessions->encode(who, product) +
-                                          ">; rel=next; timeout=" + std::to_string(keep_alive * 4));
+                                          ">; rel=next; timeout=" + std::to_string(link_timeout));
   // An SSE comment (":" and a blank line, in Pushpin's cstring format) on idle holds.
   r.headers.emplace_back("Grip-Keep-Alive",
                          ":\\n\\n; format=cstring; timeout=" + std::to_string(keep_alive));
@@ -371,10 +390,13 @@ HttpResponse EgressServer::Impl::products(const Identity& who) {
 }
 
 HttpResponse EgressServer::Impl::events(const HttpRequest& request, const ConnectionInfo& info,
-                                        const Identity& who, const std::string& product) {
+                                        const Identity& who, const std::string& product,
+                                        const std::string* resume) {
   OpenRequest open;
   if (const std::string* id = request.header("last-event-id"); id != nullptr && !id->empty()) {
     open.last_event_id = *id;
+  } else if (resume != nullptr) {
+    open.last_event_id = *resume;
   }
   if (const std::string* from = request.param("from"); from != nullptr && !from->empty()) {
     open.from = *from;

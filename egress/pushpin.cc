@@ -12,50 +12,79 @@ namespace {
 
 constexpr size_t kMaxPostBytes = 512 * 1024;  // Pushpin refuses bodies over 1 MB by default
 
-// Builds a publish request body: {"items": [...]} with http-stream content.
+// Events are published in items of up to this much SSE text (one event may exceed it). Pushpin
+// queues at most 100 items per held connection that it cannot write yet (PUBLISH_QUEUE_MAX in
+// its handler, not configurable) and drops the rest silently: with one event per item, a burst
+// of a few hundred events was more than a client could take in while it arrived, and the
+// client stopped. Items of many events make that queue hold megabytes instead of 100 events,
+// and cost Pushpin's publish rate limit (message_rate counts items times subscribers) one unit
+// per item instead of per event.
+constexpr size_t kMaxItemBytes = 64 * 1024;
+
+// Builds a publish request body: {"items": [...]} with http-stream content, several events per
+// item. Each item's id is the resume token after its last event and its prev-id the previous
+// item's id, so a held client that missed an item sees the gap at the next one and recovers
+// through its next link from exactly its last id.
 class PublishBatch : public EventSink {
 public:
   PublishBatch(std::string channel, std::string prev_id)
       : channel_(std::move(channel)), prev_id_(std::move(prev_id)) {}
 
   void add(const EventRef& e) override {
-    body_ += count_ == 0 ? "{\"items\":[" : ",";
-    body_ += "{\"channel\":";
-    appendJsonString(body_, channel_);
-    body_ += ",\"id\":";
-    appendJsonString(body_, e.id);
-    body_ += ",\"prev-id\":";
-    appendJsonString(body_, prev_id_);
-    content_.clear();
     content_ += "id: ";
     content_ += e.id;
     content_ += "\ndata: ";
     content_ += e.data;
     content_ += "\n\n";
-    body_ += ",\"formats\":{\"http-stream\":{\"content\":";
-    appendJsonString(body_, content_);
-    body_ += "}}}";
-    prev_id_ = std::string(e.id);
-    ++count_;
+    last_id_.assign(e.id);
+    ++events_;
+    if (content_.size() >= kMaxItemBytes) {
+      closeItem();
+    }
   }
 
+  // The request body of every event added since the last take().
   std::string take() {
+    closeItem();
     std::string out = std::move(body_);
     out += "]}";
     body_.clear();
-    count_ = 0;
+    events_ = 0;
+    items_ = 0;
     return out;
   }
-  size_t count() const { return count_; }
-  size_t bytes() const { return body_.size(); }
-  const std::string& lastId() const { return prev_id_; }
+  size_t count() const { return events_; }
+  size_t items() const { return items_ + (content_.empty() ? 0 : 1); }
+  size_t bytes() const { return body_.size() + content_.size(); }
+  const std::string& lastId() const { return events_ == 0 ? prev_id_ : last_id_; }
 
 private:
+  void closeItem() {
+    if (content_.empty()) {
+      return;
+    }
+    body_ += items_ == 0 ? "{\"items\":[" : ",";
+    body_ += "{\"channel\":";
+    appendJsonString(body_, channel_);
+    body_ += ",\"id\":";
+    appendJsonString(body_, last_id_);
+    body_ += ",\"prev-id\":";
+    appendJsonString(body_, prev_id_);
+    body_ += ",\"formats\":{\"http-stream\":{\"content\":";
+    appendJsonString(body_, content_);
+    body_ += "}}}";
+    prev_id_ = last_id_;
+    content_.clear();
+    ++items_;
+  }
+
   std::string channel_;
-  std::string prev_id_;
+  std::string prev_id_;  // the id of the last closed item
+  std::string last_id_;  // the token after the newest event added
   std::string body_;
-  std::string content_;
-  size_t count_ = 0;
+  std::string content_;  // the open item's SSE text
+  size_t events_ = 0;
+  size_t items_ = 0;  // closed items in body_
 };
 
 }  // namespace

@@ -5,11 +5,15 @@
 // every event of that pair is published once to Pushpin, which writes it to all held clients.
 // Thousands of clients then cost Pushpin connections, not Causeway reads or sockets.
 //
-// Reliability: published items carry id = the event's resume token and prev-id = the previous
-// event's token, and holds name the last id the client has (Grip-Channel: ...; prev-id=). When
-// Pushpin sees a gap (an item whose prev-id is not the client's last id, e.g. published while
-// the client's hold was being set up), it asks the next link (Grip-Link) with Grip-Last, and
-// egress answers with the missing events and a new hold: no gap, no repeat.
+// Items: each published item holds the SSE text of several events (up to 64 KiB), because
+// Pushpin keeps at most 100 items per connection it cannot write yet and drops the rest.
+//
+// Reliability: an item carries id = the resume token after its last event and prev-id = the
+// previous item's id, and holds name the last id the client has (Grip-Channel: ...; prev-id=).
+// When Pushpin sees a gap (an item whose prev-id is not the client's last id: published while
+// the hold was being set up, or dropped by Pushpin's queue or publish limiter), it asks the
+// next link (Grip-Link) with Grip-Last, and egress answers with the missing events (pages of
+// max_initial_bytes, the next one asked a second later) and a new hold: no gap, no repeat.
 
 #include "common/result.h"
 #include "config/config.h"

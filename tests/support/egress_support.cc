@@ -290,7 +290,6 @@ HttpResponse httpGet(int port, const std::string& path,
 
 namespace causeway::testing {
 
-
 namespace {
 
 bool canConnect(int port) {
@@ -306,7 +305,9 @@ bool canConnect(int port) {
 
 }  // namespace
 
-std::unique_ptr<PushpinProcess> PushpinProcess::start(const std::string& dir, int origin_port) {
+std::unique_ptr<PushpinProcess>
+PushpinProcess::start(const std::string& dir, int origin_port,
+                      const std::map<std::string, std::string>& settings) {
   std::unique_ptr<PushpinProcess> p(new PushpinProcess());
   p->dir_ = dir;
   const std::string run = dir + "/run";
@@ -329,7 +330,7 @@ std::unique_ptr<PushpinProcess> PushpinProcess::start(const std::string& dir, in
   }
   // The packaged runner would start zurl with a config that refuses 127.*; zurl runs on its own
   // here, allowed to reach the origin on loopback.
-  const std::map<std::string, std::string> replace = {
+  std::map<std::string, std::string> replace = {
       {"include", "/usr/lib/pushpin/internal.conf"},
       {"rundir", run},
       {"logdir", log},
@@ -344,6 +345,9 @@ std::unique_ptr<PushpinProcess> PushpinProcess::start(const std::string& dir, in
       {"message_rate", "1000000"},
       {"message_hwm", "1000000"},
   };
+  for (const auto& [key, value] : settings) {
+    replace[key] = value;
+  }
   std::string conf;
   std::string line;
   while (std::getline(in, line)) {

@@ -104,7 +104,10 @@ namespace causeway::testing {
 class PushpinProcess {
 public:
   // Starts and waits until it accepts connections; null with a gtest failure on error.
-  static std::unique_ptr<PushpinProcess> start(const std::string& dir, int origin_port);
+  // `settings`: pushpin.conf keys to set (e.g. {"message_hwm", "10"}) over the test defaults.
+  static std::unique_ptr<PushpinProcess>
+  start(const std::string& dir, int origin_port,
+        const std::map<std::string, std::string>& settings = {});
   ~PushpinProcess();
 
   int httpPort() const { return http_port_; }
