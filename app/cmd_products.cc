@@ -1,9 +1,13 @@
 // causeway products list --config FILE: the data products of a configuration, who may read
-// them, and their live freshness against the objective (read from the source clusters).
+// them, their live freshness against the objective (read from the source clusters) and the
+// contract of each of their topics (subject and schema ID from the source cluster's registry;
+// with --partner, the headers and derived schemas that partner's policy gives it), as the
+// egress listing shows them to a partner (egress/product_contracts.h).
 
 #include "app/commands.h"
 #include "config/config_loader.h"
 #include "egress/crypto.h"
+#include "egress/product_contracts.h"
 #include "egress/resume_token.h"
 #include "egress/stream_hub.h"
 
@@ -31,6 +35,41 @@ std::string seconds(std::optional<double> s) {
   return buf;
 }
 
+// One line per topic under its product: the contract's subject and schema ID, or why unknown.
+void printContracts(const nlohmann::json& row) {
+  if (row["contracts"].is_null()) {
+    std::printf("  (topics unknown: the source cluster did not answer)\n");
+    return;
+  }
+  for (const auto& entry : row["contracts"]) {
+    const nlohmann::json& contract = entry["contract"];
+    std::string text = "no contract";
+    if (contract.is_object()) {
+      text = "contract " + contract["name"].get<std::string>();
+      if (contract.contains("format")) {
+        text += " (" + contract["format"].get<std::string>() + ")";
+      }
+      if (contract.contains("subject") && contract["subject"].is_string()) {
+        text += ", subject " + contract["subject"].get<std::string>();
+      }
+      if (contract.contains("schema_id")) {
+        text += ", schema id " + std::to_string(contract["schema_id"].get<uint32_t>()) +
+                " (version " + std::to_string(contract["version"].get<int>()) + ")";
+      }
+      if (contract.contains("error")) {
+        text += ": " + contract["error"].get<std::string>();
+      }
+      if (contract.contains("derived_schema")) {
+        text += "; the policy changes its shape (derived schema: --json)";
+      } else if (contract.contains("derived_schema_unavailable")) {
+        text += "; derived schema unavailable: " +
+                contract["derived_schema_unavailable"].get<std::string>();
+      }
+    }
+    std::printf("  %s: %s\n", entry["topic"].get<std::string>().c_str(), text.c_str());
+  }
+}
+
 } // namespace
 
 int runProductsList(const ProductsOptions& options) {
@@ -52,6 +91,9 @@ int runProductsList(const ProductsOptions& options) {
   hub_options.config = &config;
   hub_options.codec = &codec;
   egress::StreamHub hub(hub_options);
+  egress::ProductContracts contracts(config);
+  const config::PartnerConfig* partner =
+      options.partner.empty() ? nullptr : &config.partners.at(options.partner);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& product : config.products) {
     std::vector<std::string> partners;
@@ -79,6 +121,7 @@ int runProductsList(const ProductsOptions& options) {
               ? nlohmann::json(*info.freshness_seconds * 1000 <= product.freshness_slo.count())
               : nlohmann::json(nullptr);
     }
+    addContractsJson(contracts.describe(product, partner, info.topics), row);
     out.push_back(row);
   }
   hub.stop();
@@ -109,6 +152,7 @@ int runProductsList(const ProductsOptions& options) {
                 row["domain"].get<std::string>().c_str(), row["source"].get<std::string>().c_str(),
                 (row["empty"].get<bool>() ? std::string("-") : seconds(fresh)).c_str(), slo.c_str(),
                 status.c_str(), partners.empty() ? "(none)" : partners.c_str());
+    printContracts(row);
   }
   return 0;
 }

@@ -97,6 +97,7 @@ struct EgressServer::Impl {
   std::unique_ptr<ResumeTokenCodec> codec;
   std::unique_ptr<PartnerAuth> auth;
   std::unique_ptr<StreamHub> hub;
+  std::unique_ptr<ProductContracts> contracts;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<EgressGrpcServer> grpc;
   std::unique_ptr<PushpinPublisher> pushpin;
@@ -352,6 +353,8 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
 }
 
 HttpResponse EgressServer::Impl::products(const Identity& who) {
+  const auto found = config->partners.find(who.partner);
+  const config::PartnerConfig* partner = found == config->partners.end() ? nullptr : &found->second;
   nlohmann::json list = nlohmann::json::array();
   for (const config::ProductConfig* product : hub->productsFor(who)) {
     const ProductInfo info = hub->describe(*product);
@@ -361,9 +364,8 @@ HttpResponse EgressServer::Impl::products(const Identity& who) {
         {"description", product->description},
         {"owner", product->owner},
         {"events_url", "/v1/products/" + product->name + "/events"},
-        // Contracts come from schema/ (not linked into this build): unknown here.
-        {"contract", nullptr},
     };
+    addContractsJson(contracts->describe(*product, partner, info.topics), item);
     if (info.freshness_seconds) {
       item["freshness_seconds"] = std::round(*info.freshness_seconds * 1000) / 1000;
     } else {
@@ -467,6 +469,7 @@ Result<std::unique_ptr<EgressServer>> EgressServer::start(const config::Config& 
   hub_options.stages = impl.options.stages;
   hub_options.filters = impl.options.filters;
   impl.hub = std::make_unique<StreamHub>(hub_options);
+  impl.contracts = std::make_unique<ProductContracts>(config, impl.options.contracts);
 
   HttpServer::Options http;
   http.host = host_port->first;
@@ -503,7 +506,7 @@ Result<std::unique_ptr<EgressServer>> EgressServer::start(const config::Config& 
     impl.pushpin = std::make_unique<PushpinPublisher>(*config.egress->pushpin, *impl.hub);
   }
   if (!config.egress->grpc_listen.empty()) {
-    auto grpc = EgressGrpcServer::start(*config.egress, *impl.hub, *impl.auth);
+    auto grpc = EgressGrpcServer::start(*config.egress, *impl.hub, *impl.contracts, *impl.auth);
     if (!grpc) {
       impl.http->stop();
       impl.hub->stop();
@@ -531,6 +534,7 @@ void EgressServer::stop() {
     return;
   }
   impl_->stopped = true;
+  impl_->contracts->interrupt();  // a listing waiting for a registry
   // Streams first (each gets its resume token), then the readers behind them.
   if (impl_->http) {
     impl_->http->stop();

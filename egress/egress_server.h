@@ -3,7 +3,8 @@
 // The egress server of a worker (`causeway run` with an `egress:` section): partners read data
 // products over HTTP (SSE) and gRPC, optionally fanned out through Pushpin.
 //
-//   GET /v1/products                  the products this credential may read, with freshness
+//   GET /v1/products                  the products this credential may read, with freshness,
+//                                     contracts (subject, schema ID, derived schema), headers
 //   GET /v1/products/{name}/events    text/event-stream of the product (Last-Event-ID, ?from=,
 //                                     ?filter=); GRIP hold when the request came through Pushpin
 //   GET /healthz                      200 while serving (no credentials)
@@ -16,6 +17,7 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "config/yaml_reader.h"
+#include "egress/product_contracts.h"
 #include "egress/stages.h"
 
 #include <memory>
@@ -34,6 +36,8 @@ public:
     // What partners see of each record: the lead wires policies' factory here.
     PartnerStageFactory stages = defaultPartnerStageFactory();
     FilterFactory filters = defaultFilterFactory();
+    // How the products listing looks up contracts' schemas (registry timeouts, caching).
+    ProductContracts::Options contracts;
     // HOST:PORT overriding egress.listen (`causeway run --egress-listen`); empty: the config's.
     std::string listen;
   };

@@ -2,6 +2,7 @@
 
 #include "causeway/v1/egress.grpc.pb.h"
 #include "egress/partner_auth.h"
+#include "egress/product_contracts.h"
 #include "egress/stream_audit.h"
 #include "egress/stream_hub.h"
 
@@ -60,6 +61,50 @@ Result<std::string> readPem(const std::string& path, const std::string& what) {
   return text.str();
 }
 
+void setSide(const ContractSide& side, v1::ContractSide& out) {
+  out.set_format(side.format);
+  out.set_subject(side.subject);
+  if (side.schema_id) {
+    out.set_schema_id(*side.schema_id);
+    out.set_version(side.version);
+  }
+  out.set_error(side.error);
+  if (side.derived_schema) {
+    out.set_derived_schema(*side.derived_schema);
+  }
+  out.set_derived_schema_unavailable(side.derived_schema_unavailable);
+  for (const auto& problem : side.derived_schema_problems) {
+    out.add_derived_schema_problems(problem);
+  }
+}
+
+// The listing's contracts, as the HTTP listing shows them (egress/product_contracts.h).
+void setContracts(const ProductContractView& view, v1::Product& out) {
+  for (const auto& header : view.headers) {
+    out.add_headers(header);
+  }
+  if (!view.topics) {
+    out.set_contracts_unknown(true);
+    return;
+  }
+  for (const auto& topic : *view.topics) {
+    v1::TopicContract* t = out.add_contracts();
+    t->set_topic(topic.topic);
+    if (!topic.has_contract) {
+      continue;
+    }
+    v1::Contract* contract = t->mutable_contract();
+    contract->set_name(topic.name);
+    contract->set_domain(topic.domain);
+    if (topic.value) {
+      setSide(*topic.value, *contract->mutable_value());
+    }
+    if (topic.key) {
+      setSide(*topic.key, *contract->mutable_key());
+    }
+  }
+}
+
 class EventBatch : public EventSink {
 public:
   explicit EventBatch(v1::SubscribeResponse& response) : response_(response) {}
@@ -83,7 +128,8 @@ private:
 
 class EgressGrpcServer::Service : public v1::Egress::CallbackService {
 public:
-  Service(StreamHub& hub, PartnerAuth& auth) : hub_(hub), auth_(auth) {}
+  Service(StreamHub& hub, ProductContracts& contracts, PartnerAuth& auth)
+      : hub_(hub), contracts_(contracts), auth_(auth) {}
 
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
                                          const v1::ListProductsRequest*,
@@ -94,7 +140,10 @@ public:
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, error->message));
       return reactor;
     }
-    for (const config::ProductConfig* product : hub_.productsFor(std::get<Identity>(who))) {
+    const Identity& identity = std::get<Identity>(who);
+    const auto& partners = hub_.config().partners;
+    const auto partner = partners.find(identity.partner);
+    for (const config::ProductConfig* product : hub_.productsFor(identity)) {
       const ProductInfo info = hub_.describe(*product);
       v1::Product* p = response->add_products();
       p->set_name(product->name);
@@ -112,6 +161,10 @@ public:
                           *info.freshness_seconds * 1000 <= product->freshness_slo.count());
       }
       p->set_empty(info.empty);
+      setContracts(contracts_.describe(*product,
+                                       partner == partners.end() ? nullptr : &partner->second,
+                                       info.topics),
+                   *p);
     }
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -134,6 +187,7 @@ public:
   }
 
   StreamHub& hub_;
+  ProductContracts& contracts_;
   PartnerAuth& auth_;
   std::mutex mu_;
   std::set<Subscriber*> subscribers_;
@@ -304,8 +358,9 @@ void EgressGrpcServer::Service::shutdownAll() {
   }
 }
 
-Result<std::unique_ptr<EgressGrpcServer>> EgressGrpcServer::start(
-    const config::EgressConfig& egress, StreamHub& hub, PartnerAuth& auth) {
+Result<std::unique_ptr<EgressGrpcServer>>
+EgressGrpcServer::start(const config::EgressConfig& egress, StreamHub& hub,
+                        ProductContracts& contracts, PartnerAuth& auth) {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (egress.tls) {
     auto cert = readPem(egress.tls->cert_file, "egress TLS certificate");
@@ -328,7 +383,7 @@ Result<std::unique_ptr<EgressGrpcServer>> EgressGrpcServer::start(
     credentials = grpc::InsecureServerCredentials();
   }
   std::unique_ptr<EgressGrpcServer> server(new EgressGrpcServer());
-  server->service_ = std::make_unique<Service>(hub, auth);
+  server->service_ = std::make_unique<Service>(hub, contracts, auth);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(egress.grpc_listen, credentials, &port);

@@ -21,12 +21,15 @@ class Server;
 namespace causeway::egress {
 
 class PartnerAuth;
+class ProductContracts;
 class StreamHub;
 
 class EgressGrpcServer {
 public:
   static Result<std::unique_ptr<EgressGrpcServer>> start(const config::EgressConfig& egress,
-                                                         StreamHub& hub, PartnerAuth& auth);
+                                                         StreamHub& hub,
+                                                         ProductContracts& contracts,
+                                                         PartnerAuth& auth);
   ~EgressGrpcServer();
   void stop();
   int port() const { return port_; }

@@ -408,6 +408,7 @@ ProductInfo StreamHub::describe(const config::ProductConfig& product) {
   const auto now_ms =
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
+  std::optional<double> from_tail;
   {
     // A running tail that has read everything knows the newest record without asking.
     std::lock_guard lock(mu_);
@@ -417,36 +418,48 @@ ProductInfo StreamHub::describe(const config::ProductConfig& product) {
       }
       const TailStats stats = entry.tail->stats();
       if (stats.caught_up && stats.newest_timestamp_ms >= 0) {
-        info.freshness_seconds = std::max<double>(0, (now_ms - stats.newest_timestamp_ms) / 1000.0);
-        return info;
+        from_tail = std::max<double>(0, (now_ms - stats.newest_timestamp_ms) / 1000.0);
+        break;
       }
     }
   }
   Resolver& resolver = resolverOf(product);
   std::lock_guard lock(resolver.mu);
   const auto now = std::chrono::steady_clock::now();
-  if (resolver.info.product != nullptr && now - resolver.fresh_at < options_.freshness_cache) {
-    return resolver.info;
-  }
-  // A reader of its own: ends() moves its assignment.
-  ProductReader reader(product, options_.config->clusters.at(product.source),
-                       "freshness." + product.name);
-  if (reader.open() && reader.discover(kResolveTimeout)) {
-    if (auto ends = reader.ends(milliseconds(3000))) {
-      int64_t newest = -1;
-      bool any = false;
-      for (const auto& end : *ends) {
-        newest = std::max(newest, end.last_timestamp);
-        any = any || end.high > 0;
+  if (resolver.info.product == nullptr || now - resolver.fresh_at >= options_.freshness_cache) {
+    // A reader of its own: ends() moves its assignment.
+    ProductReader reader(product, options_.config->clusters.at(product.source),
+                         "freshness." + product.name);
+    if (reader.open() && reader.discover(kResolveTimeout)) {
+      std::vector<std::string> topics;
+      for (const auto& p : reader.partitions()) {
+        if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) {
+          topics.push_back(p.topic);
+        }
       }
-      info.empty = !any;
-      if (newest >= 0) {
-        info.freshness_seconds = std::max<double>(0, (now_ms - newest) / 1000.0);
+      std::sort(topics.begin(), topics.end());
+      info.topics = std::move(topics);
+      if (auto ends = reader.ends(milliseconds(3000))) {
+        int64_t newest = -1;
+        bool any = false;
+        for (const auto& end : *ends) {
+          newest = std::max(newest, end.last_timestamp);
+          any = any || end.high > 0;
+        }
+        info.empty = !any;
+        if (newest >= 0) {
+          info.freshness_seconds = std::max<double>(0, (now_ms - newest) / 1000.0);
+        }
       }
     }
+    resolver.info = info;
+    resolver.fresh_at = now;
   }
-  resolver.info = info;
-  resolver.fresh_at = now;
+  info = resolver.info;
+  if (from_tail) {
+    info.freshness_seconds = from_tail;
+    info.empty = false;
+  }
   return info;
 }
 

@@ -53,6 +53,8 @@ struct ProductInfo {
   const config::ProductConfig* product = nullptr;
   std::optional<double> freshness_seconds;  // age of the newest record; nullopt: unknown
   bool empty = false;                       // the product has no record at all
+  // The product's topics on its cluster, sorted; nullopt when the cluster did not answer.
+  std::optional<std::vector<std::string>> topics;
 };
 
 // Counters by (partner, product) and disconnects by reason, for metrics.
@@ -97,8 +99,8 @@ public:
 
   // The products `who` may read (its partner's, narrowed by a JWT claim), in config order.
   std::vector<const config::ProductConfig*> productsFor(const Identity& who) const;
-  // Freshness of a product: from a running tail when there is one, else read from the cluster
-  // (cached for freshness_cache).
+  // Freshness and topics of a product: read from the cluster (cached for freshness_cache);
+  // freshness from a running tail that has caught up when there is one.
   ProductInfo describe(const config::ProductConfig& product);
 
   // Records why a stream ended (for metrics); the transport calls it once per stream.
@@ -112,6 +114,7 @@ public:
 
   void stop();
   bool stopping() const { return stopping_; }
+  const config::Config& config() const { return *options_.config; }
 
 private:
   struct TailEntry {

@@ -36,6 +36,7 @@ protected:
                .string();
     config_ = testing::makeEgressConfig(cluster_->bootstrap(), dir_);
     config_.egress->grpc_listen = "127.0.0.1:0";
+    testing::addPaymentsContract(config_, dir_);
     EgressServer::Options options;
     options.stages = testing::testStageFactory();
     options.filters = testing::testFilterFactory();
@@ -148,16 +149,46 @@ TEST_F(EgressGrpcTest, CredentialsAndUnknownProducts) {
   ASSERT_EQ(products.products_size(), 1);
   EXPECT_EQ(products.products(0).name(), kProduct);
   EXPECT_EQ(products.products(0).freshness_slo().seconds(), 30);
+  // The contract as the HTTP listing shows it: globex has no policy, so no derived schema.
+  ASSERT_EQ(products.products(0).contracts_size(), 1) << products.DebugString();
+  const v1::ContractSide& plain = products.products(0).contracts(0).contract().value();
+  EXPECT_EQ(plain.subject(), "payments.authorized-value");
+  EXPECT_TRUE(plain.has_schema_id());
+  EXPECT_EQ(plain.schema_id(), 7u);
+  EXPECT_FALSE(plain.has_derived_schema());
+  // acme's policy masks and drops fields: the derived schema says so.
+  v1::ListProductsResponse acme;
+  auto acme_ctx = context(kAcmeToken);
+  ASSERT_TRUE(stub_->ListProducts(acme_ctx.get(), v1::ListProductsRequest(), &acme).ok());
+  ASSERT_EQ(acme.products(0).contracts_size(), 1) << acme.DebugString();
+  EXPECT_EQ(acme.products(0).headers_size(), 1);
+  const v1::ContractSide& side = acme.products(0).contracts(0).contract().value();
+  EXPECT_EQ(side.schema_id(), 7u);
+  ASSERT_TRUE(side.has_derived_schema()) << acme.DebugString();
+  const auto derived = nlohmann::json::parse(side.derived_schema());
+  EXPECT_FALSE(derived["properties"].contains("internal_notes"));
+  EXPECT_EQ(derived["properties"]["card"]["properties"]["number"]["type"], "string");
+  EXPECT_EQ(side.derived_schema_problems_size(), 1);
 }
 
-TEST_F(EgressGrpcTest, ProductsListCommandShowsPartnersAndFreshness) {
+TEST_F(EgressGrpcTest, ProductsListCommandShowsPartnersFreshnessAndContracts) {
   ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 3));
   const std::string path = testing::writeTempFile(
       "products.yaml",
-      "clusters:\n  east: {bootstrap: \"" + cluster_->bootstrap() +
-          "\"}\nproducts:\n  - {name: " + kProduct +
+      "registries:\n  east-catalog: {catalog: " + dir_ +
+          "/catalog}\n"
+          "clusters:\n  east: {bootstrap: \"" +
+          cluster_->bootstrap() +
+          "\", registry: east-catalog}\n"
+          "domains:\n  - name: payments\n    topics: [\"payments\\\\..*\"]\n"
+          "    contracts: [{name: authorized, topics: [\"payments\\\\.authorized\"], "
+          "value: {format: json}}]\n"
+          "policies:\n  acme-policy:\n    topics: {allow: [\".*\"]}\n"
+          "    fields: [{path: value.internal_notes, action: drop}]\n"
+          "products:\n  - {name: " +
+          kProduct +
           ", domain: payments, source: east, topics: [\"payments\\\\.authorized\"], "
-          "freshness_slo: 30s}\npartners:\n  acme: {products: [" +
+          "freshness_slo: 30s}\npartners:\n  acme: {policy: acme-policy, products: [" +
           kProduct + "], auth: {tokens_file: " + dir_ +
           "/acme.tokens}}\n"
           "egress: {listen: \"127.0.0.1:0\"}\n");
@@ -169,6 +200,31 @@ TEST_F(EgressGrpcTest, ProductsListCommandShowsPartnersAndFreshness) {
   ASSERT_EQ(json["products"].size(), 1u);
   EXPECT_EQ(json["products"][0]["partners"], nlohmann::json::array({"acme"}));
   EXPECT_EQ(json["products"][0]["within_slo"], false) << "records from 2023";
+  const auto& contract = json["products"][0]["contracts"][0]["contract"];
+  EXPECT_EQ(contract["subject"], "payments.authorized-value") << log;
+  EXPECT_EQ(contract["schema_id"], 7);
+  EXPECT_FALSE(contract.contains("derived_schema")) << "no partner named: no policy applies";
+
+  // With --partner: that partner's view, as its HTTP listing shows it.
+  testing::ChildProcess acme(
+      {CAUSEWAY_BINARY, "products", "list", "-c", path, "--partner", "acme", "--json"},
+      path + ".acme.log");
+  ASSERT_EQ(acme.wait(30s), 0) << acme.log();
+  const std::string acme_log = acme.log();
+  auto view = nlohmann::json::parse(acme_log.substr(acme_log.find('{')));
+  const auto& derived = view["products"][0]["contracts"][0]["contract"]["derived_schema"];
+  ASSERT_TRUE(derived.is_object()) << acme_log;
+  EXPECT_FALSE(derived["properties"].contains("internal_notes"));
+  EXPECT_TRUE(derived["properties"].contains("card"));
+
+  // The table names the subject and the schema ID under the product.
+  testing::ChildProcess table({CAUSEWAY_BINARY, "products", "list", "-c", path},
+                              path + ".table.log");
+  ASSERT_EQ(table.wait(30s), 0) << table.log();
+  EXPECT_NE(table.log().find("  payments.authorized: contract payments.authorized (json), subject "
+                             "payments.authorized-value, schema id 7 (version 1)"),
+            std::string::npos)
+      << table.log();
 }
 
 } // namespace

@@ -281,6 +281,77 @@ TEST_F(EgressHttpTest, ProductsListingShowsFreshnessAgainstTheSlo) {
   EXPECT_EQ(products[1]["empty"], true);
 }
 
+TEST_F(EgressHttpTest, ProductsListingShowsContractsAndThePartnersDerivedSchema) {
+  // given: kTopic has a JSON Schema contract in a local catalog and acme's policy masks and
+  // drops fields; orders.placed has a contract in a registry that does not answer
+  testing::addPaymentsContract(config_, dir_);
+  config::ClusterConfig orders_cluster = config_.clusters.at("east");
+  orders_cluster.name = "east-orders";
+  orders_cluster.registry = "down-sr";
+  config_.clusters[orders_cluster.name] = orders_cluster;
+  config::RegistryConfig down;
+  down.name = "down-sr";
+  down.url = "http://127.0.0.1:" + std::to_string(testing::freePort());
+  config_.registries[down.name] = down;
+  config_.products[1].source = orders_cluster.name;
+  config::DomainConfig orders;
+  orders.name = "orders";
+  orders.topics = {"orders\\..*"};
+  config::ContractConfig placed;
+  placed.topics = {".*"};
+  placed.value.present = true;
+  placed.value.format = config::PayloadFormat::kJson;
+  orders.contracts.push_back(placed);
+  config_.domains.push_back(orders);
+  start();
+
+  // when: acme lists its products
+  auto list = testing::httpGet(server_->httpPort(), "/v1/products",
+                               {{"Authorization", bearer(kAcmeToken)}});
+
+  // then: the payments topic's contract has its subject, schema ID and the schema acme
+  // receives (masked -> string, dropped -> gone, the unknown path reported)
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto products = nlohmann::json::parse(list.body)["products"];
+  ASSERT_EQ(products.size(), 2u) << list.body;
+  EXPECT_EQ(products[0]["headers"], nlohmann::json::array({"seq"}));
+  ASSERT_EQ(products[0]["contracts"].size(), 1u) << products[0].dump(2);
+  EXPECT_EQ(products[0]["contracts"][0]["topic"], kTopic);
+  const auto& contract = products[0]["contracts"][0]["contract"];
+  EXPECT_EQ(contract["domain"], "payments");
+  EXPECT_EQ(contract["format"], "json");
+  EXPECT_EQ(contract["subject"], "payments.authorized-value");
+  EXPECT_EQ(contract["schema_id"], 7);
+  EXPECT_EQ(contract["version"], 1);
+  const auto& derived = contract["derived_schema"];
+  ASSERT_TRUE(derived.is_object()) << contract.dump(2);
+  EXPECT_EQ(derived["properties"]["card"]["properties"]["number"],
+            nlohmann::json::parse(R"({"type": "string", "description": "card number"})"));
+  EXPECT_FALSE(derived["properties"].contains("internal_notes"));
+  EXPECT_EQ(derived["required"], nlohmann::json::parse(R"(["id", "card"])"));
+  EXPECT_EQ(derived["properties"]["id"], nlohmann::json::parse(R"({"type": "string"})"));
+  EXPECT_EQ(contract["derived_schema_problems"],
+            nlohmann::json::array({"value.customer.emial (hash): no property 'emial' at "
+                                   "value.customer in the schema"}));
+
+  // and: the registry that does not answer is named for its topic, the listing still answers
+  const auto& unavailable = products[1]["contracts"][0]["contract"];
+  EXPECT_EQ(unavailable["subject"], "orders.placed-value") << products[1].dump(2);
+  EXPECT_EQ(unavailable["error"], "registry unavailable");
+  EXPECT_FALSE(unavailable.contains("schema_id"));
+  EXPECT_EQ(unavailable["derived_schema_unavailable"],
+            "the contract's schema is unknown (registry unavailable)");
+  EXPECT_EQ(list.body.find("127.0.0.1"), std::string::npos) << "no registry address";
+
+  // and: a partner without a policy sees the contract's own schema, no derived one
+  auto plain = nlohmann::json::parse(testing::httpGet(server_->httpPort(), "/v1/products",
+                                                      {{"Authorization", bearer(kGlobexToken)}})
+                                         .body)["products"];
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0]["contracts"][0]["contract"]["schema_id"], 7);
+  EXPECT_FALSE(plain[0]["contracts"][0]["contract"].contains("derived_schema"));
+}
+
 TEST_F(EgressHttpTest, MetricsCountStreamsPerPartnerAndProduct) {
   start();
   ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10));

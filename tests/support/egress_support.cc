@@ -99,6 +99,54 @@ config::Config makeEgressConfig(const std::string& bootstrap, const std::string&
   return config;
 }
 
+void addPaymentsContract(config::Config& config, const std::string& dir) {
+  std::filesystem::create_directories(dir + "/catalog");
+  writeFile(dir + "/catalog/index.yaml",
+            "schemas:\n  - {id: 7, subject: payments.authorized-value, file: authorized.json}\n");
+  writeFile(dir + "/catalog/authorized.json", R"({
+  "title": "payments.Authorized",
+  "type": "object",
+  "required": ["id", "card", "internal_notes"],
+  "properties": {
+    "id": {"type": "string"},
+    "card": {"type": "object", "properties": {
+      "number": {"type": "string", "description": "card number", "pattern": "^[0-9]{12,19}$"}}},
+    "customer": {"type": "object", "properties": {"email": {"type": "string"}}},
+    "internal_notes": {"type": "string"}
+  }
+})");
+  config::RegistryConfig catalog;
+  catalog.name = "east-catalog";
+  catalog.catalog = dir + "/catalog";
+  config.registries[catalog.name] = catalog;
+  config.clusters["east"].registry = catalog.name;
+  config::DomainConfig payments;
+  payments.name = "payments";
+  payments.topics = {"payments\\..*"};
+  config::ContractConfig contract;
+  contract.name = "authorized";
+  contract.topics = {"payments\\.authorized"};
+  contract.value.present = true;
+  contract.value.format = config::PayloadFormat::kJson;
+  payments.contracts.push_back(contract);
+  config.domains.push_back(payments);
+  config::PolicyConfig policy;
+  policy.name = "mask-pad";
+  policy.topics_allow = {".*"};
+  auto rule = [](const std::string& path, config::FieldAction action) {
+    config::FieldRuleConfig r;
+    r.path.text = path;
+    r.action = action;
+    return r;
+  };
+  policy.fields = {rule("value.card.number", config::FieldAction::kMask),
+                   rule("value.internal_notes", config::FieldAction::kDrop),
+                   rule("value.customer.emial", config::FieldAction::kHash)};
+  policy.headers_allow = {"seq", "traceparent"};
+  policy.headers_allow_set = true;
+  config.policies[policy.name] = policy;
+}
+
 egress::PartnerStageFactory testStageFactory() {
   return [](const config::Config&, const config::PartnerConfig& partner,
             const config::ProductConfig&) -> Result<pipeline::StageChain> {

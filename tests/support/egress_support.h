@@ -28,6 +28,13 @@ inline constexpr const char* kGlobexToken = "globex-token-0123456789abcdef";
 // listens on 127.0.0.1:0.
 config::Config makeEgressConfig(const std::string& bootstrap, const std::string& dir);
 
+// Gives kTopic a JSON Schema contract (domain "payments") served by a local catalog in
+// `dir`/catalog as subject "payments.authorized-value", schema ID 7 (cluster "east" names the
+// catalog as its registry), and defines policy "mask-pad" the way the listing reads it: mask
+// value.card.number, drop value.internal_notes, hash value.customer.emial (a path the schema
+// lacks), headers allowed: seq, traceparent.
+void addPaymentsContract(config::Config& config, const std::string& dir);
+
 // The stage factory of the tests: partner policy "mask-pad" replaces the value's "pad" field
 // with "MASKED" (what a policy's mask transform does); any other policy name is refused.
 // The filter factory accepts "seq-even" (passes records whose seq header is even) and
