@@ -3,9 +3,10 @@
 // embedded clusters whose records are framed for two different schema registries (test
 // registries whose IDs count from 1 and from 1000).
 //
-//  - Avro keys and values written with Avro C, each side with its own subject: on the target
-//    both IDs resolve in the target registry to the source's schema, rule set and metadata
-//    included; a truncated value is dead-lettered with a reason saying so.
+//  - Avro keys and values written with Avro C, each side with its own subject (some keys with
+//    their ID in the `__key_schema_id` header): on the target both IDs resolve in the target
+//    registry to the source's schema, rule set and metadata included; a truncated value is
+//    dead-lettered with a reason saying so.
 //  - Protobuf values of the second message of a .proto that imports another (message indexes
 //    [1], a reference), framed in the payload and in the `__value_schema_id` header: the ID is
 //    rewritten where it is, the message indexes and the payload stay as produced.
@@ -233,6 +234,10 @@ TEST(SchemaFormats, AvroKeysAndValuesCarryTargetIdsOfTheSameSchemasWithRuleSetAn
            confluentFrame(value_id, avroPayment(id, 10.5 + seq)),
            {},
            value_id};
+    if (seq % 3 == 1) {  // the key's ID in the __key_schema_id header, the key unframed
+      r.key = avroKey(id);
+      r.headers.emplace_back(std::string(schema::kKeySchemaIdHeader), confluentFrame(key_id, ""));
+    }
     sent.push_back(r);
   }
   Sent& truncated = sent[6];
@@ -264,15 +269,26 @@ TEST(SchemaFormats, AvroKeysAndValuesCarryTargetIdsOfTheSameSchemasWithRuleSetAn
   for (size_t i = 0; i < expected.size(); ++i) {
     const std::string key = mirror[0][i].key.value_or("");
     const std::string value = mirror[0][i].value.value_or("");
-    ASSERT_GE(key.size(), 5u) << i;
+    const auto key_header = recordHeader(mirror[0][i], schema::kKeySchemaIdHeader);
     ASSERT_GE(value.size(), 5u) << i;
-    EXPECT_EQ(key.substr(5), expected[i].key.substr(5)) << "position " << i;
     EXPECT_EQ(value.substr(5), expected[i].value.substr(5)) << "position " << i;
+    uint32_t key_target = 0;
+    if (expected[i].headers.empty()) {
+      EXPECT_FALSE(key_header.has_value()) << "position " << i;
+      ASSERT_GE(key.size(), 5u) << i;
+      EXPECT_EQ(key.substr(5), expected[i].key.substr(5)) << "position " << i;
+      key_target = confluentId(key);
+    } else {
+      EXPECT_EQ(key, expected[i].key) << "position " << i << ": the key has no prefix";
+      ASSERT_TRUE(key_header.has_value()) << "position " << i;
+      EXPECT_EQ(key_header->size(), 5u) << "position " << i;
+      key_target = confluentId(*key_header);
+    }
     if (i == 0) {
-      target_key_id = confluentId(key);
+      target_key_id = key_target;
       target_value_id = confluentId(value);
     }
-    EXPECT_EQ(confluentId(key), target_key_id) << "position " << i;
+    EXPECT_EQ(key_target, target_key_id) << "position " << i;
     EXPECT_EQ(confluentId(value), target_value_id) << "position " << i;
   }
   EXPECT_GE(target_key_id, 1000u);
