@@ -9,16 +9,15 @@
 // dead-lettered, and once the registry is back every record arrives, in order, once.
 
 #include "replicator/dead_letter_writer.h"
+#include "tests/support/schema_support.h"
 #include "tests/support/test_registry.h"
 #include "tests/support/test_support.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <csignal>
 #include <cstdio>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -27,8 +26,15 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+using testing::confluentFrame;
+using testing::confluentId;
+using testing::controlAddress;
 using ::testing::HasSubstr;
+using testing::httpGet;
+using testing::metricSample;
+using testing::metricsPort;
 using testing::readAll;
+using testing::recordHeader;
 using testing::startCluster;
 using testing::TestRecord;
 using testing::TestRegistry;
@@ -53,25 +59,6 @@ schema::Schema json(const std::string& text) {
   return schema::Schema{schema::SchemaType::kJson, text, {}, {}, {}};
 }
 
-std::string frame(uint32_t id, const std::string& payload) {
-  std::string out(1, '\0');
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((id >> shift) & 0xff));
-  }
-  return out + payload;
-}
-
-uint32_t frameId(const std::string& value) {
-  if (value.size() < 5 || value[0] != '\0') {
-    return 0;
-  }
-  uint32_t id = 0;
-  for (int i = 1; i <= 4; ++i) {
-    id = (id << 8) | static_cast<uint8_t>(value[i]);
-  }
-  return id;
-}
-
 // A payment on `partition`, number `seq`, framed with schema `id` (v2 records carry currency).
 struct Sent {
   int32_t partition;
@@ -92,32 +79,9 @@ bool produce(const std::string& bootstrap, const std::vector<Sent>& records) {
   std::vector<std::pair<int32_t, TestRecord>> out;
   for (const Sent& r : records) {
     out.emplace_back(r.partition,
-                     TestRecord{r.key, frame(r.source_id, r.payload), {}, 1700000000000});
+                     TestRecord{r.key, confluentFrame(r.source_id, r.payload), {}, 1700000000000});
   }
   return testing::produceTestRecords(bootstrap, "payments.authorized", out);
-}
-
-std::optional<std::string> header(const verify::ConsumedRecord& record, std::string_view name) {
-  for (const auto& [key, value] : record.headers) {
-    if (key == name) {
-      return value.value_or("");
-    }
-  }
-  return std::nullopt;
-}
-
-int metricsPort(const ChildProcess& worker) {
-  static const std::regex pattern(R"(metrics on http://127\.0\.0\.1:(\d+)/metrics)");
-  std::smatch match;
-  const std::string log = worker.log();
-  return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
-}
-
-std::string controlAddress(const ChildProcess& worker) {
-  static const std::regex pattern(R"(control API \(causeway\.v1\.Control\) on (127\.0\.0\.1:\d+))");
-  std::smatch match;
-  const std::string log = worker.log();
-  return std::regex_search(log, match, pattern) ? match[1].str() : "";
 }
 
 // Runs the binary with `args` and answers what it printed.
@@ -127,23 +91,6 @@ std::string run(const std::vector<std::string>& args) {
   ChildProcess child(argv, testing::writeTempFile("ctl.log", ""));
   EXPECT_EQ(child.wait(30s), 0) << child.log();
   return child.log();
-}
-
-std::string httpGet(int port, const std::string& path) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
-  auto res = client.Get(path);
-  return res ? res->body : "";
-}
-
-// The value of the series whose line starts with `series` (name and labels), or -1.
-double sample(const std::string& metrics, const std::string& series) {
-  const size_t at = metrics.find("\n" + series + " ");
-  if (at == std::string::npos) {
-    return -1;
-  }
-  return std::stod(metrics.substr(at + series.size() + 2));
 }
 
 std::string config(const embedded::EmbeddedCluster& east, const embedded::EmbeddedCluster& west,
@@ -244,8 +191,8 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
       [&] {
         metrics = httpGet(port, "/metrics");
         return west_sr.requests().size() >= attempts_before + 3 &&
-               sample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
-                               R"(reason="registry-unavailable"})") == 1;
+               metricSample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
+                                     R"(reason="registry-unavailable"})") == 1;
       },
       30s))
       << metrics << worker.log() << ::testing::PrintToString(west_sr.requests())
@@ -262,8 +209,8 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
   ASSERT_TRUE(waitFor(
       [&] {
         metrics = httpGet(port, "/metrics");
-        return sample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
-                               R"(reason="registry-unavailable"})") == 0;
+        return metricSample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
+                                     R"(reason="registry-unavailable"})") == 0;
       },
       20s))
       << metrics;
@@ -302,7 +249,7 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
       const std::string value = got.value.value_or("");
       ASSERT_GE(value.size(), 5u);
       EXPECT_EQ(value.substr(5), sent.payload) << sent.key;
-      const uint32_t target_id = frameId(value);
+      const uint32_t target_id = confluentId(value);
       EXPECT_GE(target_id, 1000u) << sent.key;
       auto [it, fresh] = ids.emplace(sent.source_id, target_id);
       EXPECT_EQ(it->second, target_id) << sent.key << ": another target ID for the same schema";
@@ -323,16 +270,16 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
   ASSERT_EQ(dead.size(), 1u);
   ASSERT_EQ(dead[0].size(), 1u);
   EXPECT_EQ(dead[0][0].key, bad.key);
-  EXPECT_EQ(dead[0][0].value, frame(v1, bad.payload));
+  EXPECT_EQ(dead[0][0].value, confluentFrame(v1, bad.payload));
   const std::string reason =
-      header(dead[0][0], replicator::kDlqReasonHeader).value_or("(no reason header)");
+      recordHeader(dead[0][0], replicator::kDlqReasonHeader).value_or("(no reason header)");
   EXPECT_THAT(reason, HasSubstr("invalid-payload"));
   EXPECT_THAT(reason, HasSubstr("value.amount"));
-  EXPECT_EQ(header(dead[0][0], replicator::kDlqRuleHeader), "payments.authorized.value");
+  EXPECT_EQ(recordHeader(dead[0][0], replicator::kDlqRuleHeader), "payments.authorized.value");
   // ... and /metrics counted it by link, domain, topic, rule and reason
-  EXPECT_EQ(sample(metrics, R"(causeway_schema_violations_total{link="east-to-west",)"
-                            R"(domain="payments",topic="payments.authorized",)"
-                            R"(rule="payments.authorized.value",reason="invalid-payload"})"),
+  EXPECT_EQ(metricSample(metrics, R"(causeway_schema_violations_total{link="east-to-west",)"
+                                  R"(domain="payments",topic="payments.authorized",)"
+                                  R"(rule="payments.authorized.value",reason="invalid-payload"})"),
             1)
       << metrics;
   EXPECT_THAT(metrics + worker.log() + reason, ::testing::Not(HasSubstr("secret-amount")));
