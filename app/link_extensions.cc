@@ -107,6 +107,10 @@ public:
     if (*service) {
       schemas_->started(link.name, *service);
     }
+    {
+      std::lock_guard lock(mu_);
+      services_[link.name] = *service;  // null when the link has no schema stages
+    }
     std::vector<pipeline::StagePtr> stages =
         schema::makeSchemaStages(*config_, link, std::move(*service));
     auto policy_stages = policies::makePolicyStages(*config_, link, *runtime_);
@@ -117,6 +121,19 @@ public:
       stages.push_back(std::move(stage));
     }
     return stages;
+  }
+
+  // The schema service's topic status: why a topic's records wait (a registry that does not
+  // answer, a target subject that would not take the schema) or are refused.
+  std::map<std::string, std::string> topicNotes(const config::LinkConfig& link) const override {
+    std::shared_ptr<schema::SchemaService> service;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = services_.find(link.name); it != services_.end()) {
+        service = it->second.lock();
+      }
+    }
+    return service ? service->topicStatus() : std::map<std::string, std::string>{};
   }
 
   bool allowsTopic(const config::LinkConfig& link, std::string_view topic) const override {
@@ -134,6 +151,10 @@ private:
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<policies::PolicyRuntime> runtime_;
   std::shared_ptr<SchemaServices> schemas_;
+  mutable std::mutex mu_;
+  // The schema service of each link's latest start with these extensions (the link's stages own
+  // it: it goes away with them).
+  std::map<std::string, std::weak_ptr<schema::SchemaService>> services_;
 };
 
 }  // namespace

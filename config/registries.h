@@ -59,6 +59,13 @@ struct LinkSchemasConfig {
   bool check_contracts = true;
   // Topics with no contract: translate keys too (values always are, when framed).
   bool translate_keys = false;
+  // `retry: {initial, max}`: a schema whose registry did not answer is asked for again after
+  // `initial`, doubling up to `max` (its records wait meanwhile).
+  std::chrono::milliseconds retry_initial{250};
+  std::chrono::milliseconds retry_max{30000};
+  // How often a paused schema (the target subject would not take it, the contract's subject is
+  // missing: a person must act) is checked again.
+  std::chrono::milliseconds paused_recheck{30000};
   SourceLocation location;
 };
 

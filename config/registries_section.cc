@@ -2,6 +2,8 @@
 
 #include "config/sections.h"
 
+#include "common/duration.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -13,12 +15,16 @@ const std::vector<std::string> kRegistryKeys = {
     "timeout", "retries", "connect_timeout", "retry_backoff"};
 const std::vector<std::string> kAuthKeys = {"basic_file", "bearer_token_file"};
 const std::vector<std::string> kTlsKeys = {"ca_file", "cert_file", "key_file"};
-const std::vector<std::string> kLinkSchemasKeys = {"translate_ids", "subject_prefix", "context",
-                                                   "check_contracts", "translate_keys"};
+const std::vector<std::string> kLinkSchemasKeys = {"translate_ids",   "subject_prefix", "context",
+                                                   "check_contracts", "translate_keys", "retry",
+                                                   "paused_recheck"};
+const std::vector<std::string> kLinkSchemasRetryKeys = {"initial", "max"};
 const KeysRegistration kRegistryKeysRegistration("registries.<name>", kRegistryKeys);
 const KeysRegistration kAuthKeysRegistration("registries.<name>.auth", kAuthKeys);
 const KeysRegistration kTlsKeysRegistration("registries.<name>.tls", kTlsKeys);
 const KeysRegistration kLinkSchemasKeysRegistration("links[].schemas", kLinkSchemasKeys);
+const KeysRegistration kLinkSchemasRetryKeysRegistration("links[].schemas.retry",
+                                                         kLinkSchemasRetryKeys);
 
 // A context name as the Confluent registry writes it: ".east".
 bool validContext(const std::string& context) {
@@ -208,9 +214,31 @@ void registryReference(YamlReader& r_, const Field& field, const SectionContext&
   out = *name;
 }
 
+namespace {
+
+// `retry: {initial: 250ms, max: 30s}`.
+void loadSchemasRetry(YamlReader& r_, const Field& field, LinkSchemasConfig& schemas) {
+  auto object = r_.object(field, kLinkSchemasRetryKeys, "a map with initial and max");
+  if (!object) {
+    return;
+  }
+  r_.duration(object->get("initial"), schemas.retry_initial);
+  r_.duration(object->get("max"), schemas.retry_max);
+  if (schemas.retry_initial > schemas.retry_max) {
+    const Field* at = object->get("initial") ? object->get("initial") : object->get("max");
+    r_.error(at != nullptr ? *at : field,
+             "retry.initial (" + formatDuration(schemas.retry_initial) +
+                 ") is longer than retry.max (" + formatDuration(schemas.retry_max) +
+                 "): the backoff starts at initial and doubles up to max");
+  }
+}
+
+}  // namespace
+
 void loadLinkSchemas(YamlReader& r_, const Field& field, const Config& config, LinkConfig& link) {
   auto object = r_.object(field, kLinkSchemasKeys,
-                          "a map with translate_ids, subject_prefix, context, check_contracts");
+                          "a map with translate_ids, subject_prefix, context, check_contracts, "
+                          "translate_keys, retry, paused_recheck");
   if (!object) {
     return;
   }
@@ -242,6 +270,10 @@ void loadLinkSchemas(YamlReader& r_, const Field& field, const Config& config, L
       }
     }
   }
+  if (const Field* retry = object->get("retry")) {
+    loadSchemasRetry(r_, *retry, schemas);
+  }
+  r_.duration(object->get("paused_recheck"), schemas.paused_recheck);
   const bool mapping =
       object->get("subject_prefix") || object->get("context") || object->get("translate_keys");
   if (mapping && !schemas.translate_ids) {

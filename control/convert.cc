@@ -83,6 +83,7 @@ void fillSummary(const config::LinkConfig& config, const replicator::LinkStatus*
   out.set_in_flight_records(status->in_flight_records);
   out.set_error(redactor.redact(status->error));
   out.set_last_error(redactor.redact(status->last_error));
+  out.set_noted_topics(static_cast<uint32_t>(status->topic_notes.size()));
 }
 
 void fillStatus(const config::LinkConfig& config, const replicator::LinkStatus& status,
@@ -131,6 +132,11 @@ void fillStatus(const config::LinkConfig& config, const replicator::LinkStatus& 
     decision->set_reason(d.reason);
     decision->set_rule(d.rule);
     decision->set_records(d.records);
+  }
+  for (const auto& [topic, note] : status.topic_notes) {
+    auto* topic_note = out.add_topic_notes();
+    topic_note->set_topic(topic);
+    topic_note->set_note(redactor.redact(note));
   }
   out.set_in_flight_bytes(status.in_flight_bytes);
   if (status.updated_at != std::chrono::steady_clock::time_point{}) {

@@ -286,6 +286,10 @@ std::string formatLinks(const v1::ListLinksResponse& response) {
     } else if (!l.last_error().empty()) {
       out += "link '" + l.name() + "' last problem: " + l.last_error() + "\n";
     }
+    if (l.noted_topics() > 0) {
+      out += "link '" + l.name() + "': " + std::to_string(l.noted_topics()) +
+             " topic(s) waiting or refusing records: causeway ctl status " + l.name() + "\n";
+    }
   }
   return out;
 }
@@ -322,6 +326,9 @@ std::string formatLinkStatus(const v1::GetLinkStatusResponse& response) {
         offsetText(p.next_offset()).c_str(), offsetText(p.high_watermark()).c_str(),
         offsetText(p.lag()).c_str(), p.has_time_lag() ? durationText(p.time_lag()).c_str() : "-",
         static_cast<unsigned long long>(p.records_replicated()), p.paused() ? "paused" : "");
+  }
+  for (const auto& n : response.topic_notes()) {
+    out += "  topic '" + n.topic() + "': " + n.note() + "\n";
   }
   for (const auto& g : response.groups()) {
     out += "  group '" + g.group() + "': " + (g.synced() ? "synced" : "not synced") +

@@ -10,7 +10,9 @@
 #include "pipeline/stage.h"
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +35,16 @@ public:
   // (policy keys, schema catalogs) or on other sections (policies, registries, domains). A reload
   // restarts such a link even when its own settings did not change, so the edit takes effect.
   virtual bool restartsOnReload(const config::LinkConfig& link) const = 0;
+
+  // What the link's stages have to say about its source topics, for its status (`causeway ctl
+  // status`): source topic -> one line, only topics with something to say, e.g. why a topic's
+  // records wait ("paused (ID translation): value schema id 7 is incompatible with subject ...").
+  // The link asks a few times a second from its data-plane thread while its stages exist, so
+  // answers are cheap and never block on I/O. Default: nothing to say.
+  virtual std::map<std::string, std::string> topicNotes(const config::LinkConfig& link) const {
+    (void)link;
+    return {};
+  }
 };
 
 using LinkExtensionsPtr = std::shared_ptr<LinkExtensions>;

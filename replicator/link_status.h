@@ -120,6 +120,10 @@ struct LinkStatus {
   std::map<std::string, std::string> topic_config_problems;
   // Config values the sync set on mirror topics since this worker started.
   uint64_t topic_config_updates = 0;
+  // What the link's stages say about source topics (LinkExtensions::topicNotes): why a topic's
+  // records wait (a schema that cannot cross yet, a registry that does not answer) or are
+  // refused. Its partitions show `paused` while a stage holds them back.
+  std::map<std::string, std::string> topic_notes;
   std::chrono::steady_clock::time_point updated_at{};
 };
 

@@ -95,6 +95,11 @@ void Link::publishStatus() {
       partitions.push_back(std::move(p));
     }
   }
+  // Outside status_mu_: the extensions take their own locks.
+  std::map<std::string, std::string> notes;
+  if (extensions_) {
+    notes = extensions_->topicNotes(link_);
+  }
   std::vector<std::string> topics;
   std::string problems;
   {
@@ -116,6 +121,7 @@ void Link::publishStatus() {
   status_.rebalances = reader_ ? reader_->rebalances() : status_.rebalances;
   status_.records_skipped_loop = loop_skipped;
   status_.decisions = std::move(decisions);
+  status_.topic_notes = std::move(notes);
   status_.produce_retries = writer_ ? writer_->produceRetries() : status_.produce_retries;
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;

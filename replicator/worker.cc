@@ -45,7 +45,8 @@ bool sameCluster(const config::ClusterConfig& a, const config::ClusterConfig& b)
 bool sameSchemas(const config::LinkSchemasConfig& a, const config::LinkSchemasConfig& b) {
   return a.translate_ids == b.translate_ids && a.subject_prefix == b.subject_prefix &&
          a.context == b.context && a.check_contracts == b.check_contracts &&
-         a.translate_keys == b.translate_keys;
+         a.translate_keys == b.translate_keys && a.retry_initial == b.retry_initial &&
+         a.retry_max == b.retry_max && a.paused_recheck == b.paused_recheck;
 }
 
 // Same settings (where in the file they are written does not matter), and stages that depend

@@ -54,11 +54,12 @@ public:
     std::function<std::string(const std::string&)> mirror_topic;
     // Builds registries (tests pass test doubles); default makeRegistry.
     std::function<Result<RegistryPtr>(const config::RegistryConfig&)> registry_factory;
-    // Backoff of keys whose registry did not answer, doubling up to the maximum.
+    // Backoff of keys whose registry did not answer, doubling up to the maximum (a link's
+    // `schemas.retry: {initial, max}`).
     std::chrono::milliseconds retry_initial{250};
     std::chrono::milliseconds retry_max{30000};
     // How often a paused key (incompatible target subject, missing contract subject) is
-    // tried again.
+    // tried again (a link's `schemas.paused_recheck`).
     std::chrono::milliseconds paused_recheck{30000};
     // How long a contract schema fetched as "latest" is used for newly seen writer schemas
     // before it is fetched again (validators already compiled stay as they are).

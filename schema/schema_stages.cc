@@ -63,6 +63,9 @@ startSchemaService(const config::Config& config, const config::LinkConfig& link,
   SchemaService::Options options;
   options.mirror_topic = std::move(mirror_topic);
   options.counters = std::move(counters);
+  options.retry_initial = link.schemas.retry_initial;
+  options.retry_max = link.schemas.retry_max;
+  options.paused_recheck = link.schemas.paused_recheck;
   auto service = std::make_shared<SchemaService>(config, link, std::move(options));
   if (Status started = service->start(); !started) {
     return started.error();

@@ -33,7 +33,8 @@ namespace causeway::schema {
 // per link and worker, before the link's first record; `mirror_topic` is the link's naming
 // (source topic -> target topic; target subjects follow it); `counters` are where the link's
 // violations are counted (pass the same object to each start of one link; null: the service's
-// own). An error names a registry that cannot be built (a bad URL, a catalog that does not
+// own). The backoff comes from the link's `schemas.retry` and `schemas.paused_recheck`.
+// An error names a registry that cannot be built (a bad URL, a catalog that does not
 // load). Stopping: the last owner's destructor stops and joins the thread (or call stop() first
 // to interrupt registry calls).
 Result<std::shared_ptr<SchemaService>>

@@ -113,6 +113,9 @@ public:
       a.partitions.push_back(ps);
     }
     a.errors["client:_TRANSPORT"] = 3;
+    a.topic_notes["orders"] = "paused (ID translation): value schema id 7: id 7 is incompatible "
+                              "with subject orders-value in registry 'west-sr' (" +
+                              kSecret + ")";
     a.updated_at = std::chrono::steady_clock::now();
     replicator::LinkStatus b;
     b.name = "north-south";
@@ -275,6 +278,30 @@ TEST_F(ControlServiceTest, GetLinkStatusValidatesAndFindsTheLink) {
   auto control_char = c->getLinkStatus(std::string("a\nb"));
   ASSERT_FALSE(control_char.ok());
   EXPECT_THAT(control_char.error().message, HasSubstr("INVALID_ARGUMENT"));
+}
+
+TEST_F(ControlServiceTest, TopicNotesSayWhyATopicWaitsWithoutSecrets) {
+  start();
+  auto c = client();
+  auto status = c->getLinkStatus("east-west");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_EQ(status->topic_notes_size(), 1);
+  EXPECT_EQ(status->topic_notes(0).topic(), "orders");
+  EXPECT_EQ(status->topic_notes(0).note(),
+            "paused (ID translation): value schema id 7: id 7 is incompatible with subject "
+            "orders-value in registry 'west-sr' (***)");
+  EXPECT_EQ(status->link().noted_topics(), 1u);
+  EXPECT_THAT(formatLinkStatus(*status),
+              HasSubstr("\n  topic 'orders': paused (ID translation): value schema id 7"));
+  EXPECT_THAT(toJson(*status), HasSubstr("\"topic_notes\""));
+  EXPECT_EQ(toJson(*status).find(kSecret), std::string::npos);
+
+  auto links = c->listLinks();
+  ASSERT_TRUE(links.ok()) << links.error().message;
+  EXPECT_THAT(formatLinks(*links),
+              HasSubstr("link 'east-west': 1 topic(s) waiting or refusing records: causeway "
+                        "ctl status east-west\n"));
+  EXPECT_EQ(links->links(1).noted_topics(), 0u);
 }
 
 TEST_F(ControlServiceTest, PauseAndResumeReportTheNewStateOrTheWrongState) {

@@ -169,6 +169,62 @@ TEST(SchemaConfig, TranslateIdsNeedsRegistriesOnBothClusters) {
               "subject_prefix, context and translate_keys apply to translate_ids: true");
 }
 
+// Lines 20-28: `schemas:` in block style, lines 27 and 28 replaceable.
+std::string linksWith(const std::string& retry_line, const std::string& recheck_line) {
+  return kLinks.substr(0, kLinks.find("    schemas")) + "    schemas:\n" +
+         "      translate_ids: true\n" + retry_line + "\n" + recheck_line + "\n";
+}
+
+TEST(SchemaConfig, LinkSchemasBackoff) {
+  const LoadResult result =
+      load(kRegistries + kClusters + kDomains +
+           linksWith("      retry: {initial: 100ms, max: 2s}", "      paused_recheck: 5s"));
+  ASSERT_TRUE(result.ok()) << allErrors(result.errors);
+  const LinkSchemasConfig& schemas = result.config->links[0].schemas;
+  EXPECT_EQ(schemas.retry_initial, std::chrono::milliseconds(100));
+  EXPECT_EQ(schemas.retry_max, std::chrono::milliseconds(2000));
+  EXPECT_EQ(schemas.paused_recheck, std::chrono::milliseconds(5000));
+
+  // Defaults: those of the schema service.
+  const LoadResult defaults = load(kRegistries + kClusters + kDomains + kLinks);
+  ASSERT_TRUE(defaults.ok()) << allErrors(defaults.errors);
+  EXPECT_EQ(defaults.config->links[0].schemas.retry_initial, std::chrono::milliseconds(250));
+  EXPECT_EQ(defaults.config->links[0].schemas.retry_max, std::chrono::milliseconds(30000));
+  EXPECT_EQ(defaults.config->links[0].schemas.paused_recheck, std::chrono::milliseconds(30000));
+
+  // Only `initial`, below the default maximum.
+  const LoadResult initial_only =
+      load(kRegistries + kClusters + kDomains +
+           linksWith("      retry: {initial: 1s}", "      check_contracts: true"));
+  ASSERT_TRUE(initial_only.ok()) << allErrors(initial_only.errors);
+  EXPECT_EQ(initial_only.config->links[0].schemas.retry_initial, std::chrono::milliseconds(1000));
+  EXPECT_EQ(initial_only.config->links[0].schemas.retry_max, std::chrono::milliseconds(30000));
+}
+
+TEST(SchemaConfig, LinkSchemasBackoffErrors) {
+  const std::string head = kRegistries + kClusters + kDomains;
+  const std::string recheck = "      paused_recheck: 5s";
+  expectError(head + linksWith("      retry: {initial: 5s, max: 1s}", recheck), 27, 24,
+              "retry.initial (5s) is longer than retry.max (1s)");
+  expectError(head + linksWith("      retry: {initial: 2m}", recheck), 27, 24,
+              "retry.initial (2m) is longer than retry.max (30s)");
+  expectError(head + linksWith("      retry: {max: 100ms}", recheck), 27, 20,
+              "retry.initial (250ms) is longer than retry.max (100ms)");
+  expectError(head + linksWith("      retry: {initial: soon}", recheck), 27, 24,
+              "expected a duration like 250ms, 5s, 2m or 1h, found 'soon'");
+  expectError(head + linksWith("      retry: {initial: 0ms}", recheck), 27, 24,
+              "must be greater than 0");
+  expectError(head + linksWith("      retry: {initial: 1s, maximum: 2s}", recheck), 27, 28,
+              "unknown key 'maximum'; valid keys are: initial, max");
+  expectError(head + linksWith("      retry: 5s", recheck), 27, 14, "a map with initial and max");
+  expectError(head + linksWith("      retry: {initial: 1s}", "      paused_recheck: 0s"), 28, 23,
+              "must be greater than 0");
+  expectError(head + linksWith("      retry: {initial: 1s}", "      paused_recheck: -1s"), 28, 23,
+              "expected a duration");
+  expectError(head + linksWith("      retry: {initial: 1s}", "      pause_recheck: 1s"), 28, 7,
+              "did you mean 'paused_recheck'");
+}
+
 // A catalog folder on disk for checkConfig.
 std::string writeCatalog(const std::map<std::string, std::string>& files) {
   const std::string marker = testing::writeTempFile("catalog-marker", "");
