@@ -70,7 +70,7 @@ void printContracts(const nlohmann::json& row) {
   }
 }
 
-} // namespace
+}  // namespace
 
 int runProductsList(const ProductsOptions& options) {
   auto loaded = config::loadConfigFile(options.config_path);
@@ -157,4 +157,4 @@ int runProductsList(const ProductsOptions& options) {
   return 0;
 }
 
-} // namespace causeway::app
+}  // namespace causeway::app

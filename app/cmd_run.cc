@@ -141,9 +141,8 @@ int runRun(const RunOptions& options) {
     egress_options.listen = options.egress_listen;
     // Partners read every product through their policy, compiled as links compile theirs.
     std::vector<config::ConfigError> policy_errors;
-    std::shared_ptr<policies::PolicyRuntime> policy_runtime =
-        policies::PolicyRuntime::create(*worker_config, policy_errors, {},
-                                        policies::auditTopicFactory());
+    std::shared_ptr<policies::PolicyRuntime> policy_runtime = policies::PolicyRuntime::create(
+        *worker_config, policy_errors, {}, policies::auditTopicFactory());
     if (!policy_runtime) {
       for (const auto& error : policy_errors) {
         std::cerr << error.str() << "\n";
@@ -178,10 +177,9 @@ int runRun(const RunOptions& options) {
     LinkExtensionsHub& extensions;
     ~ExtraSourceGuard() {
       if (metrics != nullptr) {
-        metrics->setExtraSource(
-            [this_extensions = &extensions](monitoring::ExpositionWriter& w) {
-              this_extensions->addMetrics(w);
-            });
+        metrics->setExtraSource([this_extensions = &extensions](monitoring::ExpositionWriter& w) {
+          this_extensions->addMetrics(w);
+        });
       }
     }
   } extra_guard{egress ? metrics.get() : nullptr, extensions};

@@ -1,7 +1,7 @@
 #include "app/link_extensions.h"
 
-#include "policies/policy_metrics.h"
 #include "policies/audit_topic_sink.h"
+#include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
 #include "replicator/topic_selector.h"
 #include "schema/check_config.h"
@@ -169,9 +169,9 @@ replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
     // configuration's line:col, before any link starts.
     std::vector<config::ConfigError> errors = schema::checkConfig(config);
     std::shared_ptr<policies::PolicyRuntime> runtime =
-        errors.empty() ? policies::PolicyRuntime::create(config, errors, {},
-                                                          policies::auditTopicFactory())
-                       : nullptr;
+        errors.empty()
+            ? policies::PolicyRuntime::create(config, errors, {}, policies::auditTopicFactory())
+            : nullptr;
     if (!runtime) {
       std::string text;
       for (const auto& error : errors) {

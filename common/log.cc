@@ -19,16 +19,15 @@ class JsonStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const auto time = std::chrono::system_clock::to_time_t(msg.time);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            msg.time.time_since_epoch())
-                            .count() %
-                        1000;
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() %
+        1000;
     std::tm utc{};
     gmtime_r(&time, &utc);
     char stamp[40];
-    std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
-                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                  utc.tm_sec, static_cast<long long>(millis));
+    std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<long long>(millis));
     const auto level = spdlog::level::to_string_view(msg.level);
     const std::string line =
         jsonLogLine(stamp, std::string(level.data(), level.size()), msg.thread_id,
@@ -64,7 +63,7 @@ private:
   std::shared_ptr<spdlog::sinks::sink> inner_;
 };
 
-} // namespace
+}  // namespace
 
 std::shared_ptr<spdlog::sinks::sink> redactingSink(std::shared_ptr<spdlog::sinks::sink> inner) {
   return std::make_shared<RedactingSink>(std::move(inner));
@@ -98,4 +97,4 @@ void initLogging(const std::string& level, LogFormat format) {
   spdlog::set_default_logger(logger);
 }
 
-} // namespace causeway
+}  // namespace causeway

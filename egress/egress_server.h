@@ -26,7 +26,7 @@
 
 namespace causeway::monitoring {
 class ExpositionWriter;
-} // namespace causeway::monitoring
+}  // namespace causeway::monitoring
 
 namespace causeway::egress {
 
@@ -70,4 +70,4 @@ private:
 // the setting that names the file. For `causeway check-config` and worker start-up.
 std::vector<config::ConfigError> checkConfig(const config::Config& config);
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

@@ -27,18 +27,18 @@ constexpr size_t kMessageBytes = 64 * 1024;  // event data per SubscribeResponse
 
 grpc::StatusCode codeFor(int http_status) {
   switch (http_status) {
-    case 400:
-      return grpc::StatusCode::INVALID_ARGUMENT;
-    case 401:
-      return grpc::StatusCode::UNAUTHENTICATED;
-    case 403:
-      return grpc::StatusCode::PERMISSION_DENIED;
-    case 404:
-      return grpc::StatusCode::NOT_FOUND;
-    case 429:
-      return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    default:
-      return grpc::StatusCode::UNAVAILABLE;
+  case 400:
+    return grpc::StatusCode::INVALID_ARGUMENT;
+  case 401:
+    return grpc::StatusCode::UNAUTHENTICATED;
+  case 403:
+    return grpc::StatusCode::PERMISSION_DENIED;
+  case 404:
+    return grpc::StatusCode::NOT_FOUND;
+  case 429:
+    return grpc::StatusCode::RESOURCE_EXHAUSTED;
+  default:
+    return grpc::StatusCode::UNAVAILABLE;
   }
 }
 
@@ -124,7 +124,7 @@ private:
   v1::SubscribeResponse& response_;
 };
 
-} // namespace
+}  // namespace
 
 class EgressGrpcServer::Service : public v1::Egress::CallbackService {
 public:
@@ -170,8 +170,8 @@ public:
     return reactor;
   }
 
-  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>*
+  Subscribe(grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
 
   // Ends every open subscription (the server stops).
   void shutdownAll();
@@ -210,17 +210,17 @@ public:
     }
     OpenRequest open;
     switch (request.start_case()) {
-      case v1::SubscribeRequest::kResumeToken:
-        open.last_event_id = request.resume_token();
-        break;
-      case v1::SubscribeRequest::kPosition:
-        open.from = request.position() == v1::START_POSITION_EARLIEST ? "earliest" : "latest";
-        break;
-      case v1::SubscribeRequest::kFromTime:
-        open.from = TimeUtil::ToString(request.from_time());
-        break;
-      default:
-        break;
+    case v1::SubscribeRequest::kResumeToken:
+      open.last_event_id = request.resume_token();
+      break;
+    case v1::SubscribeRequest::kPosition:
+      open.from = request.position() == v1::START_POSITION_EARLIEST ? "earliest" : "latest";
+      break;
+    case v1::SubscribeRequest::kFromTime:
+      open.from = TimeUtil::ToString(request.from_time());
+      break;
+    default:
+      break;
     }
     if (!request.filter().empty()) {
       open.filter = request.filter();
@@ -344,8 +344,9 @@ private:
   uint64_t bytes_ = 0;
 };
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* EgressGrpcServer::Service::Subscribe(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<v1::SubscribeResponse>*
+EgressGrpcServer::Service::Subscribe(grpc::CallbackServerContext* context,
+                                     const v1::SubscribeRequest* request) {
   return new Subscriber(*this, context, *request);
 }
 
@@ -398,9 +399,7 @@ EgressGrpcServer::start(const config::EgressConfig& egress, StreamHub& hub,
   return server;
 }
 
-EgressGrpcServer::~EgressGrpcServer() {
-  stop();
-}
+EgressGrpcServer::~EgressGrpcServer() { stop(); }
 
 void EgressGrpcServer::stop() {
   if (stopped_ || !server_) {
@@ -412,4 +411,4 @@ void EgressGrpcServer::stop() {
   server_->Wait();
 }
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

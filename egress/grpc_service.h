@@ -16,7 +16,7 @@
 
 namespace grpc {
 class Server;
-} // namespace grpc
+}  // namespace grpc
 
 namespace causeway::egress {
 
@@ -44,4 +44,4 @@ private:
   bool stopped_ = false;
 };
 
-} // namespace causeway::egress
+}  // namespace causeway::egress

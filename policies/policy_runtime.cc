@@ -178,8 +178,9 @@ std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const config::Config& confi
         errors.push_back(config::ConfigError{
             policy_config.audit_cluster_location,
             "policies." + name + ".audit: " +
-                (!audit_topics ? std::string("this command writes no audit topics")
-                               : "unknown cluster " + config::quoted(policy_config.audit_cluster))});
+                (!audit_topics
+                     ? std::string("this command writes no audit topics")
+                     : "unknown cluster " + config::quoted(policy_config.audit_cluster))});
         continue;
       }
       attach(name, "topic:" + policy_config.audit_cluster + "/" + policy_config.audit_topic,

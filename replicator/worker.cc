@@ -59,8 +59,8 @@ bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
   }
   return a.name == b.name && a.source == b.source && a.target == b.target &&
          a.topics.include == b.topics.include && a.topics.exclude == b.topics.exclude &&
-         a.naming.mode == b.naming.mode && a.naming.value == b.naming.value &&
-         a.start == b.start && a.delivery == b.delivery && a.transactional == b.transactional &&
+         a.naming.mode == b.naming.mode && a.naming.value == b.naming.value && a.start == b.start &&
+         a.delivery == b.delivery && a.transactional == b.transactional &&
          a.discovery_interval == b.discovery_interval && a.commit_interval == b.commit_interval &&
          a.max_in_flight_bytes == b.max_in_flight_bytes &&
          a.max_in_flight_records == b.max_in_flight_records &&
@@ -77,7 +77,7 @@ bool sameLink(const config::Config& old_config, const config::LinkConfig& a,
          sameCluster(old_config.clusters.at(a.target), new_config.clusters.at(b.target));
 }
 
-} // namespace
+}  // namespace
 
 Worker::Worker(config::Config config, LinkExtensionsFactory extensions)
     : config_(std::move(config)), make_extensions_(std::move(extensions)) {
@@ -226,7 +226,8 @@ Result<Worker::ReloadResult> Worker::reload(config::Config config) {
     for (const auto& link : config.links) {
       auto it = current.find(link.name);
       const config::LinkConfig* old = config_.findLink(link.name);
-      if (it != current.end() && old != nullptr && sameLink(config_, *old, config, link, extensions.get())) {
+      if (it != current.end() && old != nullptr &&
+          sameLink(config_, *old, config, link, extensions.get())) {
         result.unchanged.push_back(link.name);
         keep.push_back(std::move(it->second));
       } else {
@@ -279,4 +280,4 @@ Result<Worker::ReloadResult> Worker::reload(config::Config config) {
   return result;
 }
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator

@@ -227,5 +227,5 @@ TEST_F(EgressGrpcTest, ProductsListCommandShowsPartnersFreshnessAndContracts) {
       << table.log();
 }
 
-} // namespace
-} // namespace causeway::egress
+}  // namespace
+}  // namespace causeway::egress

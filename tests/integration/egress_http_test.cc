@@ -28,9 +28,7 @@ using testing::SseClient;
 
 constexpr int32_t kPartitions = 3;
 
-std::string bearer(const std::string& token) {
-  return "Bearer " + token;
-}
+std::string bearer(const std::string& token) { return "Bearer " + token; }
 
 class EgressHttpTest : public ::testing::Test {
 protected:
@@ -436,5 +434,5 @@ TEST_F(EgressHttpTest, MutualTlsRequiresAClientCertificate) {
   EXPECT_EQ(without.find("200"), std::string::npos) << without;
 }
 
-} // namespace
-} // namespace causeway::egress
+}  // namespace
+}  // namespace causeway::egress

@@ -7,8 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,9 +43,9 @@ public:
     plan.groups.push_back(group);
     return plan;
   }
-  Result<replicator::FailoverPlan> drain(
-      std::chrono::milliseconds timeout,
-      const std::function<void(const replicator::FailoverPlan&)>& progress) override {
+  Result<replicator::FailoverPlan>
+  drain(std::chrono::milliseconds timeout,
+        const std::function<void(const replicator::FailoverPlan&)>& progress) override {
     ++step_;
     auto p = plan(timeout);
     progress(*p);
@@ -64,8 +64,8 @@ public:
   }
   Status markFailedOver(bool forced, int64_t left_behind, const std::string& by,
                         std::chrono::milliseconds) override {
-    marks_->push_back(std::string(forced ? "forced " : "") + std::to_string(left_behind) +
-                      " by " + by);
+    marks_->push_back(std::string(forced ? "forced " : "") + std::to_string(left_behind) + " by " +
+                      by);
     return {};
   }
   bool move_all_ = true;
@@ -150,9 +150,9 @@ public:
     ++reloads_;
     return result;
   }
-  Result<std::vector<replicator::PartitionTranslation>> translateOffsets(
-      const config::Config&, const std::string& link, const std::string& group,
-      std::chrono::milliseconds) override {
+  Result<std::vector<replicator::PartitionTranslation>>
+  translateOffsets(const config::Config&, const std::string& link, const std::string& group,
+                   std::chrono::milliseconds) override {
     if (group == "unreachable") {
       return Error{"cluster 'east' (127.0.0.1:1) unreachable: no broker answered within 10 ms"};
     }
@@ -188,8 +188,8 @@ private:
 };
 
 std::string tempDir() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("causeway-control-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("causeway-control-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir.string();
 }
@@ -210,8 +210,7 @@ protected:
     server_->setTarget(&target_);
   }
 
-  std::unique_ptr<ControlClient> client(const std::string& token = "",
-                                        ClientOptions options = {}) {
+  std::unique_ptr<ControlClient> client(const std::string& token = "", ClientOptions options = {}) {
     options.address = server_->address();
     options.timeout = 10s;
     if (!token.empty()) {
@@ -596,7 +595,8 @@ TEST(ControlServerStart, RefusesUnsafeOrBrokenSettings) {
 // A CA, a server certificate for 127.0.0.1 and a client certificate, made by the openssl CLI.
 bool makeCertificates(const std::string& dir) {
   const std::string script =
-      "cd '" + dir + "' && "
+      "cd '" + dir +
+      "' && "
       "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
       "-subj /CN=causeway-test-ca && "
       "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
@@ -637,5 +637,5 @@ TEST_F(ControlServiceTest, MutualTlsRequiresAClientCertificate) {
   EXPECT_FALSE(plaintext.ok()) << "a plaintext client on a TLS port";
 }
 
-} // namespace
-} // namespace causeway::control
+}  // namespace
+}  // namespace causeway::control

@@ -316,8 +316,8 @@ TEST(PolicyConfig, AuditGoesToAFileATopicOrBoth) {
               HasSubstr("`cluster` names where the audit `topic` goes; there is no topic"));
   EXPECT_EQ(checkError("    topics: {allow: []}\n"
                        "    audit: {topic: causeway.audit, cluster: eats}\n"),
-                       "7:45: policies.acme.audit: unknown cluster 'eats' (the audit topic must be "
-                       "on a cluster under `clusters:`)");
+            "7:45: policies.acme.audit: unknown cluster 'eats' (the audit topic must be "
+            "on a cluster under `clusters:`)");
 }
 
 TEST(PolicyConfig, AnAuditTopicNeedsAWriterForIt) {
@@ -340,15 +340,15 @@ TEST(PolicyConfig, AnAuditTopicNeedsAWriterForIt) {
   std::vector<std::string> lines;
   std::string opened;
   errors.clear();
-  auto runtime = PolicyRuntime::create(
-      *loaded.config, errors, {},
-      [&](const config::ClusterConfig& cluster,
-          const std::string& topic) -> Result<std::unique_ptr<AuditSink>> {
-        opened = cluster.name + "/" + topic;
-        auto sink = std::make_unique<Lines>();
-        sink->out = &lines;
-        return std::unique_ptr<AuditSink>(std::move(sink));
-      });
+  auto runtime =
+      PolicyRuntime::create(*loaded.config, errors, {},
+                            [&](const config::ClusterConfig& cluster,
+                                const std::string& topic) -> Result<std::unique_ptr<AuditSink>> {
+                              opened = cluster.name + "/" + topic;
+                              auto sink = std::make_unique<Lines>();
+                              sink->out = &lines;
+                              return std::unique_ptr<AuditSink>(std::move(sink));
+                            });
   ASSERT_NE(runtime, nullptr);
   EXPECT_EQ(opened, "east/causeway.audit");
   bump(runtime->counters("l1", "acme")->records);
