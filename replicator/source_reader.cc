@@ -157,6 +157,22 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       continue;
     }
     SourcePartition* state = lookup(message);
+    if (state != nullptr && message->offset < nextOffset(*state)) {
+      // Behind where the partition is: handed out already, or before the position a rewind set.
+      // librdkafka 2.0.2 goes back by itself when a seek (a resume position, a retry) lands while
+      // the query for the partition's start offset (auto.offset.reset) is on its way: the answer
+      // is then outdated, and instead of dropping it librdkafka queries the start offset again
+      // half a second later and fetches from there, over the seek (rdkafka_partition.c,
+      // rd_kafka_toppar_handle_Offset). Processing these records again would duplicate them,
+      // which breaks exactly-once; re-reading them all would cost a whole backlog. Seek back to
+      // where the partition is; what was fetched before that seek is discarded by librdkafka.
+      const int64_t next = nextOffset(*state);
+      rd_kafka_message_destroy(message);
+      if (auto sought = seek(*state, next); !sought) {
+        listener_.onProblem("seek", sought.message());
+      }
+      continue;
+    }
     if (state == nullptr || state->held(Clock::now())) {
       // Not (or no longer, or not yet) ours to process: never dispatched, so whoever processes the
       // partition reads it again. The first such record of a hold is where the partition goes on:
@@ -168,12 +184,6 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       if (state != nullptr) {
         state->end_reached = kEndUnknown;  // an end event after this record hides it
       }
-      rd_kafka_message_destroy(message);
-      continue;
-    }
-    if (message->offset <= state->tracker.lastDispatched()) {
-      // The consumer went back (an offset reset): these records are acknowledged or in flight
-      // already. Processing them again would duplicate them (and break exactly-once).
       rd_kafka_message_destroy(message);
       continue;
     }
@@ -463,11 +473,20 @@ void SourceReader::updateFetching() {
   setFetching(to_resume, false);
 }
 
+int64_t SourceReader::nextOffset(const SourcePartition& partition) {
+  return std::max(partition.rewound_to, partition.tracker.lastDispatched() + 1);
+}
+
 Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
+  partition.hold_rewound = true;
+  partition.rewound_to = offset;
+  return seek(partition, offset);
+}
+
+Status SourceReader::seek(SourcePartition& partition, int64_t offset) {
   auto list = makeList(1);
   rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
       ->offset = offset;
-  partition.hold_rewound = true;
   partition.end_reached = -1;
   if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
     // librdkafka 2.0.2 waits for the seek's answer `timeout` MICROseconds (5 ms here; fixed in

@@ -65,6 +65,10 @@ struct SourcePartition {
   // Rewound while held: what was fetched before is discarded, so the first record that arrives
   // during the hold is not where the partition goes on.
   bool hold_rewound = false;
+  // Where the last rewind put the partition (-1: none). The partition never goes back below it by
+  // itself: a record fetched below it is one librdkafka fetched again after resetting the position
+  // (see SourceReader::next), never a record still to process.
+  int64_t rewound_to = -1;
   uint64_t epoch = 0;  // set by the listener per assignment
 };
 
@@ -130,8 +134,9 @@ public:
 
   // The next record to process, or null when none arrived within `timeout_ms`. Serves rebalances
   // and consumer errors. Records of partitions held or no longer assigned are skipped (and re-read
-  // later: the partition is rewound to them); records at or below what a partition already
-  // dispatched (a consumer reset) are skipped too: they are acknowledged or in flight already.
+  // later: the partition is rewound to them). Records behind where a partition is (at or below
+  // what it dispatched, or below where it was last rewound to) came again after librdkafka reset
+  // its position: they are skipped and the partition is sought back to where it is.
   const SourceRecord* next(int timeout_ms);
 
   // Fetching of every partition (backpressure, operator pause). Applied by updateFetching().
@@ -185,6 +190,10 @@ private:
   void setFetching(const std::vector<SourcePartition*>& partitions, bool paused);
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
   void releaseCurrent();
+  // Where `partition` goes on: past what it dispatched, and not below its last rewind.
+  static int64_t nextOffset(const SourcePartition& partition);
+  // Moves the consumer's position (what was fetched before is discarded by librdkafka).
+  Status seek(SourcePartition& partition, int64_t offset);
 
   static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
