@@ -13,6 +13,8 @@ namespace {
 // SourcePartition::end_reached after a record of the partition was discarded (held): records
 // below the next end event were not all handed out, until a record is handed out again.
 constexpr int64_t kEndUnknown = -2;
+// Seeks back to where a partition is, in a row without a record handed out (see next()).
+constexpr uint8_t kMaxSeeksBack = 3;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -166,10 +168,24 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       // rd_kafka_toppar_handle_Offset). Processing these records again would duplicate them,
       // which breaks exactly-once; re-reading them all would cost a whole backlog. Seek back to
       // where the partition is; what was fetched before that seek is discarded by librdkafka.
+      // A source whose log now ends below that (truncated by an unclean leader election, or the
+      // topic deleted and created again) answers each seek by going back again: after a few,
+      // only drop, and say so.
       const int64_t next = nextOffset(*state);
       rd_kafka_message_destroy(message);
-      if (auto sought = seek(*state, next); !sought) {
-        listener_.onProblem("seek", sought.message());
+      if (state->seeks_back < kMaxSeeksBack) {
+        state->seeks_back += 1;
+        if (auto sought = seek(*state, next); !sought) {
+          listener_.onProblem("seek", sought.message());
+        }
+      } else if (state->seeks_back == kMaxSeeksBack) {
+        state->seeks_back += 1;
+        listener_.onProblem("source-went-back",
+                            "source " + kafka::describeCluster(source_) + " " + state->topic + "[" +
+                                std::to_string(state->partition) +
+                                "] keeps going back below offset " + std::to_string(next) +
+                                ", where this link already is (was the source log truncated or the "
+                                "topic created again?); records below it are skipped as processed");
       }
       continue;
     }
@@ -187,6 +203,22 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       rd_kafka_message_destroy(message);
       continue;
     }
+    if (state->rewind_unconfirmed) {
+      // The first record after a rewind. Past the rewind's offset, either there is no record in
+      // between (transaction markers, compacted away) or librdkafka moved the partition forward
+      // over the seek: a seek made before its fetcher started is refused (__STATE), and with
+      // `start: latest` the start-offset query answered over a seek (see above) goes to the end.
+      // Seek once more; a partition that comes back past the offset again has a real gap there.
+      state->rewind_unconfirmed = false;
+      if (message->offset > state->rewound_to) {
+        rd_kafka_message_destroy(message);
+        if (auto sought = seek(*state, state->rewound_to); !sought) {
+          listener_.onProblem("seek", sought.message());
+        }
+        continue;
+      }
+    }
+    state->seeks_back = 0;
     fillView(message, state);
     state->seen_end = std::max(state->seen_end, message->offset + 1);
     state->end_reached = -1;  // only an end event after this record says what follows it
@@ -242,6 +274,16 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (message->rkt != nullptr) {
       if (SourcePartition* state = lookup(message)) {
+        if (state->rewind_unconfirmed && message->offset > state->rewound_to &&
+            !state->held(Clock::now())) {
+          // At the end, past where the last rewind put it, with no record in between: moved
+          // forward over the seek, or markers only up to the end. Seek once more (see next()).
+          state->rewind_unconfirmed = false;
+          if (auto sought = seek(*state, state->rewound_to); !sought) {
+            listener_.onProblem("seek", sought.message());
+          }
+          return;
+        }
         // Everything below the end was seen: offsets without a record there are markers or
         // compacted away.
         state->seen_end = std::max(state->seen_end, message->offset);
@@ -480,6 +522,7 @@ int64_t SourceReader::nextOffset(const SourcePartition& partition) {
 Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   partition.hold_rewound = true;
   partition.rewound_to = offset;
+  partition.rewind_unconfirmed = true;
   return seek(partition, offset);
 }
 
@@ -491,9 +534,11 @@ Status SourceReader::seek(SourcePartition& partition, int64_t offset) {
   if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
     // librdkafka 2.0.2 waits for the seek's answer `timeout` MICROseconds (5 ms here; fixed in
     // 2.1.0, confluentinc/librdkafka#4230), so on a busy machine the wait times out although the
-    // seek is queued. A queued seek always takes effect, and the partition's version barrier moved
-    // before the call returned, so records fetched before it are discarded already: a timed-out
-    // wait is not a failed seek.
+    // seek is queued. The partition's version barrier moved before the call returned, so records
+    // fetched before it are discarded already: a timed-out wait is not a failed seek. A queued
+    // seek can still be refused (in the partition's error, __STATE while its fetcher has not
+    // started after an assignment) or overtaken by librdkafka's own start-offset lookup; next()
+    // checks where the partition's records really come from, so neither goes unnoticed.
     if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
       return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
                    "] to offset " + std::to_string(offset) + " failed: " + errorText(error)};

@@ -69,6 +69,12 @@ struct SourcePartition {
   // itself: a record fetched below it is one librdkafka fetched again after resetting the position
   // (see SourceReader::next), never a record still to process.
   int64_t rewound_to = -1;
+  // No record was handed out since the last rewind: the first one must be at `rewound_to` (or
+  // past offsets without a record). See SourceReader::next.
+  bool rewind_unconfirmed = false;
+  // Seeks back to nextOffset() since the last record handed out (bounded: a source whose log
+  // now ends below it would answer each one by going back again).
+  uint8_t seeks_back = 0;
   uint64_t epoch = 0;  // set by the listener per assignment
 };
 
@@ -136,7 +142,9 @@ public:
   // and consumer errors. Records of partitions held or no longer assigned are skipped (and re-read
   // later: the partition is rewound to them). Records behind where a partition is (at or below
   // what it dispatched, or below where it was last rewound to) came again after librdkafka reset
-  // its position: they are skipped and the partition is sought back to where it is.
+  // its position: they are skipped and the partition is sought back to where it is. The first
+  // record after a rewind must be at the rewind's offset: past it, the partition is sought back
+  // once more (librdkafka may have moved it forward over the seek).
   const SourceRecord* next(int timeout_ms);
 
   // Fetching of every partition (backpressure, operator pause). Applied by updateFetching().

@@ -24,11 +24,11 @@ int remainingMs(Clock::time_point deadline) {
   return static_cast<int>(std::max<int64_t>(0, left.count()));
 }
 
-// Destroys a consumer without letting a hung destroy hang the caller. librdkafka 2.0.2's
+// Closes and destroys a consumer without letting a hung destroy hang the caller. librdkafka 2.0.2's
 // rd_kafka_destroy() very rarely never returns: one broker thread keeps a reference and never
 // ends (seen once in about 60 runs of a test on a loaded 2-core machine, with the consumer already
-// closed). The destroy runs on its own thread; after 30 s the reader gives up on it and leaks the
-// client rather than block a check or a test forever.
+// closed). Close and destroy run on their own thread; after 30 s the reader gives up on them and
+// leaks the client rather than block a check or a test forever.
 class BoundedDestroy {
 public:
   explicit BoundedDestroy(rd_kafka_t* consumer) : consumer_(consumer) {}
@@ -42,6 +42,7 @@ public:
     };
     auto state = std::make_shared<Done>();
     std::thread destroyer([consumer = consumer_, state] {
+      rd_kafka_consumer_close(consumer);
       rd_kafka_destroy(consumer);
       std::lock_guard lock(state->mu);
       state->done = true;
@@ -277,13 +278,11 @@ Result<std::vector<std::vector<ConsumedRecord>>> readTopic(const ReadOptions& op
         }
       }
       if (partition_count < 0 && metadata_error.empty()) {
-        rd_kafka_consumer_close(rk);
         return Error{"topic '" + topic + "' does not exist on " + options.bootstrap};
       }
     }
     if (partition_count < 0) {
       if (remainingMs(deadline) <= 0) {
-        rd_kafka_consumer_close(rk);
         return Error{"topic '" + topic + "' on " + options.bootstrap +
                      ": no metadata in time: " + metadata_error};
       }
@@ -301,16 +300,13 @@ Result<std::vector<std::vector<ConsumedRecord>>> readTopic(const ReadOptions& op
                                              std::max(1, std::min(5000, remainingMs(deadline))));
     } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && remainingMs(deadline) > 0);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_consumer_close(rk);
       return Error{"topic '" + topic + "' partition " + std::to_string(p) + " on " +
                    options.bootstrap + ": no watermarks in time: " + rd_kafka_err2str(err)};
     }
     progress[p] = PartitionProgress{low, high, low >= high};
   }
 
-  auto result = readAssigned(rk, topic, deadline, progress);
-  rd_kafka_consumer_close(rk);
-  return result;
+  return readAssigned(rk, topic, deadline, progress);
 }
 
 }  // namespace causeway::verify

@@ -75,6 +75,9 @@ protected:
     reader_ =
         std::make_unique<SourceReader>(config_.links[0], config_.clusters.at("source"), listener_);
     ASSERT_TRUE(reader_->open().ok());
+    if (start_at_end_) {
+      reader_->setStartAtEnd({"orders"});
+    }
     ASSERT_TRUE(reader_->subscribe({"orders"}).ok());
   }
 
@@ -112,6 +115,38 @@ protected:
     return out;
   }
 
+  // Delays the source's next start-offset answer (ListOffsets, for auto.offset.reset) by 2 s,
+  // holds the partition at assignment as an exactly-once link does while it looks up the resume
+  // position, and polls until the partition is assigned and its start-offset query reached the
+  // broker. Call right after start(). Returns the partition, or null (with a test failure).
+  SourcePartition* assignWithTheStartOffsetAnsweredLate() {
+    constexpr int16_t kListOffsetsApi = 2;
+    listener_.on_assigned = [](const std::vector<SourcePartition*>& partitions) {
+      for (SourcePartition* partition : partitions) {
+        partition->waiting_for_position = true;
+      }
+    };
+    EXPECT_EQ(rd_kafka_mock_broker_push_request_error_rtts(cluster_->mock(), 1, kListOffsetsApi, 1,
+                                                           RD_KAFKA_RESP_ERR_NO_ERROR, 2000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    auto start_offset_asked = [&] {
+      size_t left = 1;
+      EXPECT_EQ(rd_kafka_mock_broker_error_stack_cnt(cluster_->mock(), 1, kListOffsetsApi, &left),
+                RD_KAFKA_RESP_ERR_NO_ERROR);
+      return left == 0;
+    };
+    const auto deadline = Clock::now() + 60s;
+    while (!start_offset_asked() || reader_->find("orders", 0) == nullptr) {
+      const auto got = read(atLeast(1), 50ms);
+      EXPECT_TRUE(got.empty()) << "offset " << got.front().offset << " came during the hold";
+      if (!listener_.fatal.empty() || !got.empty() || Clock::now() >= deadline) {
+        ADD_FAILURE() << "no start-offset query within 60 s; fatal: " << listener_.fatal;
+        return nullptr;
+      }
+    }
+    return reader_->find("orders", 0);
+  }
+
   static std::function<bool(const std::vector<Got>&)> atLeast(size_t n) {
     return [n](const std::vector<Got>& got) { return got.size() >= n; };
   }
@@ -140,6 +175,7 @@ protected:
   embedded::EmbeddedClusterPtr target_;
   config::Config config_;
   RecordingListener listener_;
+  bool start_at_end_ = false;  // `start: latest` for the topic
   std::unique_ptr<SourceReader> reader_;
   std::map<int32_t, std::vector<replicator::OffsetTracker::Entry*>> entries_;
 };
@@ -234,30 +270,13 @@ TEST_F(SourceReaderTest, ARetryRewindsThePartitionToTheRecordThatWaits) {
 }
 
 TEST_F(SourceReaderTest, AResumePositionSetWhileTheStartOffsetIsLookedUpIsKept) {
-  // given: a partition without a committed offset whose start offset (auto.offset.reset) is
-  // answered 2 s late, held at assignment as an exactly-once link holds it for its resume position
-  constexpr int16_t kListOffsetsApi = 2;
-  listener_.on_assigned = [&](const std::vector<SourcePartition*>& partitions) {
-    for (SourcePartition* partition : partitions) {
-      partition->waiting_for_position = true;
-    }
-  };
+  // given: a partition without a committed offset whose start offset (auto.offset.reset, earliest)
+  // is answered 2 s late, held at assignment as an exactly-once link holds it
   start(1, 20);  // (the consumer joins the group at its first poll)
-  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(cluster_->mock(), 1, kListOffsetsApi, 1,
-                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 2000),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  auto start_offset_asked = [&] {
-    size_t left = 1;
-    rd_kafka_mock_broker_error_stack_cnt(cluster_->mock(), 1, kListOffsetsApi, &left);
-    return left == 0;
-  };
-  while (!start_offset_asked() || reader_->find("orders", 0) == nullptr) {
-    ASSERT_TRUE(read(atLeast(1), 50ms).empty());
-    ASSERT_TRUE(listener_.fatal.empty()) << listener_.fatal;
-  }
+  SourcePartition* partition = assignWithTheStartOffsetAnsweredLate();
+  ASSERT_NE(partition, nullptr);
 
   // when: the position is found (the target holds records 0-19 already) before the answer comes
-  SourcePartition* partition = reader_->find("orders", 0);
   ASSERT_TRUE(reader_->rewind(*partition, 20).ok());
   partition->waiting_for_position = false;
   reader_->updateFetching();
@@ -271,6 +290,33 @@ TEST_F(SourceReaderTest, AResumePositionSetWhileTheStartOffsetIsLookedUpIsKept) 
   ASSERT_EQ(rest.size(), 20u);
   for (size_t i = 0; i < rest.size(); ++i) {
     EXPECT_EQ(rest[i].offset, static_cast<int64_t>(20 + i));
+  }
+}
+
+TEST_F(SourceReaderTest, AResumePositionIsKeptWhenTheLinkStartsAtTheEnd) {
+  // given: `start: latest`, a partition without a committed offset whose end offset is answered
+  // 2 s late; the resume position (20, the end then) is set while the answer is on its way, and
+  // the partition stays held 4 s after it (a retry) while 10 more records arrive
+  start_at_end_ = true;
+  start(1, 20);
+  SourcePartition* partition = assignWithTheStartOffsetAnsweredLate();
+  ASSERT_NE(partition, nullptr);
+  partition->retry_at = Clock::now() + 4s;
+  ASSERT_TRUE(reader_->rewind(*partition, 20).ok());
+  partition->waiting_for_position = false;
+  reader_->updateFetching();
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), "orders", 1, 10, 20));
+
+  // when: the hold ends (librdkafka asked for the end again meanwhile: 30)
+  ASSERT_TRUE(read(atLeast(1), 1s).empty());
+  ASSERT_TRUE(waitFor([&] { return Clock::now() >= partition->retry_at; }, 10s, 20ms));
+  reader_->updateFetching();
+  const auto got = read(atLeast(10), 30s);
+
+  // then: the partition goes on at the resume position, not at the end librdkafka found later
+  ASSERT_EQ(got.size(), 10u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].offset, static_cast<int64_t>(20 + i));
   }
 }
 
