@@ -124,6 +124,10 @@ TEST(DeadLetters, ExactlyOnceStopsAtARefusedRecordAndARestartDoesNotJumpOverIt) 
     replicator::Worker worker(config);
     ASSERT_TRUE(worker.start().ok());
     ASSERT_TRUE(waitFor([&] { return recordsIn(target->bootstrap(), "orders") >= 20; }, 60s));
+    // (and saved its offset runs, the first save after records: the injected error below must
+    // meet the next record, not that state record)
+    ASSERT_TRUE(waitFor(
+        [&] { return recordsIn(target->bootstrap(), "causeway.test-link.state") >= 1; }, 30s));
 
     // when: the target refuses the next record
     rd_kafka_mock_push_request_errors(target->mock(), 0 /* Produce */, 1,
