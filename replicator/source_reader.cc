@@ -175,9 +175,7 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       rd_kafka_message_destroy(message);
       if (state->seeks_back < kMaxSeeksBack) {
         state->seeks_back += 1;
-        if (auto sought = seek(*state, next); !sought) {
-          listener_.onProblem("seek", sought.message());
-        }
+        seekBack(*state, next);
       } else if (state->seeks_back == kMaxSeeksBack) {
         state->seeks_back += 1;
         listener_.onProblem("source-went-back",
@@ -212,9 +210,7 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       state->rewind_unconfirmed = false;
       if (message->offset > state->rewound_to) {
         rd_kafka_message_destroy(message);
-        if (auto sought = seek(*state, state->rewound_to); !sought) {
-          listener_.onProblem("seek", sought.message());
-        }
+        seekBack(*state, state->rewound_to);
         continue;
       }
     }
@@ -279,9 +275,7 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
           // At the end, past where the last rewind put it, with no record in between: moved
           // forward over the seek, or markers only up to the end. Seek once more (see next()).
           state->rewind_unconfirmed = false;
-          if (auto sought = seek(*state, state->rewound_to); !sought) {
-            listener_.onProblem("seek", sought.message());
-          }
+          seekBack(*state, state->rewound_to);
           return;
         }
         // Everything below the end was seen: offsets without a record there are markers or
@@ -524,6 +518,12 @@ Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   partition.rewound_to = offset;
   partition.rewind_unconfirmed = true;
   return seek(partition, offset);
+}
+
+void SourceReader::seekBack(SourcePartition& partition, int64_t offset) {
+  if (auto sought = seek(partition, offset); !sought) {
+    listener_.onProblem("seek", sought.message());  // the next record shows where it is
+  }
 }
 
 Status SourceReader::seek(SourcePartition& partition, int64_t offset) {

@@ -202,6 +202,8 @@ private:
   static int64_t nextOffset(const SourcePartition& partition);
   // Moves the consumer's position (what was fetched before is discarded by librdkafka).
   Status seek(SourcePartition& partition, int64_t offset);
+  // seek() where librdkafka moved the partition by itself; a failure is reported, not fatal.
+  void seekBack(SourcePartition& partition, int64_t offset);
 
   static void rebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
