@@ -358,6 +358,7 @@ TEST_F(EgressHttpTest, MetricsCountStreamsPerPartnerAndProduct) {
     ASSERT_TRUE(client.connect());
     ASSERT_EQ(client.readEvents(30, 15s), 30u);
   }
+  // (the stream's end is counted before its subscription is gone from the clients gauge)
   ASSERT_TRUE(testing::waitFor(
       [&] {
         monitoring::ExpositionWriter writer;
@@ -365,7 +366,9 @@ TEST_F(EgressHttpTest, MetricsCountStreamsPerPartnerAndProduct) {
         const std::string text = writer.render().value();
         return text.find("causeway_egress_disconnects_total{partner=\"globex\",product=\"" +
                          std::string(kProduct) + "\",reason=\"client-gone\"} 1") !=
-               std::string::npos;
+                   std::string::npos &&
+               text.find("causeway_egress_clients{partner=\"globex\",product=\"" +
+                         std::string(kProduct) + "\"} 0") != std::string::npos;
       },
       5s));
   monitoring::ExpositionWriter writer;
