@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -48,6 +49,72 @@ void waitUntilHoldsWork(int port) {
       << "Pushpin never held a stream";
 }
 
+// A client that reconnects the way a browser's EventSource does: when its stream ends, it
+// connects again with the last id it was given. (Pushpin under load now and then cancels a
+// session between its hold and the first publish: "received message out of sequence" in its
+// handler log. The hold's first id makes such a reconnect lose nothing.)
+class EventSourceClient {
+public:
+  // `last_event_id`: where the first connection resumes (none: from the live edge).
+  explicit EventSourceClient(int port, std::string last_event_id = {})
+      : port_(port), first_id_(std::move(last_event_id)) {}
+
+  // Connects (again); false with a gtest failure.
+  bool connect() {
+    SseClient::Options o;
+    o.port = port_;
+    o.path = std::string("/v1/products/") + kProduct + "/events";
+    o.headers["Authorization"] = std::string("Bearer ") + kAcmeToken;
+    if (client_) {
+      done_.insert(done_.end(), client_->events().begin(), client_->events().end());
+      if (!client_->lastEventId().empty()) {
+        o.headers["Last-Event-ID"] = client_->lastEventId();
+      }
+      ++reconnects_;
+    } else if (!first_id_.empty()) {
+      o.headers["Last-Event-ID"] = first_id_;
+    }
+    client_ = std::make_unique<SseClient>(o);
+    if (!client_->connect()) {
+      ADD_FAILURE() << client_->error();
+      return false;
+    }
+    EXPECT_EQ(client_->status(), 200) << client_->body();
+    return client_->status() == 200;
+  }
+
+  // Reads until `count` events in all arrived or `timeout` passed, reconnecting when the
+  // stream ends. Returns the number of events.
+  size_t read(size_t count, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (size() < count) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      client_->readEvents(count - done_.size(), std::max(left, std::chrono::milliseconds(0)));
+      if (size() >= count || std::chrono::steady_clock::now() >= deadline || !client_->closed() ||
+          !connect()) {
+        break;
+      }
+    }
+    return size();
+  }
+
+  size_t size() const { return done_.size() + client_->events().size(); }
+  std::vector<egress::SseEvent> events() const {
+    std::vector<egress::SseEvent> all = done_;
+    all.insert(all.end(), client_->events().begin(), client_->events().end());
+    return all;
+  }
+  size_t reconnects() const { return reconnects_; }
+
+private:
+  int port_;
+  std::string first_id_;
+  std::unique_ptr<SseClient> client_;
+  std::vector<egress::SseEvent> done_;
+  size_t reconnects_ = 0;
+};
+
 std::string metrics(EgressServer& server) {
   monitoring::ExpositionWriter writer;
   server.addMetrics(writer);
@@ -78,15 +145,10 @@ TEST(EgressPushpinTest, TwoHundredClientsReceiveEveryEventOnce) {
   waitUntilHoldsWork(pushpin->httpPort());
   const size_t probes = pushpin->handlerLogCount("subscribe ");
 
-  std::vector<std::unique_ptr<SseClient>> clients;
+  std::vector<std::unique_ptr<EventSourceClient>> clients;
   for (size_t i = 0; i < kClients; ++i) {
-    SseClient::Options options;
-    options.port = pushpin->httpPort();
-    options.path = std::string("/v1/products/") + kProduct + "/events";
-    options.headers["Authorization"] = std::string("Bearer ") + kAcmeToken;
-    clients.push_back(std::make_unique<SseClient>(options));
-    ASSERT_TRUE(clients.back()->connect()) << i << ": " << clients.back()->error();
-    ASSERT_EQ(clients.back()->status(), 200) << clients.back()->body();
+    clients.push_back(std::make_unique<EventSourceClient>(pushpin->httpPort()));
+    ASSERT_TRUE(clients.back()->connect()) << i;
   }
   // Every client is subscribed to the channel before the records arrive. (A client subscribed
   // late would still get everything, through its next link; this keeps the test quick.)
@@ -96,11 +158,14 @@ TEST(EgressPushpinTest, TwoHundredClientsReceiveEveryEventOnce) {
   ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, kPerPartition));
 
   std::set<std::pair<int, int64_t>> expected;
+  size_t reconnects = 0;
   for (auto& client : clients) {
-    client->readEvents(kEvents, 15s);
+    client->read(kEvents, 15s);
+    reconnects += client->reconnects();
+    const std::vector<egress::SseEvent> received = client->events();
     std::set<std::pair<int, int64_t>> seen;
     size_t events = 0;
-    for (const auto& e : client->events()) {
+    for (const auto& e : received) {
       ASSERT_EQ(e.type, "message") << e.data;
       auto json = nlohmann::json::parse(e.data);
       seen.emplace(json["partition"], json["offset"]);
@@ -113,6 +178,10 @@ TEST(EgressPushpinTest, TwoHundredClientsReceiveEveryEventOnce) {
     }
     EXPECT_EQ(seen, expected);
   }
+  // A reconnect is Pushpin's occasional cancel under load (0-4 of 200 on a loaded 2-core box),
+  // not the rule: a hold that did not work would send every client back.
+  std::cout << reconnects << " of " << kClients << " clients reconnected\n";
+  EXPECT_LE(reconnects, kClients / 10);
   const std::string text = metrics(**server);
   // Each event was published once for all clients; no direct stream was open.
   EXPECT_NE(text.find("causeway_egress_pushpin_published_total{partner=\"acme\",product=\"" +
@@ -150,16 +219,8 @@ TEST(EgressPushpinTest, ClientsJoiningOrResumingDuringABurstMissNothing) {
   waitUntilHoldsWork(pushpin->httpPort());
 
   auto connect = [&](const std::string& last_id) {
-    SseClient::Options o;
-    o.port = pushpin->httpPort();
-    o.path = std::string("/v1/products/") + kProduct + "/events";
-    o.headers["Authorization"] = std::string("Bearer ") + kAcmeToken;
-    if (!last_id.empty()) {
-      o.headers["Last-Event-ID"] = last_id;
-    }
-    auto client = std::make_unique<SseClient>(o);
-    EXPECT_TRUE(client->connect()) << client->error();
-    EXPECT_EQ(client->status(), 200);
+    auto client = std::make_unique<EventSourceClient>(pushpin->httpPort(), last_id);
+    EXPECT_TRUE(client->connect());
     return client;
   };
   const size_t probes = pushpin->handlerLogCount("subscribe ");
@@ -167,19 +228,20 @@ TEST(EgressPushpinTest, ClientsJoiningOrResumingDuringABurstMissNothing) {
   ASSERT_TRUE(
       testing::waitFor([&] { return pushpin->handlerLogCount("subscribe ") >= probes + 1; }, 10s));
   // Rounds of records while clients join.
-  std::vector<std::unique_ptr<SseClient>> joiners;
+  std::vector<std::unique_ptr<EventSourceClient>> joiners;
   for (int round = 0; round < 10; ++round) {
     ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 10, round * 10));
     joiners.push_back(connect(""));
   }
-  ASSERT_TRUE(first->readEvents(300, 15s) == 300u) << first->events().size();
+  ASSERT_TRUE(first->read(300, 15s) == 300u) << first->size();
+  const std::vector<egress::SseEvent> first_events = first->events();
   // Resume through Pushpin from the 100th event: exactly the 200 after it.
-  auto resumed = connect(first->events()[99].id);
+  auto resumed = connect(first_events[99].id);
   ASSERT_TRUE(testing::produceRecords(cluster->bootstrap(), kTopic, kPartitions, 10, 100));
-  EXPECT_EQ(resumed->readEvents(230, 15s), 230u);
+  EXPECT_EQ(resumed->read(230, 15s), 230u);
   std::set<std::pair<int, int64_t>> all;
   for (size_t i = 0; i < 100; ++i) {
-    auto json = nlohmann::json::parse(first->events()[i].data);
+    auto json = nlohmann::json::parse(first_events[i].data);
     all.emplace(json["partition"], json["offset"]);
   }
   for (const auto& e : resumed->events()) {
@@ -192,7 +254,7 @@ TEST(EgressPushpinTest, ClientsJoiningOrResumingDuringABurstMissNothing) {
   for (auto& client : joiners) {
     ASSERT_TRUE(testing::waitFor(
         [&] {
-          client->readEvents(1000, 50ms);
+          client->read(1000, 50ms);
           std::map<int, int64_t> last;
           for (const auto& e : client->events()) {
             auto json = nlohmann::json::parse(e.data);
@@ -265,15 +327,10 @@ void startBurstRun(BurstRun& run, const std::string& name, size_t max_initial_by
 // and checks that every client gets every event once, in order per partition.
 void expectBurstReachesEveryClient(BurstRun& run) {
   const size_t probes = run.pushpin->handlerLogCount("subscribe ");
-  std::vector<std::unique_ptr<SseClient>> clients;
+  std::vector<std::unique_ptr<EventSourceClient>> clients;
   for (size_t i = 0; i < kBurstClients; ++i) {
-    SseClient::Options options;
-    options.port = run.pushpin->httpPort();
-    options.path = std::string("/v1/products/") + kProduct + "/events";
-    options.headers["Authorization"] = std::string("Bearer ") + kAcmeToken;
-    clients.push_back(std::make_unique<SseClient>(options));
-    ASSERT_TRUE(clients.back()->connect()) << i << ": " << clients.back()->error();
-    ASSERT_EQ(clients.back()->status(), 200) << clients.back()->body();
+    clients.push_back(std::make_unique<EventSourceClient>(run.pushpin->httpPort()));
+    ASSERT_TRUE(clients.back()->connect()) << i;
   }
   ASSERT_TRUE(testing::waitFor(
       [&] { return run.pushpin->handlerLogCount("subscribe ") >= kBurstClients + probes; }, 15s));
@@ -289,21 +346,22 @@ void expectBurstReachesEveryClient(BurstRun& run) {
   }
   ASSERT_TRUE(testing::produceTestRecords(run.cluster->bootstrap(), kTopic, records));
   // All clients are read in turns, a little each, under one deadline.
-  const auto until = std::chrono::steady_clock::now() + 15s;
+  const auto until = std::chrono::steady_clock::now() + 30s;
   bool all = false;
   while (!all && std::chrono::steady_clock::now() < until) {
     all = true;
     for (auto& client : clients) {
-      if (client->events().size() < kBurstEvents) {
-        client->readEvents(kBurstEvents, 20ms);
-        all = all && client->events().size() >= kBurstEvents;
+      if (client->size() < kBurstEvents) {
+        client->read(kBurstEvents, 20ms);
+        all = all && client->size() >= kBurstEvents;
       }
     }
   }
   for (size_t i = 0; i < clients.size(); ++i) {
-    auto& client = *clients[i];
+    const std::vector<egress::SseEvent> events = clients[i]->events();
+    EXPECT_LE(clients[i]->reconnects(), 1u) << "client " << i;
     std::map<int, int64_t> next;
-    for (const auto& e : client.events()) {
+    for (const auto& e : events) {
       ASSERT_EQ(e.type, "message") << e.data;
       auto json = nlohmann::json::parse(e.data);
       const int partition = json["partition"];
@@ -311,7 +369,7 @@ void expectBurstReachesEveryClient(BurstRun& run) {
           << "client " << i << ", partition " << partition << ": a gap or a repeat";
       next[partition]++;
     }
-    EXPECT_EQ(client.events().size(), kBurstEvents) << "client " << i;
+    EXPECT_EQ(events.size(), kBurstEvents) << "client " << i;
   }
 }
 

@@ -356,6 +356,23 @@ bool canConnect(int port) {
 std::unique_ptr<PushpinProcess>
 PushpinProcess::start(const std::string& dir, int origin_port,
                       const std::map<std::string, std::string>& settings) {
+  // Ports are picked free and bound by Pushpin a moment later; a parallel test can take one in
+  // between (Pushpin's runner then reports "Exited unexpectedly"). Such a start is tried again
+  // with new ports.
+  for (int attempt = 1;; ++attempt) {
+    std::filesystem::remove_all(dir);
+    bool exited = false;
+    auto p = startOnce(dir, origin_port, settings, attempt == 3, exited);
+    if (p || !exited || attempt == 3) {
+      return p;
+    }
+  }
+}
+
+std::unique_ptr<PushpinProcess>
+PushpinProcess::startOnce(const std::string& dir, int origin_port,
+                          const std::map<std::string, std::string>& settings, bool last_attempt,
+                          bool& exited) {
   std::unique_ptr<PushpinProcess> p(new PushpinProcess());
   p->dir_ = dir;
   const std::string run = dir + "/run";
@@ -427,8 +444,16 @@ PushpinProcess::start(const std::string& dir, int origin_port,
   p->pushpin_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{"/usr/bin/pushpin", "--config=" + dir + "/pushpin.conf"},
       dir + "/pushpin.out");
-  if (!waitFor([&] { return canConnect(p->http_port_) && canConnect(p->publish_port_); }, 15s)) {
-    ADD_FAILURE() << "pushpin did not start: " << p->pushpin_->log();
+  if (!waitFor(
+          [&] {
+            exited = !p->pushpin_->running();
+            return exited || (canConnect(p->http_port_) && canConnect(p->publish_port_));
+          },
+          15s) ||
+      exited) {
+    if (!exited || last_attempt) {
+      ADD_FAILURE() << "pushpin did not start: " << p->pushpin_->log();
+    }
     return nullptr;
   }
   return p;

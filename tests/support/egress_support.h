@@ -71,6 +71,8 @@ public:
   // Reads until the server closes the connection or `timeout` passes. True if closed.
   bool readToEnd(std::chrono::milliseconds timeout);
   const std::vector<egress::SseEvent>& events() const { return events_; }
+  // The last id the stream gave, with or without an event (what an EventSource resumes from).
+  const std::string& lastEventId() const { return parser_.lastEventId(); }
   size_t comments() const { return parser_.comments(); }
   bool closed() const { return closed_; }
   void close();
@@ -125,6 +127,9 @@ public:
 
 private:
   PushpinProcess() = default;
+  static std::unique_ptr<PushpinProcess>
+  startOnce(const std::string& dir, int origin_port,
+            const std::map<std::string, std::string>& settings, bool last_attempt, bool& exited);
   std::string dir_;
   int http_port_ = 0;
   int publish_port_ = 0;

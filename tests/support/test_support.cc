@@ -15,6 +15,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -179,20 +182,45 @@ std::string toYaml(const config::Config& config) {
   return out.str();
 }
 
-int freePort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: the kernel picks) and returns the port bound, or 0.
+int bindLoopback(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  int port = 0;
+  int bound = 0;
   if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   if (fd >= 0) {
     ::close(fd);
   }
+  return bound;
+}
+
+}  // namespace
+
+int freePort() {
+  // A port below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): one
+  // the kernel hands out for bind(0) is also what the next outgoing connection of any process
+  // may take before the test's server binds it ("Address already in use" under load).
+  static std::mutex mu;
+  static std::mt19937 random(static_cast<uint32_t>(std::random_device{}() ^ ::getpid()));
+  static std::set<int> given;
+  std::lock_guard lock(mu);
+  for (int tries = 0; tries < 500; ++tries) {
+    const int port = 20000 + static_cast<int>(random() % 12000);
+    if (given.count(port) == 0 && bindLoopback(port) == port) {
+      given.insert(port);
+      return port;
+    }
+  }
+  const int port = bindLoopback(0);
   EXPECT_NE(port, 0) << "no free loopback port";
   return port;
 }
