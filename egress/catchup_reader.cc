@@ -43,6 +43,7 @@ void CatchupReader::cancel() {
 
 CatchupReader::Taken CatchupReader::take(size_t max_bytes, std::function<void()> wake) {
   Taken taken;
+  taken.filtered = filtered_.exchange(0, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   size_t bytes = 0;
   while (!queue_.empty() && bytes < max_bytes) {
@@ -177,6 +178,7 @@ void CatchupReader::run() {
       if (options_.filter) {
         // The filter sees the record after the partner's stages, like in the window.
         if (options_.filter->process(record).outcome != pipeline::Outcome::kPass) {
+          filtered_.fetch_add(1, std::memory_order_relaxed);
           return;
         }
       }

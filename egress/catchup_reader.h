@@ -65,6 +65,7 @@ public:
     std::optional<uint64_t> join_seq;
     std::vector<TokenPosition> position;
     std::optional<std::string> failure;  // the reader could not go on
+    uint64_t filtered = 0;               // records the client's filter dropped since the last take
   };
 
   static std::shared_ptr<CatchupReader> start(Options options);
@@ -88,6 +89,7 @@ private:
   std::condition_variable space_cv_;
   std::deque<DeliveredEvent> queue_;
   size_t queued_bytes_ = 0;
+  std::atomic<uint64_t> filtered_{0};  // the reader thread counts, take() hands over
   std::function<void()> waiter_;
   bool finished_ = false;
   std::optional<uint64_t> join_seq_;

@@ -574,6 +574,8 @@ void EgressServer::addMetrics(monitoring::ExpositionWriter& writer) {
   auto& catchup = writer.family("causeway_egress_catchup_events_total", MetricType::kCounter,
                                 "Events sent through catch-up readers (clients behind the live "
                                 "window)");
+  auto& filtered = writer.family("causeway_egress_filtered_events_total", MetricType::kCounter,
+                                 "Events a client's ?filter= kept from it");
   auto& disconnects = writer.family("causeway_egress_disconnects_total", MetricType::kCounter,
                                     "Streams ended, by reason");
   auto& freshness = writer.family("causeway_egress_freshness_seconds", MetricType::kGauge,
@@ -586,6 +588,7 @@ void EgressServer::addMetrics(monitoring::ExpositionWriter& writer) {
     events.add(labels, s.events);
     bytes.add(labels, s.bytes);
     catchup.add(labels, s.catchup_events);
+    filtered.add(labels, s.filtered);
     for (const auto& [reason, count] : s.disconnects) {
       disconnects.add({{"partner", s.partner}, {"product", s.product}, {"reason", reason}}, count);
     }

@@ -476,6 +476,7 @@ HubMetrics StreamHub::metrics() {
       s.events = c->events;
       s.bytes = c->bytes;
       s.catchup_events = c->catchup_events;
+      s.filtered = c->filtered;
       auto d = disconnects_.find(key);
       if (d != disconnects_.end()) {
         s.disconnects = d->second;

@@ -66,6 +66,7 @@ struct HubMetrics {
     uint64_t events = 0;
     uint64_t bytes = 0;
     uint64_t catchup_events = 0;
+    uint64_t filtered = 0;
     std::map<std::string, uint64_t> disconnects;  // by EndReason name
     std::optional<double> freshness_seconds;
     std::optional<double> freshness_slo_seconds;

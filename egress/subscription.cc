@@ -105,6 +105,9 @@ Subscription::Pull Subscription::pull(EventSink& sink, size_t max_bytes,
 Subscription::Pull Subscription::pullCatchup(EventSink& sink, size_t max_bytes,
                                              const std::function<void()>& wake) {
   CatchupReader::Taken taken = catchup_->take(max_bytes, wake);
+  if (counters_ != nullptr && taken.filtered > 0) {
+    counters_->filtered += taken.filtered;
+  }
   for (const DeliveredEvent& event : taken.events) {
     sink.add(EventRef{event.id, event.data, event.topic, event.partition, event.offset,
                       event.timestamp});
@@ -186,7 +189,11 @@ Subscription::Pull Subscription::pullWindow(EventSink& sink, size_t max_bytes,
         token_stale_ = true;
       }
     }
-    if (deliver && passesFilter(event)) {
+    const bool passes = deliver && passesFilter(event);
+    if (deliver && !passes && counters_ != nullptr) {
+      counters_->filtered++;
+    }
+    if (passes) {
       std::string_view id;
       if (adopted_) {
         token_ = event.token;

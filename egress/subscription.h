@@ -45,6 +45,7 @@ struct StreamCounters {
   std::atomic<uint64_t> events{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> catchup_events{0};
+  std::atomic<uint64_t> filtered{0};  // events a client's ?filter= kept from it
 };
 
 // Why a stream ended (low-cardinality, for `event: error`, metrics and audit lines).

@@ -179,6 +179,24 @@ TEST_F(EgressHubTest, FilterNarrowsAndResumeTokensStillWork) {
     EXPECT_EQ(json["value"]["pad"].get<std::string>().find("MASKED"), std::string::npos)
         << "globex has no masking policy";
   }
+  // The 60 odd records are counted as filtered for (globex, the product), once each.
+  auto filtered = [&] {
+    for (const auto& s : hub_->metrics().streams) {
+      if (s.partner == "globex" && s.product == kProduct) {
+        return s.filtered;
+      }
+    }
+    return uint64_t{0};
+  };
+  EXPECT_TRUE(testing::waitFor(
+      [&] {
+        CollectingSink more;
+        sub->pull(more, 1u << 20, [] {});
+        EXPECT_TRUE(more.events.empty());
+        return filtered() == 60;
+      },
+      10s))
+      << filtered();
 }
 
 TEST_F(EgressHubTest, SlowClientIsCutWithItsPositionAndResumesWithoutLoss) {
