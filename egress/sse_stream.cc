@@ -54,6 +54,14 @@ StreamBody::Pull SseStream::pull(std::string& out, size_t budget,
   if (!started_) {
     started_ = true;
     appendSseRetry(out, retry_ms_);
+    // Where the stream starts, as the client's last event id (an id field alone dispatches no
+    // event): a stream that ends before its first event resumes from there, not from the live
+    // edge of a later moment.
+    if (const std::string& token = subscription_->token(); !token.empty()) {
+      out += "id: ";
+      out += token;
+      out += "\n\n";
+    }
   }
   SseSink sink(out);
   const Subscription::Pull result = subscription_->pull(sink, budget, wake);

@@ -111,6 +111,42 @@ TEST_F(EgressHttpTest, ClientResumesWithLastEventIdAndGetsExactlyTheRest) {
   EXPECT_EQ(resumed.events().size(), 180u) << "nothing beyond the product's records";
 }
 
+// A client from the live edge is given the position it started at before any event: when its
+// stream ends before the first event, it resumes with that id and misses nothing that came in
+// between.
+TEST_F(EgressHttpTest, AStreamEndedBeforeItsFirstEventResumesWhereItBegan) {
+  start();
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10));
+  SseClient early(stream(kGlobexToken, "?from=latest"));
+  ASSERT_TRUE(early.connect()) << early.error();
+  ASSERT_EQ(early.status(), 200);
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        early.readEvents(1, 50ms);
+        return !early.lastEventId().empty();
+      },
+      10s));
+  EXPECT_TRUE(early.events().empty());
+  const std::string begun = early.lastEventId();
+  early.close();
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10, 10));
+  auto options = stream(kGlobexToken);
+  options.headers["Last-Event-ID"] = begun;
+  SseClient resumed(options);
+  ASSERT_TRUE(resumed.connect()) << resumed.error();
+  ASSERT_EQ(resumed.status(), 200);
+  EXPECT_EQ(resumed.readEvents(30, 15s), 30u);
+  std::set<std::pair<int, int64_t>> positions;
+  for (const auto& e : resumed.events()) {
+    auto json = nlohmann::json::parse(e.data);
+    EXPECT_GE(json["offset"].get<int64_t>(), 10) << "from before the stream began: " << e.data;
+    positions.emplace(json["partition"], json["offset"]);
+  }
+  EXPECT_EQ(positions.size(), 30u);
+  resumed.readEvents(31, 500ms);
+  EXPECT_EQ(resumed.events().size(), 30u);
+}
+
 TEST_F(EgressHttpTest, IdleStreamsGetHeartbeats) {
   start();
   SseClient client(stream(kGlobexToken));
