@@ -43,7 +43,6 @@ void CatchupReader::cancel() {
 
 CatchupReader::Taken CatchupReader::take(size_t max_bytes, std::function<void()> wake) {
   Taken taken;
-  taken.filtered = filtered_.exchange(0, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   size_t bytes = 0;
   while (!queue_.empty() && bytes < max_bytes) {
@@ -55,6 +54,9 @@ CatchupReader::Taken CatchupReader::take(size_t max_bytes, std::function<void()>
   if (!taken.events.empty()) {
     space_cv_.notify_all();
   }
+  // Under mu_: finish() takes it after the reader's last count, so the take that sees the reader
+  // finished hands over every record the filter dropped.
+  taken.filtered = filtered_.exchange(0, std::memory_order_relaxed);
   if (queue_.empty() && finished_) {
     taken.join_seq = join_seq_;
     taken.failure = failure_;

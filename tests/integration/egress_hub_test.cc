@@ -79,6 +79,16 @@ protected:
     std::filesystem::remove_all(dir_);
   }
 
+  // The hub's counters of (partner, kProduct); zeros when it has none.
+  HubMetrics::Stream stream(const std::string& partner) {
+    for (const auto& s : hub_->metrics().streams) {
+      if (s.partner == partner && s.product == kProduct) {
+        return s;
+      }
+    }
+    return {};
+  }
+
   std::unique_ptr<Subscription> open(const std::string& partner, OpenRequest request) {
     Identity who;
     who.partner = partner;
@@ -180,23 +190,48 @@ TEST_F(EgressHubTest, FilterNarrowsAndResumeTokensStillWork) {
         << "globex has no masking policy";
   }
   // The 60 odd records are counted as filtered for (globex, the product), once each.
-  auto filtered = [&] {
-    for (const auto& s : hub_->metrics().streams) {
-      if (s.partner == "globex" && s.product == kProduct) {
-        return s.filtered;
-      }
-    }
-    return uint64_t{0};
-  };
   EXPECT_TRUE(testing::waitFor(
       [&] {
         CollectingSink more;
         sub->pull(more, 1u << 20, [] {});
         EXPECT_TRUE(more.events.empty());
-        return filtered() == 60;
+        return stream("globex").filtered == 60;
       },
       10s))
-      << filtered();
+      << stream("globex").filtered;
+}
+
+// The same count when the filtered client reads through a catch-up reader (the product's tail
+// started at the end for a live client first), and once the reader has joined the window.
+TEST_F(EgressHubTest, FilteredEventsAreCountedInCatchUpToo) {
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 40));
+  auto live = open("globex", OpenRequest{});
+  ASSERT_NE(live, nullptr);
+  auto sub = open("globex", OpenRequest{std::nullopt, "earliest", "seq-even"});
+  ASSERT_NE(sub, nullptr);
+  CollectingSink sink;
+  EXPECT_EQ(pullUntil(*sub, sink, 60, 15s), 60u);
+  EXPECT_GE(stream("globex").catchup_events, 1u) << "the test no longer reads through catch-up";
+  EXPECT_TRUE(testing::waitFor(
+      [&] {
+        CollectingSink more;
+        sub->pull(more, 1u << 20, [] {});
+        EXPECT_TRUE(more.events.empty());
+        return stream("globex").filtered == 60;
+      },
+      10s))
+      << stream("globex").filtered;
+  // New records after the join: counted in the window.
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10, 40));
+  EXPECT_EQ(pullUntil(*sub, sink, 75, 15s), 75u);
+  EXPECT_TRUE(testing::waitFor(
+      [&] {
+        CollectingSink more;
+        sub->pull(more, 1u << 20, [] {});
+        return stream("globex").filtered == 75;
+      },
+      10s))
+      << stream("globex").filtered;
 }
 
 TEST_F(EgressHubTest, SlowClientIsCutWithItsPositionAndResumesWithoutLoss) {

@@ -57,7 +57,7 @@ class EventSourceClient {
 public:
   // `last_event_id`: where the first connection resumes (none: from the live edge).
   explicit EventSourceClient(int port, std::string last_event_id = {})
-      : port_(port), first_id_(std::move(last_event_id)) {}
+      : port_(port), last_id_(std::move(last_event_id)) {}
 
   // Connects (again); false with a gtest failure.
   bool connect() {
@@ -68,11 +68,12 @@ public:
     if (client_) {
       done_.insert(done_.end(), client_->events().begin(), client_->events().end());
       if (!client_->lastEventId().empty()) {
-        o.headers["Last-Event-ID"] = client_->lastEventId();
+        last_id_ = client_->lastEventId();  // else the one it had (EventSource keeps it)
       }
       ++reconnects_;
-    } else if (!first_id_.empty()) {
-      o.headers["Last-Event-ID"] = first_id_;
+    }
+    if (!last_id_.empty()) {
+      o.headers["Last-Event-ID"] = last_id_;
     }
     client_ = std::make_unique<SseClient>(o);
     if (!client_->connect()) {
@@ -109,7 +110,7 @@ public:
 
 private:
   int port_;
-  std::string first_id_;
+  std::string last_id_;  // sent as Last-Event-ID on the next connection
   std::unique_ptr<SseClient> client_;
   std::vector<egress::SseEvent> done_;
   size_t reconnects_ = 0;
