@@ -5,6 +5,7 @@
 #include "common/duration.h"
 #include "config/config_loader.h"
 #include "control/control_server.h"
+#include "egress/contract_stages.h"
 #include "egress/egress_server.h"
 #include "egress/filter_stages.h"
 #include "egress/policy_stages.h"
@@ -151,7 +152,10 @@ int runRun(const RunOptions& options) {
       return 1;
     }
     extensions.addEgressPolicies(policy_runtime);
-    egress_options.stages = egress::policyStageFactory(std::move(policy_runtime));
+    // Records are checked against their domain contracts first and decoded to JSON, so
+    // policies edit (and partners read) the fields of Avro and Protobuf products too.
+    egress_options.stages = egress::contractStageFactory(
+        *worker_config, egress::policyStageFactory(std::move(policy_runtime)));
     // ?filter= and gRPC Subscribe's filter: the policies' predicate language, after the policy.
     egress_options.filters = egress::predicateFilterFactory();
     auto started = egress::EgressServer::start(*worker_config, egress_options);

@@ -1,6 +1,6 @@
 #include "egress/event_json.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 
 #include <simdjson.h>
 

@@ -1,6 +1,6 @@
 #include "egress/jwks.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -1,6 +1,6 @@
 #include "egress/jwt.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/crypto.h"
 
 #include <openssl/bn.h>

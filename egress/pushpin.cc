@@ -1,6 +1,6 @@
 #include "egress/pushpin.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/event_json.h"
 #include "egress/stream_hub.h"
 

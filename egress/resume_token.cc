@@ -1,6 +1,6 @@
 #include "egress/resume_token.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 
 #include <cstring>
 

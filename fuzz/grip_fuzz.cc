@@ -9,7 +9,7 @@
 //
 //   build-fuzz/fuzz/grip_fuzz -max_total_time=60 fuzz/corpus/grip
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/crypto.h"
 #include "egress/partner_auth.h"
 #include "egress/pushpin.h"

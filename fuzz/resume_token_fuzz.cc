@@ -3,7 +3,7 @@
 // crash. The fuzzer can forge the MAC only by luck, so the input's first byte picks between
 // decoding the text as given and decoding a token re-signed around the input's bytes.
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/resume_token.h"
 
 #include <cstddef>

@@ -1,8 +1,9 @@
 // libFuzzer target for the Avro and Protobuf payload checks (schema/avro_validator.h,
 // schema/protobuf_validator.h): a record's key or value is outside input, and its bytes reach
 // the strict walk and then Avro C / protobuf's parser. Any bytes pass or give a violation with
-// a message, never a crash, an unbounded allocation or a hang. The first byte picks the schema
-// and message indexes.
+// a message, never a crash, an unbounded allocation or a hang; what passes is then turned into
+// JSON (Validator::toJson, what partner egress sends). The first byte picks the schema and
+// message indexes.
 
 #include "config/domains.h"
 #include "schema/validator.h"
@@ -84,6 +85,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& validator = kValidators[selector & 1];
   if (!validator->validate(payload, indexes, scratch, violation)) {
     check(!violation.message.empty());
+    return 0;
+  }
+  // What egress sends partners: a payload that validated has a JSON form or a reason why not.
+  std::string json;
+  if (!validator->toJson(payload, indexes, scratch, json, violation)) {
+    check(!violation.message.empty());
+  } else {
+    check(!json.empty());
   }
   return 0;
 }

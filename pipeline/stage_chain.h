@@ -30,6 +30,7 @@ public:
   explicit StageChain(std::vector<StagePtr> stages) : stages_(std::move(stages)) {}
 
   void add(StagePtr stage) { stages_.push_back(std::move(stage)); }
+  void prepend(StagePtr stage) { stages_.insert(stages_.begin(), std::move(stage)); }
   bool empty() const { return stages_.empty(); }
   size_t size() const { return stages_.size(); }
 

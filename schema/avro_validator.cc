@@ -1,5 +1,7 @@
 #include "schema/avro_validator.h"
 
+#include "schema/avro_json.h"
+
 #include <avro.h>
 
 namespace causeway::schema {
@@ -80,6 +82,16 @@ public:
     if (avro_value_read(state.reader(), &state.value()) != 0) {
       violation.path.clear();
       violation.message = std::string("Avro C cannot decode it: ") + avro_strerror();
+      return false;
+    }
+    return true;
+  }
+
+  bool toJson(std::string_view payload, const MessageIndexes&, ValidationScratch&,
+              std::string& out, Violation& violation) const override {
+    size_t pos = 0;
+    if (!appendAvroJson(writer_->root(), payload, pos, out, violation.message)) {
+      violation.path.clear();
       return false;
     }
     return true;

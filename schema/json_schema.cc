@@ -619,6 +619,12 @@ public:
     return schema_->validate(parsed.value_unsafe(), violation);
   }
 
+  bool toJson(std::string_view payload, const MessageIndexes&, ValidationScratch&,
+              std::string& out, Violation&) const override {
+    out.append(payload);
+    return true;
+  }
+
 private:
   JsonSchemaPtr schema_;
 };

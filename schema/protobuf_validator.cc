@@ -4,6 +4,7 @@
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/util/json_util.h>
 #include <simdjson.h>
 
 #include <map>
@@ -492,6 +493,28 @@ public:
       violation.message = "required field is missing";
       return false;
     }
+    return true;
+  }
+
+  bool toJson(std::string_view, const MessageIndexes& indexes, ValidationScratch& scratch,
+              std::string& out, Violation& violation) const override {
+    const MessageEntry* entry = find(indexes);
+    if (entry == nullptr) {
+      violation.path.clear();
+      violation.message = "message indexes " + indexes.str() + " name no message of the schema";
+      return false;
+    }
+    auto& state = static_cast<ProtobufState&>(scratch.stateFor(*this));
+    const pb::Message& message = state.messageFor(*prototypes_.at(entry->descriptor));
+    pb::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;  // the paths policies name are the .proto's
+    std::string json;
+    if (auto printed = pb::util::MessageToJsonString(message, &json, options); !printed.ok()) {
+      violation.path.clear();
+      violation.message = "no JSON form: " + std::string(printed.message());
+      return false;
+    }
+    out += json;
     return true;
   }
 

@@ -77,6 +77,18 @@ startSchemaService(const config::Config& config, const config::LinkConfig& link,
   return service;
 }
 
+Result<std::shared_ptr<SchemaService>>
+startProductSchemaService(const config::Config& config, const config::ProductConfig& product) {
+  // The service reads a link's source and target; a product reads its source cluster only.
+  config::LinkConfig link;
+  link.name = "egress/" + product.name;
+  link.source = product.source;
+  link.target = product.source;
+  link.schemas.check_contracts = true;
+  link.schemas.translate_ids = false;
+  return startSchemaService(config, link, nullptr);
+}
+
 std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config&,
                                                  const config::LinkConfig& link,
                                                  std::shared_ptr<SchemaService> service) {
@@ -195,12 +207,23 @@ bool ContractStage::checkSide(Record& record, TopicState& state, Side side, Verd
   case EntryState::kReady:
     break;
   }
-  if (!entry->validator->validate(bytes->substr(frame.prefix_size), frame.indexes, scratch_,
-                                  violation_)) {
+  const std::string_view payload = bytes->substr(frame.prefix_size);
+  if (!entry->validator->validate(payload, frame.indexes, scratch_, violation_)) {
     verdict = violation(state, side, "invalid-payload",
                         std::string(sideName(side)) + " schema " + frame.schema.str() + ": " +
                             violation_.describe(sideName(side)));
     return false;
+  }
+  if (output_ == Output::kJson) {
+    json_.clear();
+    if (!entry->validator->toJson(payload, frame.indexes, scratch_, json_, violation_)) {
+      verdict = violation(state, side, "invalid-payload",
+                          std::string(sideName(side)) + " schema " + frame.schema.str() + ": " +
+                              violation_.describe(sideName(side)));
+      return false;
+    }
+    // `payload` is not read again: the rewrite may reuse the buffer it points into.
+    (side == Side::kKey ? record.rewriteKey() : record.rewriteValue()).swap(json_);
   }
   return true;
 }

@@ -51,13 +51,29 @@ std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config& config,
                                                  const config::LinkConfig& link,
                                                  std::shared_ptr<SchemaService> service);
 
+// The SchemaService of a data product's streams (partner egress): the contracts of the domains
+// that own the product's topics, read with the product's source cluster's registry; no IDs are
+// translated. nullptr when no domain has a contract. Shared by every stream of the product.
+Result<std::shared_ptr<SchemaService>> startProductSchemaService(const config::Config& config,
+                                                                 const config::ProductConfig& product);
+
 // How long a record waits for a schema the service has not fetched yet.
 inline constexpr std::chrono::milliseconds kPendingRetry{100};
 
 class ContractStage final : public pipeline::Stage {
 public:
-  explicit ContractStage(std::shared_ptr<SchemaService> service)
-      : owner_(std::move(service)), service_(*owner_) {}
+  // What a record that fits its contract leaves the stage as.
+  enum class Output : uint8_t {
+    kAsWritten,  // unchanged (links: the target's consumers read the producer's bytes)
+    // Avro, Protobuf and JSON sides as plain JSON text without the schema prefix
+    // (Validator::toJson); string and bytes sides unchanged. For readers without a registry:
+    // partner egress, and the policies after it, which edit JSON.
+    kJson,
+  };
+
+  explicit ContractStage(std::shared_ptr<SchemaService> service,
+                         Output output = Output::kAsWritten)
+      : owner_(std::move(service)), service_(*owner_), output_(output) {}
   std::string_view name() const override { return "contract"; }
   pipeline::Verdict process(pipeline::Record& record) override;
 
@@ -83,11 +99,13 @@ private:
 
   std::shared_ptr<SchemaService> owner_;
   SchemaService& service_;
+  const Output output_;
   std::shared_ptr<const SchemaSnapshot> snapshot_;
   std::unordered_map<std::string, std::unique_ptr<TopicState>, TopicHash, std::equal_to<>> topics_;
   TopicState* last_ = nullptr;  // the previous record's topic: most records repeat it
   ValidationScratch scratch_;
   Violation violation_;
+  std::string json_;  // kJson: a side's JSON, swapped into the record (buffers reused)
 };
 
 class IdTranslationStage final : public pipeline::Stage {

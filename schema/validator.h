@@ -65,6 +65,15 @@ public:
   virtual bool validate(std::string_view payload, const MessageIndexes& indexes,
                         ValidationScratch& scratch, Violation& violation) const = 0;
 
+  // Appends the payload as plain JSON text to `out`: Avro in the shape schema/avro_json.h
+  // describes, Protobuf in its JSON mapping with the .proto field names, a JSON payload as it
+  // is. Call it right after validate() returned true for the same payload and indexes, with
+  // the same scratch (a Protobuf message is printed from the state validate() left). False
+  // with `violation` set when the payload has no JSON form.
+  virtual bool toJson(std::string_view payload, const MessageIndexes& indexes,
+                      ValidationScratch& scratch, std::string& out,
+                      Violation& violation) const = 0;
+
   // A new per-thread state (nullptr when the validator needs none).
   virtual std::unique_ptr<ScratchState> newState() const { return nullptr; }
   // Unique for the process lifetime: keys the scratch states.

@@ -2,7 +2,7 @@
 // holds and publishes each event once; every client receives every event exactly once, and
 // Causeway holds no stream of its own for them.
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/crypto.h"
 #include "egress/egress_server.h"
 #include "monitoring/prometheus_text.h"

@@ -1,6 +1,6 @@
 #include "tests/support/jwt_signer.h"
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/crypto.h"
 
 #include <openssl/bn.h>
@@ -128,14 +128,14 @@ nlohmann::json JwtSigner::jwk() const {
            {"kid", kid_},
            {"use", "sig"},
            {"alg", "RS256"},
-           {"n", egress::base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_RSA_N))},
-           {"e", egress::base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_RSA_E))}};
+           {"n", base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_RSA_N))},
+           {"e", base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_RSA_E))}};
   } else if (kind_ == Kind::kEs256) {
     jwk = {{"kty", "EC"},
            {"kid", kid_},
            {"crv", "P-256"},
-           {"x", egress::base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_EC_PUB_X, 32))},
-           {"y", egress::base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_EC_PUB_Y, 32))}};
+           {"x", base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_EC_PUB_X, 32))},
+           {"y", base64Url(bnParam(pkey(key_), OSSL_PKEY_PARAM_EC_PUB_Y, 32))}};
   }
   return jwk;
 }
@@ -157,7 +157,7 @@ std::string JwtSigner::sign(const nlohmann::json& claims) const {
 
 std::string JwtSigner::signWithHeader(const nlohmann::json& header,
                                       const nlohmann::json& claims) const {
-  std::string input = egress::base64Url(header.dump()) + "." + egress::base64Url(claims.dump());
+  std::string input = base64Url(header.dump()) + "." + base64Url(claims.dump());
   std::string signature;
   if (kind_ == Kind::kHs256) {
     const auto mac = egress::HmacSha256(secret_).sign({input});
@@ -184,7 +184,7 @@ std::string JwtSigner::signWithHeader(const nlohmann::json& header,
       signature = raw;
     }
   }
-  return input + "." + egress::base64Url(signature);
+  return input + "." + base64Url(signature);
 }
 
 } // namespace causeway::testing

@@ -1,6 +1,6 @@
 // JWT verification: the cases an identity provider, a misconfiguration or an attacker produce.
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/jwks.h"
 #include "egress/jwt.h"
 #include "tests/support/jwt_signer.h"

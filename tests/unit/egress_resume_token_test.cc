@@ -1,6 +1,6 @@
 // Resume tokens: they round-trip, are bound to their product, and any change is detected.
 
-#include "egress/base64.h"
+#include "common/base64.h"
 #include "egress/resume_token.h"
 
 #include <gtest/gtest.h>

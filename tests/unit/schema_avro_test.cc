@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <string>
 
 namespace causeway::schema {
@@ -298,6 +299,74 @@ TEST(SchemaAvro, SchemasThatDoNotParseAreReported) {
   EXPECT_FALSE(compileAvroValidator(avro("not json"), nullptr, Compatibility::kNone).ok());
   EXPECT_FALSE(
       compileAvroValidator(avro(R"(["int",["long"]])"), nullptr, Compatibility::kNone).ok());
+}
+
+// What partners read (schema/avro_json.h): the record's data as plain JSON, unions unwrapped.
+std::string asJson(const Validator& validator, std::string_view payload) {
+  ValidationScratch scratch;
+  Violation violation;
+  EXPECT_TRUE(validator.validate(payload, MessageIndexes{}, scratch, violation))
+      << violation.describe("value");
+  std::string out;
+  EXPECT_TRUE(validator.toJson(payload, MessageIndexes{}, scratch, out, violation))
+      << violation.describe("value");
+  return out;
+}
+
+TEST(SchemaAvro, DatumsDecodeToPlainJson) {
+  auto validator = compile(kPaymentV1, &kPaymentV1);
+  ASSERT_NE(validator, nullptr);
+  EXPECT_EQ(asJson(*validator, paymentV1(2, "say \"hi\"")),
+            R"({"id":"pay-0001","amount":42.5,"items":[{"sku":"SKU-123","quantity":1},)"
+            R"({"sku":"SKU-123","quantity":2}],"status":"SETTLED","note":"say \"hi\""})");
+  EXPECT_EQ(asJson(*validator, paymentV1(0)),
+            R"({"id":"pay-0001","amount":42.5,"items":[],"status":"SETTLED","note":null})");
+}
+
+TEST(SchemaAvro, BytesFixedMapsAndSpecialNumbersHaveAJsonForm) {
+  const std::string schema = R"({"type": "record", "name": "Blob", "fields": [
+    {"name": "raw", "type": "bytes"},
+    {"name": "digest", "type": {"type": "fixed", "name": "Digest", "size": 3}},
+    {"name": "counts", "type": {"type": "map", "values": "long"}},
+    {"name": "ratio", "type": "float"},
+    {"name": "score", "type": "double"},
+    {"name": "flag", "type": "boolean"}]})";
+  auto validator = compile(schema, nullptr);
+  ASSERT_NE(validator, nullptr);
+  const std::string bytes = writeAvro(schema, [](avro_value_t& blob) {
+    avro_value_t field;
+    avro_value_get_by_name(&blob, "raw", &field, nullptr);
+    avro_value_set_bytes(&field, const_cast<char*>("\x00\xff\x10"), 3);
+    avro_value_get_by_name(&blob, "digest", &field, nullptr);
+    avro_value_set_fixed(&field, const_cast<char*>("abc"), 3);
+    avro_value_get_by_name(&blob, "counts", &field, nullptr);
+    avro_value_t entry;
+    avro_value_add(&field, "minus", &entry, nullptr, nullptr);
+    avro_value_set_long(&entry, -9007199254740993);
+    avro_value_get_by_name(&blob, "ratio", &field, nullptr);
+    avro_value_set_float(&field, std::numeric_limits<float>::quiet_NaN());
+    avro_value_get_by_name(&blob, "score", &field, nullptr);
+    avro_value_set_double(&field, -std::numeric_limits<double>::infinity());
+    avro_value_get_by_name(&blob, "flag", &field, nullptr);
+    avro_value_set_boolean(&field, 1);
+  });
+  EXPECT_EQ(asJson(*validator, bytes),
+            R"({"raw":"AP8Q","digest":"YWJj","counts":{"minus":-9007199254740993},)"
+            R"("ratio":"NaN","score":"-Infinity","flag":true})");
+}
+
+TEST(SchemaAvro, ManyItemsOfNoBytesAreRefusedAsJson) {
+  // 100000 nulls take four bytes in Avro and would take 500 kB as JSON: valid, but no JSON form.
+  auto validator = compile(R"({"type": "array", "items": "null"})", nullptr);
+  ASSERT_NE(validator, nullptr);
+  const std::string bytes("\xc0\x9a\x0c\x00", 4);  // count 100000 (zig-zag varint), then 0
+  ValidationScratch scratch;
+  Violation violation;
+  ASSERT_TRUE(validator->validate(bytes, MessageIndexes{}, scratch, violation))
+      << violation.message;
+  std::string out;
+  EXPECT_FALSE(validator->toJson(bytes, MessageIndexes{}, scratch, out, violation));
+  EXPECT_THAT(violation.message, HasSubstr("items that take no bytes"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -212,6 +213,32 @@ TEST(SchemaProtobufSyntax, ATextThatDoesNotParseNamesLineAndColumn) {
   auto validator = compileProtobufValidator(schema, nullptr, Compatibility::kNone);
   ASSERT_FALSE(validator.ok());
   EXPECT_THAT(validator.error().message, HasSubstr(":3:"));
+}
+
+TEST_F(SchemaProtobuf, MessagesDecodeToTheJsonMappingWithProtoFieldNames) {
+  const std::string bytes = sampleOrder(2).SerializeAsString();
+  ASSERT_TRUE(validate(bytes, path({0}))) << violation_.describe("value");
+  std::string out;
+  ASSERT_TRUE(validator_->toJson(bytes, path({0}), scratch_, out, violation_))
+      << violation_.describe("value");
+  const auto json = nlohmann::json::parse(out);
+  EXPECT_EQ(json["id"], "order-7");
+  EXPECT_EQ(json["total"]["units"], "120");  // int64 as a string, per the JSON mapping
+  EXPECT_EQ(json["lines"][1]["sku"], "SKU-1");
+  EXPECT_EQ(json["lines"][1]["quantity"], 2);
+  EXPECT_EQ(json["status"], "STATUS_PLACED");
+  EXPECT_EQ(json["tags"], nlohmann::json::array({"3", "9"}));
+  EXPECT_EQ(json["weight"], 1.25);
+  // The second message of the file, printed from its own indexes.
+  test::Refund refund;
+  refund.set_order_id("order-7");
+  refund.set_reason("damaged");
+  const std::string refund_bytes = refund.SerializeAsString();
+  ASSERT_TRUE(validate(refund_bytes, path({1})));
+  out.clear();
+  ASSERT_TRUE(validator_->toJson(refund_bytes, path({1}), scratch_, out, violation_));
+  EXPECT_EQ(nlohmann::json::parse(out), nlohmann::json::parse(
+                                            R"({"order_id":"order-7","reason":"damaged"})"));
 }
 
 }  // namespace

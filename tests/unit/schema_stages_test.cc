@@ -401,5 +401,34 @@ TEST_F(SchemaStages, NoStagesWhenThereIsNothingToDo) {
   EXPECT_TRUE(chain_->empty());
 }
 
+TEST_F(SchemaStages, AProductsContractStageHandsOnItsRecordsAsJson) {
+  const uint32_t source_id = source_.add(kTopic + "-value", avro(kPaymentV1));
+  config::ProductConfig product;
+  product.name = "payments.authorized.v1";
+  product.source = "east";
+  auto started = startProductSchemaService(config_, product);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  service_ = *started;
+  ASSERT_NE(service_, nullptr);
+  EXPECT_FALSE(service_->translatesIds());
+  chain_ = std::make_unique<pipeline::StageChain>();
+  chain_->add(std::make_unique<ContractStage>(service_, ContractStage::Output::kJson));
+  auto record = view(framed(source_id, paymentBytes("pay-1", 12.5)), "card-7");
+  Verdict verdict = run(record);
+  ASSERT_EQ(verdict.outcome, Outcome::kPass) << verdict.detail;
+  EXPECT_EQ(*record_.value(), R"({"id":"pay-1","amount":12.5})");
+  EXPECT_EQ(*record_.key(), "card-7");  // a string key stays as it is
+  // Records that break the contract are not turned into JSON: they get its verdict.
+  auto truncated = view(framed(source_id, paymentBytes("pay-1", 12.5).substr(0, 9)));
+  verdict = run(truncated);
+  EXPECT_EQ(verdict.outcome, Outcome::kDeadLetter);
+  EXPECT_EQ(verdict.reason, "invalid-payload");
+  // No domain contract: no service, the stream passes records as they are.
+  config_.domains.clear();
+  auto none = startProductSchemaService(config_, product);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, nullptr);
+}
+
 }  // namespace
 }  // namespace causeway::schema

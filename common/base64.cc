@@ -1,9 +1,9 @@
-#include "egress/base64.h"
+#include "common/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace causeway::egress {
+namespace causeway {
 namespace {
 
 constexpr char kStandard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -95,4 +95,4 @@ std::optional<std::string> decodeBase64Url(std::string_view text) {
   return out;
 }
 
-} // namespace causeway::egress
+} // namespace causeway

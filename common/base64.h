@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace causeway::egress {
+namespace causeway {
 
 void appendBase64(std::string& out, std::string_view bytes);     // standard, padded
 void appendBase64Url(std::string& out, std::string_view bytes);  // URL-safe, no padding
@@ -17,4 +17,4 @@ std::string base64Url(std::string_view bytes);
 // the unused bits of the last character zero (so each text has one meaning). nullopt if not.
 std::optional<std::string> decodeBase64Url(std::string_view text);
 
-} // namespace causeway::egress
+} // namespace causeway
