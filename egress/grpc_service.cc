@@ -237,8 +237,14 @@ public:
     audit_.from = open.last_event_id ? *open.last_event_id : "from=" + open.from.value_or("latest");
     subscription_ = std::move(std::get<std::unique_ptr<Subscription>>(opened));
     service.add(this);
+    // The first message holds where the stream starts (as the SSE stream's first id does), so
+    // a client whose stream breaks before its first event resumes without a gap. Events follow
+    // from OnWriteDone.
     std::lock_guard lock(state_->mu);
-    pumpLocked();
+    response_.Clear();
+    response_.set_start_token(subscription_->token());
+    writing_ = true;
+    StartWrite(&response_);
   }
 
   void OnWriteDone(bool ok) override {

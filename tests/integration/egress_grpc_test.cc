@@ -116,6 +116,46 @@ TEST_F(EgressGrpcTest, SubscribeResumesFromTheLastTokenWithoutGapOrRepeat) {
   EXPECT_EQ(seen.size(), 150u);
 }
 
+TEST_F(EgressGrpcTest, AStreamEndedBeforeItsFirstEventResumesFromItsStartToken) {
+  // A client subscribes from the live edge and its stream breaks before any event arrives.
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 5));
+  v1::SubscribeRequest request;
+  request.set_product(kProduct);
+  request.set_position(v1::START_POSITION_LATEST);
+  std::string start_token;
+  {
+    auto ctx = context(kAcmeToken);
+    auto reader = stub_->Subscribe(ctx.get(), request);
+    v1::SubscribeResponse first;
+    ASSERT_TRUE(reader->Read(&first));
+    EXPECT_EQ(first.events_size(), 0);
+    start_token = first.start_token();
+    ctx->TryCancel();
+    while (reader->Read(&first)) {
+    }
+    reader->Finish();
+  }
+  ASSERT_FALSE(start_token.empty());
+  // Records arrive while it is away; it resumes from the start token and gets exactly those.
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 4, 5));
+  v1::SubscribeRequest resume;
+  resume.set_product(kProduct);
+  resume.set_resume_token(start_token);
+  auto events = read(resume, 12);
+  std::set<std::pair<int, int64_t>> seen;
+  for (const auto& e : events) {
+    seen.emplace(e.partition(), e.offset());
+  }
+  std::set<std::pair<int, int64_t>> expected;
+  for (int p = 0; p < kPartitions; ++p) {
+    for (int64_t offset = 5; offset < 9; ++offset) {
+      expected.emplace(p, offset);
+    }
+  }
+  EXPECT_EQ(events.size(), 12u);
+  EXPECT_EQ(seen, expected) << "exactly the records produced after the start";
+}
+
 TEST_F(EgressGrpcTest, CredentialsAndUnknownProducts) {
   v1::SubscribeRequest request;
   request.set_product(kProduct);
