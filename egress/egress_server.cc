@@ -321,9 +321,7 @@ std::optional<HttpResponse> EgressServer::Impl::hold(const HttpRequest& request,
     // No event yet: an id field alone (no data, so no event) still sets the client's last event
     // id. A stream that ends before its first event (Pushpin cancels a session, a proxy drops
     // it) then reconnects from here instead of from the head of that later moment.
-    r.body += "id: ";
-    r.body += last_id;
-    r.body += "\n\n";
+    appendSseId(r.body, last_id);
   }
   const long keep_alive = std::max<long>(
       1, std::chrono::duration_cast<std::chrono::seconds>(egress->heartbeat_interval).count());

@@ -68,6 +68,11 @@ void appendSseComment(std::string& out, std::string_view text) {
   out += '\n';
 }
 
+void appendSseId(std::string& out, std::string_view id) {
+  appendField(out, "id", id);
+  out += '\n';
+}
+
 void appendSseRetry(std::string& out, long milliseconds) {
   out += "retry: ";
   out += std::to_string(milliseconds < 0 ? 0 : milliseconds);

@@ -21,6 +21,10 @@ void appendSseEvent(std::string& out, std::string_view type, std::string_view id
 // A comment line (": text"); clients ignore it. Heartbeats keep idle connections and proxies
 // alive. Line breaks in `text` become spaces.
 void appendSseComment(std::string& out, std::string_view text);
+// An `id:` field alone, then the blank line. With no data it dispatches no event but sets the
+// client's last event id (the SSE specification): where a stream starts, so one that ends
+// before its first event resumes there. CR, LF and NUL in `id` are dropped.
+void appendSseId(std::string& out, std::string_view id);
 // The reconnection delay hint browsers use after a lost connection.
 void appendSseRetry(std::string& out, long milliseconds);
 

@@ -58,9 +58,7 @@ StreamBody::Pull SseStream::pull(std::string& out, size_t budget,
     // event): a stream that ends before its first event resumes from there, not from the live
     // edge of a later moment.
     if (const std::string& token = subscription_->token(); !token.empty()) {
-      out += "id: ";
-      out += token;
-      out += "\n\n";
+      appendSseId(out, token);
     }
   }
   SseSink sink(out);

@@ -67,6 +67,17 @@ TEST(SseFramingTest, CommentsAndRetryAreNotEvents) {
   EXPECT_EQ(parser.retry(), 2500);
 }
 
+TEST(SseFramingTest, AnIdAloneSetsTheLastEventIdWithoutAnEvent) {
+  std::string out;
+  appendSseId(out, "start\r\nid: forged");
+  EXPECT_EQ(out, "id: startid: forged\n\n");
+  std::vector<SseEvent> events;
+  SseParser parser([&](const SseEvent& e) { events.push_back(e); });
+  parser.feed(out);
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(parser.lastEventId(), "startid: forged");
+}
+
 TEST(SseFramingTest, AnyChunkingGivesTheSameEvents) {
   std::string out = "\xEF\xBB\xBF";  // a BOM first
   for (int i = 0; i < 20; ++i) {
