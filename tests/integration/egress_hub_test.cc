@@ -89,6 +89,19 @@ protected:
     return {};
   }
 
+  // Keeps pulling `sub` (which must get no further events) until the filtered count of
+  // (partner, the product) is `expected`, for at most 10 s.
+  bool waitForFiltered(Subscription& sub, const std::string& partner, uint64_t expected) {
+    return testing::waitFor(
+        [&] {
+          CollectingSink more;
+          sub.pull(more, 1u << 20, [] {});
+          EXPECT_TRUE(more.events.empty());
+          return stream(partner).filtered == expected;
+        },
+        10s);
+  }
+
   std::unique_ptr<Subscription> open(const std::string& partner, OpenRequest request) {
     Identity who;
     who.partner = partner;
@@ -190,15 +203,7 @@ TEST_F(EgressHubTest, FilterNarrowsAndResumeTokensStillWork) {
         << "globex has no masking policy";
   }
   // The 60 odd records are counted as filtered for (globex, the product), once each.
-  EXPECT_TRUE(testing::waitFor(
-      [&] {
-        CollectingSink more;
-        sub->pull(more, 1u << 20, [] {});
-        EXPECT_TRUE(more.events.empty());
-        return stream("globex").filtered == 60;
-      },
-      10s))
-      << stream("globex").filtered;
+  EXPECT_TRUE(waitForFiltered(*sub, "globex", 60)) << stream("globex").filtered;
 }
 
 // The same count when the filtered client reads through a catch-up reader (the product's tail
@@ -212,26 +217,11 @@ TEST_F(EgressHubTest, FilteredEventsAreCountedInCatchUpToo) {
   CollectingSink sink;
   EXPECT_EQ(pullUntil(*sub, sink, 60, 15s), 60u);
   EXPECT_GE(stream("globex").catchup_events, 1u) << "the test no longer reads through catch-up";
-  EXPECT_TRUE(testing::waitFor(
-      [&] {
-        CollectingSink more;
-        sub->pull(more, 1u << 20, [] {});
-        EXPECT_TRUE(more.events.empty());
-        return stream("globex").filtered == 60;
-      },
-      10s))
-      << stream("globex").filtered;
+  EXPECT_TRUE(waitForFiltered(*sub, "globex", 60)) << stream("globex").filtered;
   // New records after the join: counted in the window.
   ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10, 40));
   EXPECT_EQ(pullUntil(*sub, sink, 75, 15s), 75u);
-  EXPECT_TRUE(testing::waitFor(
-      [&] {
-        CollectingSink more;
-        sub->pull(more, 1u << 20, [] {});
-        return stream("globex").filtered == 75;
-      },
-      10s))
-      << stream("globex").filtered;
+  EXPECT_TRUE(waitForFiltered(*sub, "globex", 75)) << stream("globex").filtered;
 }
 
 TEST_F(EgressHubTest, SlowClientIsCutWithItsPositionAndResumesWithoutLoss) {
