@@ -183,9 +183,11 @@ std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const config::Config& confi
                      : "unknown cluster " + config::quoted(policy_config.audit_cluster))});
         continue;
       }
-      attach(name, "topic:" + policy_config.audit_cluster + "/" + policy_config.audit_topic,
+      // A named reference: clang (the fuzz build) does not capture structured bindings.
+      const std::string& audit_topic = policy_config.audit_topic;
+      attach(name, "topic:" + policy_config.audit_cluster + "/" + audit_topic,
              policy_config.audit_interval,
-             [&] { return audit_topics(cluster->second, policy_config.audit_topic); });
+             [&] { return audit_topics(cluster->second, audit_topic); });
     }
   }
   if (!errors.empty()) {

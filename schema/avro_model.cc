@@ -203,6 +203,9 @@ public:
         node->symbols.push_back(symbol.get<std::string>());
       }
       node->has_enum_default = j.contains("default");
+      if (node->has_enum_default && j["default"].is_string()) {
+        node->enum_default = j["default"].get<std::string>();
+      }
       return static_cast<const AvroNode*>(node);
     }
     auto fields = j.find("fields");
@@ -222,6 +225,9 @@ public:
       }
       out.type = *type;
       out.has_default = field.contains("default");
+      if (out.has_default) {
+        out.default_json = field["default"].dump();
+      }
       if (auto aliases = field.find("aliases"); aliases != field.end() && aliases->is_array()) {
         for (const auto& alias : *aliases) {
           if (alias.is_string()) {
@@ -665,6 +671,11 @@ private:
       const size_t min_item = node.items->min_size + (map ? 1 : 0);
       if (min_item == 0) {
         item += static_cast<uint64_t>(count);  // items of zero bytes: nothing to read
+        empty_items_ += static_cast<uint64_t>(count);
+        if (empty_items_ > kMaxEmptyAvroItems) {
+          return fail("more than " + std::to_string(kMaxEmptyAvroItems) +
+                      " array items that take no bytes (nulls, empty records) in one datum");
+        }
         continue;
       }
       if (static_cast<uint64_t>(count) > (bytes_.size() - pos) / min_item) {
@@ -739,6 +750,7 @@ private:
 
   std::string_view bytes_;
   AvroWalkError& error_;
+  uint64_t empty_items_ = 0;  // items of zero bytes so far in this datum
 };
 
 }  // namespace

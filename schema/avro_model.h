@@ -48,6 +48,7 @@ struct AvroNode {
     std::string name;
     const AvroNode* type = nullptr;
     bool has_default = false;
+    std::string default_json;  // the default as the schema writes it (JSON text), when it has one
     std::vector<std::string> aliases;
   };
 
@@ -57,6 +58,7 @@ struct AvroNode {
   std::vector<Field> fields;         // record
   std::vector<std::string> symbols;  // enum
   bool has_enum_default = false;
+  std::string enum_default;  // the symbol, when it has one
   int64_t size = 0;                       // fixed
   const AvroNode* items = nullptr;        // array items, map values
   std::vector<const AvroNode*> branches;  // union
@@ -98,6 +100,11 @@ using AvroModelPtr = std::shared_ptr<const AvroModel>;
 // Whether data written with `writer` can be read with `reader` (Avro schema resolution), or
 // why not, naming the path ("field amount: long cannot be read as int").
 Status avroResolves(const AvroNode& writer, const AvroNode& reader);
+
+// Arrays and maps of items that take no bytes (nulls, empty records) may hold at most this
+// many such items in one datum: a few bytes could otherwise make Avro C allocate (and a JSON
+// rendering write) billions of items.
+inline constexpr uint64_t kMaxEmptyAvroItems = 1u << 16;
 
 // Walks one datum of `node` in `bytes` from `pos`; on success `pos` is past it. On failure
 // `path` and `problem` say where and what ("items[2].price", "truncated: ...").

@@ -42,8 +42,9 @@ private:
 
 class AvroValidator final : public Validator, public std::enable_shared_from_this<AvroValidator> {
 public:
-  AvroValidator(AvroModelPtr writer, avro_schema_t schema, avro_value_iface_t* iface)
-      : writer_(std::move(writer)), schema_(schema), iface_(iface) {}
+  AvroValidator(AvroModelPtr writer, std::shared_ptr<const AvroJsonShape> json,
+                avro_schema_t schema, avro_value_iface_t* iface)
+      : writer_(std::move(writer)), json_(std::move(json)), schema_(schema), iface_(iface) {}
   ~AvroValidator() override {
     avro_value_iface_decref(iface_);
     avro_schema_decref(schema_);
@@ -89,8 +90,7 @@ public:
 
   bool toJson(std::string_view payload, const MessageIndexes&, ValidationScratch&,
               std::string& out, Violation& violation) const override {
-    size_t pos = 0;
-    if (!appendAvroJson(writer_->root(), payload, pos, out, violation.message)) {
+    if (!json_->append(payload, out, violation.message)) {
       violation.path.clear();
       return false;
     }
@@ -99,6 +99,7 @@ public:
 
 private:
   AvroModelPtr writer_;
+  std::shared_ptr<const AvroJsonShape> json_;
   avro_schema_t schema_;
   avro_value_iface_t* iface_;
 };
@@ -120,13 +121,18 @@ Result<ValidatorPtr> compileAvroValidator(const ResolvedSchema& writer,
   if (!writer_model) {
     return Error{"the writer's Avro schema does not parse: " + writer_model.error().message};
   }
-  if (reader != nullptr && compatibility != config::Compatibility::kNone) {
-    auto reader_model = parseAvro(*reader);
-    if (!reader_model) {
-      return Error{"the contract's Avro schema does not parse: " + reader_model.error().message};
+  AvroModelPtr reader_model;
+  if (reader != nullptr) {
+    auto parsed = parseAvro(*reader);
+    if (parsed) {
+      reader_model = *parsed;
+    } else if (compatibility != config::Compatibility::kNone) {
+      return Error{"the contract's Avro schema does not parse: " + parsed.error().message};
     }
+  }
+  if (reader_model != nullptr && compatibility != config::Compatibility::kNone) {
     const AvroNode& w = (*writer_model)->root();
-    const AvroNode& r = (*reader_model)->root();
+    const AvroNode& r = reader_model->root();
     if (compatibility == config::Compatibility::kBackward ||
         compatibility == config::Compatibility::kFull) {
       if (auto resolves = avroResolves(w, r); !resolves) {
@@ -152,7 +158,19 @@ Result<ValidatorPtr> compileAvroValidator(const ResolvedSchema& writer,
     return Error{std::string("Avro C cannot build values for the writer's schema: ") +
                  avro_strerror()};
   }
-  return ValidatorPtr(std::make_shared<AvroValidator>(std::move(*writer_model), schema, iface));
+  // The JSON form (partner egress) has the contract's shape where the writer's schema resolves
+  // to it, else the writer's own.
+  auto json = AvroJsonShape::make(*writer_model, reader_model);
+  if (!json) {
+    json = AvroJsonShape::make(*writer_model, nullptr);
+  }
+  if (!json) {
+    avro_value_iface_decref(iface);
+    avro_schema_decref(schema);
+    return Error{"no JSON form for the writer's schema: " + json.error().message};
+  }
+  return ValidatorPtr(
+      std::make_shared<AvroValidator>(std::move(*writer_model), *json, schema, iface));
 }
 
 }  // namespace causeway::schema

@@ -111,9 +111,10 @@ struct FieldTable {
 
 class WireWalker {
 public:
+  // `all_strings_utf8`: proto2 strings must be UTF-8 too (JSON cannot carry other bytes).
   WireWalker(const std::unordered_map<const pb::Descriptor*, FieldTable>& tables,
-             Violation& violation)
-      : tables_(tables), violation_(violation) {}
+             Violation& violation, bool all_strings_utf8 = false)
+      : tables_(tables), violation_(violation), all_strings_utf8_(all_strings_utf8) {}
 
   bool message(const pb::Descriptor& descriptor, const char* p, const char* end, int depth,
                int end_group = -1, const char** group_end = nullptr) {
@@ -206,9 +207,11 @@ private:
         if (!message(*field->message_type(), p, inner_end, depth + 1)) {
           return false;
         }
-      } else if (field != nullptr && needsUtf8(*field) &&
+      } else if (field != nullptr &&
+                 (needsUtf8(*field) || (all_strings_utf8_ && field->type() == FD::TYPE_STRING)) &&
                  !simdjson::validate_utf8(p, static_cast<size_t>(length))) {
-        return fail("a string that is not UTF-8 (proto3 requires it)");
+        return fail(needsUtf8(*field) ? "a string that is not UTF-8 (proto3 requires it)"
+                                      : "a string that is not UTF-8 (JSON cannot carry it)");
       }
       p = inner_end;
       return true;
@@ -331,6 +334,7 @@ private:
 
   const std::unordered_map<const pb::Descriptor*, FieldTable>& tables_;
   Violation& violation_;
+  const bool all_strings_utf8_;
 };
 
 // --- Compatibility -----------------------------------------------------------------------------
@@ -416,6 +420,10 @@ struct MessageEntry {
   MessageIndexes indexes;
   const pb::Descriptor* descriptor = nullptr;
   std::string incompatible;  // why the message does not fit the contract; empty if it does
+  // What its JSON form is printed as: the contract's message of the same name where the
+  // contract was checked to read it (fields by number, the contract's names, fields only the
+  // writer has left out), else the writer's.
+  const pb::Descriptor* shown = nullptr;
 };
 
 class ProtobufState final : public ScratchState {
@@ -445,14 +453,23 @@ public:
                     std::shared_ptr<const ProtoFile> reader, std::vector<MessageEntry> messages)
       : writer_(std::move(writer)), reader_(std::move(reader)), messages_(std::move(messages)),
         factory_(std::make_unique<pb::DynamicMessageFactory>(writer_->pool.get())) {
+    if (reader_) {
+      reader_factory_ = std::make_unique<pb::DynamicMessageFactory>(reader_->pool.get());
+    }
     for (auto& entry : messages_) {
       addTables(*entry.descriptor);
       prototypes_[entry.descriptor] = factory_->GetPrototype(entry.descriptor);
+      if (entry.shown == nullptr) {
+        entry.shown = entry.descriptor;
+      } else if (entry.shown != entry.descriptor && reader_factory_) {
+        prototypes_[entry.shown] = reader_factory_->GetPrototype(entry.shown);
+      }
     }
   }
   ~ProtobufValidator() override {
     prototypes_.clear();
     factory_.reset();
+    reader_factory_.reset();
   }
 
   SchemaType type() const override { return SchemaType::kProtobuf; }
@@ -496,7 +513,7 @@ public:
     return true;
   }
 
-  bool toJson(std::string_view, const MessageIndexes& indexes, ValidationScratch& scratch,
+  bool toJson(std::string_view payload, const MessageIndexes& indexes, ValidationScratch& scratch,
               std::string& out, Violation& violation) const override {
     const MessageEntry* entry = find(indexes);
     if (entry == nullptr) {
@@ -504,8 +521,23 @@ public:
       violation.message = "message indexes " + indexes.str() + " name no message of the schema";
       return false;
     }
+    // protobuf's JSON printer drops the bytes of a string that are not UTF-8 without a word:
+    // such a proto2 string has no JSON form.
+    WireWalker walker(tables_, violation, true);
+    if (!walker.message(*entry->descriptor, payload.data(), payload.data() + payload.size(), 0)) {
+      return false;
+    }
     auto& state = static_cast<ProtobufState&>(scratch.stateFor(*this));
-    const pb::Message& message = state.messageFor(*prototypes_.at(entry->descriptor));
+    pb::Message& message = state.messageFor(*prototypes_.at(entry->shown));
+    if (entry->shown != entry->descriptor) {  // validate() parsed it as the writer's message
+      message.Clear();
+      if (!message.ParsePartialFromArray(payload.data(), static_cast<int>(payload.size()))) {
+        violation.path.clear();
+        violation.message = "protobuf cannot parse it as the contract's " +
+                            entry->shown->full_name();
+        return false;
+      }
+    }
     pb::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;  // the paths policies name are the .proto's
     std::string json;
@@ -554,6 +586,7 @@ private:
   std::shared_ptr<const ProtoFile> reader_;
   std::vector<MessageEntry> messages_;
   std::unique_ptr<pb::DynamicMessageFactory> factory_;
+  std::unique_ptr<pb::DynamicMessageFactory> reader_factory_;  // the contract's messages
   std::unordered_map<const pb::Descriptor*, const pb::Message*> prototypes_;
   std::unordered_map<const pb::Descriptor*, FieldTable> tables_;
 };
@@ -707,6 +740,7 @@ Result<ValidatorPtr> compileProtobufValidator(const ResolvedSchema& writer,
                                entry.descriptor->full_name() + ": " + ok.message();
           continue;
         }
+        entry.shown = counterpart;
       }
       if (compatibility == config::Compatibility::kForward ||
           compatibility == config::Compatibility::kFull) {

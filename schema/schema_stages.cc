@@ -217,7 +217,9 @@ bool ContractStage::checkSide(Record& record, TopicState& state, Side side, Verd
   if (output_ == Output::kJson) {
     json_.clear();
     if (!entry->validator->toJson(payload, frame.indexes, scratch_, json_, violation_)) {
-      verdict = violation(state, side, "invalid-payload",
+      // Valid, but JSON cannot carry it (bytes in a proto2 string, a JSON form far larger than
+      // the record): still the contract's on_violation, so nothing vanishes without a count.
+      verdict = violation(state, side, "no-json-form",
                           std::string(sideName(side)) + " schema " + frame.schema.str() + ": " +
                               violation_.describe(sideName(side)));
       return false;

@@ -355,18 +355,62 @@ TEST(SchemaAvro, BytesFixedMapsAndSpecialNumbersHaveAJsonForm) {
             R"("ratio":"NaN","score":"-Infinity","flag":true})");
 }
 
-TEST(SchemaAvro, ManyItemsOfNoBytesAreRefusedAsJson) {
-  // 100000 nulls take four bytes in Avro and would take 500 kB as JSON: valid, but no JSON form.
+TEST(SchemaAvro, ManyItemsOfNoBytesAreRefused) {
+  // 100000 nulls take four bytes in Avro; Avro C would allocate each, JSON would spell each.
   auto validator = compile(R"({"type": "array", "items": "null"})", nullptr);
   ASSERT_NE(validator, nullptr);
-  const std::string bytes("\xc0\x9a\x0c\x00", 4);  // count 100000 (zig-zag varint), then 0
-  ValidationScratch scratch;
   Violation violation;
-  ASSERT_TRUE(validator->validate(bytes, MessageIndexes{}, scratch, violation))
-      << violation.message;
-  std::string out;
-  EXPECT_FALSE(validator->toJson(bytes, MessageIndexes{}, scratch, out, violation));
+  EXPECT_FALSE(check(*validator, std::string("\xc0\x9a\x0c\x00", 4), violation));
   EXPECT_THAT(violation.message, HasSubstr("items that take no bytes"));
+  // The budget is per datum, not per array: 2 x 40000 nested nulls are refused too.
+  auto nested = compile(R"({"type": "array", "items": {"type": "array", "items": "null"}})",
+                        nullptr);
+  ASSERT_NE(nested, nullptr);
+  // outer block of 2 items, each an inner block of 40000 nulls
+  const std::string inner("\x80\xf1\x04\x00", 4);
+  EXPECT_FALSE(check(*nested, "\x04" + inner + inner + std::string(1, '\0'), violation));
+  EXPECT_THAT(violation.message, HasSubstr("items that take no bytes"));
+  EXPECT_TRUE(check(*nested, "\x02" + inner + std::string(1, '\0'), violation))
+      << violation.message;
+}
+
+TEST(SchemaAvro, JsonHasTheContractsShape) {
+  // v1 data read as v2 (the contract): the new field's default, quantities promoted to long.
+  auto validator = compile(kPaymentV1, &kPaymentV2);
+  ASSERT_NE(validator, nullptr);
+  EXPECT_EQ(asJson(*validator, paymentV1(1)),
+            R"({"id":"pay-0001","amount":42.5,"items":[{"sku":"SKU-123","quantity":1}],)"
+            R"("status":"SETTLED","note":null,"currency":"EUR"})");
+  // A field the contract renamed (its alias is the writer's name) has the contract's name; a
+  // field only the writer has is left out, so a policy on the contract's fields sees them all.
+  const std::string writer = R"({"type": "record", "name": "Person", "fields": [
+    {"name": "social_security", "type": "string"},
+    {"name": "internal", "type": {"type": "map", "values": "string"}},
+    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "NEW"]}},
+    {"name": "age", "type": "int"}]})";
+  const std::string contract = R"({"type": "record", "name": "Person", "fields": [
+    {"name": "age", "type": ["null", "double"]},
+    {"name": "ssn", "type": "string", "aliases": ["social_security"]},
+    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "OTHER"],
+                              "default": "OTHER"}},
+    {"name": "blob", "type": "bytes", "default": "\u00ff\u0001"},
+    {"name": "tags", "type": {"type": "array", "items": "string"}, "default": ["x"]}]})";
+  auto renamed = compile(writer, &contract);
+  ASSERT_NE(renamed, nullptr);
+  const std::string bytes = writeAvro(writer, [](avro_value_t& person) {
+    setString(person, "social_security", "123-45-6789");
+    avro_value_t field;
+    avro_value_get_by_name(&person, "internal", &field, nullptr);
+    avro_value_t entry;
+    avro_value_add(&field, "secret", &entry, nullptr, nullptr);
+    avro_value_set_string(&entry, "hidden");
+    avro_value_get_by_name(&person, "kind", &field, nullptr);
+    avro_value_set_enum(&field, 1);
+    avro_value_get_by_name(&person, "age", &field, nullptr);
+    avro_value_set_int(&field, 41);
+  });
+  EXPECT_EQ(asJson(*renamed, bytes),
+            R"({"ssn":"123-45-6789","kind":"OTHER","age":41,"blob":"/wE=","tags":["x"]})");
 }
 
 }  // namespace

@@ -241,5 +241,35 @@ TEST_F(SchemaProtobuf, MessagesDecodeToTheJsonMappingWithProtoFieldNames) {
                                             R"({"order_id":"order-7","reason":"damaged"})"));
 }
 
+TEST(SchemaProtobufJson, TheContractsNamesAndNoBytesThatAreNotUtf8) {
+  auto proto2 = [](const std::string& body) {
+    return ResolvedSchema{
+        Schema{SchemaType::kProtobuf, "syntax = \"proto2\";\npackage t;\n" + body, {}, {}, {}},
+        {}};
+  };
+  const ResolvedSchema writer =
+      proto2("message P { optional string social_security = 1; optional string internal = 2; }");
+  const ResolvedSchema contract = proto2("message P { optional string ssn = 1; }");
+  auto validator = compileProtobufValidator(writer, &contract, Compatibility::kBackward);
+  ASSERT_TRUE(validator.ok()) << validator.error().message;
+  ValidationScratch scratch;
+  Violation violation;
+  const MessageIndexes first = path({0});
+  // social_security = "123", internal = "x": the contract's name, the writer's extra left out.
+  const std::string bytes("\x0a\x03" "123" "\x12\x01x", 8);
+  ASSERT_TRUE((*validator)->validate(bytes, first, scratch, violation)) << violation.message;
+  std::string out;
+  ASSERT_TRUE((*validator)->toJson(bytes, first, scratch, out, violation)) << violation.message;
+  EXPECT_EQ(nlohmann::json::parse(out), nlohmann::json::parse(R"({"ssn": "123"})"));
+  // proto2 strings need not be UTF-8, but JSON cannot carry other bytes (protobuf's printer
+  // would drop them without a word).
+  const std::string latin1("\x0a\x02\xff\xfe", 4);
+  ASSERT_TRUE((*validator)->validate(latin1, first, scratch, violation)) << violation.message;
+  out.clear();
+  EXPECT_FALSE((*validator)->toJson(latin1, first, scratch, out, violation));
+  EXPECT_EQ(violation.describe("value"),
+            "value.social_security: a string that is not UTF-8 (JSON cannot carry it)");
+}
+
 }  // namespace
 }  // namespace causeway::schema
