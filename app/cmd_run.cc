@@ -9,6 +9,7 @@
 #include "egress/egress_server.h"
 #include "egress/filter_stages.h"
 #include "egress/policy_stages.h"
+#include "schema/schema_metrics.h"
 #include "monitoring/metrics_server.h"
 #include "policies/audit_topic_sink.h"
 #include "replicator/worker.h"
@@ -154,8 +155,9 @@ int runRun(const RunOptions& options) {
     extensions.addEgressPolicies(policy_runtime);
     // Records are checked against their domain contracts first and decoded to JSON, so
     // policies edit (and partners read) the fields of Avro and Protobuf products too.
-    egress_options.stages = egress::contractStageFactory(
-        *worker_config, egress::policyStageFactory(std::move(policy_runtime)));
+    auto product_contracts = std::make_shared<egress::ProductContractStages>(*worker_config);
+    egress_options.stages =
+        product_contracts->factory(egress::policyStageFactory(std::move(policy_runtime)));
     // ?filter= and gRPC Subscribe's filter: the policies' predicate language, after the policy.
     egress_options.filters = egress::predicateFilterFactory();
     auto started = egress::EgressServer::start(*worker_config, egress_options);
@@ -169,10 +171,12 @@ int runRun(const RunOptions& options) {
                                                std::to_string(egress->grpcPort()) + ")"
                                          : std::string());
     if (metrics) {
-      metrics->setExtraSource([&extensions, &egress](monitoring::ExpositionWriter& w) {
-        extensions.addMetrics(w);
-        egress->addMetrics(w);
-      });
+      metrics->setExtraSource(
+          [&extensions, &egress, product_contracts](monitoring::ExpositionWriter& w) {
+            extensions.addMetrics(w);
+            egress->addMetrics(w);
+            schema::addSchemaMetrics(w, product_contracts->metrics());
+          });
     }
   }
   // Scrapes stop reading the egress server before it is destroyed, on every way out.

@@ -2,49 +2,29 @@
 
 #include "schema/schema_stages.h"
 
-#include <map>
-#include <memory>
-#include <mutex>
-
 namespace causeway::egress {
-namespace {
 
-// The products' schema services, started on first use.
-class ProductServices {
-public:
-  explicit ProductServices(const config::Config& config) : config_(config) {}
-
-  Result<std::shared_ptr<schema::SchemaService>> of(const config::ProductConfig& product) {
-    std::lock_guard lock(mu_);
-    auto it = services_.find(product.name);
-    if (it != services_.end()) {
-      return it->second;
-    }
-    auto started = schema::startProductSchemaService(config_, product);
-    if (!started) {
-      // Not kept: a registry that could not be built is tried again by the next stream.
-      return Error{"product '" + product.name + "': its contracts cannot be checked: " +
-                   started.error().message};
-    }
-    services_.emplace(product.name, *started);
-    return *started;
+Result<std::shared_ptr<schema::SchemaService>>
+ProductContractStages::serviceOf(const config::ProductConfig& product) {
+  std::lock_guard lock(mu_);
+  if (auto it = services_.find(product.name); it != services_.end()) {
+    return it->second;
   }
+  // Started under the lock: building a registry client does no I/O (schema_service.h).
+  auto started = schema::startProductSchemaService(config_, product);
+  if (!started) {
+    return Error{"product '" + product.name + "': its contracts cannot be checked: " +
+                 started.error().message};
+  }
+  services_.emplace(product.name, *started);
+  return *started;
+}
 
-private:
-  const config::Config& config_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<schema::SchemaService>> services_;
-};
-
-} // namespace
-
-PartnerStageFactory contractStageFactory(const config::Config& config, PartnerStageFactory then) {
-  auto services = std::make_shared<ProductServices>(config);
-  return [services, then = std::move(then)](const config::Config& config,
-                                            const config::PartnerConfig& partner,
-                                            const config::ProductConfig& product)
-             -> Result<pipeline::StageChain> {
-    auto service = services->of(product);
+PartnerStageFactory ProductContractStages::factory(PartnerStageFactory then) {
+  return [self = shared_from_this(), then = std::move(then)](
+             const config::Config& config, const config::PartnerConfig& partner,
+             const config::ProductConfig& product) -> Result<pipeline::StageChain> {
+    auto service = self->serviceOf(product);
     if (!service) {
       return service.error();
     }
@@ -58,6 +38,22 @@ PartnerStageFactory contractStageFactory(const config::Config& config, PartnerSt
     }
     return chain;
   };
+}
+
+std::vector<schema::LinkSchemaMetrics> ProductContractStages::metrics() const {
+  std::lock_guard lock(mu_);
+  std::vector<schema::LinkSchemaMetrics> out;
+  for (const auto& [name, service] : services_) {
+    if (service == nullptr) {
+      continue;
+    }
+    schema::LinkSchemaMetrics metrics;
+    metrics.link = "egress/" + name;
+    metrics.violations = service->violationCounts();
+    metrics.waiting = service->waitingTopics();
+    out.push_back(std::move(metrics));
+  }
+  return out;
 }
 
 } // namespace causeway::egress

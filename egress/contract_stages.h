@@ -2,22 +2,55 @@
 
 // Data products' contracts in front of a partner's stages. Where a domain contract covers a
 // product's topic, every record is checked against it first (as a link checks it) and its
-// Avro, Protobuf or framed JSON key and value become plain JSON text (schema/avro_json.h,
-// the Protobuf JSON mapping), so partners read JSON and the partner's policy edits the
-// decoded fields. A record that breaks its contract follows the contract's on_violation:
-// dlq and skip leave it out of the stream (counted), stop ends the product's streams.
+// Avro, Protobuf or framed JSON key and value become plain JSON text in the contract's shape
+// (schema/avro_json.h, the Protobuf JSON mapping), so partners read JSON and the partner's
+// policy edits the decoded fields. A record that breaks its contract follows the contract's
+// on_violation: dlq and skip leave it out of the stream, stop ends the product's streams;
+// either way it is counted in causeway_schema_violations_total{link="egress/<product>"}.
 //
 // One SchemaService per product, started on the first stream and shared by all of that
 // product's streams (the shared tails and the catch-up readers); its thread fetches schemas
 // from the source cluster's registry or catalog, so streams never wait on a registry call (a
 // record with a schema not fetched yet holds its stream, as a link's partition pauses).
+//
+// Threading: factory() may be called from any thread (streams open concurrently); metrics()
+// too. The configuration must outlive this object and every stream.
 
 #include "egress/stages.h"
+#include "schema/schema_metrics.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace causeway::schema {
+class SchemaService;
+}  // namespace causeway::schema
 
 namespace causeway::egress {
 
-// `then` builds the partner's own stages (policyStageFactory). `config` must outlive the
-// factory and every stream.
-PartnerStageFactory contractStageFactory(const config::Config& config, PartnerStageFactory then);
+class ProductContractStages : public std::enable_shared_from_this<ProductContractStages> {
+public:
+  explicit ProductContractStages(const config::Config& config) : config_(config) {}
+
+  // The factory for EgressServer::Options::stages: the contract stage, then what `then` builds
+  // (policyStageFactory). It keeps this object alive.
+  PartnerStageFactory factory(PartnerStageFactory then);
+
+  // The products' contract metrics, one entry per product with a running service, named
+  // "egress/<product>".
+  std::vector<schema::LinkSchemaMetrics> metrics() const;
+
+private:
+  // The product's service (nullptr: no domain has a contract), started on first use. A
+  // registry that cannot be built is an error, tried again by the next stream.
+  Result<std::shared_ptr<schema::SchemaService>> serviceOf(const config::ProductConfig& product);
+
+  const config::Config& config_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<schema::SchemaService>> services_;
+};
 
 } // namespace causeway::egress

@@ -145,9 +145,11 @@ TEST(EgressContractsTest, AnAvroProductReachesThePartnerAsJsonThroughItsPolicy) 
 
   // when: causeway run serves the product and the partner reads it from the beginning
   const int port = testing::freePort();
+  const int metrics_port = testing::freePort();
   write(dir + "/causeway.yaml", configYaml(cluster->bootstrap(), dir, port));
   testing::ChildProcess worker({CAUSEWAY_BINARY, "run", "-c", dir + "/causeway.yaml",
-                                "--metrics-listen", "off", "--control-listen", "off"},
+                                "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port),
+                                "--control-listen", "off"},
                                dir + "/worker.log");
   const std::map<std::string, std::string> acme = {
       {"Authorization", std::string("Bearer ") + kAcmeToken}};
@@ -193,6 +195,13 @@ TEST(EgressContractsTest, AnAvroProductReachesThePartnerAsJsonThroughItsPolicy) 
   }
   std::sort(seqs.begin(), seqs.end());
   EXPECT_EQ(seqs, (std::vector<int>{5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
+  // ... and the record that broke the contract is counted, not lost without a trace.
+  const std::string series =
+      R"(causeway_schema_violations_total{link="egress/payments.authorized.v1",domain="payments",)"
+      R"(topic="payments.authorized",rule="payments.authorized.value",reason="invalid-payload"})";
+  const auto scrape = [&] { return testing::httpGet(metrics_port, "/metrics", {}).body; };
+  EXPECT_TRUE(testing::waitFor([&] { return testing::metricSample(scrape(), series) >= 1; }, 10s))
+      << scrape();
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(30s), 0) << worker.log();
   std::filesystem::remove_all(dir);
