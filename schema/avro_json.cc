@@ -307,7 +307,19 @@ private:
     return Status::success();
   }
 
+  // The reader's branch for a writer type: the first of the same type (same kind, and for
+  // named types the same name or an alias) that resolves, else the first that resolves by
+  // promotion (a string read as bytes), as Avro's Java reader chooses.
   static const AvroNode* resolving(const AvroNode& writer, const AvroNode& reader_union) {
+    for (const AvroNode* branch : reader_union.branches) {
+      const bool same = branch->kind == writer.kind &&
+                        (!writer.isNamed() || branch->name == writer.name ||
+                         std::find(branch->aliases.begin(), branch->aliases.end(), writer.name) !=
+                             branch->aliases.end());
+      if (same && avroResolves(writer, *branch)) {
+        return branch;
+      }
+    }
     for (const AvroNode* branch : reader_union.branches) {
       if (avroResolves(writer, *branch)) {
         return branch;
@@ -355,7 +367,8 @@ public:
       if (it == shape_.branches_.end()) {
         return fail("no branch of the contract's union reads the writer's type");
       }
-      return datum(w, *it->second, pos, depth + 1);
+      // Not a level of the writer's datum: depth stays within walkAvro's limit.
+      return datum(w, *it->second, pos, depth);
     }
     switch (w.kind) {
     case Kind::kNull:
@@ -598,6 +611,9 @@ Result<std::shared_ptr<const AvroJsonShape>> AvroJsonShape::make(AvroModelPtr wr
   auto shape = std::make_shared<AvroJsonShape>();
   shape->writer_ = std::move(writer);
   shape->reader_ = reader ? std::move(reader) : shape->writer_;
+  if (auto resolves = avroResolves(shape->writer_->root(), shape->reader_->root()); !resolves) {
+    return resolves.error();
+  }
   AvroShapePlanner planner(*shape);
   if (auto planned = planner.plan(shape->writer_->root(), shape->reader_->root(), ""); !planned) {
     return planned.error();

@@ -158,9 +158,11 @@ Result<ValidatorPtr> compileAvroValidator(const ResolvedSchema& writer,
     return Error{std::string("Avro C cannot build values for the writer's schema: ") +
                  avro_strerror()};
   }
-  // The JSON form (partner egress) has the contract's shape where the writer's schema resolves
-  // to it, else the writer's own.
-  auto json = AvroJsonShape::make(*writer_model, reader_model);
+  // The JSON form (partner egress) has the contract's shape where the contract was checked to
+  // read the writer's schema (backward, full), else the writer's own.
+  const bool contract_reads_it = compatibility == config::Compatibility::kBackward ||
+                                 compatibility == config::Compatibility::kFull;
+  auto json = AvroJsonShape::make(*writer_model, contract_reads_it ? reader_model : nullptr);
   if (!json) {
     json = AvroJsonShape::make(*writer_model, nullptr);
   }

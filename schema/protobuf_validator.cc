@@ -462,6 +462,7 @@ public:
       if (entry.shown == nullptr) {
         entry.shown = entry.descriptor;
       } else if (entry.shown != entry.descriptor && reader_factory_) {
+        addTables(*entry.shown);
         prototypes_[entry.shown] = reader_factory_->GetPrototype(entry.shown);
       }
     }
@@ -522,9 +523,10 @@ public:
       return false;
     }
     // protobuf's JSON printer drops the bytes of a string that are not UTF-8 without a word:
-    // such a proto2 string has no JSON form.
+    // such a proto2 string has no JSON form. Walked as the message printed (a writer's bytes
+    // field may be the contract's string).
     WireWalker walker(tables_, violation, true);
-    if (!walker.message(*entry->descriptor, payload.data(), payload.data() + payload.size(), 0)) {
+    if (!walker.message(*entry->shown, payload.data(), payload.data() + payload.size(), 0)) {
       return false;
     }
     auto& state = static_cast<ProtobufState&>(scratch.stateFor(*this));

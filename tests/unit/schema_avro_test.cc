@@ -413,5 +413,28 @@ TEST(SchemaAvro, JsonHasTheContractsShape) {
             R"({"ssn":"123-45-6789","kind":"OTHER","age":41,"blob":"/wE=","tags":["x"]})");
 }
 
+TEST(SchemaAvro, UnionBranchesAreReadAsTheSameTypeBeforeAPromotion) {
+  // bytes that are not UTF-8 in a ["string", "bytes"] union: the bytes branch, base64.
+  auto validator = compile(R"(["string", "bytes"])", nullptr);
+  ASSERT_NE(validator, nullptr);
+  EXPECT_EQ(asJson(*validator, std::string("\x02\x02\xff", 3)), R"("/w==")");
+  // A string read through a contract union that also has bytes stays a string.
+  const std::string contract = R"(["null", "bytes", "string"])";
+  auto widened = compile(R"(["null", "string"])", &contract);
+  ASSERT_NE(widened, nullptr);
+  EXPECT_EQ(asJson(*widened, std::string("\x02\x04hi", 4)), R"("hi")");
+}
+
+TEST(SchemaAvro, WithoutBackwardCompatibilityTheWritersShapeIsUsed) {
+  // The contract lacks BLUE and has no default; with compatibility none it was never checked
+  // to read the writer's schema, so the writer's shape is what partners get.
+  const std::string writer =
+      R"({"type": "enum", "name": "C", "symbols": ["RED", "BLUE"]})";
+  const std::string contract = R"({"type": "enum", "name": "C", "symbols": ["RED"]})";
+  auto validator = compile(writer, &contract, Compatibility::kNone);
+  ASSERT_NE(validator, nullptr);
+  EXPECT_EQ(asJson(*validator, std::string("\x02", 1)), R"("BLUE")");
+}
+
 }  // namespace
 }  // namespace causeway::schema

@@ -268,7 +268,16 @@ TEST(SchemaProtobufJson, TheContractsNamesAndNoBytesThatAreNotUtf8) {
   out.clear();
   EXPECT_FALSE((*validator)->toJson(latin1, first, scratch, out, violation));
   EXPECT_EQ(violation.describe("value"),
-            "value.social_security: a string that is not UTF-8 (JSON cannot carry it)");
+            "value.ssn: a string that is not UTF-8 (JSON cannot carry it)");
+  // The writer's bytes field is the contract's string: checked as the message printed.
+  const ResolvedSchema bytes_writer = proto2("message P { optional bytes ssn = 1; }");
+  auto from_bytes = compileProtobufValidator(bytes_writer, &contract, Compatibility::kBackward);
+  ASSERT_TRUE(from_bytes.ok()) << from_bytes.error().message;
+  const std::string binary("\x0a\x03" "a\xff" "b", 5);
+  ASSERT_TRUE((*from_bytes)->validate(binary, first, scratch, violation)) << violation.message;
+  out.clear();
+  EXPECT_FALSE((*from_bytes)->toJson(binary, first, scratch, out, violation)) << out;
+  EXPECT_THAT(violation.message, HasSubstr("not UTF-8"));
 }
 
 }  // namespace
