@@ -1,6 +1,7 @@
 #include "egress/product_contracts.h"
 
 #include "policies/derived_schema.h"
+#include "schema/avro_json_schema.h"
 #include "policies/predicate.h"
 #include "schema/contracts.h"
 #include "schema/schema_service.h"
@@ -188,6 +189,10 @@ ContractSide ProductContracts::side(const std::string& topic, const std::string&
     }
   }
   const auto root = is_key ? policies::PathRoot::kKey : policies::PathRoot::kValue;
+  if (config.format == config::PayloadFormat::kAvro) {
+    avroSide(config, schema_text, policy, root, out);
+    return out;
+  }
   if (policy == nullptr || !rulesTouch(*policy, root)) {
     return out;
   }
@@ -210,6 +215,44 @@ ContractSide ProductContracts::side(const std::string& topic, const std::string&
   }
   out.derived_schema_problems = std::move(derived->problems);
   return out;
+}
+
+void ProductContracts::avroSide(const config::ContractSideConfig& config,
+                                const std::optional<std::string>& schema_text,
+                                const config::PolicyConfig* policy, policies::PathRoot root,
+                                ContractSide& out) {
+  // Streams send Avro decoded to JSON in the contract's shape (schema/avro_json.h) where the
+  // contract reads the writers' schemas: the JSON Schema of that, after the policy.
+  if (config.compatibility != config::Compatibility::kBackward &&
+      config.compatibility != config::Compatibility::kFull) {
+    out.derived_schema_unavailable =
+        std::string("records arrive in their writers' shapes (compatibility ") +
+        config::compatibilityName(config.compatibility) + ")";
+    return;
+  }
+  if (!schema_text) {
+    out.derived_schema_unavailable = "the contract's schema is unknown (" + out.error + ")";
+    return;
+  }
+  auto model = schema::AvroModel::parse(*schema_text);
+  if (!model) {
+    // Named types from references are not fetched for the listing.
+    out.derived_schema_unavailable = "the contract's Avro schema does not parse on its own: " +
+                                     model.error().message;
+    return;
+  }
+  std::string json_schema = schema::avroJsonSchema(**model);
+  if (policy == nullptr || !rulesTouch(*policy, root)) {
+    out.derived_schema = std::move(json_schema);
+    return;
+  }
+  auto derived = policies::deriveJsonSchema(json_schema, *policy, root);
+  if (!derived) {
+    out.derived_schema_unavailable = derived.error().message;
+    return;
+  }
+  out.derived_schema = std::move(derived->schema);
+  out.derived_schema_problems = std::move(derived->problems);
 }
 
 const ProductContracts::Cached& ProductContracts::lookup(const std::string& name,

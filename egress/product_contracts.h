@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "policies/field_path.h"
 #include "schema/registry.h"
 
 #include <nlohmann/json.hpp>
@@ -44,8 +45,9 @@ struct ContractSide {
   // Why the subject or schema is unknown ("registry unavailable", "subject not found"); empty
   // when they are known. Never the registry's address or credentials.
   std::string error;
-  // Only when a partner's policy changes this side's shape: the derived schema (JSON text), or
-  // why it is not given (an Avro or Protobuf contract, the schema is unknown).
+  // When a partner's policy changes this side's shape, and for every Avro side (streams send
+  // it as JSON): the derived schema (JSON Schema text), or why it is not given (a Protobuf
+  // contract, the schema is unknown).
   std::optional<std::string> derived_schema;
   std::string derived_schema_unavailable;
   std::vector<std::string> derived_schema_problems;  // rules the derived schema could not follow
@@ -109,6 +111,11 @@ private:
   ContractSide side(const std::string& topic, const std::string& registry,
                     const config::ContractSideConfig& config, bool is_key,
                     const config::PolicyConfig* policy);
+  // An Avro side's derived schema: the JSON Schema of the JSON streams send, after `policy`.
+  static void avroSide(const config::ContractSideConfig& config,
+                       const std::optional<std::string>& schema_text,
+                       const config::PolicyConfig* policy, policies::PathRoot root,
+                       ContractSide& out);
   // The registered schema of (subject, version) in `registry`, or an error for the listing.
   const Cached& lookup(const std::string& registry, const std::string& subject, int version);
 

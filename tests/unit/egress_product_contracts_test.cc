@@ -121,7 +121,10 @@ protected:
         R"({"type":"object","properties":{"id":{"type":"string"},"internal":{"type":"string"}}})",
         11);
     registry_->subjects["payments.refunds-value"] =
-        registered(schema::SchemaType::kAvro, R"({"type":"record","name":"R","fields":[]})", 12);
+        registered(schema::SchemaType::kAvro,
+                   R"({"type":"record","name":"R","fields":[{"name":"amount","type":"long"},)"
+                   R"({"name":"internal","type":"string"}]})",
+                   12);
   }
 
   std::unique_ptr<ProductContracts> make(std::chrono::milliseconds retry = 15s) {
@@ -163,6 +166,11 @@ TEST_F(ProductContractsTest, EachTopicShowsItsContractSubjectAndSchemaId) {
   EXPECT_FALSE(authorized["contract"].contains("derived_schema")) << "no partner, no policy";
   EXPECT_TRUE(out["contracts"][2]["contract"].is_null()) << "payments.other has no contract";
   EXPECT_EQ(out["contracts"][3]["contract"]["schema_id"], 12);
+  // Streams send Avro as JSON: the listing gives its JSON Schema.
+  const Json& avro = out["contracts"][3]["contract"]["derived_schema"];
+  EXPECT_EQ(avro["type"], "object") << avro.dump();
+  EXPECT_EQ(avro["properties"]["amount"], Json::parse(R"({"type":"integer"})"));
+  EXPECT_EQ(avro["required"], Json::array({"amount", "internal"}));
   EXPECT_EQ(out["headers"], Json::array({"seq", "traceparent", "x-internal"}));
 }
 
@@ -173,10 +181,11 @@ TEST_F(ProductContractsTest, APartnersPolicyGivesDerivedSchemasAndItsHeaders) {
   EXPECT_EQ(json["derived_schema"],
             Json::parse(R"({"type":"object","properties":{"id":{"type":"string"}}})"));
   EXPECT_EQ(json["schema_id"], 11) << "the contract's own schema ID stays";
-  const Json& avro = out["contracts"][3]["contract"];
-  EXPECT_FALSE(avro.contains("derived_schema"));
-  EXPECT_EQ(avro["derived_schema_unavailable"],
-            "derived schemas are not computed for avro contracts");
+  // The Avro contract's JSON Schema (what streams send), after the policy's drop.
+  const Json& avro = out["contracts"][3]["contract"]["derived_schema"];
+  EXPECT_TRUE(avro["properties"].contains("amount")) << avro.dump();
+  EXPECT_FALSE(avro["properties"].contains("internal")) << avro.dump();
+  EXPECT_EQ(avro["required"], Json::array({"amount"}));
   EXPECT_EQ(out["headers"], Json::array({"traceparent"})) << "allow-list, then deny-list";
 }
 

@@ -3,7 +3,9 @@
 
 #include "config/domains.h"
 #include "schema/avro_model.h"
+#include "schema/avro_json_schema.h"
 #include "schema/avro_validator.h"
+#include "schema/json_schema.h"
 
 #include <avro.h>
 #include <gmock/gmock.h>
@@ -434,6 +436,57 @@ TEST(SchemaAvro, WithoutBackwardCompatibilityTheWritersShapeIsUsed) {
   auto validator = compile(writer, &contract, Compatibility::kNone);
   ASSERT_NE(validator, nullptr);
   EXPECT_EQ(asJson(*validator, std::string("\x02", 1)), R"("BLUE")");
+}
+
+TEST(SchemaAvro, TheJsonSchemaOfItsJsonFormDescribesWhatStreamsSend) {
+  const std::string schema = R"({"type": "record", "name": "Tree", "namespace": "t", "fields": [
+    {"name": "label", "type": ["null", "string"]},
+    {"name": "weight", "type": "float"},
+    {"name": "digest", "type": {"type": "fixed", "name": "D", "size": 4}},
+    {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["LEAF", "NODE"]}},
+    {"name": "attributes", "type": {"type": "map", "values": "long"}},
+    {"name": "children", "type": {"type": "array", "items": "Tree"}}]})";
+  auto model = AvroModel::parse(schema);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const std::string json_schema = avroJsonSchema(**model);
+  auto compiled = JsonSchema::compile(json_schema);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message << "\n" << json_schema;
+  auto json_validator = makeJsonValidator(*compiled);
+  auto avro_validator = compile(schema, nullptr);
+  ASSERT_NE(avro_validator, nullptr);
+  // A tree of two levels as Avro C writes it, then as streams send it.
+  const std::string bytes = writeAvro(schema, [](avro_value_t& tree) {
+    avro_value_t field, branch, child, entry;
+    avro_value_get_by_name(&tree, "label", &field, nullptr);
+    avro_value_set_branch(&field, 1, &branch);
+    avro_value_set_string(&branch, "root");
+    avro_value_get_by_name(&tree, "weight", &field, nullptr);
+    avro_value_set_float(&field, std::numeric_limits<float>::infinity());
+    avro_value_get_by_name(&tree, "digest", &field, nullptr);
+    avro_value_set_fixed(&field, const_cast<char*>("abcd"), 4);
+    avro_value_get_by_name(&tree, "kind", &field, nullptr);
+    avro_value_set_enum(&field, 1);
+    avro_value_get_by_name(&tree, "attributes", &field, nullptr);
+    avro_value_add(&field, "depth", &entry, nullptr, nullptr);
+    avro_value_set_long(&entry, 2);
+    avro_value_get_by_name(&tree, "children", &field, nullptr);
+    avro_value_append(&field, &child, nullptr);
+    avro_value_get_by_name(&child, "label", &entry, nullptr);
+    avro_value_set_branch(&entry, 0, &branch);
+    avro_value_set_null(&branch);
+    avro_value_get_by_name(&child, "digest", &entry, nullptr);
+    avro_value_set_fixed(&entry, const_cast<char*>("efgh"), 4);
+  });
+  const std::string json = asJson(*avro_validator, bytes);
+  ValidationScratch scratch;
+  Violation violation;
+  EXPECT_TRUE(json_validator->validate(json, MessageIndexes{}, scratch, violation))
+      << violation.describe("value") << "\n" << json << "\n" << json_schema;
+  // ... and it is not a schema that takes anything.
+  const std::string wrong = R"({"label": 7, "weight": 1, "digest": "YWJjZA==", "kind": "LEAF",
+                                "attributes": {}, "children": []})";
+  EXPECT_FALSE(json_validator->validate(wrong, MessageIndexes{}, scratch, violation));
+  EXPECT_THAT(violation.describe("value"), HasSubstr("label"));
 }
 
 }  // namespace
