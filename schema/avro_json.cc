@@ -22,23 +22,6 @@ namespace {
 // Nesting deeper than this is refused (walkAvro refuses it first).
 constexpr int kMaxDepth = 256;
 
-bool promotes(Kind writer, Kind reader) {
-  switch (writer) {
-  case Kind::kInt:
-    return reader == Kind::kLong || reader == Kind::kFloat || reader == Kind::kDouble;
-  case Kind::kLong:
-    return reader == Kind::kFloat || reader == Kind::kDouble;
-  case Kind::kFloat:
-    return reader == Kind::kDouble;
-  case Kind::kString:
-    return reader == Kind::kBytes;
-  case Kind::kBytes:
-    return reader == Kind::kString;
-  default:
-    return false;
-  }
-}
-
 template <typename Real> void appendReal(std::string& out, Real value) {
   if (std::isnan(value)) {
     out += "\"NaN\"";
@@ -230,7 +213,7 @@ public:
       return plan(writer, *target, at);
     }
     if (writer.kind != reader.kind) {
-      return promotes(writer.kind, reader.kind)
+      return avroPromotes(writer.kind, reader.kind)
                  ? Status::success()
                  : Status(Error{where(at) + "the writer's type cannot be read as the reader's"});
     }

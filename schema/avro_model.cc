@@ -396,22 +396,6 @@ bool namesMatch(const AvroNode& writer, const AvroNode& reader) {
          reader.aliases.end();
 }
 
-bool promotes(Kind writer, Kind reader) {
-  switch (writer) {
-  case Kind::kInt:
-    return reader == Kind::kLong || reader == Kind::kFloat || reader == Kind::kDouble;
-  case Kind::kLong:
-    return reader == Kind::kFloat || reader == Kind::kDouble;
-  case Kind::kFloat:
-    return reader == Kind::kDouble;
-  case Kind::kString:
-    return reader == Kind::kBytes;
-  case Kind::kBytes:
-    return reader == Kind::kString;
-  default:
-    return false;
-  }
-}
 
 class Resolver {
 public:
@@ -453,7 +437,7 @@ private:
              " matches no branch of the reader's union";
     }
     if (writer.kind != reader.kind) {
-      if (promotes(writer.kind, reader.kind)) {
+      if (avroPromotes(writer.kind, reader.kind)) {
         return "";
       }
       return where(at) + "the writer's " + describe(writer) + " cannot be read as " +
@@ -531,6 +515,23 @@ private:
 };
 
 }  // namespace
+
+bool avroPromotes(Kind writer, Kind reader) {
+  switch (writer) {
+  case Kind::kInt:
+    return reader == Kind::kLong || reader == Kind::kFloat || reader == Kind::kDouble;
+  case Kind::kLong:
+    return reader == Kind::kFloat || reader == Kind::kDouble;
+  case Kind::kFloat:
+    return reader == Kind::kDouble;
+  case Kind::kString:
+    return reader == Kind::kBytes;
+  case Kind::kBytes:
+    return reader == Kind::kString;
+  default:
+    return false;
+  }
+}
 
 Status avroResolves(const AvroNode& writer, const AvroNode& reader) {
   Resolver resolver;

@@ -97,6 +97,10 @@ private:
 
 using AvroModelPtr = std::shared_ptr<const AvroModel>;
 
+// Whether a writer's primitive of kind `writer` is read as `reader` by promotion (int to long,
+// float or double; long to float or double; float to double; string and bytes both ways).
+bool avroPromotes(AvroNode::Kind writer, AvroNode::Kind reader);
+
 // Whether data written with `writer` can be read with `reader` (Avro schema resolution), or
 // why not, naming the path ("field amount: long cannot be read as int").
 Status avroResolves(const AvroNode& writer, const AvroNode& reader);
