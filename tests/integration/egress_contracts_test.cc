@@ -199,7 +199,7 @@ TEST(EgressContractsTest, AnAvroProductReachesThePartnerAsJsonThroughItsPolicy) 
   const std::string series =
       R"(causeway_schema_violations_total{link="egress/payments.authorized.v1",domain="payments",)"
       R"(topic="payments.authorized",rule="payments.authorized.value",reason="invalid-payload"})";
-  const auto scrape = [&] { return testing::httpGet(metrics_port, "/metrics", {}).body; };
+  const auto scrape = [&] { return testing::httpGetBody(metrics_port, "/metrics"); };
   EXPECT_TRUE(testing::waitFor([&] { return testing::metricSample(scrape(), series) >= 1; }, 10s))
       << scrape();
   worker.signal(SIGTERM);

@@ -519,7 +519,7 @@ TEST(SchemaFormats, SourceRegistryOutageHoldsRecordsUntilItIsBackAndLosesNothing
       R"(causeway_schema_topics_waiting{link="east-to-west",reason="registry-unavailable"})";
   ASSERT_TRUE(waitFor(
       [&] {
-        metrics = testing::httpGet(port, "/metrics");
+        metrics = testing::httpGetBody(port, "/metrics");
         return east_sr.requests().size() >= attempts_before + 3 &&
                metricSample(metrics, waiting) == 1;
       },
@@ -536,7 +536,7 @@ TEST(SchemaFormats, SourceRegistryOutageHoldsRecordsUntilItIsBackAndLosesNothing
       << worker.process.log();
   ASSERT_TRUE(waitFor(
       [&] {
-        metrics = testing::httpGet(port, "/metrics");
+        metrics = testing::httpGetBody(port, "/metrics");
         return metricSample(metrics, waiting) == 0;
       },
       20s))

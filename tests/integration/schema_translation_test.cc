@@ -30,7 +30,7 @@ using testing::confluentFrame;
 using testing::confluentId;
 using testing::controlAddress;
 using ::testing::HasSubstr;
-using testing::httpGet;
+using testing::httpGetBody;
 using testing::metricSample;
 using testing::metricsPort;
 using testing::readAll;
@@ -189,7 +189,7 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
   std::string metrics;
   ASSERT_TRUE(waitFor(
       [&] {
-        metrics = httpGet(port, "/metrics");
+        metrics = httpGetBody(port, "/metrics");
         return west_sr.requests().size() >= attempts_before + 3 &&
                metricSample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
                                      R"(reason="registry-unavailable"})") == 1;
@@ -208,7 +208,7 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
       << worker.log();
   ASSERT_TRUE(waitFor(
       [&] {
-        metrics = httpGet(port, "/metrics");
+        metrics = httpGetBody(port, "/metrics");
         return metricSample(metrics, R"(causeway_schema_topics_waiting{link="east-to-west",)"
                                      R"(reason="registry-unavailable"})") == 0;
       },

@@ -50,7 +50,7 @@ std::string controlAddress(const ChildProcess& worker) {
   return std::regex_search(log, match, pattern) ? match[1].str() : "";
 }
 
-std::string httpGet(int port, const std::string& path) {
+std::string httpGetBody(int port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);

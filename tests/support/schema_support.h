@@ -28,8 +28,9 @@ std::optional<std::string> recordHeader(const verify::ConsumedRecord& record,
 int metricsPort(const ChildProcess& worker);
 std::string controlAddress(const ChildProcess& worker);
 
-// GET http://127.0.0.1:port/path, the body ("" without an answer).
-std::string httpGet(int port, const std::string& path);
+// GET http://127.0.0.1:port/path, the body ("" without an answer). (egress_support.h has
+// httpGet with the status and headers.)
+std::string httpGetBody(int port, const std::string& path);
 
 // The value of the series whose line starts with `series` (name and labels), or -1.
 double metricSample(const std::string& metrics, const std::string& series);
