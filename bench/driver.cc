@@ -26,11 +26,21 @@
 // must hold exactly the records the filter passes, each checked field by field by the load
 // generator, and one encrypted IBAN is decrypted with `causeway decrypt` and compared.
 //
+// Data contracts (issue 11), on request (`causeway-ids`, `causeway-avro`): the at-least-once
+// link with schema ID translation between two registries (two catalog folders that give the
+// benchmark's Avro schema different IDs), without and with an Avro contract that checks every
+// value, against the raw pipe over the same Confluent-framed Avro records (`raw-avro`, added
+// whenever either runs; avro_records.h, schema_contenders.h). The load generator reads back
+// what the target holds and compares each record byte for byte with the record it must be,
+// framed with the target registry's ID (the raw pipe: the source's).
+//
 //   causeway-bench --bin-dir BUILD --out-dir bench/results [--runs 3] [--quick]
 //                  [--scenarios RECORDSxBYTES,...] [--contenders raw,causeway,...]
 //                  [--no-latency]
 
+#include "bench/avro_records.h"
 #include "bench/json_records.h"
+#include "bench/schema_contenders.h"
 
 #include <nlohmann/json.hpp>
 #include <librdkafka/rdkafka.h>
@@ -218,23 +228,32 @@ struct Contender {
   std::string_view delivery;  // the Causeway link's `delivery`; empty: the raw pipe
   bool transactional;         // `transactional: true` on the link
   bool latency;               // also has latency runs
-  bool json;                  // fed JSON records (json_records.h) instead of stamped filler
+  Payload payload;            // what the load generator writes
   bool policy;                // the link applies the benchmark policy (writePolicy())
+  SchemaLink schemas;         // the link's schema stages (schema_contenders.h)
   bool by_default;            // runs without --contenders
 };
 
-constexpr std::array<Contender, 6> kContenders = {{
-    {"raw", "raw", "raw librdkafka pipe", "", false, true, false, false, true},
-    {"causeway", "causeway", "Causeway at-least-once", "at_least_once", false, true, false, false,
-     true},
-    {"causeway-eos", "causeway_eos", "Causeway exactly-once", "exactly_once", false, false, false,
-     false, true},
+constexpr std::array<Contender, 9> kContenders = {{
+    {"raw", "raw", "raw librdkafka pipe", "", false, true, Payload::kStamp, false,
+     SchemaLink::kNone, true},
+    {"causeway", "causeway", "Causeway at-least-once", "at_least_once", false, true,
+     Payload::kStamp, false, SchemaLink::kNone, true},
+    {"causeway-eos", "causeway_eos", "Causeway exactly-once", "exactly_once", false, false,
+     Payload::kStamp, false, SchemaLink::kNone, true},
     {"causeway-eos-txn", "causeway_eos_txn", "Causeway exactly-once, transactional", "exactly_once",
-     true, false, false, false, true},
-    {"raw-json", "raw_json", "raw librdkafka pipe, JSON records", "", false, false, true, false,
-     false},
+     true, false, Payload::kStamp, false, SchemaLink::kNone, true},
+    {"raw-json", "raw_json", "raw librdkafka pipe, JSON records", "", false, false, Payload::kJson,
+     false, SchemaLink::kNone, false},
     {"causeway-policy", "causeway_policy", "Causeway at-least-once + partner policy, JSON records",
-     "at_least_once", false, false, true, true, false},
+     "at_least_once", false, false, Payload::kJson, true, SchemaLink::kNone, false},
+    {"raw-avro", "raw_avro", "raw librdkafka pipe, Avro records", "", false, false, Payload::kAvro,
+     false, SchemaLink::kNone, false},
+    {"causeway-ids", "causeway_ids", "Causeway at-least-once + schema ID translation, Avro records",
+     "at_least_once", false, false, Payload::kAvro, false, SchemaLink::kTranslateIds, false},
+    {"causeway-avro", "causeway_avro",
+     "Causeway at-least-once + Avro contract + ID translation, Avro records", "at_least_once",
+     false, false, Payload::kAvro, false, SchemaLink::kContractAndIds, false},
 }};
 
 // A ratio of two contenders' median records/s (`over` / `under`), and of their runs taken pair
@@ -246,7 +265,7 @@ struct Ratio {
   const char* under;
 };
 
-constexpr std::array<Ratio, 7> kRatios = {{
+constexpr std::array<Ratio, 9> kRatios = {{
     {"ratio_records_per_s", "ratio_pairwise", "causeway", "raw"},
     {"ratio_eos_to_causeway", "ratio_eos_to_causeway_pairwise", "causeway_eos", "causeway"},
     {"ratio_eos_to_raw", "ratio_eos_to_raw_pairwise", "causeway_eos", "raw"},
@@ -257,6 +276,9 @@ constexpr std::array<Ratio, 7> kRatios = {{
     // Issue 12: >= 0.6x. Like with like: both were fed the same JSON records.
     {"ratio_policy_to_raw_json", "ratio_policy_to_raw_json_pairwise", "causeway_policy",
      "raw_json"},
+    // Issue 11: >= 0.95x and >= 0.8x, both against the raw pipe over the same Avro records.
+    {"ratio_ids_to_raw_avro", "ratio_ids_to_raw_avro_pairwise", "causeway_ids", "raw_avro"},
+    {"ratio_avro_to_raw_avro", "ratio_avro_to_raw_avro_pairwise", "causeway_avro", "raw_avro"},
 }};
 
 struct Settings {
@@ -361,7 +383,7 @@ private:
   // out.
   static void printRatios(const Scenario& scenario, const json& summary) {
     using Line = std::vector<std::pair<const char*, const char*>>;
-    const std::array<Line, 3> lines = {
+    const std::array<Line, 4> lines = {
         Line{{"ratio_records_per_s", "Causeway / raw pipe"},
              {"ratio_eos_to_causeway", "exactly-once / at-least-once"},
              {"ratio_eos_to_raw", "exactly-once / raw pipe"}},
@@ -369,6 +391,8 @@ private:
              {"ratio_eos_txn_to_raw", "exactly-once transactional / raw pipe"},
              {"ratio_eos_txn_to_eos", "exactly-once transactional / exactly-once"}},
         Line{{"ratio_policy_to_raw_json", "policy link / raw pipe (both JSON records)"}},
+        Line{{"ratio_ids_to_raw_avro", "ID translation / raw pipe (both Avro records)"},
+             {"ratio_avro_to_raw_avro", "Avro contract + ID translation / raw pipe"}},
     };
     for (const Line& ratios : lines) {
       std::ostringstream line;
@@ -519,17 +543,24 @@ private:
                        int fetch_wait_ms, const Contender& contender) {
     const fs::path path = dir / "causeway.yaml";
     std::ofstream out(path);
+    const bool schemas = contender.schemas != SchemaLink::kNone;
     out << "# Written by causeway-bench: one " << contender.delivery
         << (contender.transactional ? " transactional" : "")
         << (contender.policy ? " link with a partner policy" : " link")
-        << " and Causeway's defaults.\n"
-        << "clusters:\n"
+        << (schemas ? " with schema stages" : "") << " and Causeway's defaults.\n";
+    if (schemas) {
+      writeSchemaRegistries(out, dir);
+    }
+    out << "clusters:\n"
         << "  src: {bootstrap: \"" << src.bootstrap() << "\", embedded_control: \"" << src.control()
-        << "\"}\n"
+        << "\"" << (schemas ? ", registry: src-catalog" : "") << "}\n"
         << "  tgt: {bootstrap: \"" << tgt.bootstrap() << "\", embedded_control: \"" << tgt.control()
-        << "\"}\n";
+        << "\"" << (schemas ? ", registry: tgt-catalog" : "") << "}\n";
     if (contender.policy) {
       writePolicy(out, dir);
+    }
+    if (contender.schemas == SchemaLink::kContractAndIds) {
+      writeSchemaDomain(out);
     }
     out << "links:\n"
         << "  - name: bench\n"
@@ -542,6 +573,9 @@ private:
     }
     if (contender.policy) {
       out << "    policy: bench-partner\n";
+    }
+    if (schemas) {
+      writeSchemaLinkSettings(out);
     }
     if (fetch_wait_ms > 0) {
       out << "    consumer_properties: {fetch.wait.max.ms: \"" << fetch_wait_ms << "\"}\n";
@@ -607,8 +641,14 @@ private:
       load_args.push_back("--rate");
       load_args.push_back(std::to_string(static_cast<int64_t>(rate)));
     }
-    if (contender.json) {
+    if (contender.payload == Payload::kJson) {
       load_args.insert(load_args.end(), {"--payload", "json"});
+    }
+    if (contender.payload == Payload::kAvro) {
+      const uint32_t on_target = raw ? kBenchSourceSchemaId : kBenchTargetSchemaId;
+      load_args.insert(load_args.end(),
+                       {"--payload", "avro", "--schema-id", std::to_string(kBenchSourceSchemaId),
+                        "--expect-schema-id", std::to_string(on_target)});
     }
     if (contender.policy) {
       load_args.insert(load_args.end(),
@@ -908,6 +948,13 @@ private:
                   " of at-least-once**";
         } else if (c == "raw_json") {
           ratio = "1 (the policy link's baseline)";
+        } else if (c == "raw_avro") {
+          ratio = "1 (the schema links' baseline)";
+        } else if (c == "causeway_ids" || c == "causeway_avro") {
+          const std::string key = c == "causeway_ids" ? "ratio_ids_to_raw_avro"
+                                                      : "ratio_avro_to_raw_avro";
+          ratio = "**" + ratioText(sum, key.c_str(), (key + "_pairwise").c_str()) +
+                  " of the raw pipe, Avro records**";
         } else if (c == "causeway_policy") {
           ratio = "**" +
                   ratioText(sum, "ratio_policy_to_raw_json", "ratio_policy_to_raw_json_pairwise") +
@@ -937,9 +984,9 @@ private:
     }
     out << "\nEach cell: median (min-max) of the runs. ratio: to the raw pipe (exactly-once links: "
            "to the raw pipe; to the at-least-once link; transactional: also to the "
-           "exactly-once link; the policy link: to the raw pipe fed the same JSON records), "
-           "pairs: the ratios of runs taken back to back. The exactly-once and JSON contenders "
-           "have throughput runs only (-). records/s counts source records (the policy link's "
+           "exactly-once link; the policy and schema links: to the raw pipe fed the same JSON "
+           "or Avro records), pairs: the ratios of runs taken back to back. The exactly-once, JSON "
+           "and Avro contenders have throughput runs only (-). records/s counts source records (the policy link's "
            "filter drops some of them).\n";
     return out.str();
   }
@@ -953,7 +1000,8 @@ private:
              "p99 ms (8-13), p99 ms with fetch.wait.max.ms=10 (14-19); then Causeway "
              "exactly-once med/min/max k records/s (20-22), exactly-once transactional "
              "med/min/max k records/s (23-25), raw pipe over JSON records (26-28), policy link "
-             "over JSON records (29-31); 0: not run\n";
+             "over JSON records (29-31), raw pipe over Avro records (32-34), ID translation link "
+             "(35-37), Avro contract link (38-40); 0: not run\n";
       for (const auto& sc : results["scenarios"]) {
         auto v = [&](const char* c, const char* k, const char* q, double scale) {
           if (!sc["summary"].contains(c)) {
@@ -975,7 +1023,8 @@ private:
             }
           }
         }
-        for (const char* c : {"causeway_eos", "causeway_eos_txn", "raw_json", "causeway_policy"}) {
+        for (const char* c : {"causeway_eos", "causeway_eos_txn", "raw_json", "causeway_policy",
+                              "raw_avro", "causeway_ids", "causeway_avro"}) {
           for (const char* q : {"median", "min", "max"}) {
             out << " " << v(c, "records_per_s", q, 1e-3);
           }
@@ -1001,6 +1050,9 @@ private:
         {23, 0, 0},
         {26, 0, 0},
         {29, 0, 0},
+        {32, 0, 0},
+        {35, 0, 0},
+        {38, 0, 0},
     }};
     auto plot = [&](size_t panel) {
       std::ostringstream line;
@@ -1102,7 +1154,8 @@ std::optional<std::vector<Scenario>> parseScenarios(const std::string& text) {
 }
 
 // "raw,causeway-eos-txn": run in the cycle order of kContenders whatever the order given. The
-// policy link brings its baseline, the raw pipe over the same JSON records.
+// policy link brings its baseline, the raw pipe over the same JSON records; the schema links
+// theirs, the raw pipe over the same Avro records.
 std::optional<std::vector<const Contender*>> parseContenders(const std::string& text) {
   std::vector<std::string> names = splitList(text);
   for (const std::string& name : names) {
@@ -1110,7 +1163,7 @@ std::optional<std::vector<const Contender*>> parseContenders(const std::string& 
                      [&](const Contender& c) { return c.id == name; })) {
       std::cerr << "--contenders: unknown contender '" << name
                 << "' (raw, causeway, causeway-eos, causeway-eos-txn, raw-json, "
-                   "causeway-policy)\n";
+                   "causeway-policy, raw-avro, causeway-ids, causeway-avro)\n";
       return std::nullopt;
     }
   }
@@ -1119,6 +1172,14 @@ std::optional<std::vector<const Contender*>> parseContenders(const std::string& 
     std::cerr << "--contenders: causeway-policy is compared with raw-json (the raw pipe over the "
                  "same JSON records): running it too\n";
     names.push_back("raw-json");
+  }
+  const bool schema_link =
+      std::find(names.begin(), names.end(), "causeway-ids") != names.end() ||
+      std::find(names.begin(), names.end(), "causeway-avro") != names.end();
+  if (schema_link && std::find(names.begin(), names.end(), "raw-avro") == names.end()) {
+    std::cerr << "--contenders: the schema links are compared with raw-avro (the raw pipe over "
+                 "the same Avro records): running it too\n";
+    names.push_back("raw-avro");
   }
   std::vector<const Contender*> out;
   for (const Contender& c : kContenders) {
@@ -1180,8 +1241,9 @@ int main(int argc, char** argv) {
                    "1000000x100,200000x1024\n"
                    "  --scenarios    e.g. 300000x100,60000x1024 (overrides --quick)\n"
                    "  --contenders   any of raw,causeway,causeway-eos,causeway-eos-txn,raw-json,\n"
-                   "                 causeway-policy (default: the first four; always run in that\n"
-                   "                 order; causeway-policy brings raw-json, its baseline)\n"
+                   "                 causeway-policy,raw-avro,causeway-ids,causeway-avro (default:\n"
+                   "                 the first four; always run in that order; causeway-policy\n"
+                   "                 brings raw-json, causeway-ids and -avro bring raw-avro)\n"
                    "  --no-latency   throughput runs only (latency runs also need raw)\n";
       return 1;
     }
@@ -1197,10 +1259,13 @@ int main(int argc, char** argv) {
   }
   for (const Contender* c : settings.contenders) {
     for (const Scenario& scenario : settings.scenarios) {
-      if (c->json && scenario.size < JsonRecordTemplate::kMinSize) {
-        std::cerr << "--contenders " << c->id << ": its JSON records need a value size of at least "
-                  << JsonRecordTemplate::kMinSize << " bytes; scenario " << scenario.name << " has "
-                  << scenario.size << " (e.g. --scenarios 100000x1024)\n";
+      const size_t least = c->payload == Payload::kJson   ? JsonRecordTemplate::kMinSize
+                           : c->payload == Payload::kAvro ? AvroRecordWriter::kMinSize
+                                                          : 0;
+      if (scenario.size < least) {
+        std::cerr << "--contenders " << c->id << ": its records need a value size of at least "
+                  << least << " bytes; scenario " << scenario.name << " has " << scenario.size
+                  << " (e.g. --scenarios 100000x1024)\n";
         return 1;
       }
     }

@@ -2,13 +2,20 @@
 //
 //   causeway-bench-load --source HOST:PORT --target HOST:PORT --topic bench --partitions 8
 //                       --records N --size BYTES [--rate R] [--backlog-bytes B] [--timeout-s S]
-//                       [--payload stamp|json] [--policy-check --hmac-secret-file F]
+//                       [--payload stamp|json|avro] [--policy-check --hmac-secret-file F]
+//                       [--schema-id ID] [--expect-schema-id ID]
 //
 // Every record has an 8-byte key (its per-partition sequence), one header and a value of exactly
 // --size bytes; records go round-robin over the partitions. With --payload stamp (the default)
 // the value starts with a RecordStamp (send time in microseconds, partition, per-partition
 // sequence) followed by filler; with --payload json it is one JSON object (json_records.h) and
-// about 1 record in 16 carries a second header, `test`. JSON records are for throughput mode.
+// about 1 record in 16 carries a second header, `test`; with --payload avro it is a
+// Confluent-framed Avro datum (avro_records.h) with the schema ID --schema-id (default 1). JSON
+// and Avro records are for throughput mode.
+//
+// --expect-schema-id ID (throughput, Avro): after the window the checker reads back every record
+// the target still holds; each must be, byte for byte, the record of its partition and offset
+// with the schema ID rewritten to ID (the ID the target registry gave the writer schema).
 //
 // --policy-check (throughput, JSON): the contender applies the benchmark policy (the driver's
 // writePolicy(): filter, mask, HMAC hash, AES-256-GCM encrypt). The target must then hold exactly
@@ -41,8 +48,10 @@
 //
 // Prints one JSON object on stdout. Exit status 0 when every record arrived exactly once.
 
+#include "bench/avro_records.h"
 #include "bench/bench_common.h"
 #include "bench/json_records.h"
+#include "bench/retained_reader.h"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -53,6 +62,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -74,6 +84,9 @@ struct Options {
   size_t backlog_bytes = 3u << 20;
   double timeout_s = 300;
   bool json = false;          // --payload json
+  bool avro = false;          // --payload avro
+  uint32_t schema_id = 1;     // --schema-id: the Avro records' ID in the source registry
+  int64_t expect_schema_id = -1;  // --expect-schema-id: their ID on the target (-1: no check)
   bool policy_check = false;  // --policy-check
   std::string hmac_secret_file;
 };
@@ -171,6 +184,15 @@ public:
         return 1;
       }
     }
+    if (options_.avro) {
+      if (options_.size < AvroRecordWriter::kMinSize) {
+        std::cerr << "--payload avro: a value of " << options_.size
+                  << " bytes cannot hold the Avro record's fields (at least "
+                  << AvroRecordWriter::kMinSize << ")\n";
+        return 1;
+      }
+      avro_ = std::make_unique<AvroRecordWriter>(options_.size, options_.schema_id);
+    }
     if (options_.policy_check && !readSecret()) {
       return 1;
     }
@@ -186,6 +208,8 @@ private:
     if (json_) {
       value = &json_->fill(partition, sequence, nowMicros());
       test_header = JsonRecordFields::of(partition, sequence).test_header;
+    } else if (avro_) {
+      value = &avro_->fill(partition, sequence);
     } else {
       RecordStamp stamp{nowMicros(), sequence, partition, 0};
       std::memcpy(value_.data(), &stamp, sizeof(stamp));
@@ -342,8 +366,11 @@ private:
         {"lost", std::max<int64_t>(0, expected - on_target)},
         {"duplicates", std::max<int64_t>(0, on_target - expected)},
     };
-    if (options_.json) {
-      out["payload"] = "json";
+    if (options_.json || options_.avro) {
+      out["payload"] = options_.json ? "json" : "avro";
+    }
+    if (options_.expect_schema_id >= 0) {
+      ok = checkAvroOutput(&out) && ok;
     }
     if (options_.policy_check) {
       out["expected_on_target"] = expected;
@@ -385,25 +412,13 @@ private:
     return out;
   }
 
-  // Reads back what the target still holds (outside the measured window) and checks every
-  // record against the record it must be. The mock keeps only the last 5 MiB of a partition, so
-  // a large run is read from each partition's low watermark; the records before it were counted
-  // by the high watermarks. A partition's records keep their order through the link, so target
-  // offset `base + i` must hold the i-th record of that partition that passes the filter: that
-  // catches a filtered record let through, a repeat and a gap, and the key (the sequence) and the
-  // "id" member must both say so. Counts go to `out`; true when every retained record is the right
-  // one and was transformed as the policy says, with no clear protected value in it.
+  // Checks every record the target still holds against the record it must be. A partition's
+  // records keep their order through the link, so target offset `base + i` must hold the i-th
+  // record of that partition that passes the filter: that catches a filtered record let through,
+  // a repeat and a gap, and the key (the sequence) and the "id" member must both say so. Counts
+  // go to `out`; true when every retained record is the right one and was transformed as the
+  // policy says, with no clear protected value in it.
   bool checkPolicyOutput(int64_t expected, nlohmann::json* out) {
-    kafka::HandlePtr reader =
-        makeClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options_.target},
-                                       {"client.id", "causeway-bench-policy-check"},
-                                       {"group.id", "causeway-bench-policy-check"},
-                                       {"enable.auto.commit", "false"},
-                                       {"auto.offset.reset", "error"},
-                                       {"fetch.wait.max.ms", "10"}});
-    if (!reader) {
-      return false;
-    }
     // Per partition, the sequences of the records that pass the filter, in order.
     std::vector<std::vector<int64_t>> passing(options_.partitions);
     for (int p = 0; p < options_.partitions; ++p) {
@@ -413,62 +428,24 @@ private:
         }
       }
     }
-    kafka::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(options_.partitions));
-    std::vector<int64_t> end(options_.partitions);
-    int64_t remaining = 0;
-    for (int p = 0; p < options_.partitions; ++p) {
-      int64_t low = 0;
-      int64_t high = 0;
-      if (rd_kafka_query_watermark_offsets(reader.get(), options_.topic.c_str(), p, &low, &high,
-                                           5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::cerr << "policy check: cannot read the watermarks of partition " << p << "\n";
-        return false;
-      }
-      const int64_t start = std::max(low, base_hwm_[p]);
-      end[p] = high;
-      remaining += std::max<int64_t>(0, high - start);
-      rd_kafka_topic_partition_list_add(assignment.get(), options_.topic.c_str(), p)->offset =
-          start;
-    }
-    const int64_t retained = remaining;
-    if (rd_kafka_resp_err_t err = rd_kafka_assign(reader.get(), assignment.get())) {
-      std::cerr << "policy check assign: " << rd_kafka_err2str(err) << "\n";
-      return false;
-    }
-    int64_t checked = 0, out_of_place = 0, not_passing = 0, clear_values = 0, untransformed = 0;
-    int64_t unidentified = 0, read_errors = 0;
+    int64_t out_of_place = 0, not_passing = 0, clear_values = 0, untransformed = 0;
+    int64_t unidentified = 0;
     std::string sample_envelope;
     std::string sample_iban;
-    double quiet_until = monoSeconds() + 20;  // gives up when nothing comes for 20 s
-    while (remaining > 0 && monoSeconds() < quiet_until) {
-      kafka::MessagePtr message(rd_kafka_consumer_poll(reader.get(), 100));
-      if (!message) {
-        continue;
-      }
-      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && read_errors++ == 0) {
-          std::cerr << "policy check: " << rd_kafka_message_errstr(message.get()) << "\n";
-        }
-        continue;
-      }
-      const int p = message->partition;
-      if (p < 0 || p >= options_.partitions || message->offset >= end[p]) {
-        continue;
-      }
-      quiet_until = monoSeconds() + 20;
-      remaining -= 1;
-      checked += 1;
+    RetainedRead read;
+    const bool readable = readRetained(options_.target, options_.topic, base_hwm_, "policy-check", [&](const rd_kafka_message_t& message) {
+      const int p = message.partition;
       int64_t sequence = -1;
-      if (message->key_len == sizeof(sequence)) {
-        std::memcpy(&sequence, message->key, sizeof(sequence));
+      if (message.key_len == sizeof(sequence)) {
+        std::memcpy(&sequence, message.key, sizeof(sequence));
       }
-      const std::string_view value(static_cast<const char*>(message->payload), message->len);
+      const std::string_view value(static_cast<const char*>(message.payload), message.len);
       if (sequence < 0 || sequence >= sequence_[p] ||
           value.find(JsonRecordTemplate::idMember(p, sequence)) == std::string_view::npos) {
         unidentified += 1;
-        continue;
+        return;
       }
-      const auto ordinal = static_cast<size_t>(message->offset - base_hwm_[p]);
+      const auto ordinal = static_cast<size_t>(message.offset - base_hwm_[p]);
       if (ordinal >= passing[p].size() || passing[p][ordinal] != sequence) {
         out_of_place += 1;
       }
@@ -494,13 +471,12 @@ private:
         sample_envelope.assign(value.substr(start, stop - start));
         sample_iban = clear.iban;
       }
-    }
-    rd_kafka_consumer_close(reader.get());
+    }, &read);
     (*out)["policy_check"] = {{"expected_on_target", expected},
-                              {"retained_on_target", retained},
-                              {"checked", checked},
-                              {"not_read", remaining},
-                              {"read_errors", read_errors},
+                              {"retained_on_target", read.retained},
+                              {"checked", read.read},
+                              {"not_read", read.not_read()},
+                              {"read_errors", read.read_errors},
                               {"out_of_place", out_of_place},
                               {"not_passing_filter", not_passing},
                               {"unidentified", unidentified},
@@ -508,8 +484,42 @@ private:
                               {"not_transformed", untransformed},
                               {"sample_iban_envelope", sample_envelope},
                               {"sample_iban_clear", sample_iban}};
-    return retained > 0 && remaining == 0 && checked == retained && out_of_place == 0 &&
+    return readable && read.retained > 0 && read.not_read() == 0 && out_of_place == 0 &&
            not_passing == 0 && unidentified == 0 && clear_values == 0 && untransformed == 0;
+  }
+
+  // --expect-schema-id: every record the target still holds must be the record of its partition
+  // and offset (the link keeps each partition's order, and the target topic was empty), byte for
+  // byte, framed with the expected ID.
+  bool checkAvroOutput(nlohmann::json* out) {
+    AvroRecordWriter expected(options_.size, static_cast<uint32_t>(options_.expect_schema_id));
+    int64_t wrong_id = 0, mismatched = 0, out_of_range = 0;
+    RetainedRead read;
+    const bool readable = readRetained(options_.target, options_.topic, base_hwm_, "avro-check", [&](const rd_kafka_message_t& message) {
+      const int p = message.partition;
+      const int64_t sequence = message.offset - base_hwm_[p];
+      if (sequence < 0 || sequence >= sequence_[p]) {
+        out_of_range += 1;
+        return;
+      }
+      const std::string_view value(static_cast<const char*>(message.payload), message.len);
+      const std::string& want = expected.fill(p, sequence);
+      if (value.size() < 5 || value.compare(0, 5, want, 0, 5) != 0) {
+        wrong_id += 1;
+      } else if (value != want) {
+        mismatched += 1;
+      }
+    }, &read);
+    (*out)["avro_check"] = {{"expected_schema_id", options_.expect_schema_id},
+                            {"retained_on_target", read.retained},
+                            {"checked", read.read},
+                            {"not_read", read.not_read()},
+                            {"read_errors", read.read_errors},
+                            {"wrong_schema_id", wrong_id},
+                            {"payload_changed", mismatched},
+                            {"out_of_range", out_of_range}};
+    return readable && read.retained > 0 && read.not_read() == 0 && wrong_id == 0 &&
+           mismatched == 0 && out_of_range == 0;
   }
 
   int runLatency() {
@@ -639,6 +649,7 @@ private:
   std::vector<int64_t> sequence_;
   std::string value_;
   std::unique_ptr<JsonRecordTemplate> json_;
+  std::unique_ptr<AvroRecordWriter> avro_;
   std::vector<int64_t> passing_;  // per partition: records produced that pass the filter
   double pass_share_ = 1.0;
   std::string secret_;
@@ -650,7 +661,8 @@ private:
 void usage() {
   std::cerr << "usage: causeway-bench-load --source BOOTSTRAP --target BOOTSTRAP --records N "
                "--size BYTES [--topic NAME] [--partitions P] [--rate R] [--backlog-bytes B] "
-               "[--timeout-s S] [--payload stamp|json] [--policy-check --hmac-secret-file F]\n";
+               "[--timeout-s S] [--payload stamp|json|avro] [--policy-check --hmac-secret-file F] "
+               "[--schema-id ID] [--expect-schema-id ID]\n";
 }
 
 } // namespace
@@ -688,8 +700,13 @@ int main(int argc, char** argv) {
       options.backlog_bytes = std::strtoull(value.c_str(), nullptr, 10);
     } else if (arg == "--timeout-s") {
       options.timeout_s = std::strtod(value.c_str(), nullptr);
-    } else if (arg == "--payload" && (value == "stamp" || value == "json")) {
+    } else if (arg == "--payload" && (value == "stamp" || value == "json" || value == "avro")) {
       options.json = value == "json";
+      options.avro = value == "avro";
+    } else if (arg == "--schema-id") {
+      options.schema_id = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+    } else if (arg == "--expect-schema-id") {
+      options.expect_schema_id = std::strtoll(value.c_str(), nullptr, 10);
     } else if (arg == "--hmac-secret-file") {
       options.hmac_secret_file = value;
     } else {
@@ -699,9 +716,10 @@ int main(int argc, char** argv) {
   }
   if (options.source.empty() || options.target.empty() || options.records == 0 ||
       options.partitions <= 0 || options.size < sizeof(causeway::bench::RecordStamp) ||
-      (options.json && options.rate > 0) ||
+      ((options.json || options.avro) && options.rate > 0) ||
+      (options.expect_schema_id >= 0 && !options.avro) ||
       (options.policy_check && (!options.json || options.hmac_secret_file.empty()))) {
-    usage();  // JSON records carry no binary stamp, so no latency runs over them
+    usage();  // JSON and Avro records carry no binary stamp, so no latency runs over them
     return 1;
   }
   return causeway::bench::LoadGenerator(options).run();

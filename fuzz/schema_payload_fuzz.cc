@@ -1,12 +1,15 @@
 // libFuzzer target for the Avro and Protobuf payload checks (schema/avro_validator.h,
 // schema/protobuf_validator.h): a record's key or value is outside input, and its bytes reach
-// the strict walk and then Avro C / protobuf's parser. Any bytes pass or give a violation with
-// a message, never a crash, an unbounded allocation or a hang; what passes is then turned into
-// JSON (Validator::toJson, what partner egress sends). The first byte picks the schema and
-// message indexes.
+// the strict Avro walk or protobuf's parser. Any bytes pass or give a violation with a
+// message, never a crash, an unbounded allocation or a hang; what passes is then turned into
+// JSON (Validator::toJson, what partner egress sends). Avro C is the walk's reference decoder:
+// every datum the walk accepts, Avro C must decode to its last byte. The first byte picks the
+// schema and message indexes.
 
 #include "config/domains.h"
 #include "schema/validator.h"
+
+#include <avro.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +67,31 @@ std::vector<ValidatorPtr> validators() {
   return out;
 }
 
+// Avro C's decoding of kAvro, set up once.
+class AvroC {
+public:
+  AvroC() {
+    check(avro_schema_from_json_length(kAvro, std::char_traits<char>::length(kAvro), &schema_) ==
+          0);
+    iface_ = avro_generic_class_from_schema(schema_);
+    check(iface_ != nullptr && avro_generic_value_new(iface_, &value_) == 0);
+    reader_ = avro_reader_memory(nullptr, 0);
+  }
+
+  // True when Avro C decodes one datum from `payload` and that uses every byte.
+  bool decodesAll(std::string_view payload) {
+    avro_reader_memory_set_source(reader_, payload.data(), static_cast<int64_t>(payload.size()));
+    char extra = 0;  // (avro_reader_is_eof() answers 0 for every memory reader)
+    return avro_value_read(reader_, &value_) == 0 && avro_read(reader_, &extra, 1) != 0;
+  }
+
+private:
+  avro_schema_t schema_ = nullptr;
+  avro_value_iface_t* iface_ = nullptr;
+  avro_value_t value_{};
+  avro_reader_t reader_ = nullptr;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -86,6 +114,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!validator->validate(payload, indexes, scratch, violation)) {
     check(!violation.message.empty());
     return 0;
+  }
+  if ((selector & 1) == 0) {
+    static AvroC avro_c;
+    check(avro_c.decodesAll(payload));
   }
   // What egress sends partners: a payload that validated has a JSON form or a reason why not.
   std::string json;

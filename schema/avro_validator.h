@@ -1,9 +1,11 @@
 #pragma once
 
-// Avro payloads against a contract: the record's bytes are decoded with its writer schema by
-// Avro C (after a strict walk that names the failing path and keeps Avro C from allocating for
-// lengths beyond the bytes), and the writer schema must resolve to the contract's schema per
-// the contract's compatibility (checked once, when the validator is compiled).
+// Avro payloads against a contract: the record's bytes are decoded with its writer schema by a
+// strict walk (schema/avro_model.h: names the failing path, allocates nothing), and the writer
+// schema must resolve to the contract's schema per the contract's compatibility (checked once,
+// when the validator is compiled, where Avro C must also accept the writer's schema). Avro C is
+// the walk's reference decoder in the fuzz target: every datum the walk accepts, Avro C decodes
+// to its last byte.
 
 #include "config/domains.h"
 #include "schema/avro_model.h"

@@ -272,6 +272,12 @@ void SchemaService::setValidation(const Key& key, Work& work, ValidationEntry en
     it->second = std::move(entry);
   }
   logChange(key, before, after, detail);
+  if (after == EntryState::kReady && translate_) {
+    // A schema that fits the contract is what the ID stage asks for next (the record's side in
+    // the target registry): start on it now, so the first records of a new schema wait for one
+    // round of fetching, not two.
+    request(Need::kTranslate, key.topic, key.side, key.ref);
+  }
 }
 
 void SchemaService::setTranslation(const Key& key, Work& work, TranslationEntry entry) {

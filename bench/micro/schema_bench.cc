@@ -1,7 +1,10 @@
-// The contract stage per record, once its schemas are in the snapshot (the steady state of a
-// link): a framed Avro value and a framed JSON value checked against their contracts, and a
-// framed value of a topic without a contract. Schemas come from an in-memory catalog.
+// The schema stages per record, once their schemas are in the snapshot (the steady state of a
+// link): a framed Avro value (small, and the 1 KiB record of the harness, avro_records.h) and a
+// framed JSON value checked against their contracts, a framed value of a topic without a
+// contract, and the ID translation stage alone on the 1 KiB Avro record (its ID rewritten to
+// the target catalog's). Schemas come from in-memory catalogs.
 
+#include "bench/avro_records.h"
 #include "pipeline/record.h"
 #include "pipeline/stage_chain.h"
 #include "schema/catalog.h"
@@ -25,13 +28,20 @@ using namespace std::chrono_literals;
 const std::map<std::string, std::string> kFiles = {
     {"index.yaml", "schemas:\n"
                    "  - {id: 1, subject: payments.authorized-value, file: a.avsc}\n"
-                   "  - {id: 2, subject: payments.refunded-value, file: r.json}\n"},
+                   "  - {id: 2, subject: payments.refunded-value, file: r.json}\n"
+                   "  - {id: 3, subject: payments.bench-value, file: b.avsc}\n"},
+    {"b.avsc", std::string(bench::kBenchAvroSchema)},
     {"a.avsc", R"({"type":"record","name":"Payment","namespace":"com.acme","fields":[
        {"name":"id","type":"string"},{"name":"amount","type":"double"},
        {"name":"merchant","type":["null","string"],"default":null}]})"},
     {"r.json", R"({"type":"object","properties":{"id":{"type":"string","minLength":1},
        "amount":{"type":"number","minimum":0},"currency":{"enum":["EUR","USD"]}},
        "required":["id","amount"]})"}};
+
+// The target side of the ID translation benchmark: the same schema under another ID.
+const std::map<std::string, std::string> kTargetFiles = {
+    {"index.yaml", "schemas:\n  - {id: 1003, subject: east.payments.bench-value, file: b.avsc}\n"},
+    {"b.avsc", std::string(bench::kBenchAvroSchema)}};
 
 config::Config benchConfig() {
   config::Config config;
@@ -41,17 +51,22 @@ config::Config benchConfig() {
   config.registries["local"] = registry;
   config.clusters["east"].name = "east";
   config.clusters["east"].registry = "local";
+  config::RegistryConfig target = registry;
+  target.name = "west-local";
+  target.catalog = "bench-west";
+  config.registries["west-local"] = target;
   config.clusters["west"].name = "west";
+  config.clusters["west"].registry = "west-local";
   config::DomainConfig domain;
   domain.name = "payments";
   domain.topics = {"payments\\..*"};
-  for (const char* name : {"authorized", "refunded"}) {
+  for (const char* name : {"authorized", "refunded", "bench"}) {
     config::ContractConfig contract;
     contract.name = name;
     contract.topics = {std::string("payments\\.") + name};
     contract.value.present = true;
-    contract.value.format = std::strcmp(name, "authorized") == 0 ? config::PayloadFormat::kAvro
-                                                                 : config::PayloadFormat::kJson;
+    contract.value.format = std::strcmp(name, "refunded") == 0 ? config::PayloadFormat::kJson
+                                                               : config::PayloadFormat::kAvro;
     domain.contracts.push_back(contract);
   }
   config.domains.push_back(domain);
@@ -80,23 +95,41 @@ std::string avroPayment() {
   return out;
 }
 
-void runContract(benchmark::State& state, const std::string& topic, const std::string& value) {
+std::shared_ptr<const schema::Catalog> loadCatalog(const std::string& folder,
+                                                  const std::map<std::string, std::string>& files,
+                                                  std::vector<config::ConfigError>& errors) {
+  return std::make_shared<const schema::Catalog>(schema::Catalog::load(
+      folder,
+      [&files](const std::string& path) -> std::optional<std::string> {
+        auto it = files.find(path);
+        return it == files.end() ? std::nullopt : std::optional<std::string>(it->second);
+      },
+      errors));
+}
+
+// Which stages run: the contract stage alone (as before there was ID translation), or the ID
+// translation stage alone (the link's `check_contracts: false`).
+enum class Stages { kContract, kIdTranslation };
+
+void runStages(benchmark::State& state, const std::string& topic, const std::string& value,
+               Stages stages = Stages::kContract) {
   const config::Config config = benchConfig();
   config::LinkConfig link;
   link.name = "east-to-west";
   link.source = "east";
   link.target = "west";
+  if (stages == Stages::kIdTranslation) {
+    link.schemas.translate_ids = true;
+    link.schemas.subject_prefix = "east.";
+    link.schemas.check_contracts = false;
+  }
   std::vector<config::ConfigError> errors;
-  auto catalog = std::make_shared<const schema::Catalog>(schema::Catalog::load(
-      "bench",
-      [](const std::string& path) -> std::optional<std::string> {
-        auto it = kFiles.find(path);
-        return it == kFiles.end() ? std::nullopt : std::optional<std::string>(it->second);
-      },
-      errors));
+  auto catalog = loadCatalog("bench", kFiles, errors);
+  auto target = loadCatalog("bench-west", kTargetFiles, errors);
   schema::SchemaService::Options options;
   options.registry_factory = [&](const config::RegistryConfig& c) -> Result<schema::RegistryPtr> {
-    return schema::RegistryPtr(std::make_shared<schema::CatalogRegistry>(c.name, catalog));
+    return schema::RegistryPtr(
+        std::make_shared<schema::CatalogRegistry>(c.name, c.name == "local" ? catalog : target));
   };
   auto service = std::make_shared<schema::SchemaService>(config, link, options);
   if (!errors.empty() || !service->start().ok()) {
@@ -120,7 +153,12 @@ void runContract(benchmark::State& state, const std::string& topic, const std::s
   }
   record.reset(&view);
   if (chain.process(record).outcome != pipeline::Outcome::kPass) {
-    state.SkipWithError("the sample record does not pass its contract");
+    state.SkipWithError("the sample record does not pass the stages");
+    return;
+  }
+  if (stages == Stages::kIdTranslation &&
+      (!record.valueChanged() || schema::loadId(record.value()->data() + 1) != 1003)) {
+    state.SkipWithError("the value's ID was not rewritten to the target catalog's");
     return;
   }
   for (auto _ : state) {
@@ -134,18 +172,34 @@ void runContract(benchmark::State& state, const std::string& topic, const std::s
 }
 
 void BM_ContractAvroValue(benchmark::State& state) {
-  runContract(state, "payments.authorized", framed(1, avroPayment()));
+  runStages(state, "payments.authorized", framed(1, avroPayment()));
 }
 BENCHMARK(BM_ContractAvroValue);
 
+// The harness's 1 KiB Avro record (8 fields: long, int, double, enum, string, boolean, array of
+// strings, a ["null", "string"] union padding to the size), framed with ID 3.
+std::string benchRecord1KiB() {
+  return bench::AvroRecordWriter(1024, 3).fill(5, 123456);
+}
+
+void BM_ContractAvroValue1KiB(benchmark::State& state) {
+  runStages(state, "payments.bench", benchRecord1KiB());
+}
+BENCHMARK(BM_ContractAvroValue1KiB);
+
+void BM_IdTranslationValue1KiB(benchmark::State& state) {
+  runStages(state, "payments.bench", benchRecord1KiB(), Stages::kIdTranslation);
+}
+BENCHMARK(BM_IdTranslationValue1KiB);
+
 void BM_ContractJsonValue(benchmark::State& state) {
-  runContract(state, "payments.refunded",
+  runStages(state, "payments.refunded",
               framed(2, R"({"id":"ref-000123","amount":12.5,"currency":"EUR","note":"partial"})"));
 }
 BENCHMARK(BM_ContractJsonValue);
 
 void BM_ContractTopicWithoutContract(benchmark::State& state) {
-  runContract(state, "payments.settled", framed(1, avroPayment()));
+  runStages(state, "payments.settled", framed(1, avroPayment()));
 }
 BENCHMARK(BM_ContractTopicWithoutContract);
 

@@ -181,6 +181,23 @@ TEST_F(SchemaStages, RecordsComeOutWithIdsOfTheSameSchemaInTheTargetRegistry) {
   EXPECT_TRUE(service_->topicStatus().empty());
 }
 
+TEST_F(SchemaStages, ANewSchemaHoldsItsRecordForOneRoundOfFetching) {
+  // The contract's check and the ID translation are fetched in one go: once the service is idle
+  // after the first retry, the record passes both stages.
+  const uint32_t source_id = source_.add(kTopic + "-value", avro(kPaymentV1));
+  start();
+  auto record = view(framed(source_id, paymentBytes("pay-1", 12.5)));
+  record_.reset(&record);
+  Verdict verdict = chain_->process(record_);
+  ASSERT_EQ(verdict.outcome, Outcome::kRetry);
+  EXPECT_EQ(verdict.reason, "schema-pending");
+  ASSERT_TRUE(service_->waitIdle(5s));
+  record_.reset(&record);
+  verdict = chain_->process(record_);
+  ASSERT_EQ(verdict.outcome, Outcome::kPass) << verdict.reason << ": " << verdict.detail;
+  EXPECT_GE(valueId(), 1000u);
+}
+
 TEST_F(SchemaStages, ViolationsGoToTheDeadLetterQueueNamingRuleIdAndPath) {
   const uint32_t source_id = source_.add(kTopic + "-value", avro(kPaymentV1));
   start();
