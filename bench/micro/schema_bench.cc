@@ -1,8 +1,9 @@
 // The schema stages per record, once their schemas are in the snapshot (the steady state of a
 // link): a framed Avro value (small, and the 1 KiB record of the harness, avro_records.h) and a
 // framed JSON value checked against their contracts, a framed value of a topic without a
-// contract, and the ID translation stage alone on the 1 KiB Avro record (its ID rewritten to
-// the target catalog's). Schemas come from in-memory catalogs.
+// contract, the ID translation stage alone on the 1 KiB Avro record (its ID rewritten to the
+// target catalog's), and the contract stage of partner egress on it (checked, then turned into
+// JSON in the contract's shape). Schemas come from in-memory catalogs.
 
 #include "bench/avro_records.h"
 #include "pipeline/record.h"
@@ -107,9 +108,10 @@ std::shared_ptr<const schema::Catalog> loadCatalog(const std::string& folder,
       errors));
 }
 
-// Which stages run: the contract stage alone (as before there was ID translation), or the ID
-// translation stage alone (the link's `check_contracts: false`).
-enum class Stages { kContract, kIdTranslation };
+// Which stages run: the contract stage alone (as before there was ID translation), the ID
+// translation stage alone (the link's `check_contracts: false`), or partner egress's contract
+// stage (its records leave as JSON).
+enum class Stages { kContract, kIdTranslation, kContractToJson };
 
 void runStages(benchmark::State& state, const std::string& topic, const std::string& value,
                Stages stages = Stages::kContract) {
@@ -136,7 +138,14 @@ void runStages(benchmark::State& state, const std::string& topic, const std::str
     state.SkipWithError("the catalog does not load");
     return;
   }
-  pipeline::StageChain chain(schema::makeSchemaStages(config, link, service));
+  std::vector<pipeline::StagePtr> chain_stages;
+  if (stages == Stages::kContractToJson) {
+    chain_stages.push_back(
+        std::make_unique<schema::ContractStage>(service, schema::ContractStage::Output::kJson));
+  } else {
+    chain_stages = schema::makeSchemaStages(config, link, service);
+  }
+  pipeline::StageChain chain(std::move(chain_stages));
   pipeline::RecordView view;
   view.topic = topic;
   view.key = "customer-42";
@@ -191,6 +200,11 @@ void BM_IdTranslationValue1KiB(benchmark::State& state) {
   runStages(state, "payments.bench", benchRecord1KiB(), Stages::kIdTranslation);
 }
 BENCHMARK(BM_IdTranslationValue1KiB);
+
+void BM_EgressContractToJson1KiB(benchmark::State& state) {
+  runStages(state, "payments.bench", benchRecord1KiB(), Stages::kContractToJson);
+}
+BENCHMARK(BM_EgressContractToJson1KiB);
 
 void BM_ContractJsonValue(benchmark::State& state) {
   runStages(state, "payments.refunded",
