@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -46,15 +47,17 @@ public:
     value_.reserve(size + 16);
   }
 
-  // Writes record (partition, sequence) into the buffer and returns it (exactly `size` bytes
-  // when size >= kMinSize).
+  // Writes record (partition, sequence) into the buffer and returns it: exactly `size` bytes
+  // (callers refuse sizes below kMinSize; std::logic_error if none fits).
   const std::string& fill(int partition, int64_t sequence) {
     for (size_t merchant = 16; merchant < 20; ++merchant) {
       if (encode(partition, sequence, merchant)) {
-        break;
+        return value_;
       }
     }
-    return value_;
+    // Unreachable from kMinSize up (one of the merchant lengths always fits); a record of the
+    // wrong size would make every measurement and read-back check wrong without a word.
+    throw std::logic_error("no Avro bench record of exactly " + std::to_string(size_) + " bytes");
   }
 
 private:

@@ -3,13 +3,19 @@
 // the strict Avro walk or protobuf's parser. Any bytes pass or give a violation with a
 // message, never a crash, an unbounded allocation or a hang; what passes is then turned into
 // JSON (Validator::toJson, what partner egress sends). Avro C is the walk's reference decoder:
-// every datum the walk accepts, Avro C must decode to its last byte. The first byte picks the
-// schema and message indexes.
+// every datum the walk accepts, Avro C must decode to its last byte; protobuf's own JSON printer
+// is the reference for Causeway's (schema/protobuf_json.h): the same JSON value. The first byte
+// picks the schema and message indexes.
 
 #include "config/domains.h"
+#include "schema/proto_source.h"
 #include "schema/validator.h"
 
 #include <avro.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +103,37 @@ private:
   avro_reader_t reader_ = nullptr;
 };
 
+// protobuf's decoding and JSON printing of kProto's messages.
+class ProtobufReference {
+public:
+  ProtobufReference() {
+    google::protobuf::FileDescriptorProto file;
+    std::vector<causeway::schema::ProtoSyntaxError> errors;
+    check(causeway::schema::parseProtoText("fz.proto", kProto, file, errors));
+    check(pool_.BuildFile(file) != nullptr);
+  }
+
+  // The JSON protobuf prints for `payload` as the message `indexes` name.
+  std::string json(std::string_view payload, const MessageIndexes& indexes) {
+    const google::protobuf::Descriptor* descriptor =
+        pool_.FindMessageTypeByName(indexes.path[0] == 0 ? "fz.M" : "fz.P");
+    if (indexes.size == 2) {
+      descriptor = descriptor->nested_type(0);
+    }
+    std::unique_ptr<google::protobuf::Message> message(factory_.GetPrototype(descriptor)->New());
+    check(message->ParsePartialFromArray(payload.data(), static_cast<int>(payload.size())));
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    std::string out;
+    check(google::protobuf::util::MessageToJsonString(*message, &out, options).ok());
+    return out;
+  }
+
+private:
+  google::protobuf::DescriptorPool pool_;
+  google::protobuf::DynamicMessageFactory factory_{&pool_};
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -129,7 +166,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!validator->toJson(payload, indexes, scratch, json, violation)) {
     check(!violation.message.empty());
   } else {
-    check(!json.empty());
+    const auto ours = nlohmann::json::parse(json, nullptr, false);
+    check(!ours.is_discarded());
+    if ((selector & 1) == 1) {
+      static ProtobufReference reference;
+      check(ours == nlohmann::json::parse(reference.json(payload, indexes)));
+    }
   }
   return 0;
 }

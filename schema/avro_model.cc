@@ -253,6 +253,45 @@ public:
     }
   }
 
+  // A record that holds itself on every path (no union branch, array or map to end on) has no
+  // finite datum: refused, since no record could be written with it and a block of its items
+  // would take no bytes. Finite types are found by fixpoint: records once all their fields are,
+  // unions once a branch is.
+  Status checkFinite() const {
+    std::set<const AvroNode*> finite;
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const auto& node : model_.nodes_) {
+        if (finite.count(node.get())) {
+          continue;
+        }
+        bool is_finite = true;
+        if (node->kind == Kind::kRecord) {
+          for (const auto& field : node->fields) {
+            is_finite = is_finite && finite.count(field.type) > 0;
+          }
+        } else if (node->kind == Kind::kUnion) {
+          is_finite = false;
+          for (const AvroNode* branch : node->branches) {
+            is_finite = is_finite || finite.count(branch) > 0;
+          }
+        }
+        if (is_finite) {
+          finite.insert(node.get());
+          grew = true;
+        }
+      }
+    }
+    for (const auto& node : model_.nodes_) {
+      if (node->kind == Kind::kRecord && !finite.count(node.get())) {
+        return Error{"record " + node->name +
+                     " holds itself on every path (no null branch, array or map to end "
+                     "on), so no finite datum exists"};
+      }
+    }
+    return {};
+  }
+
   size_t minSize(AvroNode& node, std::set<const AvroNode*>& active) {
     switch (node.kind) {
     case Kind::kNull:
@@ -306,6 +345,9 @@ AvroModel::parse(std::string_view text, const std::vector<std::string_view>& ref
     return root.error();
   }
   model->root_ = *root;
+  if (Status finite = parser.checkFinite(); !finite.ok()) {
+    return finite.error();
+  }
   parser.computeMinSizes();
   return std::shared_ptr<const AvroModel>(std::move(model));
 }

@@ -1,6 +1,7 @@
 #include "schema/protobuf_validator.h"
 
 #include "schema/proto_source.h"
+#include "schema/protobuf_json.h"
 
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/stubs/logging.h>
@@ -424,6 +425,7 @@ struct MessageEntry {
   // contract was checked to read it (fields by number, the contract's names, fields only the
   // writer has left out), else the writer's.
   const pb::Descriptor* shown = nullptr;
+  bool own_printer = false;  // `shown` is printed by appendProtobufJson (protobuf_json.h)
 };
 
 class ProtobufState final : public ScratchState {
@@ -440,6 +442,8 @@ public:
     }
     return *slot;
   }
+
+  ProtobufJsonScratch json;
 
 private:
   std::shared_ptr<const void> keepalive_;
@@ -465,6 +469,7 @@ public:
         addTables(*entry.shown);
         prototypes_[entry.shown] = reader_factory_->GetPrototype(entry.shown);
       }
+      entry.own_printer = protobufJsonCovers(*entry.shown);
     }
   }
   ~ProtobufValidator() override {
@@ -539,6 +544,15 @@ public:
                             entry->shown->full_name();
         return false;
       }
+    }
+    if (entry->own_printer) {
+      const size_t limit = out.size() + 64 * payload.size() + (1u << 20);
+      if (!appendProtobufJson(message, out, limit, state.json)) {
+        violation.path.clear();
+        violation.message = "its JSON form would be more than 64 times its size";
+        return false;
+      }
+      return true;
     }
     pb::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;  // the paths policies name are the .proto's

@@ -307,7 +307,8 @@ void SchemaService::logChange(const Key& key, std::optional<EntryState> before, 
   }
   const char* what = key.need == Need::kValidate ? "contract" : "ID translation";
   const std::string subject =
-      "link '" + link_.name + "': topic '" + key.topic + "', " + describeKey(key.side, key.ref);
+      (options_.log_name.empty() ? "link '" + link_.name + "'" : options_.log_name) +
+      ": topic '" + key.topic + "', " + describeKey(key.side, key.ref);
   switch (after) {
   case EntryState::kRetry:
     spdlog::warn("{} ({}): waiting for a registry, retrying with backoff: {}", subject, what,

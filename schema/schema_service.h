@@ -67,6 +67,9 @@ public:
     // Where violations are counted (kept across the link's restarts by its owner); default:
     // counters of this service alone.
     std::shared_ptr<ViolationCounters> counters;
+    // How log lines name the owner; default "link '<link name>'" (a data product's streams:
+    // "product '<name>'").
+    std::string log_name;
   };
 
   enum class Need : uint8_t { kValidate, kTranslate };

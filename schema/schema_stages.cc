@@ -54,15 +54,10 @@ Verdict waitFor(EntryState state, Side side, const SchemaRef& ref, const std::st
                         describe(side, ref) + ": " + detail, after);
 }
 
-}  // namespace
-
-Result<std::shared_ptr<SchemaService>>
-startSchemaService(const config::Config& config, const config::LinkConfig& link,
-                   std::function<std::string(const std::string&)> mirror_topic,
-                   std::shared_ptr<ViolationCounters> counters) {
-  SchemaService::Options options;
-  options.mirror_topic = std::move(mirror_topic);
-  options.counters = std::move(counters);
+// The service with the link's backoff settings, started; nullptr when it has nothing to do.
+Result<std::shared_ptr<SchemaService>> startWith(const config::Config& config,
+                                                 const config::LinkConfig& link,
+                                                 SchemaService::Options options) {
   options.retry_initial = link.schemas.retry_initial;
   options.retry_max = link.schemas.retry_max;
   options.paused_recheck = link.schemas.paused_recheck;
@@ -77,6 +72,18 @@ startSchemaService(const config::Config& config, const config::LinkConfig& link,
   return service;
 }
 
+}  // namespace
+
+Result<std::shared_ptr<SchemaService>>
+startSchemaService(const config::Config& config, const config::LinkConfig& link,
+                   std::function<std::string(const std::string&)> mirror_topic,
+                   std::shared_ptr<ViolationCounters> counters) {
+  SchemaService::Options options;
+  options.mirror_topic = std::move(mirror_topic);
+  options.counters = std::move(counters);
+  return startWith(config, link, std::move(options));
+}
+
 Result<std::shared_ptr<SchemaService>>
 startProductSchemaService(const config::Config& config, const config::ProductConfig& product) {
   // The service reads a link's source and target; a product reads its source cluster only.
@@ -86,7 +93,9 @@ startProductSchemaService(const config::Config& config, const config::ProductCon
   link.target = product.source;
   link.schemas.check_contracts = true;
   link.schemas.translate_ids = false;
-  return startSchemaService(config, link, nullptr);
+  SchemaService::Options options;
+  options.log_name = "product '" + product.name + "'";
+  return startWith(config, link, std::move(options));
 }
 
 std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config&,

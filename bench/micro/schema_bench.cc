@@ -1,9 +1,10 @@
 // The schema stages per record, once their schemas are in the snapshot (the steady state of a
-// link): a framed Avro value (small, and the 1 KiB record of the harness, avro_records.h) and a
-// framed JSON value checked against their contracts, a framed value of a topic without a
-// contract, the ID translation stage alone on the 1 KiB Avro record (its ID rewritten to the
-// target catalog's), and the contract stage of partner egress on it (checked, then turned into
-// JSON in the contract's shape). Schemas come from in-memory catalogs.
+// link): a framed Avro value (small, and the 1 KiB record of the harness, avro_records.h), the
+// same fields as 1 KiB of Protobuf and of JSON, and a small framed JSON value, checked against
+// their contracts; a framed value of a topic without a contract; the ID translation stage alone
+// on the 1 KiB Avro record (its ID rewritten to the target catalog's); and the contract stage of
+// partner egress on the 1 KiB Avro and Protobuf records (checked, then turned into JSON in the
+// contract's shape). Schemas come from in-memory catalogs.
 
 #include "bench/avro_records.h"
 #include "pipeline/record.h"
@@ -30,8 +31,32 @@ const std::map<std::string, std::string> kFiles = {
     {"index.yaml", "schemas:\n"
                    "  - {id: 1, subject: payments.authorized-value, file: a.avsc}\n"
                    "  - {id: 2, subject: payments.refunded-value, file: r.json}\n"
-                   "  - {id: 3, subject: payments.bench-value, file: b.avsc}\n"},
+                   "  - {id: 3, subject: payments.bench-value, file: b.avsc}\n"
+                   "  - {id: 4, subject: payments.benchproto-value, file: b.proto}\n"
+                   "  - {id: 5, subject: payments.benchjson-value, file: b.json}\n"},
     {"b.avsc", std::string(bench::kBenchAvroSchema)},
+    // The 1 KiB record's fields as Protobuf and as JSON Schema.
+    {"b.proto", R"(syntax = "proto3";
+package causeway.bench;
+enum Currency { EUR = 0; USD = 1; GBP = 2; CHF = 3; }
+message Payment {
+  int64 sequence = 1;
+  int32 partition = 2;
+  double amount = 3;
+  Currency currency = 4;
+  string merchant = 5;
+  bool approved = 6;
+  repeated string tags = 7;
+  optional string note = 8;
+}
+)"},
+    {"b.json", R"({"type":"object","properties":{
+       "sequence":{"type":"integer","minimum":0},"partition":{"type":"integer","minimum":0},
+       "amount":{"type":"number","minimum":0},"currency":{"enum":["EUR","USD","GBP","CHF"]},
+       "merchant":{"type":"string","minLength":1},"approved":{"type":"boolean"},
+       "tags":{"type":"array","items":{"type":"string"}},"note":{"type":["null","string"]}},
+       "required":["sequence","partition","amount","currency","merchant","approved","tags"],
+       "additionalProperties":false})"},
     {"a.avsc", R"({"type":"record","name":"Payment","namespace":"com.acme","fields":[
        {"name":"id","type":"string"},{"name":"amount","type":"double"},
        {"name":"merchant","type":["null","string"],"default":null}]})"},
@@ -61,13 +86,18 @@ config::Config benchConfig() {
   config::DomainConfig domain;
   domain.name = "payments";
   domain.topics = {"payments\\..*"};
-  for (const char* name : {"authorized", "refunded", "bench"}) {
+  const std::pair<const char*, config::PayloadFormat> contracts[] = {
+      {"authorized", config::PayloadFormat::kAvro},
+      {"refunded", config::PayloadFormat::kJson},
+      {"bench", config::PayloadFormat::kAvro},
+      {"benchproto", config::PayloadFormat::kProtobuf},
+      {"benchjson", config::PayloadFormat::kJson}};
+  for (const auto& [name, format] : contracts) {
     config::ContractConfig contract;
     contract.name = name;
     contract.topics = {std::string("payments\\.") + name};
     contract.value.present = true;
-    contract.value.format = std::strcmp(name, "refunded") == 0 ? config::PayloadFormat::kJson
-                                                               : config::PayloadFormat::kAvro;
+    contract.value.format = format;
     domain.contracts.push_back(contract);
   }
   config.domains.push_back(domain);
@@ -191,6 +221,57 @@ std::string benchRecord1KiB() {
   return bench::AvroRecordWriter(1024, 3).fill(5, 123456);
 }
 
+// The same record as Protobuf (ID 4, message indexes [0]) and as JSON (ID 5), padded by the
+// note to 1 KiB.
+void putVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void putProtoString(std::string& out, int field, std::string_view text) {
+  putVarint(out, (static_cast<uint64_t>(field) << 3) | 2);
+  putVarint(out, text.size());
+  out += text;
+}
+
+std::string benchProtobuf1KiB() {
+  std::string body;
+  putVarint(body, 1 << 3);
+  putVarint(body, 123456);
+  putVarint(body, 2 << 3);
+  putVarint(body, 5);
+  putVarint(body, (3 << 3) | 1);
+  const double amount = 1234.56;
+  char bytes[8];
+  std::memcpy(bytes, &amount, 8);
+  body.append(bytes, 8);
+  putVarint(body, 4 << 3);
+  putVarint(body, 2);
+  putProtoString(body, 5, "merchant-05-3456");
+  putVarint(body, 6 << 3);
+  putVarint(body, 1);
+  for (const char* tag : {"card", "online", "eu"}) {
+    putProtoString(body, 7, tag);
+  }
+  std::string out = framed(4, "");
+  out.push_back('\0');  // message indexes [0]: the first message
+  const size_t note = 1024 - out.size() - body.size() - 3;  // tag and a 2-byte length
+  putProtoString(body, 8, std::string(note, 'n'));
+  return out + body;
+}
+
+std::string benchJson1KiB() {
+  std::string body = R"({"sequence":123456,"partition":5,"amount":1234.56,"currency":"GBP",)"
+                     R"("merchant":"merchant-05-3456","approved":true,)"
+                     R"("tags":["card","online","eu"],"note":")";
+  std::string out = framed(5, "");
+  body += std::string(1024 - out.size() - body.size() - 2, 'n') + "\"}";
+  return out + body;
+}
+
 void BM_ContractAvroValue1KiB(benchmark::State& state) {
   runStages(state, "payments.bench", benchRecord1KiB());
 }
@@ -205,6 +286,21 @@ void BM_EgressContractToJson1KiB(benchmark::State& state) {
   runStages(state, "payments.bench", benchRecord1KiB(), Stages::kContractToJson);
 }
 BENCHMARK(BM_EgressContractToJson1KiB);
+
+void BM_ContractProtobufValue1KiB(benchmark::State& state) {
+  runStages(state, "payments.benchproto", benchProtobuf1KiB());
+}
+BENCHMARK(BM_ContractProtobufValue1KiB);
+
+void BM_EgressContractProtobufToJson1KiB(benchmark::State& state) {
+  runStages(state, "payments.benchproto", benchProtobuf1KiB(), Stages::kContractToJson);
+}
+BENCHMARK(BM_EgressContractProtobufToJson1KiB);
+
+void BM_ContractJsonValue1KiB(benchmark::State& state) {
+  runStages(state, "payments.benchjson", benchJson1KiB());
+}
+BENCHMARK(BM_ContractJsonValue1KiB);
 
 void BM_ContractJsonValue(benchmark::State& state) {
   runStages(state, "payments.refunded",

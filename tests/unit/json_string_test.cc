@@ -31,5 +31,37 @@ TEST(JsonString, EveryByteRoundTripsThroughAJsonParser) {
   EXPECT_EQ(parsed.get<std::string>(), all);
 }
 
+// Long texts are scanned 8 bytes at a time: an escape at every position of a word, next to
+// bytes from 0x80 up (whose high bits the word test must not take for an escape), is found.
+TEST(JsonString, EveryEscapeIsFoundAtEveryPositionOfALongText) {
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\0'}) {
+    for (size_t at = 0; at < 24; ++at) {
+      std::string text(24, 'a');
+      for (size_t i = 0; i < text.size(); i += 3) {
+        text[i] = static_cast<char>(0xc3);  // not valid UTF-8 here, which the escape ignores
+      }
+      text[at] = special;
+      const std::string escaped = literal(text);
+      size_t escapes = 0;
+      for (size_t i = 0; i < escaped.size(); ++i) {
+        escapes += escaped[i] == '\\' ? 1 : 0;
+        i += escaped[i] == '\\' ? 1 : 0;
+      }
+      EXPECT_EQ(escapes, 1u) << "byte " << int(special) << " at " << at << ": " << escaped;
+      EXPECT_EQ(escaped.size(), text.size() + 2 + (special == '\x01' || special == '\x1f' ||
+                                                         special == '\0'
+                                                     ? 5
+                                                     : 1));
+    }
+  }
+  for (int c = 0x20; c < 0x100; ++c) {  // bytes that need no escape stay as they are
+    if (c == '"' || c == '\\') {
+      continue;
+    }
+    const std::string text(17, static_cast<char>(c));
+    EXPECT_EQ(literal(text), "\"" + text + "\"") << c;
+  }
+}
+
 }  // namespace
 }  // namespace causeway

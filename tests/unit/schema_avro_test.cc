@@ -293,6 +293,31 @@ TEST(SchemaAvro, RecursiveSchemasAndMaps) {
   EXPECT_EQ(violation.path, "next.attrs[0]") << violation.message;
 }
 
+// A record that holds itself on every path has no finite datum. Accepted, an array of them
+// would walk as items of no bytes (65,536 in a handful of bytes), each a datum no decoder ends.
+TEST(SchemaAvro, ARecordThatCanOnlyHoldItselfIsRefused) {
+  for (const char* schema : {
+           R"({"type":"record","name":"Loop","fields":[{"name":"self","type":"Loop"}]})",
+           R"({"type":"record","name":"A","fields":[{"name":"n","type":"null"},
+               {"name":"b","type":{"type":"record","name":"B","fields":[
+                 {"name":"a","type":["A"]}]}}]})",
+           R"({"type":"array","items":{"type":"record","name":"L","fields":[
+               {"name":"x","type":"long"},{"name":"next","type":"L"}]}})"}) {
+    auto model = AvroModel::parse(schema);
+    ASSERT_FALSE(model.ok()) << schema;
+    EXPECT_THAT(model.error().message, HasSubstr("holds itself on every path")) << schema;
+  }
+  // A way out (a null branch, an array, a map) makes it finite.
+  for (const char* schema : {
+           R"({"type":"record","name":"L","fields":[{"name":"next","type":["null","L"]}]})",
+           R"({"type":"record","name":"T","fields":[{"name":"kids","type":{"type":"array",
+               "items":"T"}}]})",
+           R"({"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map",
+               "values":"M"}}]})"}) {
+    EXPECT_TRUE(AvroModel::parse(schema).ok()) << schema;
+  }
+}
+
 TEST(SchemaAvro, SchemasThatDoNotParseAreReported) {
   auto bad =
       compileAvroValidator(avro(R"({"type":"record","fields":[]})"), nullptr, Compatibility::kNone);

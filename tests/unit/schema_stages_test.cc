@@ -12,10 +12,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstring>
 #include <list>
+#include <sstream>
 #include <thread>
 
 namespace causeway::schema {
@@ -25,6 +28,7 @@ using namespace std::chrono_literals;
 using pipeline::Outcome;
 using pipeline::Verdict;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TestRegistry;
 
 const std::string kPaymentV1 = R"({"type":"record","name":"Payment","namespace":"com.acme",
@@ -440,6 +444,19 @@ TEST_F(SchemaStages, AProductsContractStageHandsOnItsRecordsAsJson) {
   verdict = run(truncated);
   EXPECT_EQ(verdict.outcome, Outcome::kDeadLetter);
   EXPECT_EQ(verdict.reason, "invalid-payload");
+  // The service's log lines name the product (there is no link).
+  std::ostringstream log;
+  const auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "product-log", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  logger->set_pattern("%v");
+  spdlog::set_default_logger(logger);
+  auto unknown = view(framed(source_id + 100, paymentBytes("pay-2", 1.0)));
+  verdict = run(unknown);
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(verdict.outcome, Outcome::kDeadLetter) << verdict.detail;
+  EXPECT_THAT(log.str(), HasSubstr("product 'payments.authorized.v1': topic '" + kTopic + "'"));
+  EXPECT_THAT(log.str(), Not(HasSubstr("link '")));
   // No domain contract: no service, the stream passes records as they are.
   config_.domains.clear();
   auto none = startProductSchemaService(config_, product);

@@ -1,0 +1,121 @@
+// The Protobuf JSON printer of partner streams (schema/protobuf_json.h) against protobuf's own
+// (MessageToJsonString with the .proto's field names): the same JSON value for messages with
+// every field kind, and which messages it leaves to protobuf's printer.
+
+#include "schema/proto_source.h"
+#include "schema/protobuf_json.h"
+
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+namespace causeway::schema {
+namespace {
+
+namespace pb = google::protobuf;
+
+constexpr std::string_view kProto = R"(syntax = "proto3";
+package acme;
+enum Kind { KIND_UNSPECIFIED = 0; CARD = 1; WIRE = 2; }
+message Line { string sku = 1; int32 quantity = 2; bytes blob = 3; }
+message Everything {
+  int32 i32 = 1; int64 i64 = 2; uint32 u32 = 3; uint64 u64 = 4; sint32 s32 = 5; sint64 s64 = 6;
+  fixed32 f32 = 7; fixed64 f64 = 8; sfixed32 sf32 = 9; sfixed64 sf64 = 10;
+  float fl = 11; double db = 12; bool flag = 13; string text = 14; bytes data = 15;
+  Kind kind = 16; Line line = 17; repeated Line lines = 18; repeated int64 longs = 19;
+  repeated double doubles = 20; map<string, Line> by_sku = 21; map<int64, string> by_id = 22;
+  map<bool, int32> by_flag = 23; optional int32 maybe = 24; repeated Kind kinds = 25;
+  oneof choice { string name = 26; Line other = 27; }
+  Everything nested = 28; repeated bytes blobs = 29;
+}
+message WithTime { int64 id = 1; Stamp at = 2; }
+message Stamp { int64 seconds = 1; }
+)";
+
+constexpr std::string_view kWellKnown = R"(syntax = "proto3";
+package acme;
+import "google/protobuf/timestamp.proto";
+message Stamped { google.protobuf.Timestamp at = 1; }
+)";
+
+class ProtobufJson : public ::testing::Test {
+protected:
+  void SetUp() override {
+    pb::FileDescriptorProto file;
+    std::vector<ProtoSyntaxError> errors;
+    ASSERT_TRUE(parseProtoText("acme.proto", kProto, file, errors));
+    ASSERT_NE(pool_.BuildFile(file), nullptr);
+    factory_ = std::make_unique<pb::DynamicMessageFactory>(&pool_);
+  }
+
+  std::unique_ptr<pb::Message> message(const std::string& name, const std::string& text) {
+    const pb::Descriptor* descriptor = pool_.FindMessageTypeByName(name);
+    EXPECT_NE(descriptor, nullptr);
+    std::unique_ptr<pb::Message> out(factory_->GetPrototype(descriptor)->New());
+    EXPECT_TRUE(pb::TextFormat::ParseFromString(text, out.get())) << text;
+    return out;
+  }
+
+  // Both printers' JSON of `text`, parsed.
+  void expectSameJson(const std::string& text) {
+    auto parsed = message("acme.Everything", text);
+    std::string ours = "prefix:";
+    ProtobufJsonScratch scratch;
+    ASSERT_TRUE(appendProtobufJson(*parsed, ours, 1u << 20, scratch));
+    ASSERT_EQ(ours.substr(0, 7), "prefix:");
+    std::string theirs;
+    pb::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    ASSERT_TRUE(pb::util::MessageToJsonString(*parsed, &theirs, options).ok());
+    EXPECT_EQ(nlohmann::json::parse(ours.substr(7)), nlohmann::json::parse(theirs))
+        << "ours:   " << ours.substr(7) << "\ntheirs: " << theirs;
+  }
+
+  pb::DescriptorPool pool_;
+  std::unique_ptr<pb::DynamicMessageFactory> factory_;
+};
+
+TEST_F(ProtobufJson, EveryFieldKindPrintsAsProtobufsPrinterDoes) {
+  expectSameJson("");
+  expectSameJson("i32: -7 i64: -9007199254740993 u32: 4294967295 u64: 18446744073709551615 "
+                 "s32: -2147483648 s64: -9223372036854775808 f32: 7 f64: 8 sf32: -9 sf64: -10");
+  expectSameJson("fl: 0.1 db: 1e+300 flag: true text: 'caf\\303\\251 \"q\" \\\\ \\n\\001' "
+                 "data: '\\000\\377ab' kind: WIRE");
+  expectSameJson("fl: nan db: -inf doubles: [inf, -0.0, 2.5e-308, nan] longs: [1, -2, 0]");
+  expectSameJson("line {sku: 'a' quantity: 2 blob: 'xyz'} lines {} lines {sku: 'b'} "
+                 "kinds: [CARD, KIND_UNSPECIFIED, 7] kind: 42");
+  expectSameJson("by_sku {key: 'k1' value {quantity: 1}} by_sku {key: '' value {}} "
+                 "by_id {key: -5 value: 'minus'} by_id {key: 9 value: ''} "
+                 "by_flag {key: true value: 1} by_flag {key: false value: 0}");
+  expectSameJson("maybe: 0 name: ''");
+  expectSameJson("other {sku: 'o'} nested {nested {i64: 1 blobs: ['', 'a', 'ab', 'abc']}}");
+}
+
+TEST_F(ProtobufJson, StopsAtItsLimit) {
+  auto parsed = message("acme.Everything", "text: '" + std::string(200, 'x') + "'");
+  std::string out;
+  ProtobufJsonScratch scratch;
+  EXPECT_FALSE(appendProtobufJson(*parsed, out, 100, scratch));
+  out.clear();
+  EXPECT_TRUE(appendProtobufJson(*parsed, out, 300, scratch));
+}
+
+TEST_F(ProtobufJson, WellKnownTypesAreLeftToProtobufsPrinter) {
+  EXPECT_TRUE(protobufJsonCovers(*pool_.FindMessageTypeByName("acme.Everything")));
+  EXPECT_TRUE(protobufJsonCovers(*pool_.FindMessageTypeByName("acme.WithTime")));
+  pb::DescriptorPool pool(pb::DescriptorPool::generated_pool());
+  pb::FileDescriptorProto file;
+  std::vector<ProtoSyntaxError> errors;
+  ASSERT_TRUE(parseProtoText("stamped.proto", kWellKnown, file, errors));
+  const pb::FileDescriptor* built = pool.BuildFile(file);
+  ASSERT_NE(built, nullptr);
+  EXPECT_FALSE(protobufJsonCovers(*built->FindMessageTypeByName("Stamped")));
+}
+
+}  // namespace
+}  // namespace causeway::schema
