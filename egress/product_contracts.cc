@@ -1,9 +1,11 @@
 #include "egress/product_contracts.h"
 
 #include "policies/derived_schema.h"
-#include "schema/avro_json_schema.h"
 #include "policies/predicate.h"
+#include "schema/avro_json_schema.h"
 #include "schema/contracts.h"
+#include "schema/protobuf_json_schema.h"
+#include "schema/protobuf_validator.h"
 #include "schema/schema_service.h"
 
 #include <spdlog/spdlog.h>
@@ -189,16 +191,12 @@ ContractSide ProductContracts::side(const std::string& topic, const std::string&
     }
   }
   const auto root = is_key ? policies::PathRoot::kKey : policies::PathRoot::kValue;
-  if (config.format == config::PayloadFormat::kAvro) {
-    avroSide(config, schema_text, policy, root, out);
+  if (config.format == config::PayloadFormat::kAvro ||
+      config.format == config::PayloadFormat::kProtobuf) {
+    decodedSide(config, schema_text, policy, root, out);
     return out;
   }
   if (policy == nullptr || !rulesTouch(*policy, root)) {
-    return out;
-  }
-  if (config.format != config::PayloadFormat::kJson) {
-    out.derived_schema_unavailable = std::string("derived schemas are not computed for ") +
-                                     config::payloadFormatName(config.format) + " contracts";
     return out;
   }
   if (!schema_text) {
@@ -217,12 +215,39 @@ ContractSide ProductContracts::side(const std::string& topic, const std::string&
   return out;
 }
 
-void ProductContracts::avroSide(const config::ContractSideConfig& config,
-                                const std::optional<std::string>& schema_text,
-                                const config::PolicyConfig* policy, policies::PathRoot root,
-                                ContractSide& out) {
-  // Streams send Avro decoded to JSON in the contract's shape (schema/avro_json.h) where the
-  // contract reads the writers' schemas: the JSON Schema of that, after the policy.
+namespace {
+
+// The JSON Schema of the JSON streams send for records of a contract schema `text` of `format`
+// (Avro or Protobuf), or why there is none.
+Result<std::string> decodedJsonSchema(config::PayloadFormat format, const std::string& text) {
+  if (format == config::PayloadFormat::kAvro) {
+    auto model = schema::AvroModel::parse(text);
+    if (!model) {
+      // Named types from references are not fetched for the listing.
+      return Error{"the contract's Avro schema does not parse on its own: " +
+                   model.error().message};
+    }
+    return schema::avroJsonSchema(**model);
+  }
+  // Imports of other subjects are not fetched for the listing; protobuf's well-known types are
+  // built in.
+  auto file = schema::compileProto(
+      schema::ResolvedSchema{schema::Schema{schema::SchemaType::kProtobuf, text, {}, {}, {}}, {}});
+  if (!file) {
+    return Error{"the contract's .proto does not compile on its own: " + file.error().message};
+  }
+  return schema::protobufJsonSchema(*(*file)->file);
+}
+
+}  // namespace
+
+void ProductContracts::decodedSide(const config::ContractSideConfig& config,
+                                   const std::optional<std::string>& schema_text,
+                                   const config::PolicyConfig* policy, policies::PathRoot root,
+                                   ContractSide& out) {
+  // Streams send Avro and Protobuf decoded to JSON in the contract's shape (schema/avro_json.h,
+  // schema/protobuf_json.h) where the contract reads the writers' schemas: the JSON Schema of
+  // that, after the policy.
   if (config.compatibility != config::Compatibility::kBackward &&
       config.compatibility != config::Compatibility::kFull) {
     out.derived_schema_unavailable =
@@ -234,14 +259,12 @@ void ProductContracts::avroSide(const config::ContractSideConfig& config,
     out.derived_schema_unavailable = "the contract's schema is unknown (" + out.error + ")";
     return;
   }
-  auto model = schema::AvroModel::parse(*schema_text);
-  if (!model) {
-    // Named types from references are not fetched for the listing.
-    out.derived_schema_unavailable = "the contract's Avro schema does not parse on its own: " +
-                                     model.error().message;
+  auto decoded = decodedJsonSchema(config.format, *schema_text);
+  if (!decoded) {
+    out.derived_schema_unavailable = decoded.error().message;
     return;
   }
-  std::string json_schema = schema::avroJsonSchema(**model);
+  std::string json_schema = std::move(*decoded);
   if (policy == nullptr || !rulesTouch(*policy, root)) {
     out.derived_schema = std::move(json_schema);
     return;

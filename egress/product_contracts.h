@@ -4,7 +4,9 @@
 // ListProducts, `causeway products list`): for each topic of the product the domain contract
 // that applies (schema/contracts.h), the subject and schema ID the source cluster's registry
 // (or local catalog) holds for it, and, for a partner, the headers it receives and the schema
-// its policy's field rules imply (policies/derived_schema.h; JSON Schema contracts only).
+// its policy's field rules imply (policies/derived_schema.h): for a JSON Schema contract the
+// contract's schema after the rules; for Avro and Protobuf contracts the JSON Schema of the JSON
+// streams send (schema/avro_json_schema.h, schema/protobuf_json_schema.h) after them.
 //
 // Lifecycle: one per egress server or command, built from the configuration (which must
 // outlive it); no I/O until the first describe(). Registries are built on first use.
@@ -45,9 +47,9 @@ struct ContractSide {
   // Why the subject or schema is unknown ("registry unavailable", "subject not found"); empty
   // when they are known. Never the registry's address or credentials.
   std::string error;
-  // When a partner's policy changes this side's shape, and for every Avro side (streams send
-  // it as JSON): the derived schema (JSON Schema text), or why it is not given (a Protobuf
-  // contract, the schema is unknown).
+  // When a partner's policy changes this side's shape, and for every Avro and Protobuf side
+  // (streams send it as JSON): the derived schema (JSON Schema text), or why it is not given
+  // (the schema is unknown, or refers to other subjects).
   std::optional<std::string> derived_schema;
   std::string derived_schema_unavailable;
   std::vector<std::string> derived_schema_problems;  // rules the derived schema could not follow
@@ -111,8 +113,9 @@ private:
   ContractSide side(const std::string& topic, const std::string& registry,
                     const config::ContractSideConfig& config, bool is_key,
                     const config::PolicyConfig* policy);
-  // An Avro side's derived schema: the JSON Schema of the JSON streams send, after `policy`.
-  static void avroSide(const config::ContractSideConfig& config,
+  // An Avro or Protobuf side's derived schema: the JSON Schema of the JSON streams send, after
+  // `policy`.
+  static void decodedSide(const config::ContractSideConfig& config,
                        const std::optional<std::string>& schema_text,
                        const config::PolicyConfig* policy, policies::PathRoot root,
                        ContractSide& out);

@@ -189,6 +189,44 @@ TEST_F(ProductContractsTest, APartnersPolicyGivesDerivedSchemasAndItsHeaders) {
   EXPECT_EQ(out["headers"], Json::array({"traceparent"})) << "allow-list, then deny-list";
 }
 
+// Streams send Protobuf as JSON too: the listing gives the JSON Schema of the Protobuf JSON
+// mapping, after the partner's policy; a .proto importing another subject has none, and says why.
+TEST_F(ProductContractsTest, AProtobufContractGivesTheJsonSchemaOfItsJsonForm) {
+  config::ContractConfig orders;
+  orders.name = "orders";
+  orders.topics = {"payments\\.(orders|shipments)"};
+  orders.value.present = true;
+  orders.value.format = config::PayloadFormat::kProtobuf;
+  config_.domains[0].contracts.push_back(orders);
+  registry_->subjects["payments.orders-value"] = registered(
+      schema::SchemaType::kProtobuf,
+      "syntax = \"proto3\";\npackage acme;\nimport \"google/protobuf/timestamp.proto\";\n"
+      "message Order { int64 id = 1; string internal = 2; google.protobuf.Timestamp at = 3; }\n",
+      13);
+  registry_->subjects["payments.shipments-value"] = registered(
+      schema::SchemaType::kProtobuf,
+      "syntax = \"proto3\";\npackage acme;\nimport \"money.proto\";\n"
+      "message Shipment { Money cost = 1; }\n",
+      14);
+  const std::vector<std::string> topics = {"payments.orders", "payments.shipments"};
+  auto contracts = make();
+  Json out = listing(*contracts, nullptr, topics);
+  const Json& order = out["contracts"][0]["contract"]["derived_schema"];
+  EXPECT_EQ(order["title"], "acme.Order") << order.dump();
+  EXPECT_EQ(order["properties"]["id"]["type"], "string") << "int64 is a string in JSON";
+  EXPECT_EQ(order["properties"]["at"]["format"], "date-time");
+  EXPECT_TRUE(order["properties"].contains("internal"));
+  EXPECT_FALSE(order.contains("required")) << "fields at their default are left out";
+  const Json& shipment = out["contracts"][1]["contract"];
+  EXPECT_FALSE(shipment.contains("derived_schema"));
+  EXPECT_THAT(shipment["derived_schema_unavailable"].get<std::string>(),
+              ::testing::HasSubstr("does not compile on its own"));
+  out = listing(*contracts, &partner_, topics);
+  const Json& derived = out["contracts"][0]["contract"]["derived_schema"];
+  EXPECT_FALSE(derived["properties"].contains("internal")) << derived.dump();
+  EXPECT_TRUE(derived["properties"].contains("id"));
+}
+
 TEST_F(ProductContractsTest, RecordSubjectStrategiesCannotNameTheSubject) {
   auto contracts = make();
   const Json out = listing(*contracts, nullptr);

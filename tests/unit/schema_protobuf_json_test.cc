@@ -1,9 +1,14 @@
 // The Protobuf JSON printer of partner streams (schema/protobuf_json.h) against protobuf's own
 // (MessageToJsonString with the .proto's field names): the same JSON value for messages with
-// every field kind, and which messages it leaves to protobuf's printer.
+// every field kind, and which messages it leaves to protobuf's printer. And the JSON Schema of
+// that JSON (schema/protobuf_json_schema.h, the products listing): what streams send fits it.
 
+#include "config/domains.h"
+#include "schema/json_schema.h"
 #include "schema/proto_source.h"
 #include "schema/protobuf_json.h"
+#include "schema/protobuf_json_schema.h"
+#include "schema/protobuf_validator.h"
 
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
@@ -115,6 +120,84 @@ TEST_F(ProtobufJson, WellKnownTypesAreLeftToProtobufsPrinter) {
   const pb::FileDescriptor* built = pool.BuildFile(file);
   ASSERT_NE(built, nullptr);
   EXPECT_FALSE(protobufJsonCovers(*built->FindMessageTypeByName("Stamped")));
+}
+
+constexpr std::string_view kListed = R"(syntax = "proto3";
+package shop;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/wrappers.proto";
+enum State { NEW = 0; PAID = 1; }
+message Order {
+  int64 id = 1; uint32 items = 2; double total = 3; bytes digest = 4; State state = 5;
+  repeated Order parts = 6; map<int32, string> notes = 7; google.protobuf.Timestamp at = 8;
+  google.protobuf.Int64Value limit = 9; bool gift = 10;
+  message Line { string sku = 1; }
+  repeated Line lines = 11;
+}
+)";
+
+// The JSON of a message as a partner stream sends it, through the validator (which picks the
+// printer).
+std::string streamJson(const ProtoFile& file, const std::string& text) {
+  pb::DynamicMessageFactory factory(file.pool.get());
+  std::unique_ptr<pb::Message> message(
+      factory.GetPrototype(file.file->message_type(0))->New());
+  EXPECT_TRUE(pb::TextFormat::ParseFromString(text, message.get())) << text;
+  std::string bytes;
+  EXPECT_TRUE(message->SerializeToString(&bytes));
+  const ResolvedSchema schema{Schema{SchemaType::kProtobuf, std::string(kListed), {}, {}, {}}, {}};
+  auto validator = compileProtobufValidator(schema, &schema, config::Compatibility::kBackward);
+  EXPECT_TRUE(validator.ok());
+  MessageIndexes first;
+  first.size = 1;
+  ValidationScratch scratch;
+  Violation violation;
+  std::string json;
+  EXPECT_TRUE((*validator)->validate(bytes, first, scratch, violation)) << violation.message;
+  EXPECT_TRUE((*validator)->toJson(bytes, first, scratch, json, violation)) << violation.message;
+  return json;
+}
+
+TEST(ProtobufJsonSchema, WhatStreamsSendFitsIt) {
+  auto file = compileProto(
+      ResolvedSchema{Schema{SchemaType::kProtobuf, std::string(kListed), {}, {}, {}}, {}});
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const std::string json_schema = protobufJsonSchema(*(*file)->file);
+  auto compiled = JsonSchema::compile(json_schema);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message << "\n" << json_schema;
+  auto json_validator = makeJsonValidator(*compiled);
+  ValidationScratch scratch;
+  Violation violation;
+  for (const std::string text :
+       {"", "id: -9007199254740993 items: 4294967295 total: inf digest: '\\377' state: PAID "
+            "gift: true",
+        "parts {id: 1 parts {state: PAID notes {key: -3 value: 'x'}}} lines {sku: 'a'} "
+        "at {seconds: 1700000000 nanos: 5} limit {value: 7} state: 9"}) {
+    const std::string json = streamJson(**file, text);
+    EXPECT_TRUE(json_validator->validate(json, MessageIndexes{}, scratch, violation))
+        << violation.describe("value") << "\n" << json << "\n" << json_schema;
+  }
+  // ... and it is not a schema that takes anything.
+  for (const char* wrong : {R"({"id": 5})", R"({"state": "SHIPPED"})", R"({"other": 1})",
+                            R"({"notes": {"k": "v"}})", R"({"at": 5})",
+                            R"({"parts": [{"items": -1}]})"}) {
+    EXPECT_FALSE(json_validator->validate(wrong, MessageIndexes{}, scratch, violation)) << wrong;
+  }
+}
+
+TEST(ProtobufJsonSchema, SeveralTopLevelMessagesAreAnyOfThem) {
+  auto file = compileProto(ResolvedSchema{
+      Schema{SchemaType::kProtobuf,
+             "syntax = \"proto2\";\npackage p;\nenum E { A = 1; }\n"
+             "message X { optional E e = 1; }\nmessage Y { optional string s = 1; }\n",
+             {}, {}, {}},
+      {}});
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto schema = nlohmann::json::parse(protobufJsonSchema(*(*file)->file));
+  ASSERT_EQ(schema["anyOf"].size(), 2u) << schema.dump();
+  EXPECT_EQ(schema["anyOf"][0]["$ref"], "#/$defs/p.X");
+  // A proto2 enum is closed: numbers it does not name never reach the JSON.
+  EXPECT_EQ(schema["$defs"]["p.X"]["properties"]["e"], nlohmann::json::parse(R"({"enum":["A"]})"));
 }
 
 }  // namespace
