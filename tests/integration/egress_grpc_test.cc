@@ -3,6 +3,7 @@
 
 #include "causeway/v1/egress.grpc.pb.h"
 #include "egress/egress_server.h"
+#include "egress/filter_stages.h"
 #include "tests/support/egress_support.h"
 #include "tests/support/test_support.h"
 
@@ -28,7 +29,11 @@ constexpr int32_t kPartitions = 3;
 
 class EgressGrpcTest : public ::testing::Test {
 protected:
-  void SetUp() override {
+  void SetUp() override { start(testing::testFilterFactory()); }
+
+  // The server with `filters` (the test's, or the predicate language of `causeway run`).
+  void start(FilterFactory filters) {
+    server_.reset();
     cluster_ = testing::startCluster("east", 1, {{kTopic, kPartitions}});
     ASSERT_NE(cluster_, nullptr);
     dir_ = (std::filesystem::temp_directory_path() /
@@ -39,7 +44,7 @@ protected:
     testing::addPaymentsContract(config_, dir_);
     EgressServer::Options options;
     options.stages = testing::testStageFactory();
-    options.filters = testing::testFilterFactory();
+    options.filters = std::move(filters);
     auto server = EgressServer::start(config_, options);
     ASSERT_TRUE(server) << server.error().message;
     server_ = std::move(*server);
@@ -154,6 +159,61 @@ TEST_F(EgressGrpcTest, AStreamEndedBeforeItsFirstEventResumesFromItsStartToken) 
   }
   EXPECT_EQ(events.size(), 12u);
   EXPECT_EQ(seen, expected) << "exactly the records produced after the start";
+}
+
+// A client's filter in the policy language (what `causeway run` serves) narrows the gRPC stream
+// as it does the SSE one: it sees the policy's output (the masked pad), a resumed stream keeps
+// to it with no gap, and a filter that does not parse is INVALID_ARGUMENT saying where.
+TEST_F(EgressGrpcTest, APredicateFilterNarrowsTheStreamAndResumes) {
+  start(predicateFilterFactory());
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 10));
+  const std::string filter = R"(value.seq >= 6 and partition != 2 and value.pad == "MASKED")";
+  v1::SubscribeRequest request;
+  request.set_product(kProduct);
+  request.set_position(v1::START_POSITION_EARLIEST);
+  request.set_filter(filter);
+  std::set<std::pair<int, int64_t>> seen;
+  auto check = [&](const v1::Event& e) {
+    const auto json = nlohmann::json::parse(e.json());
+    EXPECT_NE(json["partition"].get<int>(), 2) << e.json();
+    EXPECT_GE(json["value"]["seq"].get<int64_t>(), 6) << e.json();
+    EXPECT_TRUE(seen.emplace(json["partition"].get<int>(), json["value"]["seq"].get<int64_t>())
+                    .second)
+        << "repeated " << e.json();
+  };
+  // Matching: partitions 0 and 1, seq 6..9.
+  auto first = read(request, 8);
+  ASSERT_EQ(first.size(), 8u);
+  for (const auto& e : first) {
+    check(e);
+  }
+  // seq 10 and 11 while the client is away: the next four events of the resumed stream are
+  // exactly those of partitions 0 and 1 (an event the filter should drop would come among them).
+  ASSERT_TRUE(testing::produceRecords(cluster_->bootstrap(), kTopic, kPartitions, 2, 10));
+  v1::SubscribeRequest resume;
+  resume.set_product(kProduct);
+  resume.set_resume_token(first.back().resume_token());
+  resume.set_filter(filter);
+  auto rest = read(resume, 4);
+  ASSERT_EQ(rest.size(), 4u);
+  for (const auto& e : rest) {
+    check(e);
+  }
+  for (int p : {0, 1}) {
+    for (int64_t seq = 6; seq < 12; ++seq) {
+      EXPECT_EQ(seen.count({p, seq}), 1u) << p << "@" << seq;
+    }
+  }
+  v1::SubscribeRequest bad = request;
+  bad.set_filter("value.seq >=");
+  auto ctx = context(kAcmeToken);
+  auto reader = stub_->Subscribe(ctx.get(), bad);
+  v1::SubscribeResponse response;
+  EXPECT_FALSE(reader->Read(&response)) << "no start token for a stream that does not start";
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("column 13"), std::string::npos)
+      << status.error_message();
 }
 
 TEST_F(EgressGrpcTest, CredentialsAndUnknownProducts) {
