@@ -10,6 +10,9 @@
 //  - Protobuf values of the second message of a .proto that imports another (message indexes
 //    [1], a reference), framed in the payload and in the `__value_schema_id` header: the ID is
 //    rewritten where it is, the message indexes and the payload stay as produced.
+//  - Avro values framed with a GUID (0x01) that the target registry knows too pass byte for
+//    byte; one whose GUID the source registry does not know is dead-lettered. Their Protobuf
+//    keys (message indexes [0]) carry the target registry's ID of the key schema.
 //  - The SOURCE registry goes down while records of a schema not yet resolved arrive: they
 //    wait, nothing passes them, nothing is dropped or dead-lettered, and everything arrives
 //    once, in order, when the registry is back.
@@ -461,6 +464,96 @@ TEST(SchemaFormats, ProtobufMessageIndexesAndHeaderIdsKeepTheirBytesWithTargetId
   EXPECT_THAT(reason, HasSubstr("invalid-payload"));
   EXPECT_THAT(reason, HasSubstr("value schema id " + std::to_string(orders_id)));
   EXPECT_EQ(recordHeader(dead[0][0], replicator::kDlqRuleHeader), "sales.refunds.value");
+}
+
+TEST(SchemaFormats, GuidFramedValuesPassUnchangedAndProtobufKeysCarryTargetIds) {
+  // given: east's registry holds the payment schema (Avro values) and a Protobuf key schema;
+  // west's holds the payment schema under the same GUID, as a registry that imported it does
+  auto east = startCluster("east", 1, {{kPayments, 1}});
+  auto west = startCluster("west", 1);
+  ASSERT_TRUE(east && west);
+  TestRegistry east_sr(TestRegistry::Options{1, {}, {}, {}, {}, {}});
+  TestRegistry west_sr(TestRegistry::Options{1000, {}, {}, {}, {}, {}});
+  const uint32_t value_id = east_sr.add(kPayments + "-value", avro(kPaymentV1));
+  const std::string key_proto =
+      "syntax = \"proto3\";\npackage acme;\nmessage PaymentKey { string id = 1; }\n";
+  const uint32_t key_id = east_sr.add(
+      kPayments + "-key", schema::Schema{schema::SchemaType::kProtobuf, key_proto, {}, {}, {}});
+  const std::optional<schema::Guid> guid = east_sr.guidOf(value_id);
+  ASSERT_TRUE(guid.has_value());
+  west_sr.setGuid(west_sr.add("imported-value", avro(kPaymentV1)), *guid);
+
+  // when: six payments (GUID-framed values, Protobuf keys) and one whose value names a GUID
+  // the source registry does not have
+  Worker worker(config(*east, *west, east_sr, west_sr, R"(
+  - name: payments
+    topics: ["payments\\..*"]
+    contracts:
+      - name: authorized
+        topics: ["payments\\.authorized"]
+        key: {format: protobuf}
+        value: {format: avro}
+        on_violation: dlq
+)"));
+  auto guidFramed = [](const schema::Guid& g, const std::string& payload) {
+    std::string out;
+    schema::appendPrefix(out, schema::SchemaRef::ofGuid(g), schema::MessageIndexes{});
+    return out + payload;
+  };
+  auto protobufKey = [&](const std::string& id) {
+    // indexes [0] (one zero byte), then field 1 (string) = id
+    return confluentFrame(key_id, std::string("\0\x0a", 2) + static_cast<char>(id.size()) + id);
+  };
+  std::vector<Sent> sent;
+  for (int seq = 0; seq < 6; ++seq) {
+    const std::string id = "pay-" + std::to_string(seq);
+    sent.push_back(Sent{0, protobufKey(id), guidFramed(*guid, avroPayment(id, 10.0 + seq)), {}, 0});
+  }
+  schema::Guid unknown = *guid;
+  unknown[0] ^= 0xff;
+  const Sent bad{0, protobufKey("pay-99"), guidFramed(unknown, avroPayment("pay-99", 1.0)), {}, 0};
+  sent.insert(sent.begin() + 3, bad);
+  ASSERT_TRUE(produce(east->bootstrap(), kPayments, sent));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return testing::totalRecords(west->bootstrap(), kPaymentsMirror, 1) >= 6 &&
+               testing::totalRecords(east->bootstrap(), kDlq, 1) >= 1;
+      },
+      60s))
+      << worker.process.log();
+  worker.stop();
+
+  // then: the target has the six in order, values byte for byte as produced (the GUID is
+  // global), keys with the target registry's ID of the key schema and the rest as produced
+  const auto mirror = readAll(west->bootstrap(), kPaymentsMirror);
+  ASSERT_EQ(mirror.size(), 1u);
+  std::vector<Sent> expected = sent;
+  expected.erase(expected.begin() + 3);
+  ASSERT_EQ(mirror[0].size(), expected.size());
+  std::optional<uint32_t> target_key_id;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto& got = mirror[0][i];
+    EXPECT_EQ(got.value.value_or(""), expected[i].value) << "position " << i;
+    const std::string key = got.key.value_or("");
+    ASSERT_GE(key.size(), 5u);
+    EXPECT_EQ(key.substr(5), expected[i].key.substr(5)) << "position " << i;
+    const uint32_t id = confluentId(key);
+    EXPECT_EQ(target_key_id.value_or(id), id);
+    target_key_id = id;
+  }
+  ASSERT_TRUE(target_key_id.has_value());
+  EXPECT_GE(*target_key_id, 1000u);
+  const auto key_schema = west_sr.schemaById(*target_key_id, ".east");
+  ASSERT_TRUE(key_schema.has_value()) << ::testing::PrintToString(west_sr.subjects());
+  EXPECT_EQ(key_schema->type, schema::SchemaType::kProtobuf);
+  EXPECT_EQ(key_schema->text, key_proto);
+  // ... and the record whose GUID the source registry does not know is dead-lettered
+  const auto dead = readAll(east->bootstrap(), kDlq);
+  ASSERT_EQ(dead.size(), 1u);
+  ASSERT_EQ(dead[0].size(), 1u);
+  EXPECT_EQ(dead[0][0].value, bad.value);
+  const std::string reason = recordHeader(dead[0][0], replicator::kDlqReasonHeader).value_or("");
+  EXPECT_THAT(reason, HasSubstr("value schema guid " + schema::guidText(unknown))) << reason;
 }
 
 TEST(SchemaFormats, SourceRegistryOutageHoldsRecordsUntilItIsBackAndLosesNothing) {

@@ -151,6 +151,19 @@ std::optional<schema::Schema> TestRegistry::schemaById(uint32_t id,
   return stored ? std::optional<schema::Schema>(stored->schema) : std::nullopt;
 }
 
+std::optional<schema::Guid> TestRegistry::guidOf(uint32_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Stored* stored = findLocked("", id);
+  return stored ? std::optional<schema::Guid>(stored->guid) : std::nullopt;
+}
+
+void TestRegistry::setGuid(uint32_t id, const schema::Guid& guid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (const Stored* stored = findLocked("", id)) {
+    const_cast<Stored*>(stored)->guid = guid;
+  }
+}
+
 std::optional<schema::RegisteredSchema> TestRegistry::latest(const std::string& subject) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto [context_name, name] = splitContext(subject);

@@ -56,6 +56,10 @@ public:
   // that context) and answers the ID.
   uint32_t add(const std::string& subject, const schema::Schema& schema);
   std::optional<schema::Schema> schemaById(uint32_t id, const std::string& context = "") const;
+  // The GUID of schema `id` (default context); setGuid gives it another, as a registry that
+  // imported the schema from another one keeps its GUID.
+  std::optional<schema::Guid> guidOf(uint32_t id) const;
+  void setGuid(uint32_t id, const schema::Guid& guid);
   std::optional<schema::RegisteredSchema> latest(const std::string& subject) const;
   std::vector<std::string> subjects() const;  // qualified (":.ctx:name" for contexts)
 
