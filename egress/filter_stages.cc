@@ -15,23 +15,23 @@ std::string atColumn(size_t offset, const std::string& message) {
   return "filter: column " + std::to_string(offset + 1) + ": " + message;
 }
 
-// The record's own fields and any payload path, with a key that is text: what the filter's
-// stage reads (the partner's key format is not known here).
-class ClientFilterTypes : public policies::SchemalessTypes {
-public:
-  std::optional<policies::FieldType> typeOf(const policies::FieldPath& path,
-                                            std::string& problem) const override {
-    if (path.root == policies::PathRoot::kKey && !path.segments.empty()) {
-      problem = "a client filter compares the key as text (key == \"...\"); it has no fields";
-      return std::nullopt;
+// Whether the filter names fields of the key (`key.customer`, `key[0]`): the key is then read
+// as JSON (a decoded Avro or Protobuf key, a JSON key), else as text.
+bool namesKeyFields(const std::vector<policies::Token>& tokens) {
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (tokens[i].kind == policies::TokenKind::kIdentifier && tokens[i].text == "key" &&
+        (i == 0 || tokens[i - 1].kind != policies::TokenKind::kDot) &&
+        (tokens[i + 1].kind == policies::TokenKind::kDot ||
+         tokens[i + 1].kind == policies::TokenKind::kLBracket)) {
+      return true;
     }
-    return SchemalessTypes::typeOf(path, problem);
   }
-};
+  return false;
+}
 
-}  // namespace
-
-std::string checkClientFilter(std::string_view text) {
+// Checks `text` and says how the key is read; empty when valid, else the problem.
+std::string checkFilter(std::string_view text, bool& key_is_json) {
+  key_is_json = false;
   if (text.size() > kMaxClientFilterBytes) {
     return "filter: " + std::to_string(text.size()) + " bytes; a filter may have at most " +
            std::to_string(kMaxClientFilterBytes);
@@ -41,6 +41,7 @@ std::string checkClientFilter(std::string_view text) {
   if (!policies::tokenize(text, tokens, error)) {
     return atColumn(error.offset, error.message);
   }
+  key_is_json = namesKeyFields(tokens);
   for (size_t i = 0; i < tokens.size(); ++i) {
     const policies::Token& token = tokens[i];
     // The operator, not a member named `matches` (value.matches).
@@ -50,7 +51,7 @@ std::string checkClientFilter(std::string_view text) {
                                     "with ==, !=, <, <=, >, >=, in or exists()");
     }
   }
-  const ClientFilterTypes types;
+  const policies::SchemalessTypes types(key_is_json);
   policies::FieldSlots slots;
   if (!policies::Predicate::compile(text, types, slots, error)) {
     return atColumn(error.offset, error.message);
@@ -58,9 +59,17 @@ std::string checkClientFilter(std::string_view text) {
   return {};
 }
 
+}  // namespace
+
+std::string checkClientFilter(std::string_view text) {
+  bool key_is_json = false;
+  return checkFilter(text, key_is_json);
+}
+
 FilterFactory predicateFilterFactory() {
   return [](std::string_view text, const config::ProductConfig&) -> Result<pipeline::StagePtr> {
-    if (std::string problem = checkClientFilter(text); !problem.empty()) {
+    bool key_is_json = false;
+    if (std::string problem = checkFilter(text, key_is_json); !problem.empty()) {
       return Error{std::move(problem), ErrorKind::kInvalidArgument};
     }
     // The filter as a policy that allows everything else: the same reader, slots and
@@ -70,6 +79,9 @@ FilterFactory predicateFilterFactory() {
     policy.topics_allow = {".*"};
     policy.filter = config::ScalarText{std::string(text), {}, {}};
     policy.on_violation = config::OnViolation::kSkip;
+    if (key_is_json) {
+      policy.key_format = "json";
+    }
     policies::CompileResult compiled = policies::Policy::compile(policy);
     if (!compiled.policy) {
       return Error{"filter: " + (compiled.errors.empty() ? std::string("does not compile")

@@ -13,6 +13,11 @@
 // Bounds, because the text comes from a partner's request: at most kMaxClientFilterBytes, and
 // no `matches` (std::regex backtracks; a partner's regex over the partner's data would run on
 // the server's threads). Errors name the 1-based column (a byte offset) and what is wrong.
+//
+// The key is text (`key == "card-42"`) unless the filter names its fields (`key.customer`,
+// `key[0]`): then it is read as JSON (a key decoded from Avro or Protobuf by the product's
+// contract, or a JSON key), `key` alone is its JSON value, and a record whose key is not JSON
+// is dropped, as for value paths.
 
 #include "egress/stages.h"
 
@@ -24,9 +29,9 @@ namespace causeway::egress {
 
 inline constexpr size_t kMaxClientFilterBytes = 1024;
 
-// The factory for EgressServer::Options::filters (`causeway run` uses it). Keys are read as
-// text (`key == "card-42"`); payload paths (`value.amount`) are checked at run time, since a
-// product's value is JSON without a schema known to the filter.
+// The factory for EgressServer::Options::filters (`causeway run` uses it). Payload paths
+// (`value.amount`, `key.customer`) are checked at run time, since a product's value and key are
+// JSON without a schema known to the filter.
 FilterFactory predicateFilterFactory();
 
 // Compiles `text` as a client filter without building a stage: an empty string when it is

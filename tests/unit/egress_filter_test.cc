@@ -160,7 +160,28 @@ TEST_F(EgressFilterTest, LengthIsBounded) {
 
 TEST_F(EgressFilterTest, TypeErrorsAreCaughtAtOpen) {
   EXPECT_THAT(refusal("partition == \"one\""), HasSubstr("column 1")) << "a number field";
-  EXPECT_THAT(refusal("key.user == 1"), HasSubstr("compares the key as text"));
+}
+
+// A filter naming key fields reads the key as JSON (a key decoded from Avro or Protobuf by the
+// product's contract arrives as its JSON text); a key that is not JSON is dropped, never passed.
+TEST_F(EgressFilterTest, KeyFieldsAreReadFromAJsonKey) {
+  auto stage = make(R"(key.customer.id == 42 and key["region"] in ["eu", "us"])");
+  ASSERT_NE(stage, nullptr);
+  Event json_key;
+  json_key.key = R"({"customer":{"id":42},"region":"eu"})";
+  EXPECT_TRUE(passes(*stage, json_key));
+  json_key.key = R"({"customer":{"id":7},"region":"eu"})";
+  EXPECT_FALSE(passes(*stage, json_key));
+  Event text_key;  // "card-42": not JSON
+  EXPECT_EQ(run(*stage, text_key).outcome, pipeline::Outcome::kDrop);
+  // Without key fields the key stays text, JSON or not.
+  auto by_text = make(R"(key == "{\"customer\":{\"id\":42},\"region\":\"eu\"}")");
+  ASSERT_NE(by_text, nullptr);
+  json_key.key = R"({"customer":{"id":42},"region":"eu"})";
+  EXPECT_TRUE(passes(*by_text, json_key));
+  // A member named key is not the key.
+  EXPECT_NE(make(R"(value.key.x == 1 and key == "card-42")"), nullptr);
+  EXPECT_TRUE(passes(*make(R"(value.key.x == 1 or key == "card-42")"), text_key));
 }
 
 }  // namespace
