@@ -3,6 +3,7 @@
 #include "egress/egress_server.h"
 #include "egress/jwks.h"
 #include "egress/partner_auth.h"
+#include "egress/policy_paths.h"
 
 #include <openssl/ssl.h>
 
@@ -59,6 +60,9 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config) {
         }
       }
     }
+  }
+  for (auto& error : checkPolicyPaths(config)) {
+    errors.push_back(std::move(error));
   }
   if (!config.egress) {
     return errors;

@@ -215,11 +215,10 @@ ContractSide ProductContracts::side(const std::string& topic, const std::string&
   return out;
 }
 
-namespace {
-
-// The JSON Schema of the JSON streams send for records of a contract schema `text` of `format`
-// (Avro or Protobuf), or why there is none.
 Result<std::string> decodedJsonSchema(config::PayloadFormat format, const std::string& text) {
+  if (format == config::PayloadFormat::kJson) {
+    return text;
+  }
   if (format == config::PayloadFormat::kAvro) {
     auto model = schema::AvroModel::parse(text);
     if (!model) {
@@ -238,8 +237,6 @@ Result<std::string> decodedJsonSchema(config::PayloadFormat format, const std::s
   }
   return schema::protobufJsonSchema(*(*file)->file);
 }
-
-}  // namespace
 
 void ProductContracts::decodedSide(const config::ContractSideConfig& config,
                                    const std::optional<std::string>& schema_text,

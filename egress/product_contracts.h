@@ -55,6 +55,11 @@ struct ContractSide {
   std::vector<std::string> derived_schema_problems;  // rules the derived schema could not follow
 };
 
+// The JSON Schema of the JSON partner streams send for records of the contract schema `text`
+// of `format`: a JSON Schema contract's own text, the JSON Schema of decoded Avro or Protobuf
+// (references to other subjects are not followed: an error then, saying so).
+Result<std::string> decodedJsonSchema(config::PayloadFormat format, const std::string& text);
+
 struct TopicContract {
   std::string topic;
   bool has_contract = false;  // false: no domain contract applies to the topic

@@ -64,5 +64,78 @@ TEST(EgressCheckConfigTest, ReportsUnreadableAndInvalidFilesAtTheirSettings) {
   std::filesystem::remove_all(dir);
 }
 
+// A partner policy's paths against the contracts of its product's topics, where their schemas
+// are in a catalog: a field the schema cannot hold, or an action that does not fit its type, is
+// an error at the rule's line:col naming the topic; a JSON contract as written, an Avro one as
+// its records decode on partner streams.
+TEST(EgressCheckConfigTest, PolicyPathsAreCheckedAgainstCatalogContracts) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("causeway-egress-paths-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "catalog");
+  std::ofstream(dir / "catalog" / "index.yaml")
+      << "schemas:\n"
+         "  - {id: 1, subject: payments.authorized-value, file: payment.json}\n"
+         "  - {id: 2, subject: payments.refunds-value, file: refund.avsc}\n";
+  std::ofstream(dir / "catalog" / "payment.json")
+      << R"({"type":"object","additionalProperties":false,"properties":{
+           "id":{"type":"string"},"amount":{"type":"number"},
+           "card":{"type":"object","additionalProperties":false,
+                   "properties":{"number":{"type":"string"}}}}})";
+  std::ofstream(dir / "catalog" / "refund.avsc")
+      << R"({"type":"record","name":"Refund","fields":[{"name":"id","type":"string"},
+           {"name":"amount","type":"long"},{"name":"note","type":["null","string"]}]})";
+  std::ofstream(dir / "acme.tokens") << "acme-1 0123456789abcdef0123456789abcdef\n";
+  const std::string d = dir.string();
+  auto yaml = [&](const std::string& fields, const std::string& filter) {
+    return "registries:\n  local: {catalog: " + d + "/catalog}\n"                    // 1-2
+           "clusters:\n  east: {bootstrap: \"127.0.0.1:1\", registry: local}\n"     // 3-4
+           "domains:\n  - name: payments\n    topics: [\"payments\\\\..*\"]\n"   // 5-7
+           "    contracts:\n"                                                        // 8
+           "      - {name: authorized, topics: [\"payments\\\\.authorized\"], "
+           "value: {format: json}}\n"                                                // 9
+           "      - {name: refunds, topics: [\"payments\\\\.refunds\"], "
+           "value: {format: avro}}\n"                                                // 10
+           "policies:\n  acme-policy:\n"                                           // 11-12
+           "    topics: {allow: [\"payments\\\\..*\"]}\n"                          // 13
+           "    filter: '" + filter + "'\n"                                          // 14
+           "    fields:\n" + fields +                                                // 15-
+           "products:\n  - {name: p.v1, source: east, topics: "
+           "[\"payments\\\\.authorized\", \"payments\\\\.refunds\", \"payments\\\\..*\"]}\n"
+           "partners:\n  acme:\n    products: [p.v1]\n    policy: acme-policy\n"
+           "    auth: {tokens_file: " + d + "/acme.tokens}\n"
+           "egress: {listen: \"127.0.0.1:0\"}\n";
+  };
+  auto errorsOf = [&](const std::string& text) {
+    auto loaded = config::loadConfigString(text, "paths.yaml");
+    EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].str());
+    std::string all;
+    if (loaded.ok()) {
+      for (const auto& e : checkConfig(*loaded.config)) {
+        all += e.str() + "\n";
+      }
+    }
+    return all;
+  };
+  // Fields both contracts have: nothing to say.
+  EXPECT_EQ(errorsOf(yaml("      - {path: value.id, action: hash, secret_env: ACME_HMAC}\n",
+                          "value.amount >= 100")),
+            "");
+  const std::string all = errorsOf(
+      yaml("      - {path: value.card.numbr, action: mask, keep_last: 4}\n"   // 16
+           "      - {path: value.amount, action: truncate, max: 4}\n",       // 17
+           "value.amount >= 100 and value.nte == \"x\""));
+  EXPECT_THAT(all, HasSubstr("paths.yaml:16:"));
+  EXPECT_THAT(all, HasSubstr("no field 'numbr' at value.card in the contract schema of topic "
+                             "payments.authorized (subject payments.authorized-value); did you "
+                             "mean 'number'?"));
+  EXPECT_THAT(all, HasSubstr("no field 'card' at value in the contract schema of topic "
+                             "payments.refunds"));
+  EXPECT_THAT(all, HasSubstr("paths.yaml:17:"));
+  EXPECT_THAT(all, HasSubstr("truncate does not fit value.amount, which is a number"));
+  EXPECT_THAT(all, HasSubstr("paths.yaml:14:"));
+  EXPECT_THAT(all, HasSubstr("did you mean 'note'?"));
+  std::filesystem::remove_all(dir);
+}
+
 } // namespace
 } // namespace causeway::egress
