@@ -1,5 +1,7 @@
 #include "common/json_string.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -21,7 +23,23 @@ bool needsEscape(uint64_t word) {
   return ((below_space | zero_quote | zero_backslash) & kHighs) != 0;
 }
 
+template <typename Real>
+void appendReal(std::string& out, Real value) {
+  if (std::isnan(value)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, static_cast<size_t>(end - buf));
+  }
+}
+
 }  // namespace
+
+void appendJsonReal(std::string& out, double value) { appendReal(out, value); }
+void appendJsonReal(std::string& out, float value) { appendReal(out, value); }
 
 void appendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -11,4 +11,10 @@ namespace causeway {
 // (policy rewrites, egress events, Pushpin publishes).
 void appendJsonString(std::string& out, std::string_view text);
 
+// Appends a float or double as JSON: its shortest round-trip text, or the strings "NaN",
+// "Infinity" and "-Infinity" (as the Protobuf JSON mapping writes them; JSON has no such
+// numbers). Used for decoded Avro and Protobuf records.
+void appendJsonReal(std::string& out, double value);
+void appendJsonReal(std::string& out, float value);
+
 }  // namespace causeway

@@ -22,18 +22,6 @@ namespace {
 // Nesting deeper than this is refused (walkAvro refuses it first).
 constexpr int kMaxDepth = 256;
 
-template <typename Real> void appendReal(std::string& out, Real value) {
-  if (std::isnan(value)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(value)) {
-    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    out.append(buf, static_cast<size_t>(end - buf));
-  }
-}
-
 void appendBase64String(std::string& out, std::string_view bytes) {
   out += '"';
   appendBase64(out, bytes);
@@ -379,7 +367,7 @@ public:
       if (!little(pos, &value, sizeof value)) {
         return false;
       }
-      appendReal(out_, value);
+      appendJsonReal(out_, value);
       return true;
     }
     case Kind::kDouble: {
@@ -387,7 +375,7 @@ public:
       if (!little(pos, &value, sizeof value)) {
         return false;
       }
-      appendReal(out_, value);
+      appendJsonReal(out_, value);
       return true;
     }
     case Kind::kString:

@@ -4,7 +4,6 @@
 #include "common/json_string.h"
 
 #include <charconv>
-#include <cmath>
 #include <set>
 #include <string_view>
 
@@ -35,19 +34,6 @@ bool covers(const pb::Descriptor& descriptor, std::set<const pb::Descriptor*>& s
     }
   }
   return true;
-}
-
-template <typename Float>
-void appendFloat(std::string& out, Float value) {
-  if (std::isnan(value)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(value)) {
-    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    out.append(buf, end);
-  }
 }
 
 template <typename Int>
@@ -175,11 +161,11 @@ private:
                                  : r.GetUInt64(message, &field), true);
         return true;
       case FD::CPPTYPE_DOUBLE:
-        appendFloat(out_, repeated ? r.GetRepeatedDouble(message, &field, index)
+        appendJsonReal(out_, repeated ? r.GetRepeatedDouble(message, &field, index)
                                    : r.GetDouble(message, &field));
         return true;
       case FD::CPPTYPE_FLOAT:
-        appendFloat(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
+        appendJsonReal(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
                                    : r.GetFloat(message, &field));
         return true;
       case FD::CPPTYPE_BOOL:
