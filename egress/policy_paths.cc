@@ -72,9 +72,9 @@ public:
       if (!json_schema) {
         continue;
       }
-      auto types = policies::JsonSchemaTypes::make(
-          *json_schema, policies::PathRoot::kValue,
-          "the contract schema of topic " + *topic + " (subject " + subject + ")");
+      auto types = policies::JsonSchemaTypes::make(*json_schema, policies::PathRoot::kValue,
+                                                   "the contract schema of topic " + *topic +
+                                                       " (subject " + subject + ")");
       if (!types) {
         continue;
       }

@@ -241,8 +241,8 @@ std::optional<FieldType> JsonSchemaTypes::typeOf(const FieldPath& path,
         segment.is_index ? "[" + std::to_string(segment.index) + "]" : "." + segment.name;
     if (!next.open && next.nodes.empty()) {
       if (!any_container) {
-        problem = where + " is " + (segment.is_index ? "not an array" : "not an object") +
-                  " in " + what_ + ", so it has no " +
+        problem = where + " is " + (segment.is_index ? "not an array" : "not an object") + " in " +
+                  what_ + ", so it has no " +
                   (segment.is_index ? "elements" : "field '" + segment.name + "'");
         return std::nullopt;
       }

@@ -28,8 +28,8 @@ public:
   // Types of `side`'s paths (kValue or kKey) from `schema_text`; `what` names the schema in
   // problems ("the contract schema of payments.authorized"). An error when the text is not a
   // JSON object or boolean.
-  static Result<std::unique_ptr<JsonSchemaTypes>> make(std::string_view schema_text,
-                                                       PathRoot side, std::string what);
+  static Result<std::unique_ptr<JsonSchemaTypes>> make(std::string_view schema_text, PathRoot side,
+                                                       std::string what);
 
   std::optional<FieldType> typeOf(const FieldPath& path, std::string& problem) const override;
 

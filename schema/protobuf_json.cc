@@ -36,8 +36,7 @@ bool covers(const pb::Descriptor& descriptor, std::set<const pb::Descriptor*>& s
   return true;
 }
 
-template <typename Int>
-void appendInt(std::string& out, Int value, bool quoted) {
+template <typename Int> void appendInt(std::string& out, Int value, bool quoted) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   if (quoted) {
@@ -109,26 +108,26 @@ private:
         out_.push_back(',');
       }
       switch (key.cpp_type()) {
-        case FD::CPPTYPE_STRING:
-          appendJsonString(out_, entry_reflection.GetStringReference(entry, &key, &scratch_.text));
-          break;
-        case FD::CPPTYPE_BOOL:
-          out_ += entry_reflection.GetBool(entry, &key) ? "\"true\"" : "\"false\"";
-          break;
-        case FD::CPPTYPE_INT32:
-          appendInt(out_, entry_reflection.GetInt32(entry, &key), true);
-          break;
-        case FD::CPPTYPE_INT64:
-          appendInt(out_, entry_reflection.GetInt64(entry, &key), true);
-          break;
-        case FD::CPPTYPE_UINT32:
-          appendInt(out_, entry_reflection.GetUInt32(entry, &key), true);
-          break;
-        case FD::CPPTYPE_UINT64:
-          appendInt(out_, entry_reflection.GetUInt64(entry, &key), true);
-          break;
-        default:
-          return false;  // the language allows no other key type
+      case FD::CPPTYPE_STRING:
+        appendJsonString(out_, entry_reflection.GetStringReference(entry, &key, &scratch_.text));
+        break;
+      case FD::CPPTYPE_BOOL:
+        out_ += entry_reflection.GetBool(entry, &key) ? "\"true\"" : "\"false\"";
+        break;
+      case FD::CPPTYPE_INT32:
+        appendInt(out_, entry_reflection.GetInt32(entry, &key), true);
+        break;
+      case FD::CPPTYPE_INT64:
+        appendInt(out_, entry_reflection.GetInt64(entry, &key), true);
+        break;
+      case FD::CPPTYPE_UINT32:
+        appendInt(out_, entry_reflection.GetUInt32(entry, &key), true);
+        break;
+      case FD::CPPTYPE_UINT64:
+        appendInt(out_, entry_reflection.GetUInt64(entry, &key), true);
+        break;
+      default:
+        return false;  // the language allows no other key type
       }
       out_.push_back(':');
       if (!value(entry, entry_reflection, mapped, -1, depth) || out_.size() > limit_) {
@@ -144,62 +143,68 @@ private:
              size_t depth) {
     const bool repeated = index >= 0;
     switch (field.cpp_type()) {
-      case FD::CPPTYPE_INT32:
-        appendInt(out_, repeated ? r.GetRepeatedInt32(message, &field, index)
-                                 : r.GetInt32(message, &field), false);
-        return true;
-      case FD::CPPTYPE_UINT32:
-        appendInt(out_, repeated ? r.GetRepeatedUInt32(message, &field, index)
-                                 : r.GetUInt32(message, &field), false);
-        return true;
-      case FD::CPPTYPE_INT64:
-        appendInt(out_, repeated ? r.GetRepeatedInt64(message, &field, index)
-                                 : r.GetInt64(message, &field), true);
-        return true;
-      case FD::CPPTYPE_UINT64:
-        appendInt(out_, repeated ? r.GetRepeatedUInt64(message, &field, index)
-                                 : r.GetUInt64(message, &field), true);
-        return true;
-      case FD::CPPTYPE_DOUBLE:
-        appendJsonReal(out_, repeated ? r.GetRepeatedDouble(message, &field, index)
-                                   : r.GetDouble(message, &field));
-        return true;
-      case FD::CPPTYPE_FLOAT:
-        appendJsonReal(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
-                                   : r.GetFloat(message, &field));
-        return true;
-      case FD::CPPTYPE_BOOL:
-        out_ += (repeated ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field))
-                    ? "true"
-                    : "false";
-        return true;
-      case FD::CPPTYPE_ENUM: {
-        const int number = repeated ? r.GetRepeatedEnumValue(message, &field, index)
-                                    : r.GetEnumValue(message, &field);
-        if (const pb::EnumValueDescriptor* named = field.enum_type()->FindValueByNumber(number)) {
-          appendJsonString(out_, named->name());
-        } else {
-          appendInt(out_, number, false);
-        }
-        return true;
+    case FD::CPPTYPE_INT32:
+      appendInt(out_,
+                repeated ? r.GetRepeatedInt32(message, &field, index) : r.GetInt32(message, &field),
+                false);
+      return true;
+    case FD::CPPTYPE_UINT32:
+      appendInt(out_,
+                repeated ? r.GetRepeatedUInt32(message, &field, index)
+                         : r.GetUInt32(message, &field),
+                false);
+      return true;
+    case FD::CPPTYPE_INT64:
+      appendInt(out_,
+                repeated ? r.GetRepeatedInt64(message, &field, index) : r.GetInt64(message, &field),
+                true);
+      return true;
+    case FD::CPPTYPE_UINT64:
+      appendInt(out_,
+                repeated ? r.GetRepeatedUInt64(message, &field, index)
+                         : r.GetUInt64(message, &field),
+                true);
+      return true;
+    case FD::CPPTYPE_DOUBLE:
+      appendJsonReal(out_, repeated ? r.GetRepeatedDouble(message, &field, index)
+                                    : r.GetDouble(message, &field));
+      return true;
+    case FD::CPPTYPE_FLOAT:
+      appendJsonReal(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
+                                    : r.GetFloat(message, &field));
+      return true;
+    case FD::CPPTYPE_BOOL:
+      out_ += (repeated ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field))
+                  ? "true"
+                  : "false";
+      return true;
+    case FD::CPPTYPE_ENUM: {
+      const int number = repeated ? r.GetRepeatedEnumValue(message, &field, index)
+                                  : r.GetEnumValue(message, &field);
+      if (const pb::EnumValueDescriptor* named = field.enum_type()->FindValueByNumber(number)) {
+        appendJsonString(out_, named->name());
+      } else {
+        appendInt(out_, number, false);
       }
-      case FD::CPPTYPE_STRING: {
-        const std::string& text =
-            repeated ? r.GetRepeatedStringReference(message, &field, index, &scratch_.text)
-                     : r.GetStringReference(message, &field, &scratch_.text);
-        if (field.type() == FD::TYPE_BYTES) {
-          out_.push_back('"');
-          appendBase64(out_, text);
-          out_.push_back('"');
-        } else {
-          appendJsonString(out_, text);
-        }
-        return true;
+      return true;
+    }
+    case FD::CPPTYPE_STRING: {
+      const std::string& text =
+          repeated ? r.GetRepeatedStringReference(message, &field, index, &scratch_.text)
+                   : r.GetStringReference(message, &field, &scratch_.text);
+      if (field.type() == FD::TYPE_BYTES) {
+        out_.push_back('"');
+        appendBase64(out_, text);
+        out_.push_back('"');
+      } else {
+        appendJsonString(out_, text);
       }
-      case FD::CPPTYPE_MESSAGE:
-        return this->message(repeated ? r.GetRepeatedMessage(message, &field, index)
-                                      : r.GetMessage(message, &field),
-                             depth + 1);
+      return true;
+    }
+    case FD::CPPTYPE_MESSAGE:
+      return this->message(repeated ? r.GetRepeatedMessage(message, &field, index)
+                                    : r.GetMessage(message, &field),
+                           depth + 1);
     }
     return false;
   }

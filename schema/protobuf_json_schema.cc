@@ -115,8 +115,8 @@ private:
       if (e.file()->syntax() != pb::FileDescriptor::SYNTAX_PROTO3) {
         return {{"enum", std::move(names)}};  // closed: other numbers never reach the JSON
       }
-      return {{"anyOf", json::array({{{"enum", std::move(names)}},
-                                     integerSchema(INT32_MIN, INT32_MAX)})}};
+      return {{"anyOf",
+               json::array({{{"enum", std::move(names)}}, integerSchema(INT32_MIN, INT32_MAX)})}};
     }
     case FD::TYPE_MESSAGE:
     case FD::TYPE_GROUP:
