@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,7 @@ message M {
   message N { bytes b = 1; sint64 z = 2; }
   repeated N ns = 6;
   map<string, N> m = 7;
+  float fl = 8;
 }
 message P { N2 n = 1; message N2 { string t = 1; } }
 )";
@@ -113,8 +115,9 @@ public:
     check(pool_.BuildFile(file) != nullptr);
   }
 
-  // The JSON protobuf prints for `payload` as the message `indexes` name.
-  std::string json(std::string_view payload, const MessageIndexes& indexes) {
+  // The JSON protobuf prints for `payload` as the message `indexes` name; nullopt when it
+  // refuses messages nested too deep (as Causeway's printer does, at about the same depth).
+  std::optional<std::string> json(std::string_view payload, const MessageIndexes& indexes) {
     const google::protobuf::Descriptor* descriptor =
         pool_.FindMessageTypeByName(indexes.path[0] == 0 ? "fz.M" : "fz.P");
     if (indexes.size == 2) {
@@ -125,7 +128,11 @@ public:
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
     std::string out;
-    check(google::protobuf::util::MessageToJsonString(*message, &out, options).ok());
+    const auto printed = google::protobuf::util::MessageToJsonString(*message, &out, options);
+    if (!printed.ok()) {
+      check(std::string(printed.message()).find("deep") != std::string::npos);
+      return std::nullopt;
+    }
     return out;
   }
 
@@ -170,7 +177,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!ours.is_discarded());
     if ((selector & 1) == 1) {
       static ProtobufReference reference;
-      check(ours == nlohmann::json::parse(reference.json(payload, indexes)));
+      if (const auto theirs = reference.json(payload, indexes)) {
+        check(ours == nlohmann::json::parse(*theirs));
+      }
     }
   }
   return 0;

@@ -4,6 +4,7 @@
 #include "common/json_string.h"
 
 #include <charconv>
+#include <cmath>
 #include <set>
 #include <string_view>
 
@@ -26,8 +27,16 @@ bool covers(const pb::Descriptor& descriptor, std::set<const pb::Descriptor*>& s
   }
   for (int i = 0; i < descriptor.field_count(); ++i) {
     const FD& field = *descriptor.field(i);
-    if (field.enum_type() != nullptr && wellKnown(field.enum_type()->full_name())) {
-      return false;  // google.protobuf.NullValue prints as null
+    if (field.enum_type() != nullptr &&
+        (wellKnown(field.enum_type()->full_name()) ||
+         field.file()->syntax() != pb::FileDescriptor::SYNTAX_PROTO3)) {
+      // google.protobuf.NullValue prints as null. A closed (proto2) enum keeps a number it
+      // does not name among the unknown fields, which protobuf's printer shows and
+      // reflection does not.
+      return false;
+    }
+    if (field.type() == FD::TYPE_GROUP) {
+      return false;  // protobuf 3.21's printer has its own (odd) rendering of groups
     }
     if (field.message_type() != nullptr && !covers(*field.message_type(), seen)) {
       return false;
@@ -48,12 +57,38 @@ template <typename Int> void appendInt(std::string& out, Int value, bool quoted)
   }
 }
 
+// A float as protobuf's printer writes it (SimpleFtoa): 6 significant digits when they read
+// back as the same float, else 9. Read as a double (as JSON readers do), the shortest text of
+// a float is another number than this one.
+void appendFloat(std::string& out, float value) {
+  if (!std::isfinite(value)) {
+    appendJsonReal(out, value);
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 6);
+  float back = 0;
+  std::from_chars(buf, end, back);
+  // protobuf reads the 6 digits back with strtof, which reports a subnormal result as an
+  // underflow: those get 9 digits too.
+  if (back != value || std::fpclassify(value) == FP_SUBNORMAL) {
+    end = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 9).ptr;
+  }
+  out.append(buf, end);
+}
+
 class Printer {
 public:
   Printer(std::string& out, size_t limit, ProtobufJsonScratch& scratch)
       : out_(out), limit_(limit), scratch_(scratch) {}
 
+  ProtobufJsonResult result() const { return result_; }
+
   bool message(const pb::Message& message, size_t depth) {
+    if (depth > kMaxProtobufJsonDepth) {
+      result_ = ProtobufJsonResult::kTooDeep;
+      return false;
+    }
     if (scratch_.fields.size() <= depth) {
       scratch_.fields.resize(depth + 1);
     }
@@ -75,7 +110,7 @@ public:
       } else if (field.is_repeated()) {
         out_.push_back('[');
         const int size = reflection.FieldSize(message, &field);
-        for (int j = 0; j < size && ok; ++j) {
+        for (int j = 0; j < size && ok && out_.size() <= limit_; ++j) {
           if (j > 0) {
             out_.push_back(',');
           }
@@ -170,7 +205,7 @@ private:
                                     : r.GetDouble(message, &field));
       return true;
     case FD::CPPTYPE_FLOAT:
-      appendJsonReal(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
+      appendFloat(out_, repeated ? r.GetRepeatedFloat(message, &field, index)
                                     : r.GetFloat(message, &field));
       return true;
     case FD::CPPTYPE_BOOL:
@@ -212,6 +247,7 @@ private:
   std::string& out_;
   const size_t limit_;
   ProtobufJsonScratch& scratch_;
+  ProtobufJsonResult result_ = ProtobufJsonResult::kTooLarge;
 };
 
 }  // namespace
@@ -221,9 +257,13 @@ bool protobufJsonCovers(const pb::Descriptor& descriptor) {
   return covers(descriptor, seen);
 }
 
-bool appendProtobufJson(const pb::Message& message, std::string& out, size_t limit,
-                        ProtobufJsonScratch& scratch) {
-  return Printer(out, limit, scratch).message(message, 0);
+ProtobufJsonResult appendProtobufJson(const pb::Message& message, std::string& out,
+                                      size_t limit, ProtobufJsonScratch& scratch) {
+  Printer printer(out, limit, scratch);
+  if (printer.message(message, 0)) {
+    return ProtobufJsonResult::kOk;
+  }
+  return printer.result();
 }
 
 }  // namespace causeway::schema

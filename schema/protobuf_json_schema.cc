@@ -112,9 +112,8 @@ private:
       for (int i = 0; i < e.value_count(); ++i) {
         names.push_back(e.value(i)->name());
       }
-      if (e.file()->syntax() != pb::FileDescriptor::SYNTAX_PROTO3) {
-        return {{"enum", std::move(names)}};  // closed: other numbers never reach the JSON
-      }
+      // A number no value names is printed as the number (for a closed proto2 enum, protobuf
+      // prints it from the unknown fields).
       return {{"anyOf",
                json::array({{{"enum", std::move(names)}}, integerSchema(INT32_MIN, INT32_MAX)})}};
     }

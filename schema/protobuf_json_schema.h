@@ -11,7 +11,7 @@
 //   int64 family   a string of digits ("-?[0-9]+")
 //   float, double  a number or "NaN", "Infinity", "-Infinity"
 //   bool, string   boolean, string     bytes  a base64 string ("contentEncoding")
-//   enum           its value names; in proto3 also an integer (a number the enum does not name)
+//   enum           its value names, or an integer (a number the enum does not name)
 //   repeated       an array             map   an object of the value's schema, keys as strings
 //   well-known types their JSON forms (Timestamp an RFC 3339 string, Duration "1.5s", wrappers
 //                  their wrapped value, Struct an object, Value anything, Any an object with

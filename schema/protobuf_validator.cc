@@ -547,12 +547,19 @@ public:
     }
     if (entry->own_printer) {
       const size_t limit = out.size() + 64 * payload.size() + (1u << 20);
-      if (!appendProtobufJson(message, out, limit, state.json)) {
+      switch (appendProtobufJson(message, out, limit, state.json)) {
+      case ProtobufJsonResult::kOk:
+        return true;
+      case ProtobufJsonResult::kTooLarge:
         violation.path.clear();
         violation.message = "its JSON form would be more than 64 times its size";
         return false;
+      case ProtobufJsonResult::kTooDeep:
+        violation.path.clear();
+        violation.message = "no JSON form: messages nest more than 64 deep";
+        return false;
       }
-      return true;
+      return false;
     }
     pb::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;  // the paths policies name are the .proto's

@@ -71,7 +71,7 @@ protected:
     auto parsed = message("acme.Everything", text);
     std::string ours = "prefix:";
     ProtobufJsonScratch scratch;
-    ASSERT_TRUE(appendProtobufJson(*parsed, ours, 1u << 20, scratch));
+    ASSERT_EQ(appendProtobufJson(*parsed, ours, 1u << 20, scratch), ProtobufJsonResult::kOk);
     ASSERT_EQ(ours.substr(0, 7), "prefix:");
     std::string theirs;
     pb::util::JsonPrintOptions options;
@@ -92,6 +92,11 @@ TEST_F(ProtobufJson, EveryFieldKindPrintsAsProtobufsPrinterDoes) {
   expectSameJson("fl: 0.1 db: 1e+300 flag: true text: 'caf\\303\\251 \"q\" \\\\ \\n\\001' "
                  "data: '\\000\\377ab' kind: WIRE");
   expectSameJson("fl: nan db: -inf doubles: [inf, -0.0, 2.5e-308, nan] longs: [1, -2, 0]");
+  // A float's shortest text is another double than protobuf's 9 digits ("1.23456776").
+  for (const char* fl : {"1.2345678", "3.4028235e38", "1e-45", "1.17549435e-38", "1.1754942e-38",
+                         "16777217", "0.3", "-2.5e-7"}) {
+    expectSameJson(std::string("fl: ") + fl);
+  }
   expectSameJson("line {sku: 'a' quantity: 2 blob: 'xyz'} lines {} lines {sku: 'b'} "
                  "kinds: [CARD, KIND_UNSPECIFIED, 7] kind: 42");
   expectSameJson("by_sku {key: 'k1' value {quantity: 1}} by_sku {key: '' value {}} "
@@ -101,13 +106,29 @@ TEST_F(ProtobufJson, EveryFieldKindPrintsAsProtobufsPrinterDoes) {
   expectSameJson("other {sku: 'o'} nested {nested {i64: 1 blobs: ['', 'a', 'ab', 'abc']}}");
 }
 
-TEST_F(ProtobufJson, StopsAtItsLimit) {
+TEST_F(ProtobufJson, StopsAtItsLimitAndAtProtobufsDepth) {
   auto parsed = message("acme.Everything", "text: '" + std::string(200, 'x') + "'");
   std::string out;
   ProtobufJsonScratch scratch;
-  EXPECT_FALSE(appendProtobufJson(*parsed, out, 100, scratch));
+  EXPECT_EQ(appendProtobufJson(*parsed, out, 100, scratch), ProtobufJsonResult::kTooLarge);
   out.clear();
-  EXPECT_TRUE(appendProtobufJson(*parsed, out, 300, scratch));
+  EXPECT_EQ(appendProtobufJson(*parsed, out, 300, scratch), ProtobufJsonResult::kOk);
+  // protobuf's printer refuses messages nested more than 64 deep: so does this one.
+  auto nested = [&](size_t depth) {
+    std::string text = "i32: 1";
+    for (size_t i = 0; i < depth; ++i) {
+      text = "nested {" + text + "}";
+    }
+    return message("acme.Everything", text);
+  };
+  out.clear();
+  EXPECT_EQ(appendProtobufJson(*nested(64), out, 1u << 20, scratch), ProtobufJsonResult::kOk);
+  std::string theirs;
+  pb::util::JsonPrintOptions options;
+  EXPECT_TRUE(pb::util::MessageToJsonString(*nested(64), &theirs, options).ok());
+  out.clear();
+  EXPECT_EQ(appendProtobufJson(*nested(65), out, 1u << 20, scratch), ProtobufJsonResult::kTooDeep);
+  EXPECT_FALSE(pb::util::MessageToJsonString(*nested(65), &theirs, options).ok());
 }
 
 TEST_F(ProtobufJson, WellKnownTypesAreLeftToProtobufsPrinter) {
@@ -120,6 +141,20 @@ TEST_F(ProtobufJson, WellKnownTypesAreLeftToProtobufsPrinter) {
   const pb::FileDescriptor* built = pool.BuildFile(file);
   ASSERT_NE(built, nullptr);
   EXPECT_FALSE(protobufJsonCovers(*built->FindMessageTypeByName("Stamped")));
+  // A closed (proto2) enum keeps unknown numbers among the unknown fields, which protobuf's
+  // printer shows; groups print in protobuf's own way: both stay with protobuf's printer.
+  pb::FileDescriptorProto proto2;
+  ASSERT_TRUE(parseProtoText("p2.proto",
+                             "syntax = \"proto2\";\npackage p2;\nenum K { A = 0; B = 1; }\n"
+                             "message WithEnum { optional K k = 1; }\n"
+                             "message WithGroup { optional group G = 5 { optional int32 x = 1; } }\n"
+                             "message Plain { optional int32 x = 1; }\n",
+                             proto2, errors));
+  const pb::FileDescriptor* p2 = pool.BuildFile(proto2);
+  ASSERT_NE(p2, nullptr);
+  EXPECT_FALSE(protobufJsonCovers(*p2->FindMessageTypeByName("WithEnum")));
+  EXPECT_FALSE(protobufJsonCovers(*p2->FindMessageTypeByName("WithGroup")));
+  EXPECT_TRUE(protobufJsonCovers(*p2->FindMessageTypeByName("Plain")));
 }
 
 constexpr std::string_view kListed = R"(syntax = "proto3";
@@ -196,8 +231,11 @@ TEST(ProtobufJsonSchema, SeveralTopLevelMessagesAreAnyOfThem) {
   const auto schema = nlohmann::json::parse(protobufJsonSchema(*(*file)->file));
   ASSERT_EQ(schema["anyOf"].size(), 2u) << schema.dump();
   EXPECT_EQ(schema["anyOf"][0]["$ref"], "#/$defs/p.X");
-  // A proto2 enum is closed: numbers it does not name never reach the JSON.
-  EXPECT_EQ(schema["$defs"]["p.X"]["properties"]["e"], nlohmann::json::parse(R"({"enum":["A"]})"));
+  // Even a closed (proto2) enum: protobuf's printer shows a number it does not name as the
+  // number (kept among the unknown fields).
+  EXPECT_EQ(schema["$defs"]["p.X"]["properties"]["e"]["anyOf"][0],
+            nlohmann::json::parse(R"({"enum":["A"]})"));
+  EXPECT_EQ(schema["$defs"]["p.X"]["properties"]["e"]["anyOf"][1]["type"], "integer");
 }
 
 }  // namespace
