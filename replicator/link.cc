@@ -129,7 +129,14 @@ Status Link::start() {
       return Error{text};
     }
     // Where partitions resume is looked up off the data plane.
-    finder_ = std::make_unique<ResumeFinder>(target_, link_.name, link_.transactional);
+    ResumeFinder::Fence fence;
+    if (link_.transactional) {
+      fence = [writer = writer_.get()](const ResumeFinder::Request& r) {
+        return writer->fence(r.source_topic, r.partition, r.mirror_topic);
+      };
+    }
+    finder_ = std::make_unique<ResumeFinder>(target_, link_.name, link_.transactional,
+                                             std::move(fence));
     if (auto finder_started = finder_->start(); !finder_started) {
       return failStart(finder_started.message());
     }
@@ -475,7 +482,7 @@ bool Link::deadLetterRefused(OffsetTracker::Entry& entry, rd_kafka_resp_err_t er
 
 void Link::writeToTarget(const SourceRecord& record) {
   SourcePartition& partition = *record.partition;
-  switch (writer_->beginTransactionIfNeeded()) {
+  switch (writer_->beginTransactionIfNeeded(*partition.mirror)) {
   case TargetWriter::Begin::kOpen:
     break;
   case TargetWriter::Begin::kRetry:
@@ -763,6 +770,9 @@ void Link::applyResumePositions() {
       return;
     }
     const std::optional<int64_t> last = *answer.last_source;
+    if (answer.slot) {
+      writer_->adopt(*partition->mirror, std::move(answer.slot));
+    }
     seedRuns(*partition->mirror, last, answer);
     if (last) {
       // Past the last record on the target, and past what the saved runs say was accounted for
@@ -870,6 +880,16 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
                                 "session.timeout.ms)");
     } else {
       writer_->purge(/*in_flight=*/false);
+    }
+  }
+  if (writer_->transactional()) {
+    // Each partition's producer goes with the partition (its transaction was committed or aborted
+    // above): nothing more can be written for it here, and the next owner's init_transactions
+    // finds no open transaction of ours.
+    for (SourcePartition* partition : partitions) {
+      if (partition->mirror) {
+        writer_->release(*partition->mirror, milliseconds(5000));
+      }
     }
   }
   for (SourcePartition* partition : partitions) {

@@ -13,8 +13,9 @@ using std::chrono::milliseconds;
 }  // namespace
 
 ResumeFinder::ResumeFinder(const config::ClusterConfig& target, std::string link,
-                           bool read_committed)
-    : target_(target), link_(std::move(link)), tail_(target_, link_, read_committed),
+                           bool read_committed, Fence fence)
+    : target_(target), link_(std::move(link)), fence_(std::move(fence)),
+      tail_(target_, link_, read_committed),
       state_(target_, link_) {}
 
 ResumeFinder::~ResumeFinder() { stop(); }
@@ -65,6 +66,19 @@ void ResumeFinder::run() {
       }
       batch = std::exchange(requests_, {});
     }
+    // Ownership first: after the fence, no earlier owner's record can still land in these mirror
+    // partitions, and its open transaction is aborted, so the tails read below are final.
+    std::vector<Result<std::unique_ptr<ProducerSlot>>> slots;
+    if (fence_) {
+      const auto started = Clock::now();
+      slots.reserve(batch.size());
+      for (const Request& r : batch) {
+        slots.push_back(fence_(r));
+      }
+      spdlog::info("link '{}': took over the transactional.id of {} partition(s) in {} ms", link_,
+                   batch.size(),
+                   std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
+    }
     const auto deadline = Clock::now() + std::max(milliseconds(30000), target_.connect_timeout);
     // The saved runs first: the tail read below must not see fewer records than the runs claim.
     auto refreshed =
@@ -94,6 +108,13 @@ void ResumeFinder::run() {
         answer.last_source = found.error();
       } else {
         answer.last_source = (*found)[i];
+      }
+      if (fence_) {
+        if (slots[i]) {
+          answer.slot = std::move(*slots[i]);
+        } else {
+          answer.last_source = slots[i].error();
+        }
       }
       if (refreshed) {
         const auto* saved = state_.find(batch[i].mirror_topic, batch[i].partition);

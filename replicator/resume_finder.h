@@ -4,9 +4,11 @@
 #include "config/config.h"
 #include "replicator/offset_runs.h"
 #include "replicator/offset_state.h"
+#include "replicator/producer_slot.h"
 #include "replicator/target_tail.h"
 
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -22,6 +24,10 @@ namespace causeway::replicator {
 // (OffsetStateReader), so a rebalance callback never waits for the target and hundreds of newly
 // assigned partitions are found in a few round trips. The data plane assigns such partitions
 // paused, asks here, and starts each one when its answer arrives.
+//
+// Transactional links first take the partition's transactional.id over (the fence function,
+// TargetWriter::fence): that aborts a previous owner's open transaction, so the tail read after it
+// is final, and no write of the previous owner can land after it.
 //
 // Thread-safe: request() and takeAnswers() from the data plane; the lookups on the finder's
 // thread.
@@ -43,9 +49,14 @@ public:
     // must not be saved over a history this worker did not see).
     std::optional<OffsetRuns> saved_runs;
     bool state_readable = false;
+    // Transactional links: the partition's producer, its transactional.id taken over.
+    std::unique_ptr<ProducerSlot> slot;
   };
+  using Fence = std::function<Result<std::unique_ptr<ProducerSlot>>(const Request&)>;
 
-  ResumeFinder(const config::ClusterConfig& target, std::string link, bool read_committed);
+  // `fence` (transactional links; empty otherwise) runs before a partition's tail is read.
+  ResumeFinder(const config::ClusterConfig& target, std::string link, bool read_committed,
+               Fence fence = {});
   ~ResumeFinder();
 
   // Opens the clients and starts the thread.
@@ -61,6 +72,7 @@ private:
 
   const config::ClusterConfig target_;
   const std::string link_;
+  const Fence fence_;
   TargetTail tail_;
   OffsetStateReader state_;
   std::mutex mu_;

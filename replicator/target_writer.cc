@@ -7,7 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 
@@ -43,16 +48,26 @@ bool isRecordRejection(rd_kafka_resp_err_t error) {
 
 TargetWriter::TargetWriter(const config::LinkConfig& link, const config::ClusterConfig& source,
                            const config::ClusterConfig& target, DeliveryListener& listener)
-    : link_(link), source_(source), target_(target), listener_(listener) {}
-
-TargetWriter::~TargetWriter() {
-  state_handle_.reset();
-  topics_.clear();
-  producer_.reset();
+    : link_(link), source_(source), target_(target), listener_(listener) {
+  shared_.writer = this;
 }
 
-Status TargetWriter::open(std::function<void(int err, const std::string& text)> on_error) {
-  on_error_ = std::move(on_error);
+TargetWriter::~TargetWriter() {
+  for (Closing& closing : closing_) {
+    closing.thread.join();
+  }
+  owned_.clear();
+  shared_.state_handle.reset();
+  topics_.clear();
+  shared_.producer.reset();
+  for (int fd : wake_fds_) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+}
+
+kafka::ClientSpec TargetWriter::producerSpec(ProducerSlot& slot) const {
   kafka::ClientSpec spec;
   spec.type = RD_KAFKA_PRODUCER;
   spec.cluster = &target_;
@@ -77,36 +92,121 @@ Status TargetWriter::open(std::function<void(int err, const std::string& text)> 
     // resumes after the last record on the target) cannot jump over it.
     spec.owned["enable.gapless.guarantee"] = "true";
   }
-  if (link_.transactional) {
-    // Unique per worker process. It does not fence a zombie worker (docs/failover.md: a
-    // transactional.id per source partition would; not built yet).
-    char host[256] = "host";
-    ::gethostname(host, sizeof(host) - 1);
-    spec.owned["transactional.id"] =
-        "causeway-" + link_.name + "-" + host + "-" + std::to_string(::getpid());
+  if (!slot.transactional_id.empty()) {
+    spec.owned["transactional.id"] = slot.transactional_id;
     spec.defaults["transaction.timeout.ms"] = "10000";
   }
-  spec.configure = [this](rd_kafka_conf_t* conf) {
-    rd_kafka_conf_set_opaque(conf, this);
+  spec.configure = [&slot](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, &slot);
     rd_kafka_conf_set_dr_msg_cb(conf, &TargetWriter::deliveryCallback);
     rd_kafka_conf_set_stats_cb(conf, &TargetWriter::statsCallback);
     rd_kafka_conf_set_error_cb(conf, &TargetWriter::errorCallback);
   };
-  auto producer = kafka::makeClient(spec);
+  return spec;
+}
+
+Status TargetWriter::open(std::function<void(int err, const std::string& text)> on_error) {
+  on_error_ = std::move(on_error);
+  auto producer = kafka::makeClient(producerSpec(shared_));
   if (!producer) {
     return producer.error();
   }
-  producer_ = std::move(*producer);
-  if (auto reachable = kafka::checkReachable(producer_.get(), target_); !reachable) {
+  shared_.producer = std::move(*producer);
+  if (auto reachable = kafka::checkReachable(shared_.producer.get(), target_); !reachable) {
     return reachable;
   }
   if (link_.transactional) {
-    if (rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), 30000)) {
-      return Error{"initializing transactions on " + kafka::describeCluster(target_) +
-                   " failed: " + errorText(error)};
+    // Records go through the partitions' own producers (fence()); this one only showed that the
+    // target answers and that the properties are valid.
+    shared_.producer.reset();
+    if (::pipe2(wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
     }
   }
   return {};
+}
+
+Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& source_topic,
+                                                          int32_t partition,
+                                                          const std::string& mirror_topic) const {
+  auto slot = std::make_unique<ProducerSlot>();
+  slot->writer = const_cast<TargetWriter*>(this);  // callbacks run on the data plane, after adopt()
+  slot->transactional_id = transactionalId(link_.name, source_topic, partition);
+  slot->mirror_topic = mirror_topic;
+  slot->partition = partition;
+  auto failed = [&](const std::string& why) {
+    return Error{"cannot take over transactional.id '" + slot->transactional_id + "' of " +
+                 source_topic + "[" + std::to_string(partition) + "] on " +
+                 kafka::describeCluster(target_) + ": " + why};
+  };
+  auto producer = kafka::makeClient(producerSpec(*slot));
+  if (!producer) {
+    return failed(producer.error().message);
+  }
+  slot->producer = std::move(*producer);
+  // On Kafka this bumps the id's epoch: an open transaction of the previous owner is aborted (the
+  // call waits for that), and the previous owner's writes and commits are refused from now on.
+  const int timeout_ms =
+      static_cast<int>(std::max(milliseconds(30000), target_.connect_timeout).count());
+  if (rd_kafka_error_t* error = rd_kafka_init_transactions(slot->producer.get(), timeout_ms)) {
+    return failed("initializing transactions failed: " + errorText(error));
+  }
+  slot->mirror_handle.reset(
+      rd_kafka_topic_new(slot->producer.get(), mirror_topic.c_str(), nullptr));
+  slot->state_handle.reset(rd_kafka_topic_new(slot->producer.get(), state_topic_.c_str(), nullptr));
+  if (!slot->mirror_handle || !slot->state_handle) {
+    return failed("cannot open its topics on the producer");
+  }
+  // Wake pollOwned() when this producer has delivery reports to serve.
+  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(slot->producer.get());
+  static const char kWake = 1;
+  rd_kafka_queue_io_event_enable(main_queue, wake_fds_[1], &kWake, 1);
+  rd_kafka_queue_destroy(main_queue);
+  return slot;
+}
+
+void TargetWriter::adopt(MirrorPartition& mirror, std::unique_ptr<ProducerSlot> slot) {
+  if (mirror.slot != nullptr) {
+    release(mirror, milliseconds(5000));
+  }
+  mirror.slot = slot.get();
+  owned_[{slot->mirror_topic, slot->partition}] = std::move(slot);
+}
+
+void TargetWriter::release(MirrorPartition& mirror, milliseconds reports) {
+  ProducerSlot* slot = std::exchange(mirror.slot, nullptr);
+  if (slot == nullptr) {
+    return;
+  }
+  auto it = owned_.find({slot->mirror_topic, slot->partition});
+  if (it == owned_.end()) {
+    return;
+  }
+  std::unique_ptr<ProducerSlot> released = std::move(it->second);
+  owned_.erase(it);
+  // What is still queued on it is reported (acknowledged, or purged by an abort) before it goes:
+  // the listener's bookkeeping must not wait for reports that can no longer come.
+  const auto deadline = Clock::now() + reports;
+  while (rd_kafka_outq_len(released->producer.get()) > 0 && Clock::now() < deadline) {
+    rd_kafka_poll(released->producer.get(), 10);
+  }
+  rd_kafka_poll(released->producer.get(), 0);
+  released_retries_ += released->produce_retries;
+  // Any later callback of the closing producer must not reach this writer.
+  released->writer = nullptr;
+  std::erase_if(closing_, [](Closing& closing) {
+    if (!closing.done->load()) {
+      return false;
+    }
+    closing.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  closing_.push_back(Closing{std::thread([closing = std::move(released), done]() mutable {
+                               closing.reset();
+                               done->store(true);
+                             }),
+                             done});
 }
 
 TargetTopic* TargetWriter::findTopic(const std::string& source_topic) {
@@ -123,15 +223,26 @@ TargetTopic* TargetWriter::topic(const std::string& source_topic, const std::str
   TargetTopic target;
   target.name = target_name;
   target.partitions = partitions;
-  target.handle.reset(rd_kafka_topic_new(producer_.get(), target.name.c_str(), nullptr));
-  if (!target.handle) {
-    return nullptr;
+  if (shared_.producer) {  // transactional links write through each partition's own handle
+    target.handle.reset(rd_kafka_topic_new(shared_.producer.get(), target.name.c_str(), nullptr));
+    if (!target.handle) {
+      return nullptr;
+    }
   }
   return &topics_.emplace(source_topic, std::move(target)).first->second;
 }
 
 Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& source,
                            MirrorPartition& mirror, OffsetTracker::Entry& entry) {
+  ProducerSlot* slot = link_.transactional ? mirror.slot : &shared_;
+  if (slot == nullptr) {
+    return Error{"not writing " + std::string(source.view.topic) + "[" +
+                     std::to_string(source.view.partition) + "]@" +
+                     std::to_string(source.view.offset) +
+                     ": this worker does not own the partition",
+                 ErrorKind::kFailedPrecondition};
+  }
+  rd_kafka_t* producer = slot->producer.get();
   auto* message = static_cast<rd_kafka_message_t*>(source.handle);
   // The source record's headers move over instead of being copied (the consumed message needs them
   // no more); the edits of the stages are applied to them. The producer takes ownership of
@@ -160,7 +271,7 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
   rd_kafka_vu_t vus[8];
   size_t n = 0;
   vus[n].vtype = RD_KAFKA_VTYPE_RKT;
-  vus[n++].u.rkt = mirror.topic->handle.get();
+  vus[n++].u.rkt = slot->mirror_handle ? slot->mirror_handle.get() : mirror.topic->handle.get();
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = mirror.partition;
   vus[n].vtype = RD_KAFKA_VTYPE_KEY;  // librdkafka always copies keys
@@ -185,13 +296,13 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
   vus[n++].u.headers = headers;
 
   while (true) {
-    rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vus, n);
+    rd_kafka_error_t* error = rd_kafka_produceva(producer, vus, n);
     if (error == nullptr) {
       return {};
     }
     if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_error_destroy(error);
-      rd_kafka_poll(producer_.get(), 10);  // serve delivery reports to make room
+      rd_kafka_poll(producer, 10);  // serve delivery reports to make room
       continue;
     }
     rd_kafka_headers_destroy(headers);
@@ -202,21 +313,55 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
   }
 }
 
-void TargetWriter::poll(int timeout_ms) { rd_kafka_poll(producer_.get(), timeout_ms); }
+void TargetWriter::poll(int timeout_ms) {
+  if (link_.transactional) {
+    pollOwned(timeout_ms);
+  } else {
+    rd_kafka_poll(shared_.producer.get(), timeout_ms);
+  }
+}
+
+void TargetWriter::pollOwned(int timeout_ms) {
+  int served = 0;
+  for (auto& [key, slot] : owned_) {
+    served += rd_kafka_poll(slot->producer.get(), 0);
+  }
+  if (served > 0 || timeout_ms <= 0) {
+    return;
+  }
+  // Nothing to serve yet: wait until a producer's main queue gets work (or the timeout).
+  pollfd wake{wake_fds_[0], POLLIN, 0};
+  if (::poll(&wake, 1, timeout_ms) > 0) {
+    char drain[64];
+    while (::read(wake_fds_[0], drain, sizeof(drain)) > 0) {
+    }
+    for (auto& [key, slot] : owned_) {
+      rd_kafka_poll(slot->producer.get(), 0);
+    }
+  }
+}
 
 void TargetWriter::purge(bool in_flight) {
-  rd_kafka_purge(producer_.get(),
-                 RD_KAFKA_PURGE_F_QUEUE | (in_flight ? RD_KAFKA_PURGE_F_INFLIGHT : 0));
+  const int flags = RD_KAFKA_PURGE_F_QUEUE | (in_flight ? RD_KAFKA_PURGE_F_INFLIGHT : 0);
+  if (shared_.producer) {
+    rd_kafka_purge(shared_.producer.get(), flags);
+  }
+  for (auto& [key, slot] : owned_) {
+    rd_kafka_purge(slot->producer.get(), flags);
+  }
 }
 
 void TargetWriter::flush(milliseconds timeout) {
-  if (producer_) {
-    rd_kafka_flush(producer_.get(), static_cast<int>(timeout.count()));
+  if (shared_.producer) {
+    rd_kafka_flush(shared_.producer.get(), static_cast<int>(timeout.count()));
   }
 }
 
 void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
-  auto* self = static_cast<TargetWriter*>(opaque);
+  TargetWriter* self = static_cast<ProducerSlot*>(opaque)->writer;
+  if (self == nullptr) {
+    return;  // a released producer closing
+  }
   if (report->_private == nullptr) {
     // A state record (saveRuns). Losing one costs only speed: the next save carries the same runs,
     // and translation checks everything against the target. (On transactional links a failed write
@@ -236,7 +381,7 @@ void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* repor
 
 int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
   // librdkafka's statistics: sum the retried produce requests over the target's brokers.
-  auto* self = static_cast<TargetWriter*>(opaque);
+  auto* slot = static_cast<ProducerSlot*>(opaque);
   const auto stats = nlohmann::json::parse(json, json + json_len, nullptr, false);
   if (stats.is_discarded() || !stats.contains("brokers") || !stats["brokers"].is_object()) {
     return 0;
@@ -248,12 +393,15 @@ int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* 
     }
   }
   // Brokers come and go from the statistics: never let the counter go back.
-  self->produce_retries_ = std::max(self->produce_retries_, retries);
+  slot->produce_retries = std::max(slot->produce_retries, retries);
   return 0;  // librdkafka frees the JSON
 }
 
 void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-  auto* self = static_cast<TargetWriter*>(opaque);
+  TargetWriter* self = static_cast<ProducerSlot*>(opaque)->writer;
+  if (self == nullptr) {
+    return;  // a released producer closing
+  }
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
@@ -269,8 +417,12 @@ void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, vo
 
 Status TargetWriter::openState(const std::string& state_topic) {
   state_topic_ = state_topic;
-  state_handle_.reset(rd_kafka_topic_new(producer_.get(), state_topic_.c_str(), nullptr));
-  if (!state_handle_) {
+  if (link_.transactional) {
+    return {};  // each partition's producer opens it (fence())
+  }
+  shared_.state_handle.reset(
+      rd_kafka_topic_new(shared_.producer.get(), state_topic_.c_str(), nullptr));
+  if (!shared_.state_handle) {
     return Error{"cannot open the state topic '" + state_topic_ + "'"};
   }
   return {};
@@ -302,13 +454,14 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
         now - mirror->runs_saved_at < kRunsSaveInterval) {
       continue;
     }
-    if (beginTransactionIfNeeded() != Begin::kOpen) {
-      return;
+    ProducerSlot* slot = link_.transactional ? mirror->slot : &shared_;
+    if (slot == nullptr || beginTransactionIfNeeded(*mirror) != Begin::kOpen) {
+      continue;
     }
     const std::string key = stateKey(mirror->topic->name, mirror->partition);
     mirror->runs.encodeInto(state_buffer_);
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_RKT(state_handle_.get()),
+        slot->producer.get(), RD_KAFKA_V_RKT(slot->state_handle.get()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
         RD_KAFKA_V_VALUE(state_buffer_.data(), state_buffer_.size()), RD_KAFKA_V_OPAQUE(nullptr),
         RD_KAFKA_V_END);
@@ -324,43 +477,91 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
 
 // --- Transactions --------------------------------------------------------------------------------
 
-TargetWriter::Begin TargetWriter::beginTransactionIfNeeded() {
-  if (!link_.transactional || in_transaction_) {
+TargetWriter::Begin TargetWriter::beginTransactionIfNeeded(MirrorPartition& mirror) {
+  if (!link_.transactional) {
     return Begin::kOpen;
   }
-  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
-    return transactionError("beginning a transaction", error).ok() ? Begin::kRetry : Begin::kFailed;
+  ProducerSlot* slot = mirror.slot;
+  if (slot == nullptr) {
+    // Only a partition this worker owns may be written; its producer came with the ownership.
+    const std::string text = "link '" + link_.name + "': nothing may be written to " +
+                             (mirror.topic ? mirror.topic->name : std::string("?")) + "[" +
+                             std::to_string(mirror.partition) +
+                             "]: this worker does not own it (no producer of its own)";
+    on_error_(RD_KAFKA_RESP_ERR__FATAL, text);
+    return Begin::kFailed;
   }
-  in_transaction_ = true;
+  if (slot->in_transaction) {
+    return Begin::kOpen;
+  }
+  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(slot->producer.get())) {
+    return transactionError(*slot, "beginning a transaction", error).ok() ? Begin::kRetry
+                                                                          : Begin::kFailed;
+  }
+  slot->in_transaction = true;
   return Begin::kOpen;
 }
 
+bool TargetWriter::inTransaction() const {
+  return std::any_of(owned_.begin(), owned_.end(),
+                     [](const auto& owned) { return owned.second->in_transaction; });
+}
+
+uint64_t TargetWriter::produceRetries() const {
+  uint64_t retries = shared_.produce_retries + released_retries_;
+  for (const auto& [key, slot] : owned_) {
+    retries += slot->produce_retries;
+  }
+  return retries;
+}
+
 Status TargetWriter::commitTransaction() {
-  if (!link_.transactional || !in_transaction_) {
-    return {};
+  // One EndTxn per partition with an open transaction, one after the other: each waits for its
+  // coordinator's answer (docs/failover.md counts the cost).
+  Status first;
+  for (auto& [key, slot] : owned_) {
+    if (!slot->in_transaction) {
+      continue;
+    }
+    if (rd_kafka_error_t* error = rd_kafka_commit_transaction(slot->producer.get(), 60000)) {
+      Status failed = transactionError(*slot,
+                                       "committing the transaction of " + key.first + "[" +
+                                           std::to_string(key.second) + "]",
+                                       error);
+      if (!failed && first) {
+        first = failed;
+      }
+      continue;
+    }
+    slot->in_transaction = false;
   }
-  if (rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), 60000)) {
-    return transactionError("committing the transaction", error);
-  }
-  in_transaction_ = false;
-  return {};
+  return first;
 }
 
 void TargetWriter::abortTransaction(const std::string& why) {
-  if (!link_.transactional || !in_transaction_) {
+  for (auto& [key, slot] : owned_) {
+    abort(*slot, why);
+  }
+}
+
+void TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
+  if (!slot.in_transaction) {
     return;
   }
-  spdlog::warn("link '{}': aborting the open transaction: {}", link_.name, why);
-  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
-    spdlog::error("link '{}': aborting the transaction failed: {}", link_.name, errorText(error));
+  spdlog::warn("link '{}': aborting the open transaction of {}[{}]: {}", link_.name,
+               slot.mirror_topic, slot.partition, why);
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(slot.producer.get(), 30000)) {
+    spdlog::error("link '{}': aborting the transaction of {}[{}] failed: {}", link_.name,
+                  slot.mirror_topic, slot.partition, errorText(error));
   }
-  in_transaction_ = false;
+  slot.in_transaction = false;
 }
 
 // Every librdkafka transactional error goes through here: retriable ones are retried at the next
 // commit (ok status), fatal (fenced) and abortable ones stop the link (a restart resumes exactly
 // after what is committed on the target).
-Status TargetWriter::transactionError(const std::string& what, rd_kafka_error_t* error) {
+Status TargetWriter::transactionError(ProducerSlot& slot, const std::string& what,
+                                      rd_kafka_error_t* error) {
   const bool fatal = rd_kafka_error_is_fatal(error) != 0;
   const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
   const bool retriable = rd_kafka_error_is_retriable(error) != 0;
@@ -370,16 +571,14 @@ Status TargetWriter::transactionError(const std::string& what, rd_kafka_error_t*
     return {};
   }
   if (abortable) {
-    abortTransaction(what + " failed: " + text);
+    abort(slot, what + " failed: " + text);
   }
   Error failure{what + " on " + kafka::describeCluster(target_) +
-                (fatal ? " failed fatally (another worker may own these "
-                         "partitions now: this one "
-                         "is fenced): "
+                (fatal ? " failed fatally (transactional.id '" + slot.transactional_id +
+                             "' was taken over: another worker owns the partition now, and this "
+                             "one is fenced): "
                        : " failed and the transaction was aborted: ") +
-                text +
-                "; a restart resumes exactly after the last committed record "
-                "on the target"};
+                text + "; a restart resumes exactly after the last committed record on the target"};
   on_error_(RD_KAFKA_RESP_ERR__FATAL, failure.message);
   return failure;
 }

@@ -2,17 +2,22 @@
 
 #include "common/result.h"
 #include "config/config.h"
+#include "kafka/client_factory.h"
 #include "kafka/handles.h"
 #include "pipeline/record.h"
 #include "replicator/offset_runs.h"
 #include "replicator/offset_tracker.h"
+#include "replicator/producer_slot.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace causeway::replicator {
@@ -30,6 +35,9 @@ struct TargetTopic {
 struct MirrorPartition {
   TargetTopic* topic = nullptr;  // null until the mirror topic is ready
   int32_t partition = 0;
+  // Transactional links: the partition's own producer, from adopt() until release(); null while
+  // this worker does not own the partition, and nothing is written for it then.
+  ProducerSlot* slot = nullptr;
   uint64_t records_replicated = 0;  // acknowledged by the target, since this worker got it
   uint64_t bytes_replicated = 0;
   int64_t last_replicated_timestamp = -1;
@@ -66,6 +74,12 @@ bool isRecordRejection(rd_kafka_resp_err_t error);
 // whose headers move over), serves delivery reports, runs transactions on transactional links, and
 // saves the exactly-once offset runs to the state topic.
 //
+// Non-transactional links write through one producer. Transactional links write each source
+// partition through a producer of its own (ProducerSlot), made by fence() when the partition is
+// assigned and before its position on the target is read, and dropped by release() when it is
+// revoked: the ownership of a partition and its transactional.id move together, so the next owner
+// fences a worker that lost the partition but does not know it yet (docs/failover.md).
+//
 // Not thread-safe: owned by the link's data-plane thread; delivery reports are served by poll() on
 // that thread.
 class TargetWriter {
@@ -77,10 +91,25 @@ public:
   TargetWriter(const TargetWriter&) = delete;
   TargetWriter& operator=(const TargetWriter&) = delete;
 
-  // Builds the producer (and initializes transactions on transactional links). `on_error` sees
-  // client errors; RD_KAFKA_RESP_ERR__FATAL ones (also failed transactions) stop the link.
+  // Builds the producer (transactional links: checks that the target answers; their producers
+  // come from fence()). `on_error` sees client errors; RD_KAFKA_RESP_ERR__FATAL ones (also failed
+  // transactions and a fenced producer) stop the link.
   Status open(std::function<void(int err, const std::string& text)> on_error);
-  rd_kafka_t* client() const { return producer_.get(); }
+
+  // --- Ownership (transactional links) ---
+  // Makes the producer of one source partition and initializes its transactions, which fences any
+  // earlier owner of the partition's transactional.id (Kafka aborts its open transaction and
+  // refuses its later writes and commits). Thread-safe: called on the resume finder's thread,
+  // after open() and openState().
+  Result<std::unique_ptr<ProducerSlot>> fence(const std::string& source_topic, int32_t partition,
+                                              const std::string& mirror_topic) const;
+  // The partition's records go through `slot` from now on.
+  void adopt(MirrorPartition& mirror, std::unique_ptr<ProducerSlot> slot);
+  // The partition is no longer this worker's: its producer is closed (its delivery reports served
+  // first, for up to `reports`), and nothing more is written for it. Call after the partition's
+  // transaction was committed or aborted.
+  void release(MirrorPartition& mirror, std::chrono::milliseconds reports);
+  size_t ownedPartitions() const { return owned_.size(); }
 
   // The handle for a mirror topic (created on first use).
   TargetTopic* topic(const std::string& source_topic, const std::string& target_name,
@@ -113,40 +142,54 @@ public:
 
   // --- Transactions (transactional links) ---
   bool transactional() const { return link_.transactional; }
-  // Opens a transaction if none is open (kOpen; also when the link is not transactional). kRetry: a
-  // retriable error, try again later; kFailed: the link must stop (reported through on_error as
-  // fatal).
+  // Opens a transaction on the partition's producer if none is open (kOpen; also when the link is
+  // not transactional). kRetry: a retriable error, try again later; kFailed: the link must stop
+  // (reported through on_error as fatal), also when this worker does not own the partition.
   enum class Begin { kOpen, kRetry, kFailed };
-  Begin beginTransactionIfNeeded();
-  // Commits the open transaction (the records and the offset runs saved in it). Errors are
+  Begin beginTransactionIfNeeded(MirrorPartition& mirror);
+  // Commits every open transaction (the records and the offset runs saved in each). Errors are
   // classified (see transactionError); an error that stops the link is also reported through
   // on_error as fatal.
   Status commitTransaction();
   void abortTransaction(const std::string& why);
-  bool inTransaction() const { return in_transaction_; }
+  bool inTransaction() const;
 
-  uint64_t produceRetries() const { return produce_retries_; }
+  uint64_t produceRetries() const;
   uint64_t stateErrors() const { return state_errors_; }
 
 private:
   static void deliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static int statsCallback(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
-  Status transactionError(const std::string& what, rd_kafka_error_t* error);
+  kafka::ClientSpec producerSpec(ProducerSlot& slot) const;
+  Status transactionError(ProducerSlot& slot, const std::string& what, rd_kafka_error_t* error);
+  void abort(ProducerSlot& slot, const std::string& why);
+  // Serves the delivery reports of every partition's producer for up to `timeout_ms`.
+  void pollOwned(int timeout_ms);
 
   const config::LinkConfig& link_;
   const config::ClusterConfig& source_;
   const config::ClusterConfig& target_;
   DeliveryListener& listener_;
   std::function<void(int, const std::string&)> on_error_;
-  // Destruction order: topic handles before the producer.
-  kafka::HandlePtr producer_;
+  // Non-transactional links: the one producer (its slot's topic handles are unused; records go
+  // through topics_' handles). Destruction order: topic handles before the producer.
+  ProducerSlot shared_;
   std::map<std::string, TargetTopic> topics_;  // by source topic
   std::string state_topic_;
-  kafka::TopicPtr state_handle_;
   std::string state_buffer_;  // reused for encoding offset runs
-  bool in_transaction_ = false;
-  uint64_t produce_retries_ = 0;
+  // Transactional links: the producer of each owned partition, by (mirror topic, partition).
+  std::map<std::pair<std::string, int32_t>, std::unique_ptr<ProducerSlot>> owned_;
+  // Released producers are destroyed off the data plane (rd_kafka_destroy joins its threads).
+  struct Closing {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Closing> closing_;
+  uint64_t released_retries_ = 0;
+  // Wakes pollOwned() when any owned producer has something to serve (a pipe; librdkafka writes a
+  // byte to it when a producer's main queue gets work).
+  int wake_fds_[2] = {-1, -1};
   uint64_t state_errors_ = 0;
 };
 

@@ -24,7 +24,7 @@ using testing::startCluster;
 using testing::totalRecords;
 using testing::waitFor;
 
-TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNothing) {
+void secondWorkerJoinsWhileTheTargetIsSlow(bool transactional) {
   // given: an exactly-once link on one worker, a target answering after 300 ms, records flowing
   constexpr int32_t kPartitions = 6;
   auto source = startCluster("source", 3, {{"orders", kPartitions}});
@@ -32,6 +32,7 @@ TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNoth
   ASSERT_TRUE(source && target);
   auto config = testing::makeConfig(*source, *target, {"orders"});
   config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
+  config.links[0].transactional = transactional;
   replicator::Worker first(config);
   ASSERT_TRUE(first.start().ok());
   ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 50, 0));
@@ -87,6 +88,16 @@ TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNoth
   const auto check = verify::checkMirror("orders", readAll(source->bootstrap(), "orders"), "orders",
                                          readAll(target->bootstrap(), "orders"));
   EXPECT_TRUE(check.identical()) << check.describe();
+}
+
+TEST(ExactlyOnceHandover, ASecondWorkerJoiningWhileTheTargetIsSlowDuplicatesNothing) {
+  secondWorkerJoinsWhileTheTargetIsSlow(/*transactional=*/false);
+}
+
+// Transactional: each partition moves with its own producer (a transactional.id per source
+// partition), committed and closed by the old owner before the new one takes the id over.
+TEST(ExactlyOnceHandover, ATransactionalLinkHandsEachPartitionsProducerOver) {
+  secondWorkerJoinsWhileTheTargetIsSlow(/*transactional=*/true);
 }
 
 TEST(ExactlyOnceHandover, SixHundredPartitionsOfAFullTargetResumeTogether) {

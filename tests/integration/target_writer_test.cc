@@ -2,7 +2,8 @@
 // of the link: each record lands in the same partition of the mirror topic, in order, with its
 // key, value, timestamp and headers (a stage's header edits applied, a rewritten value written),
 // every record is reported once, in order, with its target offset, and a record the target
-// refuses for good is reported as not delivered with the refusal and the refused record.
+// refuses for good is reported as not delivered with the refusal and the refused record. On a
+// transactional link each partition has a producer of its own, and none after it was released.
 
 #include "replicator/source_reader.h"
 #include "replicator/target_writer.h"
@@ -186,6 +187,91 @@ TEST_F(TargetWriterTest, ARecordTheTargetRefusesIsReportedNotDeliveredWithTheRef
   EXPECT_TRUE(replicator::isRecordRejection(deliveries_.reports[0].error));
   EXPECT_EQ(deliveries_.reports[0].key, testing::makeRecord("orders", 0, 0).key);
   EXPECT_EQ(testing::totalRecords(target_->bootstrap(), "orders", 1), 0);
+}
+
+// Transactional links: each source partition is written through a producer of its own, whose
+// transactional.id names the partition, and nothing is written for a partition once it was
+// released. (That the next owner's init_transactions fences the old producer is Kafka's part: the
+// embedded clusters do not fence, see EmbeddedClusterLimits.)
+TEST(TargetWriterOwnership, EachPartitionHasItsOwnTransactionalIdAndNothingIsWrittenAfterRelease) {
+  // given: a transactional exactly-once link over two partitions
+  auto source = startCluster("source", 1, {{"orders", 2}});
+  auto target = startCluster("target", 1, {{"orders", 2}, {"causeway.test-link.state", 1}});
+  ASSERT_TRUE(source && target);
+  auto config = testing::makeConfig(*source, *target, {"orders"});
+  config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
+  config.links[0].transactional = true;
+  ASSERT_TRUE(testing::produceRecords(source->bootstrap(), "orders", 2, 10));
+  NoRebalanceWork rebalances;
+  RecordingDeliveries deliveries;
+  std::vector<std::string> errors;
+  SourceReader reader(config.links[0], config.clusters.at("source"), rebalances);
+  TargetWriter writer(config.links[0], config.clusters.at("source"),
+                      config.clusters.at("target"), deliveries);
+  ASSERT_TRUE(reader.open().ok());
+  ASSERT_TRUE(reader.subscribe({"orders"}).ok());
+  ASSERT_TRUE(writer.open([&](int, const std::string& text) { errors.push_back(text); }).ok());
+  ASSERT_TRUE(writer.openState("causeway.test-link.state").ok());
+  replicator::MirrorPartition mirrors[2];
+  for (int32_t p = 0; p < 2; ++p) {
+    mirrors[p].topic = writer.topic("orders", "orders", 2);
+    mirrors[p].partition = p;
+  }
+
+  // when: the worker takes both partitions over
+  for (int32_t p = 0; p < 2; ++p) {
+    auto slot = writer.fence("orders", p, "orders");
+    ASSERT_TRUE(slot.ok()) << slot.error().message;
+    EXPECT_EQ((*slot)->transactional_id, replicator::transactionalId("test-link", "orders", p));
+    writer.adopt(mirrors[p], std::move(*slot));
+  }
+  ASSERT_EQ(writer.ownedPartitions(), 2u);
+  // then: each partition has a producer of its own
+  ASSERT_NE(mirrors[0].slot, nullptr);
+  ASSERT_NE(mirrors[1].slot, nullptr);
+  EXPECT_NE(mirrors[0].slot->producer.get(), mirrors[1].slot->producer.get());
+
+  // when: every record is written (each partition in its own transaction) and committed
+  pipeline::Record record;
+  size_t written = 0;
+  const auto deadline = Clock::now() + 60s;
+  while (written < 20 && Clock::now() < deadline) {
+    writer.poll(0);
+    const replicator::SourceRecord* consumed = reader.next(50);
+    if (consumed == nullptr) {
+      continue;
+    }
+    auto& mirror = mirrors[consumed->view.partition];
+    ASSERT_EQ(writer.beginTransactionIfNeeded(mirror), TargetWriter::Begin::kOpen);
+    OffsetTracker::Entry& entry =
+        consumed->partition->tracker.dispatch(consumed->view.offset, consumed->bytes);
+    record.reset(&consumed->view);
+    ASSERT_TRUE(writer.write(record, *consumed, mirror, entry).ok());
+    ++written;
+  }
+  ASSERT_EQ(written, 20u) << rebalances.fatal;
+  EXPECT_TRUE(writer.inTransaction());
+  ASSERT_TRUE(writer.commitTransaction().ok());
+  EXPECT_FALSE(writer.inTransaction());
+  while (deliveries.reports.size() < 20 && Clock::now() < deadline) {
+    writer.poll(50);
+  }
+  EXPECT_EQ(deliveries.reports.size(), 20u);
+  EXPECT_EQ(testing::totalRecords(target->bootstrap(), "orders", 2), 20);
+
+  // when: partition 0 is given up
+  writer.release(mirrors[0], 5s);
+
+  // then: nothing can be written for it any more (the link is told, as a fatal error), while
+  // partition 1 goes on
+  EXPECT_EQ(mirrors[0].slot, nullptr);
+  EXPECT_EQ(writer.ownedPartitions(), 1u);
+  EXPECT_EQ(writer.beginTransactionIfNeeded(mirrors[0]), TargetWriter::Begin::kFailed);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.back().find("does not own"), std::string::npos) << errors.back();
+  EXPECT_EQ(writer.beginTransactionIfNeeded(mirrors[1]), TargetWriter::Begin::kOpen);
+  ASSERT_TRUE(writer.commitTransaction().ok());
+  reader.close();
 }
 
 }  // namespace
