@@ -63,6 +63,12 @@ struct DomainConfig {
 const char* payloadFormatName(PayloadFormat format);
 const char* subjectStrategyName(SubjectStrategy strategy);
 const char* compatibilityName(Compatibility compatibility);
+
+// Under backward and full compatibility the contract's schema must read what writers wrote, so
+// records can be shown in the contract's shape (partner streams decode them so).
+bool contractReadsWriters(Compatibility compatibility);
+// Under forward and full compatibility writers' schemas must read what the contract wrote.
+bool writersReadContract(Compatibility compatibility);
 const char* violationActionName(ViolationAction action);
 
 }  // namespace causeway::config

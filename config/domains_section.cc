@@ -386,6 +386,14 @@ const char* subjectStrategyName(SubjectStrategy strategy) {
   return "topic";
 }
 
+bool contractReadsWriters(Compatibility compatibility) {
+  return compatibility == Compatibility::kBackward || compatibility == Compatibility::kFull;
+}
+
+bool writersReadContract(Compatibility compatibility) {
+  return compatibility == Compatibility::kForward || compatibility == Compatibility::kFull;
+}
+
 const char* compatibilityName(Compatibility compatibility) {
   switch (compatibility) {
   case Compatibility::kBackward:

@@ -57,9 +57,7 @@ public:
         continue;
       }
       const bool json = side.format == config::PayloadFormat::kJson;
-      const bool shaped = side.compatibility == config::Compatibility::kBackward ||
-                          side.compatibility == config::Compatibility::kFull;
-      if (!json && (!decoded || !shaped)) {
+      if (!json && (!decoded || !config::contractReadsWriters(side.compatibility))) {
         continue;  // producer's bytes on a link, or records in their writers' shapes
       }
       const std::string subject =

@@ -245,8 +245,7 @@ void ProductContracts::decodedSide(const config::ContractSideConfig& config,
   // Streams send Avro and Protobuf decoded to JSON in the contract's shape (schema/avro_json.h,
   // schema/protobuf_json.h) where the contract reads the writers' schemas: the JSON Schema of
   // that, after the policy.
-  if (config.compatibility != config::Compatibility::kBackward &&
-      config.compatibility != config::Compatibility::kFull) {
+  if (!config::contractReadsWriters(config.compatibility)) {
     out.derived_schema_unavailable =
         std::string("records arrive in their writers' shapes (compatibility ") +
         config::compatibilityName(config.compatibility) + ")";

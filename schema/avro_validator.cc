@@ -79,14 +79,12 @@ Result<ValidatorPtr> compileAvroValidator(const ResolvedSchema& writer,
   if (reader_model != nullptr && compatibility != config::Compatibility::kNone) {
     const AvroNode& w = (*writer_model)->root();
     const AvroNode& r = reader_model->root();
-    if (compatibility == config::Compatibility::kBackward ||
-        compatibility == config::Compatibility::kFull) {
+    if (config::contractReadsWriters(compatibility)) {
       if (auto resolves = avroResolves(w, r); !resolves) {
         return Error{"the contract's schema cannot read it: " + resolves.message()};
       }
     }
-    if (compatibility == config::Compatibility::kForward ||
-        compatibility == config::Compatibility::kFull) {
+    if (config::writersReadContract(compatibility)) {
       if (auto resolves = avroResolves(r, w); !resolves) {
         return Error{"it cannot read data written with the contract's schema: " +
                      resolves.message()};
@@ -108,8 +106,7 @@ Result<ValidatorPtr> compileAvroValidator(const ResolvedSchema& writer,
   avro_value_iface_decref(iface);
   // The JSON form (partner egress) has the contract's shape where the contract was checked to
   // read the writer's schema (backward, full), else the writer's own.
-  const bool contract_reads_it = compatibility == config::Compatibility::kBackward ||
-                                 compatibility == config::Compatibility::kFull;
+  const bool contract_reads_it = config::contractReadsWriters(compatibility);
   auto json = AvroJsonShape::make(*writer_model, contract_reads_it ? reader_model : nullptr);
   if (!json) {
     json = AvroJsonShape::make(*writer_model, nullptr);

@@ -756,8 +756,7 @@ Result<ValidatorPtr> compileProtobufValidator(const ResolvedSchema& writer,
             "message " + entry.descriptor->full_name() + " is not in the contract's schema";
         continue;
       }
-      if (compatibility == config::Compatibility::kBackward ||
-          compatibility == config::Compatibility::kFull) {
+      if (config::contractReadsWriters(compatibility)) {
         if (auto ok = protobufCompatible(*entry.descriptor, *counterpart); !ok) {
           entry.incompatible = "the contract's schema cannot read " +
                                entry.descriptor->full_name() + ": " + ok.message();
@@ -765,8 +764,7 @@ Result<ValidatorPtr> compileProtobufValidator(const ResolvedSchema& writer,
         }
         entry.shown = counterpart;
       }
-      if (compatibility == config::Compatibility::kForward ||
-          compatibility == config::Compatibility::kFull) {
+      if (config::writersReadContract(compatibility)) {
         if (auto ok = protobufCompatible(*counterpart, *entry.descriptor); !ok) {
           entry.incompatible =
               entry.descriptor->full_name() +
