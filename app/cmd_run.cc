@@ -8,6 +8,7 @@
 #include "egress/contract_stages.h"
 #include "egress/egress_server.h"
 #include "egress/filter_stages.h"
+#include "egress/policy_paths.h"
 #include "egress/policy_stages.h"
 #include "schema/schema_metrics.h"
 #include "monitoring/metrics_server.h"
@@ -52,6 +53,16 @@ int runRun(const RunOptions& options) {
       std::cerr << error.str() << "\n";
     }
     std::cerr << loaded.errors.size() << " error(s) in " << options.config_path
+              << "; nothing started\n";
+    return 1;
+  }
+  // A partner policy rule naming a field that the contract of a topic it sees cannot hold would
+  // never apply (a field left unmasked): refused here as check-config refuses it.
+  if (auto problems = egress::checkPolicyPaths(*loaded.config); !problems.empty()) {
+    for (const auto& error : problems) {
+      std::cerr << error.str() << "\n";
+    }
+    std::cerr << problems.size() << " error(s) in " << options.config_path
               << "; nothing started\n";
     return 1;
   }

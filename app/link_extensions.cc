@@ -1,5 +1,6 @@
 #include "app/link_extensions.h"
 
+#include "egress/policy_paths.h"
 #include "policies/audit_topic_sink.h"
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
@@ -168,6 +169,10 @@ replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
     // What needs the subsystems (catalog schemas compile, policy filters and keys), with the
     // configuration's line:col, before any link starts.
     std::vector<config::ConfigError> errors = schema::checkConfig(config);
+    if (errors.empty()) {
+      // A reloaded configuration too: policy paths against the contracts of the topics.
+      errors = egress::checkPolicyPaths(config);
+    }
     std::shared_ptr<policies::PolicyRuntime> runtime =
         errors.empty()
             ? policies::PolicyRuntime::create(config, errors, {}, policies::auditTopicFactory())
