@@ -218,6 +218,9 @@ void Link::join() {
   }
   if (finder_) {
     finder_->stop();
+    // Producers taken over for partitions that never started go while the writer whose wake-up
+    // pipe they write to still exists.
+    (void)finder_->takeAnswers();
   }
   // The writers first: their delivery reports reach the reader's partitions.
   dlq_.reset();
@@ -760,9 +763,11 @@ void Link::applyResumePositions() {
         reader_->find(answer.request.source_topic, answer.request.partition);
     if (partition == nullptr || partition->epoch != answer.request.epoch ||
         !partition->waiting_for_position) {
+      writer_->discard(std::move(answer.slot));
       continue;  // revoked (and maybe assigned again) since it asked
     }
     if (!answer.last_source) {
+      writer_->discard(std::move(answer.slot));
       fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
            std::to_string(partition->partition) +
            "] stopped on the target, so exactly-once cannot be kept; not starting it: " +
@@ -832,6 +837,15 @@ void Link::seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source,
 
 void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost) {
   const auto assigned = reader_->partitions().size();
+  if (finder_) {
+    // A partition still waiting for its position must not be taken over any more: its next owner
+    // may take its transactional.id over as soon as this callback returns.
+    for (SourcePartition* partition : partitions) {
+      if (partition->waiting_for_position) {
+        finder_->cancel(partition->topic, partition->partition, partition->epoch);
+      }
+    }
+  }
   if (!lost) {
     // Hand over cleanly: what was read is written and committed before the next owner starts, so
     // it re-reads as little as possible. An exactly-once partition may only go once every record
@@ -854,7 +868,8 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
                std::to_string(partition->tracker.inFlightRecords()) +
                " record(s) the target did not acknowledge within " + std::to_string(limit.count()) +
                " ms; stopping so nothing else is written");
-          writer_->abortTransaction("revoked with unacknowledged records");
+          // The open transactions are aborted by the drain, outside this callback (on Kafka the
+          // next owner's takeover aborts this partition's first, if it comes sooner).
           return;
         }
       }
@@ -876,8 +891,9 @@ void Link::onRevoking(const std::vector<SourcePartition*>& partitions, bool lost
     // without offsets would publish them), and records not yet sent are dropped. The next owner
     // resumes from what is on the target.
     if (writer_->transactional()) {
-      writer_->abortTransaction("the assignment was lost (out of the group for longer than "
-                                "session.timeout.ms)");
+      spdlog::warn("link '{}': the assignment was lost (out of the group for longer than "
+                   "session.timeout.ms): aborting the open transactions of its partitions",
+                   link_.name);  // release() below aborts each
     } else {
       writer_->purge(/*in_flight=*/false);
     }

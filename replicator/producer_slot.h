@@ -24,6 +24,9 @@ struct ProducerSlot {
   std::string mirror_topic;
   int32_t partition = -1;
   bool in_transaction = false;
+  // Set while the slot is given up: its fatal errors (the next owner fenced it) are expected and
+  // do not stop the link.
+  bool releasing = false;
   uint64_t produce_retries = 0;  // from the producer's statistics
 };
 

@@ -50,6 +50,16 @@ void ResumeFinder::request(Request request) {
   cv_.notify_all();
 }
 
+void ResumeFinder::cancel(const std::string& source_topic, int32_t partition, uint64_t epoch) {
+  const Key key{source_topic, partition, epoch};
+  std::unique_lock lock(mu_);
+  std::erase_if(requests_, [&](const Request& r) {
+    return r.source_topic == source_topic && r.partition == partition && r.epoch == epoch;
+  });
+  cancelled_.insert(key);
+  cv_.wait(lock, [&] { return fencing_ != key; });
+}
+
 std::vector<ResumeFinder::Answer> ResumeFinder::takeAnswers() {
   std::lock_guard lock(mu_);
   return std::exchange(answers_, {});
@@ -65,6 +75,7 @@ void ResumeFinder::run() {
         return;
       }
       batch = std::exchange(requests_, {});
+      cancelled_.clear();  // withdrawals of the last batch; this one's are not in it
     }
     // Ownership first: after the fence, no earlier owner's record can still land in these mirror
     // partitions, and its open transaction is aborted, so the tails read below are final.
@@ -73,7 +84,21 @@ void ResumeFinder::run() {
       const auto started = Clock::now();
       slots.reserve(batch.size());
       for (const Request& r : batch) {
+        const Key key{r.source_topic, r.partition, r.epoch};
+        {
+          std::lock_guard lock(mu_);
+          if (cancelled_.count(key) > 0) {
+            slots.push_back(Error{"the partition was revoked before it was taken over"});
+            continue;
+          }
+          fencing_ = key;
+        }
         slots.push_back(fence_(r));
+        {
+          std::lock_guard lock(mu_);
+          fencing_.reset();
+        }
+        cv_.notify_all();
       }
       spdlog::info("link '{}': took over the transactional.id of {} partition(s) in {} ms", link_,
                    batch.size(),

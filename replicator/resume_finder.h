@@ -13,8 +13,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace causeway::replicator {
@@ -64,6 +66,11 @@ public:
   void stop();
 
   void request(Request request);
+  // Withdraws the request of a partition that was revoked (`epoch`: the assignment it was made
+  // for). A transactional.id taken over after the partition's next owner took it would fence that
+  // owner, so a withdrawn request is never fenced, and a fence under way is waited for: once this
+  // returns, no takeover of this worker can follow the next owner's.
+  void cancel(const std::string& source_topic, int32_t partition, uint64_t epoch);
   // Answers found since the last call.
   std::vector<Answer> takeAnswers();
 
@@ -80,6 +87,10 @@ private:
   std::vector<Request> requests_;  // guarded by mu_
   std::vector<Answer> answers_;    // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
+  // Withdrawn requests of the batch being looked up, and the one being fenced (guarded by mu_).
+  using Key = std::tuple<std::string, int32_t, uint64_t>;
+  std::set<Key> cancelled_;
+  std::optional<Key> fencing_;
   std::thread thread_;
 };
 

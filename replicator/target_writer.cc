@@ -184,6 +184,8 @@ void TargetWriter::release(MirrorPartition& mirror, milliseconds reports) {
   }
   std::unique_ptr<ProducerSlot> released = std::move(it->second);
   owned_.erase(it);
+  released->releasing = true;
+  abort(*released, "the partition is given up");
   // What is still queued on it is reported (acknowledged, or purged by an abort) before it goes:
   // the listener's bookkeeping must not wait for reports that can no longer come.
   const auto deadline = Clock::now() + reports;
@@ -192,8 +194,23 @@ void TargetWriter::release(MirrorPartition& mirror, milliseconds reports) {
   }
   rd_kafka_poll(released->producer.get(), 0);
   released_retries_ += released->produce_retries;
-  // Any later callback of the closing producer must not reach this writer.
-  released->writer = nullptr;
+  close(std::move(released));
+}
+
+void TargetWriter::discard(std::unique_ptr<ProducerSlot> slot) {
+  if (slot) {
+    slot->releasing = true;
+    close(std::move(slot));
+  }
+}
+
+void TargetWriter::close(std::unique_ptr<ProducerSlot> slot) {
+  // No callback of the closing producer reaches this writer, and its queue stops writing to the
+  // wake-up pipe.
+  slot->writer = nullptr;
+  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(slot->producer.get());
+  rd_kafka_queue_io_event_enable(main_queue, -1, nullptr, 0);
+  rd_kafka_queue_destroy(main_queue);
   std::erase_if(closing_, [](Closing& closing) {
     if (!closing.done->load()) {
       return false;
@@ -202,7 +219,7 @@ void TargetWriter::release(MirrorPartition& mirror, milliseconds reports) {
     return true;
   });
   auto done = std::make_shared<std::atomic<bool>>(false);
-  closing_.push_back(Closing{std::thread([closing = std::move(released), done]() mutable {
+  closing_.push_back(Closing{std::thread([closing = std::move(slot), done]() mutable {
                                closing.reset();
                                done->store(true);
                              }),
@@ -398,9 +415,16 @@ int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* 
 }
 
 void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-  TargetWriter* self = static_cast<ProducerSlot*>(opaque)->writer;
+  auto* slot = static_cast<ProducerSlot*>(opaque);
+  TargetWriter* self = slot->writer;
   if (self == nullptr) {
     return;  // a released producer closing
+  }
+  if (slot->releasing) {
+    // The partition was given up; its next owner may have fenced this producer already.
+    spdlog::info("link '{}': the producer of {}[{}], given up: {}", self->link_.name,
+                 slot->mirror_topic, slot->partition, reason);
+    return;
   }
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];

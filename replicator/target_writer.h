@@ -105,10 +105,12 @@ public:
                                               const std::string& mirror_topic) const;
   // The partition's records go through `slot` from now on.
   void adopt(MirrorPartition& mirror, std::unique_ptr<ProducerSlot> slot);
-  // The partition is no longer this worker's: its producer is closed (its delivery reports served
-  // first, for up to `reports`), and nothing more is written for it. Call after the partition's
-  // transaction was committed or aborted.
+  // The partition is no longer this worker's: a transaction still open is aborted, its producer is
+  // closed (its delivery reports served first, for up to `reports`), and nothing more is written
+  // for it. Fatal errors of the producer from here on (the next owner fenced it) are expected.
   void release(MirrorPartition& mirror, std::chrono::milliseconds reports);
+  // A producer taken over for a partition that is no longer assigned: closed off the data plane.
+  void discard(std::unique_ptr<ProducerSlot> slot);
   size_t ownedPartitions() const { return owned_.size(); }
 
   // The handle for a mirror topic (created on first use).
@@ -166,6 +168,8 @@ private:
   void abort(ProducerSlot& slot, const std::string& why);
   // Serves the delivery reports of every partition's producer for up to `timeout_ms`.
   void pollOwned(int timeout_ms);
+  // Destroys `slot` on a thread of its own (rd_kafka_destroy joins the producer's threads).
+  void close(std::unique_ptr<ProducerSlot> slot);
 
   const config::LinkConfig& link_;
   const config::ClusterConfig& source_;

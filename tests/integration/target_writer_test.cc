@@ -259,8 +259,12 @@ TEST(TargetWriterOwnership, EachPartitionHasItsOwnTransactionalIdAndNothingIsWri
   EXPECT_EQ(deliveries.reports.size(), 20u);
   EXPECT_EQ(testing::totalRecords(target->bootstrap(), "orders", 2), 20);
 
-  // when: partition 0 is given up
+  // when: partition 0 is given up with a transaction open
+  ASSERT_EQ(writer.beginTransactionIfNeeded(mirrors[0]), TargetWriter::Begin::kOpen);
+  ASSERT_TRUE(writer.inTransaction());
   writer.release(mirrors[0], 5s);
+  EXPECT_FALSE(writer.inTransaction());  // aborted with the partition
+  EXPECT_TRUE(errors.empty()) << errors.front();
 
   // then: nothing can be written for it any more (the link is told, as a fatal error), while
   // partition 1 goes on

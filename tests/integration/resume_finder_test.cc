@@ -1,0 +1,90 @@
+// The resume finder on a transactional link: it takes each partition's transactional.id over
+// before reading where the partition resumes, and a partition revoked meanwhile is never taken
+// over any more. A takeover after the partition's next owner took it would fence that owner, so
+// the revoke waits for a takeover under way, and a withdrawn request is never fenced.
+
+#include "replicator/resume_finder.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace causeway {
+namespace {
+
+using namespace std::chrono_literals;
+using replicator::ProducerSlot;
+using replicator::ResumeFinder;
+using Clock = std::chrono::steady_clock;
+
+TEST(ResumeFinderFencing, ARevokedPartitionIsNeverTakenOverAndRevokingWaitsForATakeoverUnderWay) {
+  // given: a finder whose takeover of partition 0 is held until the test lets it go
+  auto cluster = testing::startCluster("target", 1, {{"mirror", 3}});
+  ASSERT_TRUE(cluster);
+  config::ClusterConfig target;
+  target.name = "target";
+  target.bootstrap = cluster->bootstrap();
+  std::mutex mu;
+  std::set<int32_t> fenced;
+  std::promise<void> release_first;
+  std::shared_future<void> first_released = release_first.get_future().share();
+  std::promise<void> first_started;
+  ResumeFinder finder(target, "test-link", /*read_committed=*/true,
+                      [&](const ResumeFinder::Request& r) -> Result<std::unique_ptr<ProducerSlot>> {
+                        if (r.partition == 0) {
+                          first_started.set_value();
+                          first_released.wait();
+                        }
+                        std::lock_guard lock(mu);
+                        fenced.insert(r.partition);
+                        return std::make_unique<ProducerSlot>();
+                      });
+  ASSERT_TRUE(finder.start().ok());
+  finder.request({"orders", 0, "mirror", 1});
+  ASSERT_EQ(first_started.get_future().wait_for(30s), std::future_status::ready);
+  finder.request({"orders", 1, "mirror", 2});
+  finder.request({"orders", 2, "mirror", 3});
+
+  // when: partition 1 is revoked before its takeover, and partition 0 during its takeover
+  finder.cancel("orders", 1, 2);
+  std::atomic<bool> revoked_0{false};
+  std::thread revoke([&] {
+    finder.cancel("orders", 0, 1);
+    revoked_0 = true;
+  });
+  std::this_thread::sleep_for(300ms);
+  // then: revoking partition 0 waits while its takeover is under way
+  EXPECT_FALSE(revoked_0.load());
+  release_first.set_value();
+  revoke.join();
+  EXPECT_TRUE(revoked_0.load());
+
+  // ... and partitions 0 and 2 are answered with their producers; partition 1 was never taken over
+  std::vector<ResumeFinder::Answer> answers;
+  const auto deadline = Clock::now() + 60s;
+  while (answers.size() < 2 && Clock::now() < deadline) {
+    for (auto& answer : finder.takeAnswers()) {
+      if (answer.request.partition != 1) {
+        answers.push_back(std::move(answer));
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  finder.stop();
+  ASSERT_EQ(answers.size(), 2u);
+  for (const auto& answer : answers) {
+    EXPECT_TRUE(answer.last_source.ok()) << answer.last_source.error().message;
+    EXPECT_NE(answer.slot, nullptr) << answer.request.partition;
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(fenced, (std::set<int32_t>{0, 2}));
+}
+
+}  // namespace
+}  // namespace causeway
