@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace causeway::replicator {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+
+// How many partitions' transactional.ids are taken over at once.
+constexpr size_t kConcurrentTakeovers = 16;
 
 }  // namespace
 
@@ -57,7 +61,7 @@ void ResumeFinder::cancel(const std::string& source_topic, int32_t partition, ui
     return r.source_topic == source_topic && r.partition == partition && r.epoch == epoch;
   });
   cancelled_.insert(key);
-  cv_.wait(lock, [&] { return fencing_ != key; });
+  cv_.wait(lock, [&] { return fencing_.count(key) == 0; });
 }
 
 std::vector<ResumeFinder::Answer> ResumeFinder::takeAnswers() {
@@ -79,26 +83,40 @@ void ResumeFinder::run() {
     }
     // Ownership first: after the fence, no earlier owner's record can still land in these mirror
     // partitions, and its open transaction is aborted, so the tails read below are final.
-    std::vector<Result<std::unique_ptr<ProducerSlot>>> slots;
+    std::vector<std::optional<Result<std::unique_ptr<ProducerSlot>>>> slots(batch.size());
     if (fence_) {
       const auto started = Clock::now();
-      slots.reserve(batch.size());
-      for (const Request& r : batch) {
-        const Key key{r.source_topic, r.partition, r.epoch};
-        {
-          std::lock_guard lock(mu_);
-          if (cancelled_.count(key) > 0) {
-            slots.push_back(Error{"the partition was revoked before it was taken over"});
-            continue;
+      // Up to kConcurrentTakeovers at once: each is a client of its own (its connections, a
+      // FindCoordinator and an InitProducerId, retried while an earlier owner's transaction is
+      // being aborted), independent of the others.
+      std::atomic<size_t> next{0};
+      auto takeOver = [&] {
+        for (size_t i = next.fetch_add(1); i < batch.size(); i = next.fetch_add(1)) {
+          const Request& r = batch[i];
+          const Key key{r.source_topic, r.partition, r.epoch};
+          {
+            std::lock_guard lock(mu_);
+            if (cancelled_.count(key) > 0) {
+              slots[i] = Error{"the partition was revoked before it was taken over"};
+              continue;
+            }
+            fencing_.insert(key);
           }
-          fencing_ = key;
+          slots[i] = fence_(r);
+          {
+            std::lock_guard lock(mu_);
+            fencing_.erase(key);
+          }
+          cv_.notify_all();
         }
-        slots.push_back(fence_(r));
-        {
-          std::lock_guard lock(mu_);
-          fencing_.reset();
-        }
-        cv_.notify_all();
+      };
+      std::vector<std::thread> helpers;
+      for (size_t h = 1; h < std::min(kConcurrentTakeovers, batch.size()); ++h) {
+        helpers.emplace_back(takeOver);
+      }
+      takeOver();
+      for (std::thread& helper : helpers) {
+        helper.join();
       }
       spdlog::info("link '{}': took over the transactional.id of {} partition(s) in {} ms", link_,
                    batch.size(),
@@ -135,10 +153,10 @@ void ResumeFinder::run() {
         answer.last_source = (*found)[i];
       }
       if (fence_) {
-        if (slots[i]) {
-          answer.slot = std::move(*slots[i]);
+        if (*slots[i]) {
+          answer.slot = std::move(**slots[i]);
         } else {
-          answer.last_source = slots[i].error();
+          answer.last_source = slots[i]->error();
         }
       }
       if (refreshed) {

@@ -90,7 +90,7 @@ private:
   // Withdrawn requests of the batch being looked up, and the one being fenced (guarded by mu_).
   using Key = std::tuple<std::string, int32_t, uint64_t>;
   std::set<Key> cancelled_;
-  std::optional<Key> fencing_;
+  std::set<Key> fencing_;
   std::thread thread_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <set>
@@ -84,6 +85,57 @@ TEST(ResumeFinderFencing, ARevokedPartitionIsNeverTakenOverAndRevokingWaitsForAT
   }
   std::lock_guard lock(mu);
   EXPECT_EQ(fenced, (std::set<int32_t>{0, 2}));
+}
+
+TEST(ResumeFinderFencing, PartitionsAssignedTogetherAreTakenOverAtOnce) {
+  // given: a finder whose takeovers each wait (up to 20 s) until four are under way together
+  auto cluster = testing::startCluster("target", 1, {{"mirror", 5}});
+  ASSERT_TRUE(cluster);
+  config::ClusterConfig target;
+  target.name = "target";
+  target.bootstrap = cluster->bootstrap();
+  std::promise<void> release_first;
+  std::shared_future<void> first_released = release_first.get_future().share();
+  std::promise<void> first_started;
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  int most_inside = 0;
+  ResumeFinder finder(target, "test-link", /*read_committed=*/true,
+                      [&](const ResumeFinder::Request& r) -> Result<std::unique_ptr<ProducerSlot>> {
+                        if (r.partition == 0) {  // holds the finder so 1-4 arrive as one batch
+                          first_started.set_value();
+                          first_released.wait();
+                          return std::make_unique<ProducerSlot>();
+                        }
+                        std::unique_lock lock(mu);
+                        most_inside = std::max(most_inside, ++inside);
+                        cv.notify_all();
+                        cv.wait_for(lock, 20s, [&] { return most_inside >= 4; });
+                        --inside;
+                        return std::make_unique<ProducerSlot>();
+                      });
+  ASSERT_TRUE(finder.start().ok());
+  finder.request({"orders", 0, "mirror", 1});
+  ASSERT_EQ(first_started.get_future().wait_for(30s), std::future_status::ready);
+  for (int32_t p = 1; p <= 4; ++p) {
+    finder.request({"orders", p, "mirror", static_cast<uint64_t>(p + 1)});
+  }
+
+  // when: the first takeover ends and the four others are looked up together
+  release_first.set_value();
+  size_t answered = 0;
+  const auto deadline = Clock::now() + 90s;
+  while (answered < 5 && Clock::now() < deadline) {
+    answered += finder.takeAnswers().size();
+    std::this_thread::sleep_for(20ms);
+  }
+  finder.stop();
+
+  // then: all four were under way at once, and every partition is answered
+  EXPECT_EQ(answered, 5u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(most_inside, 4);
 }
 
 }  // namespace
