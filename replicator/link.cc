@@ -1023,10 +1023,11 @@ void Link::drainAndClose() {
   if (exactly_once_ && in_flight_records_ == 0) {
     writer_->saveRuns(runsToSave(all), /*force=*/true);
   }
-  if (in_flight_records_ == 0) {
+  if (in_flight_records_ == 0 && !failed_) {
     commitTransaction(all);
   } else {
-    writer_->abortTransaction("records were not acknowledged before the drain timeout");
+    writer_->abortTransaction(failed_ ? "the link stopped on an error"
+                                      : "records were not acknowledged before the drain timeout");
   }
   reader_->commit(/*sync=*/true);
   // Leaving the group revokes our partitions (served through onRevoking) so other workers take them

@@ -185,7 +185,12 @@ void TargetWriter::release(MirrorPartition& mirror, milliseconds reports) {
   std::unique_ptr<ProducerSlot> released = std::move(it->second);
   owned_.erase(it);
   released->releasing = true;
-  abort(*released, "the partition is given up");
+  if (released->in_transaction) {
+    // Given up with a transaction open (a lost assignment, a stopping link): what it holds is
+    // withdrawn first, so the abort does not wait for records to a target that may not answer.
+    rd_kafka_purge(released->producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    abort(*released, "the partition is given up");
+  }
   // What is still queued on it is reported (acknowledged, or purged by an abort) before it goes:
   // the listener's bookkeeping must not wait for reports that can no longer come.
   const auto deadline = Clock::now() + reports;
@@ -375,7 +380,8 @@ void TargetWriter::flush(milliseconds timeout) {
 }
 
 void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
-  TargetWriter* self = static_cast<ProducerSlot*>(opaque)->writer;
+  const auto* slot = static_cast<ProducerSlot*>(opaque);
+  TargetWriter* self = slot->writer;
   if (self == nullptr) {
     return;  // a released producer closing
   }
@@ -391,6 +397,10 @@ void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* repor
   auto* entry = static_cast<OffsetTracker::Entry*>(report->_private);
   if (report->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->listener_.onDelivered(*entry, report->offset);
+  } else if (slot->releasing) {
+    // A partition given up: whatever failed (also a fence by its next owner) was withdrawn, not
+    // refused by the target. Its next owner reads it again.
+    self->listener_.onNotDelivered(*entry, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, *report);
   } else {
     self->listener_.onNotDelivered(*entry, report->err, *report);
   }

@@ -11,10 +11,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 namespace causeway {
 namespace {
@@ -46,6 +48,17 @@ TEST(ResumeFinderFencing, ARevokedPartitionIsNeverTakenOverAndRevokingWaitsForAT
                         fenced.insert(r.partition);
                         return std::make_unique<ProducerSlot>();
                       });
+  // Whatever happens below, the held takeover ends before the finder is destroyed.
+  bool released = false;
+  auto releaseFirst = [&] {
+    if (!std::exchange(released, true)) {
+      release_first.set_value();
+    }
+  };
+  struct Guard {
+    std::function<void()> at_exit;
+    ~Guard() { at_exit(); }
+  } guard{releaseFirst};
   ASSERT_TRUE(finder.start().ok());
   finder.request({"orders", 0, "mirror", 1});
   ASSERT_EQ(first_started.get_future().wait_for(30s), std::future_status::ready);
@@ -62,7 +75,7 @@ TEST(ResumeFinderFencing, ARevokedPartitionIsNeverTakenOverAndRevokingWaitsForAT
   std::this_thread::sleep_for(300ms);
   // then: revoking partition 0 waits while its takeover is under way
   EXPECT_FALSE(revoked_0.load());
-  release_first.set_value();
+  releaseFirst();
   revoke.join();
   EXPECT_TRUE(revoked_0.load());
 
@@ -115,6 +128,16 @@ TEST(ResumeFinderFencing, PartitionsAssignedTogetherAreTakenOverAtOnce) {
                         --inside;
                         return std::make_unique<ProducerSlot>();
                       });
+  bool released = false;
+  auto releaseFirst = [&] {
+    if (!std::exchange(released, true)) {
+      release_first.set_value();
+    }
+  };
+  struct Guard {
+    std::function<void()> at_exit;
+    ~Guard() { at_exit(); }
+  } guard{releaseFirst};
   ASSERT_TRUE(finder.start().ok());
   finder.request({"orders", 0, "mirror", 1});
   ASSERT_EQ(first_started.get_future().wait_for(30s), std::future_status::ready);
@@ -123,7 +146,7 @@ TEST(ResumeFinderFencing, PartitionsAssignedTogetherAreTakenOverAtOnce) {
   }
 
   // when: the first takeover ends and the four others are looked up together
-  release_first.set_value();
+  releaseFirst();
   size_t answered = 0;
   const auto deadline = Clock::now() + 90s;
   while (answered < 5 && Clock::now() < deadline) {
@@ -136,6 +159,81 @@ TEST(ResumeFinderFencing, PartitionsAssignedTogetherAreTakenOverAtOnce) {
   EXPECT_EQ(answered, 5u);
   std::lock_guard lock(mu);
   EXPECT_EQ(most_inside, 4);
+}
+
+TEST(ResumeFinderFencing, ARequestWithdrawnWhileItsBatchIsTakenOverIsSkipped) {
+  // given: 17 partitions asked for before the finder starts (one batch), the first 16 takeovers
+  // held (all under way at once), the 17th waiting for a free hand
+  auto cluster = testing::startCluster("target", 1, {{"mirror", 17}});
+  ASSERT_TRUE(cluster);
+  config::ClusterConfig target;
+  target.name = "target";
+  target.bootstrap = cluster->bootstrap();
+  std::promise<void> release_all;
+  std::shared_future<void> released_all = release_all.get_future().share();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<int32_t> fenced;
+  int started = 0;
+  ResumeFinder finder(target, "test-link", /*read_committed=*/true,
+                      [&](const ResumeFinder::Request& r) -> Result<std::unique_ptr<ProducerSlot>> {
+                        {
+                          std::lock_guard lock(mu);
+                          ++started;
+                          fenced.insert(r.partition);
+                        }
+                        cv.notify_all();
+                        released_all.wait();
+                        return std::make_unique<ProducerSlot>();
+                      });
+  bool released = false;
+  auto releaseAll = [&] {
+    if (!std::exchange(released, true)) {
+      release_all.set_value();
+    }
+  };
+  struct Guard {
+    std::function<void()> at_exit;
+    ~Guard() { at_exit(); }
+  } guard{releaseAll};
+  for (int32_t p = 0; p < 17; ++p) {
+    finder.request({"orders", p, "mirror", 100 + static_cast<uint64_t>(p)});
+  }
+  ASSERT_TRUE(finder.start().ok());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return started >= 16; }));
+  }
+
+  // when: the 17th is revoked before a hand is free for it, then the 16 end
+  finder.cancel("orders", 16, 116);
+  releaseAll();
+
+  // then: the 16 are answered with their producers; the 17th was never taken over and is
+  // answered as revoked
+  std::vector<ResumeFinder::Answer> answers;
+  const auto deadline = Clock::now() + 90s;
+  while (answers.size() < 17 && Clock::now() < deadline) {
+    for (auto& answer : finder.takeAnswers()) {
+      answers.push_back(std::move(answer));
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  finder.stop();
+  ASSERT_EQ(answers.size(), 17u);
+  for (const auto& answer : answers) {
+    if (answer.request.partition == 16) {
+      ASSERT_FALSE(answer.last_source.ok());
+      EXPECT_NE(answer.last_source.error().message.find("revoked"), std::string::npos);
+      EXPECT_EQ(answer.slot, nullptr);
+    } else {
+      EXPECT_TRUE(answer.last_source.ok()) << answer.last_source.error().message;
+      EXPECT_NE(answer.slot, nullptr);
+    }
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(fenced.size(), 16u);
+  EXPECT_EQ(fenced.count(16), 0u);
 }
 
 }  // namespace
