@@ -37,7 +37,7 @@ class Checker {
 public:
   explicit Checker(const config::Config& config) : config_(config), contracts_(config) {}
 
-  // Checks `policy` against the value contracts of the plain topics among `topics` of
+  // Checks `policy` against the key and value contracts of the plain topics among `topics` of
   // `cluster`. `decoded`: records reach the policy decoded to JSON (partner streams).
   void check(const config::PolicyConfig& policy, const std::string& cluster,
              const std::vector<std::string>& topics, bool decoded) {
@@ -51,33 +51,16 @@ public:
       if (contract == nullptr) {
         continue;
       }
-      const config::ContractSideConfig& side = contract->config->value;
-      if (!side.present || !side.usesRegistry() ||
-          side.subject_strategy != config::SubjectStrategy::kTopic) {
-        continue;
-      }
-      const bool json = side.format == config::PayloadFormat::kJson;
-      if (!json && (!decoded || !config::contractReadsWriters(side.compatibility))) {
-        continue;  // producer's bytes on a link, or records in their writers' shapes
-      }
-      const std::string subject =
-          schema::subjectName(side.subject_strategy, *topic, schema::Side::kValue, "");
-      auto fetched = registry->subjectVersion(subject, side.version);
-      if (!fetched) {
-        continue;  // schema::checkConfig reports catalogs that do not load
-      }
-      auto json_schema = decodedJsonSchema(side.format, fetched->schema.text);
-      if (!json_schema) {
-        continue;
-      }
-      auto types = policies::JsonSchemaTypes::make(*json_schema, policies::PathRoot::kValue,
-                                                   "the contract schema of topic " + *topic +
-                                                       " (subject " + subject + ")");
-      if (!types) {
+      const auto value_types =
+          typesOf(*registry, contract->config->value, *topic, schema::Side::kValue, decoded);
+      const auto key_types =
+          typesOf(*registry, contract->config->key, *topic, schema::Side::kKey, decoded);
+      if (!value_types && !key_types) {
         continue;
       }
       policies::CompileOptions options;
-      options.value_types = types->get();
+      options.value_types = value_types.get();
+      options.key_types = key_types.get();
       for (config::ConfigError& error : newErrors(policy, options)) {
         if (reported_.insert(error.str()).second) {  // a policy shared by products and links
           errors_.push_back(std::move(error));
@@ -89,6 +72,36 @@ public:
   std::vector<config::ConfigError> take() { return std::move(errors_); }
 
 private:
+  // What one side's contract schema says about the fields the policy reads, when the schema is
+  // on disk and records reach the policy in its shape; null otherwise.
+  std::unique_ptr<policies::JsonSchemaTypes> typesOf(schema::Registry& registry,
+                                                     const config::ContractSideConfig& side,
+                                                     const std::string& topic, schema::Side which,
+                                                     bool decoded) {
+    if (!side.present || !side.usesRegistry() ||
+        side.subject_strategy != config::SubjectStrategy::kTopic) {
+      return nullptr;
+    }
+    const bool json = side.format == config::PayloadFormat::kJson;
+    if (!json && (!decoded || !config::contractReadsWriters(side.compatibility))) {
+      return nullptr;  // producer's bytes on a link, or records in their writers' shapes
+    }
+    const std::string subject = schema::subjectName(side.subject_strategy, topic, which, "");
+    auto fetched = registry.subjectVersion(subject, side.version);
+    if (!fetched) {
+      return nullptr;  // schema::checkConfig reports catalogs that do not load
+    }
+    auto json_schema = decodedJsonSchema(side.format, fetched->schema.text);
+    if (!json_schema) {
+      return nullptr;
+    }
+    auto types = policies::JsonSchemaTypes::make(
+        *json_schema,
+        which == schema::Side::kKey ? policies::PathRoot::kKey : policies::PathRoot::kValue,
+        "the contract schema of topic " + topic + " (subject " + subject + ")");
+    return types ? std::move(*types) : nullptr;
+  }
+
   // Errors of compiling `policy` with `options` that it does not have without them (those
   // policies::checkConfig reports already).
   std::vector<config::ConfigError> newErrors(const config::PolicyConfig& policy,

@@ -137,5 +137,58 @@ TEST(EgressCheckConfigTest, PolicyPathsAreCheckedAgainstCatalogContracts) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(EgressCheckConfigTest, KeyPathsAreCheckedAgainstTheKeyContract) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("causeway-egress-key-paths-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "catalog");
+  std::ofstream(dir / "catalog" / "index.yaml")
+      << "schemas:\n"
+         "  - {id: 1, subject: payments.authorized-key, file: key.json}\n"
+         "  - {id: 2, subject: payments.authorized-value, file: value.json}\n";
+  std::ofstream(dir / "catalog" / "key.json")
+      << R"({"type":"object","additionalProperties":false,"properties":{
+           "customer":{"type":"string"},"region":{"type":"string"}}})";
+  std::ofstream(dir / "catalog" / "value.json") << R"({"type":"object"})";
+  std::ofstream(dir / "acme.tokens") << "acme-1 0123456789abcdef0123456789abcdef\n";
+  const std::string d = dir.string();
+  auto errorsOf = [&](const std::string& rule) {
+    const std::string text =
+        "registries:\n  local: {catalog: " + d +
+        "/catalog}\n"
+        "clusters:\n  east: {bootstrap: \"127.0.0.1:1\", registry: local}\n"
+        "domains:\n  - name: payments\n    topics: [\"payments\\\\..*\"]\n"
+        "    contracts:\n"
+        "      - {name: authorized, topics: [\"payments\\\\.authorized\"], "
+        "key: {format: json}, value: {format: json}}\n"
+        "policies:\n  acme-policy:\n    topics: {allow: [\"payments\\\\..*\"]}\n"
+        "    fields:\n" +
+        rule +
+        "products:\n  - {name: p.v1, source: east, topics: [\"payments\\\\.authorized\"]}\n"
+        "partners:\n  acme:\n    products: [p.v1]\n    policy: acme-policy\n"
+        "    auth: {tokens_file: " +
+        d +
+        "/acme.tokens}\n"
+        "egress: {listen: \"127.0.0.1:0\"}\n";
+    auto loaded = config::loadConfigString(text, "keys.yaml");
+    EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].str());
+    std::string all;
+    if (loaded.ok()) {
+      for (const auto& e : checkConfig(*loaded.config)) {
+        all += e.str() + "\n";
+      }
+    }
+    return all;
+  };
+  // A field the key's contract has: nothing to say.
+  EXPECT_EQ(errorsOf("      - {path: key.region, action: mask, keep_last: 2}\n"), "");
+  // A misspelt one, on line 14, is named against the key's subject.
+  const std::string all = errorsOf("      - {path: key.custmer, action: mask, keep_last: 2}\n");
+  EXPECT_THAT(all, HasSubstr("keys.yaml:14:16:"));
+  EXPECT_THAT(all, HasSubstr("no field 'custmer' at key in the contract schema of topic "
+                             "payments.authorized (subject payments.authorized-key); did you "
+                             "mean 'customer'?"));
+  std::filesystem::remove_all(dir);
+}
+
 } // namespace
 } // namespace causeway::egress
