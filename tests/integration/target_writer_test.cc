@@ -237,25 +237,35 @@ TEST(TargetWriterOwnership, EachPartitionHasItsOwnTransactionalIdAndNothingIsWri
   ASSERT_NE(mirrors[1].slot, nullptr);
   EXPECT_NE(mirrors[0].slot->producer.get(), mirrors[1].slot->producer.get());
 
-  // when: every record is written (each partition in its own transaction) and committed
+  // Reads `count` records and writes each in its partition's transaction; returns how many.
   pipeline::Record record;
-  size_t written = 0;
-  const auto deadline = Clock::now() + 60s;
-  while (written < 20 && Clock::now() < deadline) {
-    writer.poll(0);
-    const replicator::SourceRecord* consumed = reader.next(50);
-    if (consumed == nullptr) {
-      continue;
+  auto writeRecords = [&](size_t count) {
+    size_t written = 0;
+    const auto until = Clock::now() + 60s;
+    while (written < count && Clock::now() < until) {
+      writer.poll(0);
+      const replicator::SourceRecord* consumed = reader.next(50);
+      if (consumed == nullptr) {
+        continue;
+      }
+      auto& mirror = mirrors[consumed->view.partition];
+      if (writer.beginTransactionIfNeeded(mirror) != TargetWriter::Begin::kOpen) {
+        break;
+      }
+      OffsetTracker::Entry& entry =
+          consumed->partition->tracker.dispatch(consumed->view.offset, consumed->bytes);
+      record.reset(&consumed->view);
+      if (!writer.write(record, *consumed, mirror, entry).ok()) {
+        break;
+      }
+      ++written;
     }
-    auto& mirror = mirrors[consumed->view.partition];
-    ASSERT_EQ(writer.beginTransactionIfNeeded(mirror), TargetWriter::Begin::kOpen);
-    OffsetTracker::Entry& entry =
-        consumed->partition->tracker.dispatch(consumed->view.offset, consumed->bytes);
-    record.reset(&consumed->view);
-    ASSERT_TRUE(writer.write(record, *consumed, mirror, entry).ok());
-    ++written;
-  }
-  ASSERT_EQ(written, 20u) << rebalances.fatal;
+    return written;
+  };
+
+  // when: every record is written (each partition in its own transaction) and committed
+  ASSERT_EQ(writeRecords(20), 20u) << rebalances.fatal;
+  const auto deadline = Clock::now() + 60s;
   EXPECT_TRUE(writer.inTransaction());
   ASSERT_TRUE(writer.commitTransaction().ok());
   EXPECT_FALSE(writer.inTransaction());
@@ -269,22 +279,8 @@ TEST(TargetWriterOwnership, EachPartitionHasItsOwnTransactionalIdAndNothingIsWri
   // target answers after 3 s), as on a lost assignment
   ASSERT_TRUE(testing::produceRecords(source->bootstrap(), "orders", 2, 1, 10));
   rd_kafka_mock_broker_set_rtt(target->mock(), 1, 3000);
-  size_t more = 0;
+  ASSERT_EQ(writeRecords(2), 2u) << rebalances.fatal;
   const auto more_deadline = Clock::now() + 60s;
-  while (more < 2 && Clock::now() < more_deadline) {
-    const replicator::SourceRecord* consumed = reader.next(50);
-    if (consumed == nullptr) {
-      continue;
-    }
-    auto& mirror = mirrors[consumed->view.partition];
-    ASSERT_EQ(writer.beginTransactionIfNeeded(mirror), TargetWriter::Begin::kOpen);
-    OffsetTracker::Entry& entry =
-        consumed->partition->tracker.dispatch(consumed->view.offset, consumed->bytes);
-    record.reset(&consumed->view);
-    ASSERT_TRUE(writer.write(record, *consumed, mirror, entry).ok());
-    ++more;
-  }
-  ASSERT_EQ(more, 2u);
   writer.release(mirrors[0], 5s);
 
   // then: its record is withdrawn (reported as such while the partition is released, not as a
