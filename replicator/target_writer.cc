@@ -32,6 +32,15 @@ std::string errorText(rd_kafka_error_t* error) {
   return text;
 }
 
+// librdkafka writes a byte to `fd` when the producer's main queue (delivery reports, errors) gets
+// work; -1 stops it.
+void wakeOnReports(ProducerSlot& slot, int fd) {
+  static const char kWake = 1;
+  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(slot.producer.get());
+  rd_kafka_queue_io_event_enable(main_queue, fd, fd < 0 ? nullptr : &kWake, fd < 0 ? 0 : 1);
+  rd_kafka_queue_destroy(main_queue);
+}
+
 }  // namespace
 
 bool isRecordRejection(rd_kafka_resp_err_t error) {
@@ -158,10 +167,7 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
     return failed("cannot open its topics on the producer");
   }
   // Wake pollOwned() when this producer has delivery reports to serve.
-  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(slot->producer.get());
-  static const char kWake = 1;
-  rd_kafka_queue_io_event_enable(main_queue, wake_fds_[1], &kWake, 1);
-  rd_kafka_queue_destroy(main_queue);
+  wakeOnReports(*slot, wake_fds_[1]);
   return slot;
 }
 
@@ -213,9 +219,7 @@ void TargetWriter::close(std::unique_ptr<ProducerSlot> slot) {
   // No callback of the closing producer reaches this writer, and its queue stops writing to the
   // wake-up pipe.
   slot->writer = nullptr;
-  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(slot->producer.get());
-  rd_kafka_queue_io_event_enable(main_queue, -1, nullptr, 0);
-  rd_kafka_queue_destroy(main_queue);
+  wakeOnReports(*slot, -1);
   std::erase_if(closing_, [](Closing& closing) {
     if (!closing.done->load()) {
       return false;
@@ -256,7 +260,7 @@ TargetTopic* TargetWriter::topic(const std::string& source_topic, const std::str
 
 Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& source,
                            MirrorPartition& mirror, OffsetTracker::Entry& entry) {
-  ProducerSlot* slot = link_.transactional ? mirror.slot : &shared_;
+  ProducerSlot* slot = slotOf(mirror);
   if (slot == nullptr) {
     return Error{"not writing " + std::string(source.view.topic) + "[" +
                      std::to_string(source.view.partition) + "]@" +
@@ -488,7 +492,7 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
         now - mirror->runs_saved_at < kRunsSaveInterval) {
       continue;
     }
-    ProducerSlot* slot = link_.transactional ? mirror->slot : &shared_;
+    ProducerSlot* slot = slotOf(*mirror);
     if (slot == nullptr || beginTransactionIfNeeded(*mirror) != Begin::kOpen) {
       continue;
     }

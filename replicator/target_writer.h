@@ -168,6 +168,11 @@ private:
   void abort(ProducerSlot& slot, const std::string& why);
   // Serves the delivery reports of every partition's producer for up to `timeout_ms`.
   void pollOwned(int timeout_ms);
+  // The producer `mirror`'s records go through: the shared one, or on transactional links the
+  // partition's own (null when this worker does not own it).
+  ProducerSlot* slotOf(MirrorPartition& mirror) {
+    return link_.transactional ? mirror.slot : &shared_;
+  }
   // Destroys `slot` on a thread of its own (rd_kafka_destroy joins the producer's threads).
   void close(std::unique_ptr<ProducerSlot> slot);
 
