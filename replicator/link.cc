@@ -249,10 +249,13 @@ void Link::runDataPlane() {
     }
     applyBackpressure();
     resumeReadyPartitions();
+    const auto now = Clock::now();
     if (finder_) {
       applyResumePositions();
+      if (now >= next_position_ask_) {
+        askPositionsAgain(now);
+      }
     }
-    const auto now = Clock::now();
     if (now >= next_retry_check_) {
       reader_->updateFetching();  // partitions whose retry time came
       next_retry_check_ = now + milliseconds(100);
@@ -758,7 +761,10 @@ void Link::findResumePosition(SourcePartition& partition) {
 
 void Link::applyResumePositions() {
   bool changed = false;
-  for (ResumeFinder::Answer& answer : finder_->takeAnswers()) {
+  size_t asking_again = 0;
+  const Error* why_again = nullptr;
+  std::vector<ResumeFinder::Answer> answers = finder_->takeAnswers();
+  for (ResumeFinder::Answer& answer : answers) {
     SourcePartition* partition =
         reader_->find(answer.request.source_topic, answer.request.partition);
     if (partition == nullptr || partition->epoch != answer.request.epoch ||
@@ -766,11 +772,26 @@ void Link::applyResumePositions() {
       writer_->discard(std::move(answer.slot));
       continue;  // revoked (and maybe assigned again) since it asked
     }
+    if (!answer.last_source && answer.last_source.error().kind == ErrorKind::kUnavailable) {
+      // The target (or its transaction coordinator) did not answer in time: the partition stays
+      // held and is asked about again, backing off, until the target answers or the partition is
+      // revoked. Exactly-once is kept: nothing is written for it meanwhile.
+      writer_->discard(std::move(answer.slot));
+      partition->position_attempts += 1;
+      const auto backoff = std::min<milliseconds>(
+          kPositionRetryMax,
+          kPositionRetryFirst * (1LL << std::min<uint32_t>(partition->position_attempts - 1, 10)));
+      partition->ask_position_at = Clock::now() + backoff;
+      next_position_ask_ = std::min(next_position_ask_, partition->ask_position_at);
+      asking_again += 1;
+      why_again = &answer.last_source.error();
+      continue;
+    }
     if (!answer.last_source) {
       writer_->discard(std::move(answer.slot));
-      fail("link '" + link_.name + "': cannot find where " + partition->topic + "[" +
+      fail("link '" + link_.name + "': " + partition->topic + "[" +
            std::to_string(partition->partition) +
-           "] stopped on the target, so exactly-once cannot be kept; not starting it: " +
+           "] cannot start without breaking exactly-once, so the link stops: " +
            answer.last_source.error().message);
       return;
     }
@@ -801,10 +822,38 @@ void Link::applyResumePositions() {
       }
     }
     partition->waiting_for_position = false;
+    partition->position_attempts = 0;
     changed = true;
+  }
+  if (asking_again > 0) {
+    onProblem("resume:unavailable",
+              std::string(kPositionRetryNote) + " " + std::to_string(asking_again) +
+                  " partition(s) wait and are asked about again: " + why_again->message);
   }
   if (changed) {
     reader_->updateFetching();
+    if (next_position_ask_ == Clock::time_point::max()) {
+      std::lock_guard lock(status_mu_);
+      if (status_.last_error.starts_with(kPositionRetryNote)) {
+        status_.last_error.clear();  // every partition found where it resumes
+      }
+    }
+  }
+}
+
+void Link::askPositionsAgain(Clock::time_point now) {
+  next_position_ask_ = Clock::time_point::max();
+  for (const auto& [key, partition] : reader_->partitions()) {
+    if (!partition->waiting_for_position || partition->ask_position_at == Clock::time_point{}) {
+      continue;
+    }
+    if (now >= partition->ask_position_at) {
+      partition->ask_position_at = {};
+      finder_->request(ResumeFinder::Request{partition->topic, partition->partition,
+                                             partition->mirror->topic->name, partition->epoch});
+    } else {
+      next_position_ask_ = std::min(next_position_ask_, partition->ask_position_at);
+    }
   }
 }
 

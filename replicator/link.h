@@ -131,6 +131,9 @@ private:
   // Starts the partitions whose position the finder found, and picks up their saved offset runs
   // so translation stays cheap across owners.
   void applyResumePositions();
+  // Asks the finder again for partitions whose lookup failed because the target did not answer,
+  // once their backoff is over.
+  void askPositionsAgain(std::chrono::steady_clock::time_point now);
   void seedRuns(MirrorPartition& mirror, std::optional<int64_t> last_source,
                 const ResumeFinder::Answer& answer);
 
@@ -220,6 +223,9 @@ private:
   std::chrono::steady_clock::time_point next_commit_{};
   std::chrono::steady_clock::time_point next_status_{};
   std::chrono::steady_clock::time_point next_retry_check_{};
+  // The earliest ask_position_at of any partition (max: none).
+  std::chrono::steady_clock::time_point next_position_ask_ =
+      std::chrono::steady_clock::time_point::max();
 
   // Shared between threads.
   std::unique_ptr<TopicDiscovery> discovery_;  // discovery thread after start()

@@ -18,6 +18,13 @@ using std::chrono::milliseconds;
 inline constexpr milliseconds kStatusInterval{250};
 inline constexpr milliseconds kRevokeFlushLimit{10000};
 inline constexpr size_t kMaxRecordsPerPoll = 2000;
+// Exactly-once partitions whose resume position the target did not give in time are asked about
+// again after kPositionRetryFirst, doubling up to kPositionRetryMax; the status says so with a
+// last_error that starts with kPositionRetryNote.
+inline constexpr milliseconds kPositionRetryFirst{1000};
+inline constexpr milliseconds kPositionRetryMax{30000};
+inline constexpr const char* kPositionRetryNote =
+    "the target did not answer in time to start exactly-once partitions;";
 
 inline int64_t wallClockMs() {
   return std::chrono::duration_cast<milliseconds>(

@@ -19,8 +19,7 @@ constexpr size_t kConcurrentTakeovers = 16;
 ResumeFinder::ResumeFinder(const config::ClusterConfig& target, std::string link,
                            bool read_committed, Fence fence)
     : target_(target), link_(std::move(link)), fence_(std::move(fence)),
-      tail_(target_, link_, read_committed),
-      state_(target_, link_) {}
+      tail_(target_, link_, read_committed), state_(target_, link_) {}
 
 ResumeFinder::~ResumeFinder() { stop(); }
 
@@ -118,46 +117,64 @@ void ResumeFinder::run() {
       for (std::thread& helper : helpers) {
         helper.join();
       }
-      spdlog::info("link '{}': took over the transactional.id of {} partition(s) in {} ms", link_,
-                   batch.size(),
+      const auto took =
+          std::count_if(slots.begin(), slots.end(), [](const auto& s) { return s->ok(); });
+      spdlog::info("link '{}': took over the transactional.id of {} of {} partition(s) in {} ms",
+                   link_, took, batch.size(),
                    std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
     }
-    const auto deadline = Clock::now() + std::max(milliseconds(30000), target_.connect_timeout);
-    // The saved runs first: the tail read below must not see fewer records than the runs claim.
-    auto refreshed =
-        state_.refresh(Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
-    if (!refreshed) {
-      spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_,
-                   refreshed.message());
+    // Partitions whose takeover failed are answered with that error at once (the link asks again
+    // when the target does not answer; docs/failover.md): their tails are not read.
+    std::vector<size_t> taken;
+    taken.reserve(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!fence_ || *slots[i]) {
+        taken.push_back(i);
+      }
     }
-    std::vector<TargetTail::Partition> partitions;
-    partitions.reserve(batch.size());
-    for (const Request& r : batch) {
-      partitions.push_back(TargetTail::Partition{r.mirror_topic, r.partition});
-    }
-    const auto started = Clock::now();
-    auto found = tail_.lastSourceOffsets(partitions, deadline);
-    if (found) {
-      spdlog::info("link '{}': found where {} partition(s) resume in {} ms", link_, batch.size(),
-                   std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
+    std::optional<Result<std::vector<std::optional<int64_t>>>> found;
+    Status refreshed = Error{"not read"};
+    if (!taken.empty()) {
+      // The saved runs first: the tail read below must not see fewer records than the runs claim.
+      refreshed =
+          state_.refresh(Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
+      if (!refreshed) {
+        spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_,
+                     refreshed.message());
+      }
+      std::vector<TargetTail::Partition> partitions;
+      partitions.reserve(taken.size());
+      for (size_t i : taken) {
+        partitions.push_back(TargetTail::Partition{batch[i].mirror_topic, batch[i].partition});
+      }
+      const auto started = Clock::now();
+      found = tail_.lastSourceOffsets(
+          partitions, started + std::max(milliseconds(30000), target_.connect_timeout));
+      if (*found) {
+        spdlog::info("link '{}': found where {} partition(s) resume in {} ms", link_, taken.size(),
+                     std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
+      }
     }
     std::vector<Answer> answers;
     answers.reserve(batch.size());
+    size_t next_taken = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       Answer answer;
       answer.request = batch[i];
+      if (fence_ && !*slots[i]) {
+        answer.last_source = slots[i]->error();
+        answers.push_back(std::move(answer));
+        continue;
+      }
+      const size_t k = next_taken++;  // this partition's place in the tail read
       answer.state_readable = refreshed.ok();
-      if (!found) {
-        answer.last_source = found.error();
+      if (!*found) {
+        answer.last_source = found->error();
       } else {
-        answer.last_source = (*found)[i];
+        answer.last_source = (**found)[k];
       }
       if (fence_) {
-        if (*slots[i]) {
-          answer.slot = std::move(**slots[i]);
-        } else {
-          answer.last_source = slots[i]->error();
-        }
+        answer.slot = std::move(**slots[i]);
       }
       if (refreshed) {
         const auto* saved = state_.find(batch[i].mirror_topic, batch[i].partition);

@@ -38,6 +38,10 @@ struct SourcePartition {
   // Reasons to hold fetching; any of them pauses the partition.
   bool waiting_for_target = false;    // its mirror partition does not exist yet
   bool waiting_for_position = false;  // exactly-once: the resume offset is being looked up
+  // Exactly-once: lookups that failed because the target did not answer, and when the link asks
+  // again (zero: not waiting to ask).
+  uint32_t position_attempts = 0;
+  std::chrono::steady_clock::time_point ask_position_at{};
   std::chrono::steady_clock::time_point retry_at{};  // a stage asked to look again later
   // No committed offset when assigned: the position the consumer starts from is committed at the
   // next commit even if no record arrives, so a restart starts there too.

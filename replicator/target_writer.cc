@@ -25,6 +25,9 @@ using std::chrono::milliseconds;
 // A partition's offset runs are saved when a run starts, and otherwise at most this often
 // (translation searches the records written since).
 constexpr milliseconds kRunsSaveInterval{10000};
+// How long one takeover (init_transactions) may wait for the target, at least: aborting an
+// earlier owner's open transaction takes a few round trips. One that runs out is asked again.
+constexpr milliseconds kTakeoverAttempt{10000};
 
 std::string errorText(rd_kafka_error_t* error) {
   std::string text = rd_kafka_error_string(error);
@@ -143,10 +146,11 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
   slot->transactional_id = transactionalId(link_.name, source_topic, partition);
   slot->mirror_topic = mirror_topic;
   slot->partition = partition;
-  auto failed = [&](const std::string& why) {
+  auto failed = [&](const std::string& why, ErrorKind kind = ErrorKind::kUnknown) {
     return Error{"cannot take over transactional.id '" + slot->transactional_id + "' of " +
-                 source_topic + "[" + std::to_string(partition) + "] on " +
-                 kafka::describeCluster(target_) + ": " + why};
+                     source_topic + "[" + std::to_string(partition) + "] on " +
+                     kafka::describeCluster(target_) + ": " + why,
+                 kind};
   };
   auto producer = kafka::makeClient(producerSpec(*slot));
   if (!producer) {
@@ -155,10 +159,14 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
   slot->producer = std::move(*producer);
   // On Kafka this bumps the id's epoch: an open transaction of the previous owner is aborted (the
   // call waits for that), and the previous owner's writes and commits are refused from now on.
-  const int timeout_ms =
-      static_cast<int>(std::max(milliseconds(30000), target_.connect_timeout).count());
+  // A call that runs out of time (the target or its transaction coordinator does not answer) is
+  // retriable: the link asks again later with a new producer (Link::applyResumePositions). Any
+  // other failure (an authorization error, a fatal one) stops the link.
+  const int timeout_ms = static_cast<int>(std::max(kTakeoverAttempt, target_.connect_timeout).count());
   if (rd_kafka_error_t* error = rd_kafka_init_transactions(slot->producer.get(), timeout_ms)) {
-    return failed("initializing transactions failed: " + errorText(error));
+    const ErrorKind kind =
+        rd_kafka_error_is_retriable(error) != 0 ? ErrorKind::kUnavailable : ErrorKind::kUnknown;
+    return failed("initializing transactions failed: " + errorText(error), kind);
   }
   slot->mirror_handle.reset(
       rd_kafka_topic_new(slot->producer.get(), mirror_topic.c_str(), nullptr));
