@@ -555,7 +555,7 @@ void Link::onDelivered(OffsetTracker::Entry& entry, int64_t target_offset) {
   in_flight_bytes_ -= bytes;
   if (entry.timestamp_index >= 0 && entry.timestamp >= 0) {
     replication_latency_.by_type[static_cast<size_t>(entry.timestamp_index)].record(
-        wallClockMs() - entry.timestamp);
+        writer_->reportTimeMs() - entry.timestamp);
     mirror.last_replicated_timestamp = entry.timestamp;
   }
   if (exactly_once_) {

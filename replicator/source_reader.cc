@@ -139,13 +139,17 @@ SourcePartition* SourceReader::lookup(const rd_kafka_message_t* message) {
 
 const SourceRecord* SourceReader::next(int timeout_ms) {
   releaseCurrent();  // every sink copied what it needed from it
-  const auto deadline = Clock::now() + milliseconds(timeout_ms);
+  // Most calls take what is already queued (timeout 0): those read no clock.
+  const auto deadline =
+      timeout_ms > 0 ? Clock::now() + milliseconds(timeout_ms) : Clock::time_point{};
   while (true) {
-    const auto now = Clock::now();
-    const int wait =
-        now >= deadline
-            ? 0
-            : static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - now).count());
+    int wait = 0;
+    if (timeout_ms > 0) {
+      const auto now = Clock::now();
+      wait = now >= deadline ? 0
+                             : static_cast<int>(
+                                   std::chrono::duration_cast<milliseconds>(deadline - now).count());
+    }
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), wait);
     if (message == nullptr) {
       return nullptr;
@@ -187,7 +191,7 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       }
       continue;
     }
-    if (state == nullptr || state->held(Clock::now())) {
+    if (state == nullptr || state->heldNow()) {
       // Not (or no longer, or not yet) ours to process: never dispatched, so whoever processes the
       // partition reads it again. The first such record of a hold is where the partition goes on:
       // rewind to it (it is paused until then). A rewind already made for the hold (a retry, a

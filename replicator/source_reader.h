@@ -65,6 +65,21 @@ struct SourcePartition {
   bool held(std::chrono::steady_clock::time_point now) const {
     return waiting_for_target || waiting_for_position || waiting_for_barrier || now < retry_at;
   }
+  // held() at this moment, reading the clock only while a retry time is set (once it has passed
+  // it is cleared): the reader asks this for every record.
+  bool heldNow() {
+    if (waiting_for_target || waiting_for_position || waiting_for_barrier) {
+      return true;
+    }
+    if (retry_at == std::chrono::steady_clock::time_point{}) {
+      return false;
+    }
+    if (std::chrono::steady_clock::now() < retry_at) {
+      return true;
+    }
+    retry_at = {};
+    return false;
+  }
   bool fetch_paused = false;  // as last applied to the consumer
   // Rewound while held: what was fetched before is discarded, so the first record that arrives
   // during the hold is not where the partition goes on.

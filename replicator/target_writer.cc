@@ -348,11 +348,27 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
 }
 
 void TargetWriter::poll(int timeout_ms) {
+  in_poll_ = true;
+  report_time_ms_ = -1;
   if (link_.transactional) {
     pollOwned(timeout_ms);
   } else {
     rd_kafka_poll(shared_.producer.get(), timeout_ms);
   }
+  in_poll_ = false;
+}
+
+int64_t TargetWriter::reportTimeMs() {
+  if (in_poll_ && report_time_ms_ >= 0) {
+    return report_time_ms_;
+  }
+  const int64_t now = std::chrono::duration_cast<milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (in_poll_) {
+    report_time_ms_ = now;
+  }
+  return now;
 }
 
 void TargetWriter::pollOwned(int timeout_ms) {

@@ -127,6 +127,9 @@ public:
 
   // Serves delivery reports for up to `timeout_ms`.
   void poll(int timeout_ms);
+  // The wall clock (ms) for a delivery report being served: read once per poll() that serves
+  // reports (they were acknowledged together), and at each call outside poll().
+  int64_t reportTimeMs();
   // Withdraws every record not yet acknowledged (they are reported as purged).
   void purge(bool in_flight);
   // Waits for the state records just saved (non-transactional links).
@@ -196,6 +199,9 @@ private:
   };
   std::vector<Closing> closing_;
   uint64_t released_retries_ = 0;
+  // reportTimeMs() inside poll(): -1 until a report asks for it.
+  bool in_poll_ = false;
+  int64_t report_time_ms_ = -1;
   // Wakes pollOwned() when any owned producer has something to serve (a pipe; librdkafka writes a
   // byte to it when a producer's main queue gets work).
   int wake_fds_[2] = {-1, -1};
