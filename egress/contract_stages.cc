@@ -34,23 +34,36 @@ PartnerStageFactory ProductContractStages::factory(PartnerStageFactory then) {
     }
     if (*service != nullptr) {
       chain->prepend(std::make_unique<schema::ContractStage>(
-          *service, schema::ContractStage::Output::kJson));
+          *service, schema::ContractStage::Output::kJson,
+          self->countersOf(partner.name, product.name)));
     }
     return chain;
   };
 }
 
+std::shared_ptr<schema::ViolationCounters>
+ProductContractStages::countersOf(const std::string& partner, const std::string& product) {
+  std::lock_guard lock(mu_);
+  auto& counters = counters_[{partner, product}];
+  if (!counters) {
+    counters = std::make_shared<schema::ViolationCounters>();
+  }
+  return counters;
+}
+
 std::vector<schema::LinkSchemaMetrics> ProductContractStages::metrics() const {
   std::lock_guard lock(mu_);
   std::vector<schema::LinkSchemaMetrics> out;
-  for (const auto& [name, service] : services_) {
-    if (service == nullptr) {
+  for (const auto& [key, counters] : counters_) {
+    const auto& [partner, product] = key;
+    auto service = services_.find(product);
+    if (service == services_.end() || service->second == nullptr) {
       continue;
     }
     schema::LinkSchemaMetrics metrics;
-    metrics.link = "egress/" + name;
-    metrics.violations = service->violationCounts();
-    metrics.waiting = service->waitingTopics();
+    metrics.link = "egress/" + partner + "/" + product;
+    metrics.violations = counters->counts();
+    metrics.waiting = service->second->waitingTopics();
     out.push_back(std::move(metrics));
   }
   return out;

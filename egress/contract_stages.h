@@ -6,7 +6,8 @@
 // (schema/avro_json.h, the Protobuf JSON mapping), so partners read JSON and the partner's
 // policy edits the decoded fields. A record that breaks its contract follows the contract's
 // on_violation: dlq and skip leave it out of the stream, stop ends the product's streams;
-// either way it is counted in causeway_schema_violations_total{link="egress/<product>"}.
+// either way it is counted in causeway_schema_violations_total{link="egress/<partner>/<product>"}
+// (each partner's streams check the records they read; the policy metrics use the same label).
 //
 // One SchemaService per product, started on the first stream and shared by all of that
 // product's streams (the shared tails and the catch-up readers); its thread fetches schemas
@@ -18,6 +19,7 @@
 
 #include "egress/stages.h"
 #include "schema/schema_metrics.h"
+#include "schema/violation_counters.h"
 
 #include <map>
 #include <memory>
@@ -39,18 +41,23 @@ public:
   // (policyStageFactory). It keeps this object alive.
   PartnerStageFactory factory(PartnerStageFactory then);
 
-  // The products' contract metrics, one entry per product with a running service, named
-  // "egress/<product>".
+  // The contract metrics, one entry per partner and product whose streams started, named
+  // "egress/<partner>/<product>" (the topics waiting for a registry are the product's).
   std::vector<schema::LinkSchemaMetrics> metrics() const;
 
 private:
   // The product's service (nullptr: no domain has a contract), started on first use. A
   // registry that cannot be built is an error, tried again by the next stream.
   Result<std::shared_ptr<schema::SchemaService>> serviceOf(const config::ProductConfig& product);
+  // Where the streams of (partner, product) count violations.
+  std::shared_ptr<schema::ViolationCounters> countersOf(const std::string& partner,
+                                                        const std::string& product);
 
   const config::Config& config_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<schema::SchemaService>> services_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<schema::ViolationCounters>>
+      counters_;
 };
 
 } // namespace causeway::egress

@@ -1,7 +1,7 @@
 #pragma once
 
 // Prometheus series of the links' data contracts (and data products', as link
-// "egress/<product>"). A library of its own
+// "egress/<partner>/<product>"). A library of its own
 // (causeway_schema_metrics) so that schema/ does not depend on monitoring/. Labels hold only
 // names from the configuration and the fixed reasons of docs/schemas.md, never record values.
 //

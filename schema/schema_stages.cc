@@ -141,7 +141,10 @@ Verdict ContractStage::violation(TopicState& state, Side side, std::string_view 
     }
   }
   if (counter == nullptr) {
-    counter = service_.violationCounter(state.contract->domain->name, state.topic, rule, reason);
+    counter = counters_ != nullptr
+                  ? counters_->counter(state.contract->domain->name, state.topic, rule, reason)
+                  : service_.violationCounter(state.contract->domain->name, state.topic, rule,
+                                              reason);
     state.counters.push_back({side, reason, counter});
   }
   counter->fetch_add(1, std::memory_order_relaxed);

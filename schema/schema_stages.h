@@ -71,9 +71,13 @@ public:
     kJson,
   };
 
+  // `counters`: where violations are counted (null: the service's own; partner streams count
+  // per partner and product).
   explicit ContractStage(std::shared_ptr<SchemaService> service,
-                         Output output = Output::kAsWritten)
-      : owner_(std::move(service)), service_(*owner_), output_(output) {}
+                         Output output = Output::kAsWritten,
+                         std::shared_ptr<ViolationCounters> counters = nullptr)
+      : owner_(std::move(service)), service_(*owner_), output_(output),
+        counters_(std::move(counters)) {}
   std::string_view name() const override { return "contract"; }
   pipeline::Verdict process(pipeline::Record& record) override;
 
@@ -100,6 +104,7 @@ private:
   std::shared_ptr<SchemaService> owner_;
   SchemaService& service_;
   const Output output_;
+  const std::shared_ptr<ViolationCounters> counters_;
   std::shared_ptr<const SchemaSnapshot> snapshot_;
   std::unordered_map<std::string, std::unique_ptr<TopicState>, TopicHash, std::equal_to<>> topics_;
   TopicState* last_ = nullptr;  // the previous record's topic: most records repeat it

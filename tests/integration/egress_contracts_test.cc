@@ -24,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::kAcmeToken;
+using testing::kGlobexToken;
 using testing::kProduct;
 using testing::kTopic;
 using testing::SseClient;
@@ -112,6 +113,11 @@ partners:
     products: ["payments.authorized.v1"]
     auth: {tokens_file: ")" +
          dir + R"(/acme.tokens"}
+  globex:
+    policy: partner-acme
+    products: ["payments.authorized.v1"]
+    auth: {tokens_file: ")" +
+         dir + R"(/globex.tokens"}
 egress:
   listen: "127.0.0.1:)" +
          std::to_string(port) + R"("
@@ -132,6 +138,7 @@ TEST(EgressContractsTest, AnAvroProductReachesThePartnerAsJsonThroughItsPolicy) 
                                          "payment.avsc}\n");
   write(dir + "/schemas/payment.avsc", kPayment);
   write(dir + "/acme.tokens", std::string("acme-1 ") + kAcmeToken + "\n");
+  write(dir + "/globex.tokens", std::string("globex-1 ") + kGlobexToken + "\n");
   std::vector<std::pair<int32_t, testing::TestRecord>> records;
   for (int seq = 0; seq < 20; ++seq) {
     std::string value = payment(seq);
@@ -195,12 +202,26 @@ TEST(EgressContractsTest, AnAvroProductReachesThePartnerAsJsonThroughItsPolicy) 
   }
   std::sort(seqs.begin(), seqs.end());
   EXPECT_EQ(seqs, (std::vector<int>{5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
-  // ... and the record that broke the contract is counted, not lost without a trace.
-  const std::string series =
-      R"(causeway_schema_violations_total{link="egress/payments.authorized.v1",domain="payments",)"
-      R"(topic="payments.authorized",rule="payments.authorized.value",reason="invalid-payload"})";
+  // ... and the record that broke the contract is counted, not lost without a trace, under the
+  // partner whose stream read it: a second partner reading the product counts it under its own
+  // name.
+  const auto series = [](const std::string& partner) {
+    return R"(causeway_schema_violations_total{link="egress/)" + partner +
+           R"(/payments.authorized.v1",domain="payments",)"
+           R"(topic="payments.authorized",rule="payments.authorized.value",reason="invalid-payload"})";
+  };
   const auto scrape = [&] { return testing::httpGetBody(metrics_port, "/metrics"); };
-  EXPECT_TRUE(testing::waitFor([&] { return testing::metricSample(scrape(), series) >= 1; }, 10s))
+  EXPECT_TRUE(
+      testing::waitFor([&] { return testing::metricSample(scrape(), series("acme")) >= 1; }, 10s))
+      << scrape();
+  EXPECT_LT(testing::metricSample(scrape(), series("globex")), 0) << "globex read nothing yet";
+  options.headers = {{"Authorization", std::string("Bearer ") + kGlobexToken}};
+  SseClient globex(options);
+  ASSERT_TRUE(globex.connect()) << globex.error();
+  ASSERT_EQ(globex.status(), 200) << globex.body();
+  ASSERT_EQ(globex.readEvents(14, 30s), 14u) << worker.log();
+  EXPECT_TRUE(
+      testing::waitFor([&] { return testing::metricSample(scrape(), series("globex")) >= 1; }, 10s))
       << scrape();
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(30s), 0) << worker.log();
