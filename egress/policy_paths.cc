@@ -61,6 +61,7 @@ public:
       policies::CompileOptions options;
       options.value_types = value_types.get();
       options.key_types = key_types.get();
+      options.load_keys = false;  // once per policy is enough: the baseline compile reads them
       for (config::ConfigError& error : newErrors(policy, options)) {
         if (reported_.insert(error.str()).second) {  // a policy shared by products and links
           errors_.push_back(std::move(error));

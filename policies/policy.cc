@@ -157,7 +157,9 @@ CompileResult Policy::compile(const config::PolicyConfig& config, const CompileO
     }
     const std::pair<std::string, std::string> key_id{field.key.file, field.key.env};
     const KeyLocation location{field.key.file, field.key.env};
-    if (action == Action::kEncrypt || action == Action::kTokenize) {
+    if (!options.load_keys) {
+      // Paths and types only (CompileOptions::load_keys).
+    } else if (action == Action::kEncrypt || action == Action::kTokenize) {
       auto it = key_sets.find(key_id);
       if (it == key_sets.end()) {
         Result<KeySet> keys = loadKeySet(location);

@@ -29,6 +29,9 @@ struct CompileOptions {
   // is known, every payload path may hold anything (JSON without a schema).
   const FieldTypes* value_types = nullptr;
   const FieldTypes* key_types = nullptr;
+  // False: key and secret files are not read. For checks of paths and types that compile a
+  // policy once per topic (egress/policy_paths.h); such a policy has no keys to run with.
+  bool load_keys = true;
 };
 
 struct CompileResult {

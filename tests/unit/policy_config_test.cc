@@ -222,6 +222,27 @@ TEST(PolicyConfig, WithASchemaPathsAndActionTypesAreChecked) {
                                       "value.amount (a number) with the string '5'");
 }
 
+TEST(PolicyConfig, ACheckOfPathsAloneReadsNoKeyFile) {
+  // A key file that does not exist: compiling to run refuses it; compiling to check paths and
+  // types against a topic's schema (once per topic) does not read it, and still checks the path.
+  const config::LoadResult result = load("    topics: {allow: []}\n"
+                                         "    fields:\n"
+                                         "      - {path: value.cuntry, action: hash, secret_file: "
+                                         "/nonexistent/causeway.hmac}\n");
+  ASSERT_TRUE(result.ok()) << errorsOf(result);
+  const auto& policy = result.config->policies.at("acme");
+  const CompileResult to_run = Policy::compile(policy);
+  ASSERT_EQ(to_run.errors.size(), 1u);
+  EXPECT_THAT(to_run.errors[0].str(), HasSubstr("/nonexistent/causeway.hmac"));
+  SmallSchema schema;
+  CompileOptions options;
+  options.value_types = &schema;
+  options.load_keys = false;
+  const CompileResult to_check = Policy::compile(policy, options);
+  ASSERT_EQ(to_check.errors.size(), 1u);
+  EXPECT_THAT(to_check.errors[0].str(), HasSubstr("value.cuntry: not in the value schema"));
+}
+
 TEST(PolicyConfig, WarnsWhenALinkIncludesTopicsThePolicyDenies) {
   auto warnings = [](const std::string& allow, const std::string& include) {
     std::string text = "clusters:\n  east: {bootstrap: \"127.0.0.1:1\"}\n"
