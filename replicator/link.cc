@@ -832,12 +832,6 @@ void Link::applyResumePositions() {
   }
   if (changed) {
     reader_->updateFetching();
-    if (next_position_ask_ == Clock::time_point::max()) {
-      std::lock_guard lock(status_mu_);
-      if (status_.last_error.starts_with(kPositionRetryNote)) {
-        status_.last_error.clear();  // every partition found where it resumes
-      }
-    }
   }
 }
 

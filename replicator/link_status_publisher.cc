@@ -44,6 +44,7 @@ void Link::publishStatus() {
            std::tie(b.outcome, b.stage, b.reason, b.rule);
   });
   const auto now = Clock::now();
+  size_t asking_again = 0;  // partitions whose resume position is asked about again
   if (reader_ && reader_->client() != nullptr && !reader_->partitions().empty()) {
     const std::vector<int64_t> positions = reader_->positions();
     size_t i = 0;
@@ -92,6 +93,9 @@ void Link::publishStatus() {
         p.bytes_replicated = mirror->bytes_replicated;
       }
       p.paused = backpressure_paused_ || user_paused_ || state->held(now);
+      if (state->waiting_for_position && state->position_attempts > 0) {
+        asking_again += 1;
+      }
       partitions.push_back(std::move(p));
     }
   }
@@ -112,6 +116,9 @@ void Link::publishStatus() {
     }
   }
   std::lock_guard lock(status_mu_);
+  if (asking_again == 0 && status_.last_error.starts_with(kPositionRetryNote)) {
+    status_.last_error.clear();  // every partition found where it resumes, or went
+  }
   status_.partitions = std::move(partitions);
   status_.topics = std::move(topics);
   status_.records_replicated = records_replicated_;

@@ -132,7 +132,7 @@ void ResumeFinder::run() {
         taken.push_back(i);
       }
     }
-    std::optional<Result<std::vector<std::optional<int64_t>>>> found;
+    std::vector<TargetTail::Found> found;
     Status refreshed = Error{"not read"};
     if (!taken.empty()) {
       // The saved runs first: the tail read below must not see fewer records than the runs claim.
@@ -150,10 +150,11 @@ void ResumeFinder::run() {
       const auto started = Clock::now();
       found = tail_.lastSourceOffsets(
           partitions, started + std::max(milliseconds(30000), target_.connect_timeout));
-      if (*found) {
-        spdlog::info("link '{}': found where {} partition(s) resume in {} ms", link_, taken.size(),
-                     std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
-      }
+      const auto read =
+          std::count_if(found.begin(), found.end(), [](const auto& f) { return f.ok(); });
+      spdlog::info("link '{}': found where {} of {} partition(s) resume in {} ms", link_, read,
+                   taken.size(),
+                   std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
     }
     std::vector<Answer> answers;
     answers.reserve(batch.size());
@@ -168,11 +169,7 @@ void ResumeFinder::run() {
       }
       const size_t k = next_taken++;  // this partition's place in the tail read
       answer.state_readable = refreshed.ok();
-      if (!*found) {
-        answer.last_source = found->error();
-      } else {
-        answer.last_source = (**found)[k];
-      }
+      answer.last_source = std::move(found[k]);
       if (fence_) {
         answer.slot = std::move(**slots[i]);
       }

@@ -28,9 +28,28 @@ struct Scan {
   int64_t window_start = 0;  // this round reads [window_start, window_end)
   int64_t window_end = 0;
   int64_t window = kFirstWindow;
-  bool done = false;  // this round reached window_end (or the partition's end)
+  bool done = false;  // this round reached window_end (or the partition's end), or it failed
   std::optional<int64_t> last;
+  std::optional<Error> error;  // why the partition could not be read
 };
+
+// How long one partition's watermark query may take at most.
+constexpr milliseconds kWatermarkLimit{10000};
+
+// A refusal that asking again will not change stops the link; anything else (no leader, a
+// timeout, a topic not known yet) is asked about again.
+ErrorKind tailErrorKind(rd_kafka_resp_err_t err) {
+  switch (err) {
+  case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+  case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+  case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+  case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+  case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    return ErrorKind::kPermissionDenied;
+  default:
+    return ErrorKind::kUnavailable;
+  }
+}
 
 }  // namespace
 
@@ -65,29 +84,32 @@ Status TargetTail::open() {
 
 Result<std::optional<int64_t>>
 TargetTail::lastSourceOffset(const std::string& topic, int32_t partition, milliseconds timeout) {
-  auto found = lastSourceOffsets({Partition{topic, partition}}, Clock::now() + timeout);
-  if (!found) {
-    return found.error();
-  }
-  return (*found)[0];
+  return lastSourceOffsets({Partition{topic, partition}}, Clock::now() + timeout)[0];
 }
 
-Result<std::vector<std::optional<int64_t>>>
+std::vector<TargetTail::Found>
 TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
                               Clock::time_point deadline) {
   std::vector<Scan> scans(partitions.size());
+  auto where = [&](size_t i) {
+    return kafka::describeCluster(target_) + " " + partitions[i].topic + "[" +
+           std::to_string(partitions[i].partition) + "]";
+  };
   for (size_t i = 0; i < partitions.size(); ++i) {
     int64_t low = 0;
     int64_t high = 0;
     const auto& p = partitions[i];
-    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            consumer_.get(), p.topic.c_str(), p.partition, &low, &high, remainingMs(deadline))) {
-      return Error{kafka::describeCluster(target_) + " " + p.topic + "[" +
-                       std::to_string(p.partition) +
-                       "]: reading the watermarks failed: " + rd_kafka_err2str(err),
-                   ErrorKind::kUnavailable};
-    }
     Scan& scan = scans[i];
+    // Each query gets at most kWatermarkLimit, so a partition without a leader leaves time for
+    // the others.
+    const int limit_ms = std::min<int>(remainingMs(deadline), kWatermarkLimit.count());
+    if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            consumer_.get(), p.topic.c_str(), p.partition, &low, &high, limit_ms)) {
+      scan.error = Error{where(i) + ": reading the watermarks failed: " + rd_kafka_err2str(err),
+                         tailErrorKind(err)};
+      scan.done = true;
+      continue;
+    }
     scan.low = low;
     scan.window_end = high;
     scan.window_start = std::max(low, high - scan.window);
@@ -100,6 +122,7 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
 
   // Rounds: every partition not done reads its window; a partition whose window held none of
   // the link's records and does not start at the log start goes back a four times larger window.
+  // A partition that fails is done with its error; the others go on.
   while (true) {
     kafka::PartitionListPtr list(
         rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(1, scans.size()))));
@@ -116,20 +139,29 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       break;
     }
     if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list.get())) {
-      return Error{"reading the tails of the mirror partitions on " +
-                   kafka::describeCluster(target_) + ": " + rd_kafka_err2str(err)};
+      for (Scan& scan : scans) {
+        if (!scan.done) {
+          scan.error = Error{"reading the tails of the mirror partitions on " +
+                             kafka::describeCluster(target_) + ": " + rd_kafka_err2str(err)};
+          scan.done = true;
+        }
+      }
+      break;
     }
     std::vector<int64_t> next(scans.size());
     for (size_t i = 0; i < scans.size(); ++i) {
       next[i] = scans[i].window_start;
     }
-    Status status;
     while (pending > 0) {
       if (Clock::now() >= deadline) {
-        status =
-            Error{"reading the tails of " + std::to_string(pending) + " mirror partition(s) on " +
-                      kafka::describeCluster(target_) + ": timed out",
-                  ErrorKind::kUnavailable};
+        for (size_t i = 0; i < scans.size(); ++i) {
+          if (!scans[i].done) {
+            scans[i].error = Error{where(i) + ": reading the tail timed out",
+                                   ErrorKind::kUnavailable};
+            scans[i].done = true;
+          }
+        }
+        pending = 0;
         break;
       }
       kafka::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), 100));
@@ -153,11 +185,11 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
         continue;
       }
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        status = Error{"reading " + kafka::describeCluster(target_) + " " + partitions[i].topic +
-                           "[" + std::to_string(partitions[i].partition) +
-                           "]: " + rd_kafka_message_errstr(message.get()),
-                       ErrorKind::kUnavailable};
-        break;
+        scan.error = Error{where(i) + ": " + rd_kafka_message_errstr(message.get()),
+                           tailErrorKind(message->err)};
+        scan.done = true;
+        pending -= 1;
+        continue;
       }
       if (message->offset < next[i]) {
         continue;  // left over from an earlier round
@@ -174,12 +206,9 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       }
     }
     rd_kafka_assign(consumer_.get(), nullptr);
-    if (!status) {
-      return status.error();
-    }
     // The next round: further back where nothing of ours was found yet.
     for (Scan& scan : scans) {
-      if (!scan.last && scan.window_start > scan.low) {
+      if (!scan.error && !scan.last && scan.window_start > scan.low) {
         scan.window *= 4;
         scan.window_end = scan.window_start;
         scan.window_start = std::max(scan.low, scan.window_end - scan.window);
@@ -187,10 +216,14 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       }
     }
   }
-  std::vector<std::optional<int64_t>> result;
+  std::vector<Found> result;
   result.reserve(scans.size());
-  for (const Scan& scan : scans) {
-    result.push_back(scan.last);
+  for (Scan& scan : scans) {
+    if (scan.error) {
+      result.emplace_back(std::move(*scan.error));
+    } else {
+      result.emplace_back(scan.last);
+    }
   }
   return result;
 }

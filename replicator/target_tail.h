@@ -40,11 +40,13 @@ public:
 
   Status open();
 
-  // For each partition, the last source offset `link_name` wrote there, nullopt if it holds none
-  // of its records. An error if the target does not answer before `deadline`.
-  Result<std::vector<std::optional<int64_t>>>
-  lastSourceOffsets(const std::vector<Partition>& partitions,
-                    std::chrono::steady_clock::time_point deadline);
+  // For each partition (in order), the last source offset `link_name` wrote there, nullopt if it
+  // holds none of its records; or why that partition could not be read. Each partition answers
+  // for itself: one that the target does not answer for before `deadline` (ErrorKind::
+  // kUnavailable) or refuses (kPermissionDenied) does not fail the others.
+  using Found = Result<std::optional<int64_t>>;
+  std::vector<Found> lastSourceOffsets(const std::vector<Partition>& partitions,
+                                       std::chrono::steady_clock::time_point deadline);
 
   // One partition (tests, tools).
   Result<std::optional<int64_t>> lastSourceOffset(const std::string& topic, int32_t partition,

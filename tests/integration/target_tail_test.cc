@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 namespace causeway {
 namespace {
@@ -85,6 +86,29 @@ TEST_F(TargetTailTest, AnotherLinksRecordsAreNotOurs) {
   auto last = lastOf("east-to-west");
   ASSERT_TRUE(last.ok()) << last.error().message;
   EXPECT_FALSE(last->has_value());
+}
+
+TEST_F(TargetTailTest, APartitionWithoutALeaderFailsAloneAndTheOthersAreFound) {
+  // given: our records in pair[0], and pair[1] without a leader
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_->mock(), "pair", 2, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  produceTagged(cluster_->bootstrap(), "pair", "east-to-west", 40, 10);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster_->mock(), "pair", 1, -1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // when: both are read together
+  replicator::TargetTail tail(config_, "east-to-west");
+  ASSERT_TRUE(tail.open().ok());
+  const auto found = tail.lastSourceOffsets({{"pair", 0}, {"pair", 1}},
+                                            std::chrono::steady_clock::now() + 20s);
+
+  // then: pair[0] is found; pair[1] fails as one to ask about again
+  ASSERT_EQ(found.size(), 2u);
+  ASSERT_TRUE(found[0].ok()) << found[0].error().message;
+  EXPECT_EQ(*found[0].value(), 49);
+  ASSERT_FALSE(found[1].ok());
+  EXPECT_EQ(found[1].error().kind, ErrorKind::kUnavailable) << found[1].error().message;
+  EXPECT_NE(found[1].error().message.find("pair[1]"), std::string::npos)
+      << found[1].error().message;
 }
 
 } // namespace
