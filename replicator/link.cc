@@ -828,7 +828,7 @@ void Link::applyResumePositions() {
   if (asking_again > 0) {
     onProblem("resume:unavailable",
               std::string(kPositionRetryNote) + " " + std::to_string(asking_again) +
-                  " partition(s) wait and are asked about again: " + why_again->message);
+                  " partition(s) asked about again, the last because: " + why_again->message);
   }
   if (changed) {
     reader_->updateFetching();

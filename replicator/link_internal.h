@@ -24,7 +24,7 @@ inline constexpr size_t kMaxRecordsPerPoll = 2000;
 inline constexpr milliseconds kPositionRetryFirst{1000};
 inline constexpr milliseconds kPositionRetryMax{30000};
 inline constexpr const char* kPositionRetryNote =
-    "the target did not answer in time to start exactly-once partitions;";
+    "exactly-once partitions wait for the target to say where they resume;";
 
 inline int64_t wallClockMs() {
   return std::chrono::duration_cast<milliseconds>(

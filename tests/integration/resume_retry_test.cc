@@ -71,7 +71,7 @@ TEST(ResumeRetry, ATakeoverTheTargetDoesNotAnswerInTimeIsTriedAgainAndNothingIsL
   ASSERT_NE(status.state, replicator::LinkState::kFailed) << status.error;
   EXPECT_TRUE(asked_again) << "no takeover was tried again";
   EXPECT_TRUE(complete && more);
-  EXPECT_EQ(status.last_error.find("did not answer in time to start"), std::string::npos)
+  EXPECT_EQ(status.last_error.find("wait for the target to say where they resume"), std::string::npos)
       << status.last_error;
   const auto check = verify::checkMirror("orders", readAll(source->bootstrap(), "orders"), "orders",
                                          readAll(target->bootstrap(), "orders"));
