@@ -1,6 +1,7 @@
 #include "kafka/client_factory.h"
 
 #include "common/secrets.h"
+#include "kafka/error_kind.h"
 
 #include <spdlog/spdlog.h>
 
@@ -126,8 +127,8 @@ Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& 
                                               static_cast<int>(timeout.count()));
   MetadataPtr md(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{describeCluster(cluster) + ": listing topics failed: " +
-                 rd_kafka_err2str(err)};
+    return Error{describeCluster(cluster) + ": listing topics failed: " + rd_kafka_err2str(err),
+                 readErrorKind(err)};
   }
   return md;
 }

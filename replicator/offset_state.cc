@@ -143,7 +143,7 @@ std::string OffsetStateReader::describe() const {
 Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline) {
   auto count = scanner_.partitionCount(topic_, deadline);
   if (!count) {
-    return Error{"reading the " + describe() + ": " + count.error().message};
+    return Error{"reading the " + describe() + ": " + count.error().message, count.error().kind};
   }
   if (!*count) {
     return Error{describe() + " does not exist: link '" + link_ +
@@ -156,7 +156,7 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
   for (int32_t p = 0; p < **count; ++p) {
     auto marks = scanner_.watermarks(topic_, p, deadline);
     if (!marks) {
-      return Error{"reading the " + describe() + ": " + marks.error().message};
+      return Error{"reading the " + describe() + ": " + marks.error().message, marks.error().kind};
     }
     int64_t& next = next_[static_cast<size_t>(p)];
     if (next > marks->second) {
@@ -220,7 +220,7 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
           return true;
         });
     if (!scanned) {
-      return Error{"reading the " + describe() + ": " + scanned.message()};
+      return Error{"reading the " + describe() + ": " + scanned.message(), scanned.kind()};
     }
   }
   return {};

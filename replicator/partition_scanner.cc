@@ -1,6 +1,7 @@
 #include "replicator/partition_scanner.h"
 
 #include "kafka/client_factory.h"
+#include "kafka/error_kind.h"
 #include "replicator/record_headers.h"
 
 #include <unistd.h>
@@ -100,7 +101,8 @@ Result<std::pair<int64_t, int64_t>> PartitionScanner::watermarks(const std::stri
       consumer_.get(), topic.c_str(), partition, &low, &high, remainingMs(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{kafka::describeCluster(cluster_) + " " + topic + "[" + std::to_string(partition) +
-                 "]: reading the watermarks failed: " + rd_kafka_err2str(err)};
+                     "]: reading the watermarks failed: " + rd_kafka_err2str(err),
+                 kafka::readErrorKind(err)};
   }
   return std::pair{low, high};
 }
@@ -131,7 +133,8 @@ Result<PartitionEnds> PartitionScanner::ends(const std::string& topic, int32_t p
       other_ends_.get(), topic.c_str(), partition, &low, &other, remainingMs(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{kafka::describeCluster(cluster_) + " " + topic + "[" + std::to_string(partition) +
-                 "]: reading the watermarks failed: " + rd_kafka_err2str(err)};
+                     "]: reading the watermarks failed: " + rd_kafka_err2str(err),
+                 kafka::readErrorKind(err)};
   }
   PartitionEnds out;
   out.low = own->first;
@@ -158,7 +161,7 @@ Status PartitionScanner::scan(const std::string& topic, int32_t partition, int64
   kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = start;
   if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list.get())) {
-    return Error{"reading " + where + ": " + rd_kafka_err2str(err)};
+    return Error{"reading " + where + ": " + rd_kafka_err2str(err), kafka::readErrorKind(err)};
   }
   Status status;
   int64_t next = start;
@@ -166,7 +169,8 @@ Status PartitionScanner::scan(const std::string& topic, int32_t partition, int64
   while (next < end) {
     if (Clock::now() >= deadline) {
       status = Error{"reading " + where + " from offset " + std::to_string(start) +
-                     ": timed out at offset " + std::to_string(next)};
+                         ": timed out at offset " + std::to_string(next),
+                     ErrorKind::kUnavailable};
       break;
     }
     kafka::MessagePtr message(rd_kafka_consumer_poll(consumer_.get(), 100));
@@ -196,7 +200,8 @@ Status PartitionScanner::scan(const std::string& topic, int32_t partition, int64
       continue;  // another partition's, or an earlier scan's
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      status = Error{"reading " + where + ": " + rd_kafka_message_errstr(message.get())};
+      status = Error{"reading " + where + ": " + rd_kafka_message_errstr(message.get()),
+                     kafka::readErrorKind(message->err)};
       break;
     }
     if (message->partition != partition ||

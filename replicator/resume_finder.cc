@@ -138,10 +138,18 @@ void ResumeFinder::run() {
       // The saved runs first: the tail read below must not see fewer records than the runs claim.
       refreshed =
           state_.refresh(Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
-      if (!refreshed) {
+      if (!refreshed && refreshed.kind() == ErrorKind::kUnavailable) {
+        // Starting without the saved runs would send records dead-lettered after the last one on
+        // the target to the dead-letter queue again, and leave the runs unsaved (translation
+        // stale) for as long as this worker owns the partitions: they wait and ask again.
+        // A state read that timed out keeps what it read, so the next one goes on from there.
+        found.assign(taken.size(), TargetTail::Found(refreshed.error()));
+      } else if (!refreshed) {
         spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_,
                      refreshed.message());
       }
+    }
+    if (!taken.empty() && found.empty()) {
       std::vector<TargetTail::Partition> partitions;
       partitions.reserve(taken.size());
       for (size_t i : taken) {

@@ -1,6 +1,7 @@
 #include "replicator/target_tail.h"
 
 #include "kafka/client_factory.h"
+#include "kafka/error_kind.h"
 #include "replicator/partition_scanner.h"
 
 #include <unistd.h>
@@ -35,21 +36,6 @@ struct Scan {
 
 // How long one partition's watermark query may take at most.
 constexpr milliseconds kWatermarkLimit{10000};
-
-// A refusal that asking again will not change stops the link; anything else (no leader, a
-// timeout, a topic not known yet) is asked about again.
-ErrorKind tailErrorKind(rd_kafka_resp_err_t err) {
-  switch (err) {
-  case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-  case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-  case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-  case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-  case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    return ErrorKind::kPermissionDenied;
-  default:
-    return ErrorKind::kUnavailable;
-  }
-}
 
 }  // namespace
 
@@ -106,7 +92,7 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
     if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
             consumer_.get(), p.topic.c_str(), p.partition, &low, &high, limit_ms)) {
       scan.error = Error{where(i) + ": reading the watermarks failed: " + rd_kafka_err2str(err),
-                         tailErrorKind(err)};
+                         kafka::readErrorKind(err)};
       scan.done = true;
       continue;
     }
@@ -186,7 +172,7 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       }
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         scan.error = Error{where(i) + ": " + rd_kafka_message_errstr(message.get()),
-                           tailErrorKind(message->err)};
+                           kafka::readErrorKind(message->err)};
         scan.done = true;
         pending -= 1;
         continue;

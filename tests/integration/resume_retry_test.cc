@@ -1,7 +1,8 @@
-// Exactly-once partitions whose takeover the target does not answer in time: the partition stays
-// held and is taken over again, backing off, instead of stopping the link. On Kafka this is a
-// transaction coordinator that does not answer InitProducerId (a broker restart, a network cut);
-// here the target's broker answers the first InitProducerId after 15 s.
+// Exactly-once partitions whose start the target does not answer in time: the partition stays
+// held and is asked about again, backing off, instead of stopping the link. On Kafka this is a
+// transaction coordinator that does not answer InitProducerId, or saved offset runs or a mirror
+// partition's tail that cannot be read (a broker restart, a leader election, a network cut).
+// Here the target's broker answers late or with an error.
 
 #include "replicator/worker.h"
 #include "tests/support/test_support.h"
@@ -10,6 +11,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <vector>
 
 namespace causeway {
 namespace {
@@ -21,98 +25,153 @@ using testing::startCluster;
 using testing::totalRecords;
 using testing::waitFor;
 
+constexpr int16_t kListOffsetsApi = 2;
 constexpr int16_t kInitProducerIdApi = 22;
 
-TEST(ResumeRetry, ATakeoverTheTargetDoesNotAnswerInTimeIsTriedAgainAndNothingIsLost) {
+class ResumeRetry : public ::testing::Test {
+protected:
+  // A source topic "orders" with `records` records in each of its `partitions`, an empty target
+  // and a running exactly-once link between them.
+  void startLink(int32_t partitions, int records, bool transactional) {
+    partitions_ = partitions;
+    source_ = startCluster("source", 1, {{"orders", partitions}});
+    target_ = startCluster("target", 1);
+    ASSERT_TRUE(source_ && target_);
+    ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", partitions, records, 0));
+    auto config = testing::makeConfig(*source_, *target_, {"orders"});
+    config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
+    config.links[0].transactional = transactional;
+    worker_.emplace(config);
+    ASSERT_TRUE(worker_->start().ok());
+  }
+
+  replicator::LinkStatus status() const { return worker_->statuses().at(0); }
+  bool failed() const { return status().state == replicator::LinkState::kFailed; }
+
+  // Waits until the target holds `count` records in all, or the link failed.
+  bool targetHolds(int64_t count, std::chrono::seconds limit) {
+    return waitFor(
+        [&] {
+          return failed() || totalRecords(target_->bootstrap(), "orders", partitions_) >= count;
+        },
+        limit);
+  }
+
+  // Waits until the link asked about a partition again, or failed; keeps the note it showed.
+  bool askedAgain(std::string& note) {
+    return waitFor(
+        [&] {
+          const auto s = status();
+          auto it = s.errors.find("resume:unavailable");
+          if (waits(s)) {
+            note = s.last_error;
+          }
+          return s.state == replicator::LinkState::kFailed ||
+                 (it != s.errors.end() && it->second >= 1);
+        },
+        90s);
+  }
+
+  // The status says why partitions wait until the next status update after they started.
+  static bool waits(const replicator::LinkStatus& s) {
+    return s.last_error.find("wait for the target to say where they resume") != std::string::npos;
+  }
+
+  // Stops the worker and checks that every record is on the target once, in order.
+  void expectMirrorIdentical() {
+    worker_->stop();
+    const auto check =
+        verify::checkMirror("orders", readAll(source_->bootstrap(), "orders"), "orders",
+                            readAll(target_->bootstrap(), "orders"));
+    EXPECT_TRUE(check.identical()) << check.describe();
+  }
+
+  embedded::EmbeddedClusterPtr source_;
+  embedded::EmbeddedClusterPtr target_;
+  std::optional<replicator::Worker> worker_;
+  int32_t partitions_ = 0;
+};
+
+TEST_F(ResumeRetry, ATakeoverTheTargetDoesNotAnswerInTimeIsTriedAgainAndNothingIsLost) {
   // given: records on a 2-partition source and a transactional exactly-once link
-  constexpr int32_t kPartitions = 2;
-  auto source = startCluster("source", 1, {{"orders", kPartitions}});
-  auto target = startCluster("target", 1);
-  ASSERT_TRUE(source && target);
-  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 30, 0));
-  auto config = testing::makeConfig(*source, *target, {"orders"});
-  config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
-  config.links[0].transactional = true;
-  replicator::Worker worker(config);
-  ASSERT_TRUE(worker.start().ok());
+  ASSERT_NO_FATAL_FAILURE(startLink(2, 30, /*transactional=*/true));
   // The link's first producer (the reachability check) is gone once start() returned, and the
   // first assignment takes seconds: the next InitProducerId is a partition's takeover.
-  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(target->mock(), 1, kInitProducerIdApi, 1,
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(target_->mock(), 1, kInitProducerIdApi, 1,
                                                          RD_KAFKA_RESP_ERR_NO_ERROR, 15000),
             RD_KAFKA_RESP_ERR_NO_ERROR);
 
   // when: that takeover runs out of time (10 s) and the target answers the next one at once
-  const bool asked_again = waitFor(
-      [&] {
-        const auto status = worker.statuses().at(0);
-        auto it = status.errors.find("resume:unavailable");
-        return status.state == replicator::LinkState::kFailed ||
-               (it != status.errors.end() && it->second >= 1);
-      },
-      90s);
-  const bool complete = waitFor(
-      [&] {
-        return worker.statuses().at(0).state == replicator::LinkState::kFailed ||
-               totalRecords(target->bootstrap(), "orders", kPartitions) >= 30 * kPartitions;
-      },
-      90s);
-  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 10, 30));
-  const bool more = waitFor(
-      [&] {
-        return worker.statuses().at(0).state == replicator::LinkState::kFailed ||
-               totalRecords(target->bootstrap(), "orders", kPartitions) >= 40 * kPartitions;
-      },
-      60s);
-  // The status says why partitions wait until the next status update after they started.
-  const auto waits = [](const replicator::LinkStatus& s) {
-    return s.last_error.find("wait for the target to say where they resume") != std::string::npos;
-  };
-  const bool note_cleared = waitFor([&] { return !waits(worker.statuses().at(0)); }, 10s);
-  const auto status = worker.statuses().at(0);
-  worker.stop();
+  std::string note;
+  const bool asked_again = askedAgain(note);
+  const bool complete = targetHolds(60, 90s);
+  ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 2, 10, 30));
+  const bool more = targetHolds(80, 60s);
+  const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
+  const auto last = status();
 
   // then: the link kept running, said why the partition waited, and every record is on the target
   // once, in order
-  ASSERT_NE(status.state, replicator::LinkState::kFailed) << status.error;
+  ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
   EXPECT_TRUE(asked_again) << "no takeover was tried again";
   EXPECT_TRUE(complete && more);
-  EXPECT_TRUE(note_cleared && !waits(status)) << status.last_error;
-  const auto check = verify::checkMirror("orders", readAll(source->bootstrap(), "orders"), "orders",
-                                         readAll(target->bootstrap(), "orders"));
-  EXPECT_TRUE(check.identical()) << check.describe();
+  EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
+  expectMirrorIdentical();
 }
 
-TEST(ResumeRetry, ATakeoverTheTargetRefusesStopsTheLinkNamingThePartition) {
+TEST_F(ResumeRetry, AReadOfTheTargetThatFailsIsTriedAgainAndNothingIsLost) {
+  // given: records on a 2-partition source and an exactly-once link without transactions, which
+  // finds where each partition resumes by reading its saved offset runs, then the last records on
+  // the target
+  ASSERT_NO_FATAL_FAILURE(startLink(2, 30, /*transactional=*/false));
+  // The target answers the next watermark queries with an error that librdkafka does not retry
+  // itself: the failover mark's read (which only warns), then the saved runs' read fail, and
+  // the tails' if errors are left. Each query is two ListOffsets.
+  const std::vector<rd_kafka_resp_err_t> errors(16, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  rd_kafka_mock_push_request_errors_array(target_->mock(), kListOffsetsApi, errors.size(),
+                                          errors.data());
+
+  // when: a read fails and the target answers again
+  std::string note;
+  const bool asked_again = askedAgain(note);
+  const bool complete = targetHolds(60, 90s);
+  ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 2, 10, 30));
+  const bool more = targetHolds(80, 60s);
+  const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
+  const auto last = status();
+
+  // then: the link kept running, said which read failed, and every record is on the target once,
+  // in order
+  ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
+  EXPECT_TRUE(asked_again) << "nothing was read again";
+  EXPECT_NE(note.find("reading the watermarks failed"), std::string::npos) << note;
+  EXPECT_TRUE(complete && more);
+  EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
+  expectMirrorIdentical();
+}
+
+TEST_F(ResumeRetry, ATakeoverTheTargetRefusesStopsTheLinkNamingThePartition) {
   // given: a transactional exactly-once link whose target refuses the takeover for good (the
   // worker may not use the partition's transactional.id)
-  auto source = startCluster("source", 1, {{"orders", 1}});
-  auto target = startCluster("target", 1);
-  ASSERT_TRUE(source && target);
-  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", 1, 5, 0));
-  auto config = testing::makeConfig(*source, *target, {"orders"});
-  config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
-  config.links[0].transactional = true;
-  replicator::Worker worker(config);
-  ASSERT_TRUE(worker.start().ok());
+  ASSERT_NO_FATAL_FAILURE(startLink(1, 5, /*transactional=*/true));
   ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(
-                target->mock(), 1, kInitProducerIdApi, 1,
+                target_->mock(), 1, kInitProducerIdApi, 1,
                 RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 0),
             RD_KAFKA_RESP_ERR_NO_ERROR);
 
   // when: the partition is assigned
-  const bool failed =
-      waitFor([&] { return worker.statuses().at(0).state == replicator::LinkState::kFailed; }, 60s);
-  const auto status = worker.statuses().at(0);
-  worker.stop();
+  const bool stopped = waitFor([&] { return failed(); }, 60s);
+  const auto last = status();
+  worker_->stop();
 
   // then: the link stops, naming the partition's transactional.id and the refusal, and wrote
   // nothing
-  ASSERT_TRUE(failed) << "the link kept running";
-  EXPECT_NE(status.error.find("cannot take over transactional.id 'causeway:test-link:orders:0'"),
+  ASSERT_TRUE(stopped) << "the link kept running";
+  EXPECT_NE(last.error.find("cannot take over transactional.id 'causeway:test-link:orders:0'"),
             std::string::npos)
-      << status.error;
-  EXPECT_NE(status.error.find("uthoriz"), std::string::npos) << status.error;
-  EXPECT_EQ(totalRecords(target->bootstrap(), "orders", 1), 0);
+      << last.error;
+  EXPECT_NE(last.error.find("uthoriz"), std::string::npos) << last.error;
+  EXPECT_EQ(totalRecords(target_->bootstrap(), "orders", 1), 0);
 }
 
 }  // namespace
