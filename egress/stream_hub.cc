@@ -1,5 +1,7 @@
 #include "egress/stream_hub.h"
 
+#include "common/wall_clock.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -405,9 +407,7 @@ StreamHub::open(const Identity& who, std::string_view name, const OpenRequest& r
 ProductInfo StreamHub::describe(const config::ProductConfig& product) {
   ProductInfo info;
   info.product = &product;
-  const auto now_ms =
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const auto now_ms = wallClockMs();
   std::optional<double> from_tail;
   {
     // A running tail that has read everything knows the newest record without asking.
@@ -485,9 +485,7 @@ HubMetrics StreamHub::metrics() {
       if (tail != tails_.end() && tail->second.tail) {
         const TailStats stats = tail->second.tail->stats();
         if (stats.newest_timestamp_ms >= 0) {
-          const auto now_ms = std::chrono::duration_cast<milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+          const auto now_ms = wallClockMs();
           s.freshness_seconds = std::max<double>(0, (now_ms - stats.newest_timestamp_ms) / 1000.0);
         }
       }

@@ -1,5 +1,7 @@
 #include "monitoring/metrics.h"
 
+#include "common/wall_clock.h"
+
 #include <algorithm>
 #include <array>
 
@@ -152,9 +154,7 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
       "causeway_group_failover_rpo_records", MetricType::kGauge,
       "Records past the group's position not yet on the target: what failing over now would "
       "leave behind.");
-  const int64_t now_wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+  const int64_t now_wall_ms = wallClockMs();
 
   for (const LinkStatus& link : links) {
     const Labels l = {{"link", link.name}};

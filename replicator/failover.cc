@@ -1,5 +1,6 @@
 #include "replicator/failover.h"
 
+#include "common/wall_clock.h"
 #include "kafka/client_factory.h"
 #include "replicator/offset_state.h"
 #include "replicator/topic_selector.h"
@@ -182,9 +183,7 @@ namespace causeway::replicator {
 Status Failover::markFailedOver(bool forced, int64_t left_behind, const std::string& by,
                                 milliseconds timeout) {
   FailoverMark mark;
-  mark.at_ms =
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  mark.at_ms = wallClockMs();
   mark.forced = forced;
   mark.left_behind = left_behind;
   mark.by = by;

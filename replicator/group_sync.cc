@@ -1,5 +1,6 @@
 #include "replicator/group_sync.h"
 
+#include "common/wall_clock.h"
 #include "kafka/client_factory.h"
 #include "kafka/topic_admin.h"
 #include "replicator/group_sync_lease.h"
@@ -479,9 +480,7 @@ void GroupSync::writeCheckpoints(const std::string& group,
     }
     checkpoints_ready_ = true;
   }
-  const int64_t now_ms =
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const int64_t now_ms = wallClockMs();
   for (const auto& t : offsets) {
     const std::string key = group + "/" + t.source_topic + "/" + std::to_string(t.partition);
     const std::string value = "{\"group\":\"" + jsonEscape(group) + "\",\"source_topic\":\"" +

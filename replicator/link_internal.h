@@ -2,6 +2,7 @@
 
 // Helpers shared by the files that implement Link (link*.cc). Not for use outside Link.
 
+#include "common/wall_clock.h"
 #include "kafka/handles.h"
 #include "pipeline/record.h"
 
@@ -25,12 +26,6 @@ inline constexpr milliseconds kPositionRetryFirst{1000};
 inline constexpr milliseconds kPositionRetryMax{30000};
 inline constexpr const char* kPositionRetryNote =
     "exactly-once partitions wait for the target to say where they resume;";
-
-inline int64_t wallClockMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Index into TimestampedHistograms, or -1 for records without a usable timestamp.
 inline int timestampIndex(rd_kafka_timestamp_type_t type) {

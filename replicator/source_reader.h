@@ -68,17 +68,12 @@ struct SourcePartition {
   // held() at this moment, reading the clock only while a retry time is set (once it has passed
   // it is cleared): the reader asks this for every record.
   bool heldNow() {
-    if (waiting_for_target || waiting_for_position || waiting_for_barrier) {
-      return true;
+    constexpr std::chrono::steady_clock::time_point kUnset{};
+    const auto now = retry_at == kUnset ? kUnset : std::chrono::steady_clock::now();
+    if (retry_at != kUnset && now >= retry_at) {
+      retry_at = kUnset;
     }
-    if (retry_at == std::chrono::steady_clock::time_point{}) {
-      return false;
-    }
-    if (std::chrono::steady_clock::now() < retry_at) {
-      return true;
-    }
-    retry_at = {};
-    return false;
+    return held(now);
   }
   bool fetch_paused = false;  // as last applied to the consumer
   // Rewound while held: what was fetched before is discarded, so the first record that arrives

@@ -1,5 +1,6 @@
 #include "replicator/target_writer.h"
 
+#include "common/wall_clock.h"
 #include "kafka/client_factory.h"
 #include "replicator/offset_state.h"
 #include "replicator/source_reader.h"
@@ -362,9 +363,7 @@ int64_t TargetWriter::reportTimeMs() {
   if (in_poll_ && report_time_ms_ >= 0) {
     return report_time_ms_;
   }
-  const int64_t now = std::chrono::duration_cast<milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = wallClockMs();
   if (in_poll_) {
     report_time_ms_ = now;
   }
