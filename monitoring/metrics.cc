@@ -88,6 +88,13 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
                                         "Bytes produced to the target and not yet acknowledged.");
   auto& rebalances = writer.family("causeway_link_rebalances_total", MetricType::kCounter,
                                    "Consumer group rebalances seen by this worker.");
+  auto& commits = writer.family("causeway_link_transaction_commits_total", MetricType::kCounter,
+                                "Transactional links: commits that ended the transactions of "
+                                "the partitions written since the last one.");
+  auto& commit_seconds = writer.family(
+      "causeway_link_transaction_commit_seconds_total", MetricType::kCounter,
+      "Transactional links: time the data plane spent committing (flushing, then the EndTxn "
+      "round trips, up to 16 at once).");
   auto& errors = writer.family("causeway_link_errors_total", MetricType::kCounter,
                                "Problems by kind (operation:error code), fatal or retried.");
   auto& link_lag = writer.family(
@@ -173,6 +180,10 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
     in_flight_records.add(l, link.in_flight_records);
     in_flight_bytes.add(l, link.in_flight_bytes);
     rebalances.add(l, link.rebalances);
+    if (link.transaction_commits > 0) {
+      commits.add(l, link.transaction_commits);
+      commit_seconds.add(l, link.transaction_commit_seconds);
+    }
     for (const auto& [kind, count] : link.errors) {
       errors.add({{"link", link.name}, {"kind", kind}}, count);
     }

@@ -130,6 +130,11 @@ void Link::publishStatus() {
   status_.decisions = std::move(decisions);
   status_.topic_notes = std::move(notes);
   status_.produce_retries = writer_ ? writer_->produceRetries() : status_.produce_retries;
+  if (writer_) {
+    status_.transaction_commits = writer_->commits();
+    status_.transaction_commit_seconds =
+        std::chrono::duration<double>(writer_->commitTime()).count();
+  }
   status_.replication_latency = replication_latency_;
   status_.record_age_at_poll = record_age_at_poll_;
   status_.errors = errors_;

@@ -412,6 +412,7 @@ void TargetWriter::deliveryCallback(rd_kafka_t*, const rd_kafka_message_t* repor
   if (self == nullptr) {
     return;  // a released producer closing
   }
+  const auto turn = self->serializeCallbacks();
   if (report->_private == nullptr) {
     // A state record (saveRuns). Losing one costs only speed: the next save carries the same runs,
     // and translation checks everything against the target. (On transactional links a failed write
@@ -446,7 +447,8 @@ int TargetWriter::statsCallback(rd_kafka_t*, char* json, size_t json_len, void* 
       retries += broker["txretries"].get<uint64_t>();
     }
   }
-  // Brokers come and go from the statistics: never let the counter go back.
+  // Brokers come and go from the statistics: never let the counter go back. (Only this
+  // producer's callbacks write its slot's counter.)
   slot->produce_retries = std::max(slot->produce_retries, retries);
   return 0;  // librdkafka frees the JSON
 }
@@ -457,6 +459,7 @@ void TargetWriter::errorCallback(rd_kafka_t* rk, int err, const char* reason, vo
   if (self == nullptr) {
     return;  // a released producer closing
   }
+  const auto turn = self->serializeCallbacks();
   if (slot->releasing) {
     // The partition was given up; its next owner may have fenced this producer already.
     spdlog::info("link '{}': the producer of {}[{}], given up: {}", self->link_.name,
@@ -577,17 +580,67 @@ uint64_t TargetWriter::produceRetries() const {
 }
 
 Status TargetWriter::commitTransaction() {
-  // One EndTxn per partition with an open transaction, one after the other: each waits for its
-  // coordinator's answer (docs/failover.md counts the cost).
-  Status first;
+  // One transaction per partition written since the last commit, each ended by an EndTxn round
+  // trip to its coordinator. Their records are flushed here first, one producer after the other:
+  // delivery reports are served on the calling thread (the data plane's), and the records are in
+  // flight together anyway. Then the EndTxn round trips run at once, up to kConcurrentCommits, so
+  // a commit costs about ceil(P / kConcurrentCommits) round trips instead of P
+  // (docs/failover.md). A callback a producer serves during its commit (a late report, an error)
+  // runs on a helper thread, taking turns with the others while the data plane waits.
+  constexpr size_t kConcurrentCommits = 16;
+  constexpr int kCommitLimitMs = 60000;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + milliseconds(kCommitLimitMs);
+  std::vector<std::pair<const std::pair<std::string, int32_t>*, ProducerSlot*>> open;
   for (auto& [key, slot] : owned_) {
-    if (!slot->in_transaction) {
-      continue;
+    if (slot->in_transaction) {
+      open.emplace_back(&key, slot.get());
     }
-    if (rd_kafka_error_t* error = rd_kafka_commit_transaction(slot->producer.get(), 60000)) {
+  }
+  for (auto& [key, slot] : open) {
+    const auto left = std::chrono::duration_cast<milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    rd_kafka_flush(slot->producer.get(), static_cast<int>(std::max<int64_t>(0, left.count())));
+  }
+  std::vector<rd_kafka_error_t*> errors(open.size(), nullptr);
+  std::atomic<size_t> next{0};
+  auto commit = [&] {
+    for (size_t i = next++; i < open.size(); i = next++) {
+      const auto left = std::chrono::duration_cast<milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(),
+                                              static_cast<int>(std::max<int64_t>(1, left.count())));
+    }
+  };
+  // The calling thread commits too.
+  const size_t helpers = open.size() <= 1 ? 0 : std::min(kConcurrentCommits, open.size()) - 1;
+  if (helpers == 0) {
+    commit();
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(helpers);
+    committing_in_parallel_ = true;  // seen by the helpers: set before they start
+    for (size_t h = 0; h < helpers; ++h) {
+      threads.emplace_back(commit);
+    }
+    commit();
+    for (std::thread& thread : threads) {
+      thread.join();
+    }
+    committing_in_parallel_ = false;
+  }
+  if (!open.empty()) {
+    commits_ += 1;
+    commit_time_ += std::chrono::steady_clock::now() - started;
+  }
+  // The answers, on the data plane: an abortable error aborts here, one after the other.
+  Status first;
+  for (size_t i = 0; i < open.size(); ++i) {
+    auto& [key, slot] = open[i];
+    if (rd_kafka_error_t* error = errors[i]) {
       Status failed = transactionError(*slot,
-                                       "committing the transaction of " + key.first + "[" +
-                                           std::to_string(key.second) + "]",
+                                       "committing the transaction of " + key->first + "[" +
+                                           std::to_string(key->second) + "]",
                                        error);
       if (!failed && first) {
         first = failed;

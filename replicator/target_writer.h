@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -160,12 +161,22 @@ public:
   bool inTransaction() const;
 
   uint64_t produceRetries() const;
+  // Transactional links: the commits that ended at least one transaction, and the time the data
+  // plane spent in them (flushing, then the EndTxn round trips).
+  uint64_t commits() const { return commits_; }
+  std::chrono::nanoseconds commitTime() const { return commit_time_; }
   uint64_t stateErrors() const { return state_errors_; }
 
 private:
   static void deliveryCallback(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static int statsCallback(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   static void errorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  // While commits run on helper threads, callbacks (served by each producer's own commit) take
+  // turns; otherwise they run on the data plane and need no lock.
+  std::unique_lock<std::mutex> serializeCallbacks() {
+    return committing_in_parallel_ ? std::unique_lock<std::mutex>(callback_mu_)
+                                   : std::unique_lock<std::mutex>();
+  }
   kafka::ClientSpec producerSpec(ProducerSlot& slot) const;
   Status transactionError(ProducerSlot& slot, const std::string& what, rd_kafka_error_t* error);
   void abort(ProducerSlot& slot, const std::string& why);
@@ -192,6 +203,9 @@ private:
   std::string state_buffer_;  // reused for encoding offset runs
   // Transactional links: the producer of each owned partition, by (mirror topic, partition).
   std::map<std::pair<std::string, int32_t>, std::unique_ptr<ProducerSlot>> owned_;
+  // Set on the data plane only around the helper threads of commitTransaction(), which it joins.
+  bool committing_in_parallel_ = false;
+  std::mutex callback_mu_;
   // Released producers are destroyed off the data plane (rd_kafka_destroy joins its threads).
   struct Closing {
     std::thread thread;
@@ -199,6 +213,8 @@ private:
   };
   std::vector<Closing> closing_;
   uint64_t released_retries_ = 0;
+  uint64_t commits_ = 0;
+  std::chrono::nanoseconds commit_time_{0};
   // reportTimeMs() inside poll(): -1 until a report asks for it.
   bool in_poll_ = false;
   int64_t report_time_ms_ = -1;

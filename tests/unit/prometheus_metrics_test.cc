@@ -111,6 +111,19 @@ TEST(PrometheusMetrics, LinkCountersAndGauges) {
             "1");
 }
 
+TEST(PrometheusMetrics, TransactionCommitsOnlyForLinksThatCommitted) {
+  LinkStatus transactional = eastToWest();
+  transactional.transaction_commits = 4;
+  transactional.transaction_commit_seconds = 0.5;
+  LinkStatus plain = eastToWest();
+  plain.name = "plain";
+  const std::string text = render({transactional, plain});
+  EXPECT_EQ(valueOf(text, "causeway_link_transaction_commits_total{link=\"east-to-west\"}"), "4");
+  EXPECT_EQ(valueOf(text, "causeway_link_transaction_commit_seconds_total{link=\"east-to-west\"}"),
+            "0.5");
+  EXPECT_EQ(valueOf(text, "causeway_link_transaction_commits_total{link=\"plain\"}"), "<absent>");
+}
+
 TEST(PrometheusMetrics, StateIsOneForTheCurrentStateOnly) {
   auto link = eastToWest();
   link.state = LinkState::kFailed;
