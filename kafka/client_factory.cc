@@ -133,4 +133,12 @@ Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& 
   return md;
 }
 
+void refreshMetadataAfterFailedRead(rd_kafka_t* rk, const config::ClusterConfig& cluster,
+                                    rd_kafka_resp_err_t err, std::chrono::milliseconds timeout) {
+  if (readErrorKind(err) != ErrorKind::kUnavailable || timeout.count() <= 0) {
+    return;
+  }
+  (void)fetchAllTopics(rk, cluster, timeout);
+}
+
 } // namespace causeway::kafka

@@ -7,9 +7,10 @@
 namespace causeway::kafka {
 
 // What an error of a read from a cluster (metadata, watermarks, fetch) means to a caller that may
-// ask again: an authorization refusal stays until someone changes the ACLs
-// (kPermissionDenied); anything else (no leader, a timeout, a topic not known yet, a broker
-// restarting) may pass (kUnavailable).
+// ask again: one that passes by itself (no leader, a timeout, a topic or partition not known yet,
+// a broker restarting) is kUnavailable; an authorization refusal stays until someone changes the
+// ACLs (kPermissionDenied); anything else (a corrupt batch, an unsupported version or
+// compression, a bad argument) will not pass by asking again either (kUnknown).
 ErrorKind readErrorKind(rd_kafka_resp_err_t err);
 
 }  // namespace causeway::kafka

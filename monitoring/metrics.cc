@@ -89,8 +89,8 @@ void addLinkMetrics(ExpositionWriter& writer, const std::vector<LinkStatus>& lin
   auto& rebalances = writer.family("causeway_link_rebalances_total", MetricType::kCounter,
                                    "Consumer group rebalances seen by this worker.");
   auto& commits = writer.family("causeway_link_transaction_commits_total", MetricType::kCounter,
-                                "Transactional links: commits that ended the transactions of "
-                                "the partitions written since the last one.");
+                                "Transactional links: commits of the transactions of the "
+                                "partitions written since the last one (failed ones too).");
   auto& commit_seconds = writer.family(
       "causeway_link_transaction_commit_seconds_total", MetricType::kCounter,
       "Transactional links: time the data plane spent committing (flushing, then the EndTxn "

@@ -106,8 +106,8 @@ struct LinkStatus {
   uint64_t rebalances = 0;
   // Produce requests the target producer retried (librdkafka statistics, every 5 s by default).
   uint64_t produce_retries = 0;
-  // Transactional links: commits that ended transactions, and the time the data plane spent in
-  // them (rate of the second over the first: how long a commit holds the data plane).
+  // Transactional links: commits with transactions to end (failed ones too), and the time the
+  // data plane spent in them (rate of the second over the first: how long a commit holds the data plane).
   uint64_t transaction_commits = 0;
   double transaction_commit_seconds = 0;
   // Target acknowledgement time minus the source record's timestamp.

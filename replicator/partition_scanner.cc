@@ -85,8 +85,18 @@ Result<std::optional<int32_t>> PartitionScanner::partitionCount(const std::strin
   }
   for (int i = 0; i < (*metadata)->topic_cnt; ++i) {
     const auto& t = (*metadata)->topics[i];
-    if (topic == t.topic && t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (topic != t.topic) {
+      continue;
+    }
+    if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       return std::optional<int32_t>(t.partition_cnt);
+    }
+    if (t.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      // Listed but not readable now (a topic still being created has no leader yet): not the
+      // same as missing.
+      return Error{kafka::describeCluster(cluster_) + " topic '" + topic +
+                       "': " + rd_kafka_err2str(t.err),
+                   kafka::readErrorKind(t.err)};
     }
   }
   return std::optional<int32_t>();
@@ -100,6 +110,8 @@ Result<std::pair<int64_t, int64_t>> PartitionScanner::watermarks(const std::stri
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
       consumer_.get(), topic.c_str(), partition, &low, &high, remainingMs(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    kafka::refreshMetadataAfterFailedRead(consumer_.get(), cluster_, err,
+                                          milliseconds(remainingMs(deadline)));
     return Error{kafka::describeCluster(cluster_) + " " + topic + "[" + std::to_string(partition) +
                      "]: reading the watermarks failed: " + rd_kafka_err2str(err),
                  kafka::readErrorKind(err)};

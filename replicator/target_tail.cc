@@ -81,6 +81,7 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
     return kafka::describeCluster(target_) + " " + partitions[i].topic + "[" +
            std::to_string(partitions[i].partition) + "]";
   };
+  rd_kafka_resp_err_t refresh_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (size_t i = 0; i < partitions.size(); ++i) {
     int64_t low = 0;
     int64_t high = 0;
@@ -94,12 +95,19 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       scan.error = Error{where(i) + ": reading the watermarks failed: " + rd_kafka_err2str(err),
                          kafka::readErrorKind(err)};
       scan.done = true;
+      refresh_err = err;
       continue;
     }
     scan.low = low;
     scan.window_end = high;
     scan.window_start = std::max(low, high - scan.window);
     scan.done = scan.window_start >= scan.window_end;  // empty
+  }
+  if (refresh_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // So that the next ask sees a leader that came back (once per call, not per partition).
+    kafka::refreshMetadataAfterFailedRead(
+        consumer_.get(), target_, refresh_err,
+        milliseconds(std::min<int>(remainingMs(deadline), kWatermarkLimit.count())));
   }
   std::map<std::pair<std::string, int32_t>, size_t> index;
   for (size_t i = 0; i < partitions.size(); ++i) {

@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include <algorithm>
 
@@ -531,7 +532,7 @@ void TargetWriter::saveRuns(const std::vector<MirrorPartition*>& partitions, boo
         RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       state_errors_ += 1;  // queue full: saved at the next commit
-      return;
+      continue;  // (transactional links: the other partitions have producers of their own)
     }
     mirror->runs_dirty = false;
     mirror->runs_saved_count = mirror->runs.runs().size();
@@ -588,28 +589,27 @@ Status TargetWriter::commitTransaction() {
   // (docs/failover.md). A callback a producer serves during its commit (a late report, an error)
   // runs on a helper thread, taking turns with the others while the data plane waits.
   constexpr size_t kConcurrentCommits = 16;
-  constexpr int kCommitLimitMs = 60000;
+  constexpr int kCommitLimitMs = 60000;  // each commit's, as librdkafka's flush inside it
   const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + milliseconds(kCommitLimitMs);
+  const auto flush_deadline = started + milliseconds(kCommitLimitMs);
   std::vector<std::pair<const std::pair<std::string, int32_t>*, ProducerSlot*>> open;
   for (auto& [key, slot] : owned_) {
     if (slot->in_transaction) {
       open.emplace_back(&key, slot.get());
     }
   }
+  // One limit for all flushes: one that runs out leaves its reports to its commit, which waits
+  // for them with a limit of its own.
   for (auto& [key, slot] : open) {
     const auto left = std::chrono::duration_cast<milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+        flush_deadline - std::chrono::steady_clock::now());
     rd_kafka_flush(slot->producer.get(), static_cast<int>(std::max<int64_t>(0, left.count())));
   }
   std::vector<rd_kafka_error_t*> errors(open.size(), nullptr);
   std::atomic<size_t> next{0};
   auto commit = [&] {
     for (size_t i = next++; i < open.size(); i = next++) {
-      const auto left = std::chrono::duration_cast<milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(),
-                                              static_cast<int>(std::max<int64_t>(1, left.count())));
+      errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(), kCommitLimitMs);
     }
   };
   // The calling thread commits too.
@@ -621,7 +621,13 @@ Status TargetWriter::commitTransaction() {
     threads.reserve(helpers);
     committing_in_parallel_ = true;  // seen by the helpers: set before they start
     for (size_t h = 0; h < helpers; ++h) {
-      threads.emplace_back(commit);
+      try {
+        threads.emplace_back(commit);
+      } catch (const std::system_error& e) {  // no thread to be had: fewer commit at once
+        spdlog::warn("link '{}': committing with {} helper thread(s) instead of {}: {}",
+                     link_.name, h, helpers, e.what());
+        break;
+      }
     }
     commit();
     for (std::thread& thread : threads) {

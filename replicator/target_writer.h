@@ -161,8 +161,9 @@ public:
   bool inTransaction() const;
 
   uint64_t produceRetries() const;
-  // Transactional links: the commits that ended at least one transaction, and the time the data
-  // plane spent in them (flushing, then the EndTxn round trips).
+  // Transactional links: the commits with at least one open transaction to end (whether or not
+  // every EndTxn succeeded), and the time the data plane spent in them (flushing, then the
+  // EndTxn round trips).
   uint64_t commits() const { return commits_; }
   std::chrono::nanoseconds commitTime() const { return commit_time_; }
   uint64_t stateErrors() const { return state_errors_; }

@@ -28,6 +28,29 @@ using testing::waitFor;
 constexpr int16_t kListOffsetsApi = 2;
 constexpr int16_t kInitProducerIdApi = 22;
 
+// The high watermark of one partition of an existing topic, or -1.
+int64_t highWatermark(const std::string& bootstrap, const std::string& topic, int32_t partition) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
+      RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return -1;
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    return -1;
+  }
+  int64_t low = 0;
+  int64_t high = -1;
+  if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 5000) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    high = -1;
+  }
+  rd_kafka_destroy(rk);
+  return high;
+}
+
 class ResumeRetry : public ::testing::Test {
 protected:
   // A source topic "orders" with `records` records in each of its `partitions`, an empty target
@@ -140,12 +163,42 @@ TEST_F(ResumeRetry, AReadOfTheTargetThatFailsIsTriedAgainAndNothingIsLost) {
   const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
   const auto last = status();
 
-  // then: the link kept running, said which read failed, and every record is on the target once,
+  // then: the link kept running, said that the saved runs could not be read (not only a tail:
+  // the partitions did not start without their runs), and every record is on the target once,
   // in order
   ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
   EXPECT_TRUE(asked_again) << "nothing was read again";
-  EXPECT_NE(note.find("reading the watermarks failed"), std::string::npos) << note;
+  EXPECT_NE(note.find("reading the state topic"), std::string::npos) << note;
   EXPECT_TRUE(complete && more);
+  EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
+  expectMirrorIdentical();
+}
+
+TEST_F(ResumeRetry, AMirrorPartitionWithoutALeaderWaitsAloneAndStartsOnceItHasOne) {
+  // given: an exactly-once link without transactions over 2 partitions, whose mirror partition
+  // orders[1] has no leader on the target when the link starts (a leader election)
+  ASSERT_NO_FATAL_FAILURE(startLink(2, 30, /*transactional=*/false));
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(target_->mock(), "orders", 1, -1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // when: orders[1]'s tail cannot be read, and later its leader is back
+  std::string note;
+  const bool asked_again = askedAgain(note);
+  const bool first_arrived = waitFor(
+      [&] { return failed() || highWatermark(target_->bootstrap(), "orders", 0) >= 30; }, 60s);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(target_->mock(), "orders", 1, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  const bool complete = targetHolds(60, 120s);
+  const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
+  const auto last = status();
+
+  // then: orders[0] did not wait for it, orders[1] started once it had a leader, and every record
+  // is on the target once, in order
+  ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
+  EXPECT_TRUE(asked_again) << "orders[1] was not asked about again";
+  EXPECT_NE(note.find("orders[1]"), std::string::npos) << note;
+  EXPECT_TRUE(first_arrived) << "orders[0] waited for orders[1]";
+  EXPECT_TRUE(complete);
   EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
   expectMirrorIdentical();
 }
