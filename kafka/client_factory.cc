@@ -23,7 +23,7 @@ void logCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
   logLibrdkafkaLine(level, rd_kafka_name(rk), facility, buf);
 }
 
-} // namespace
+}  // namespace
 
 std::string describeCluster(const config::ClusterConfig& cluster) {
   return "cluster '" + cluster.name + "' (" + cluster.bootstrap + ")";
@@ -82,8 +82,7 @@ Result<HandlePtr> makeClient(const ClientSpec& spec) {
     base["client.id"] = spec.client_id;
   }
   for (const Properties* layer : std::initializer_list<const Properties*>{
-           &base, &spec.defaults, &cluster.properties, &spec.overrides,
-                                  &spec.owned}) {
+           &base, &spec.defaults, &cluster.properties, &spec.overrides, &spec.owned}) {
     if (auto status = apply(*layer); !status) {
       rd_kafka_conf_destroy(conf);
       return status.error();
@@ -105,14 +104,13 @@ Result<HandlePtr> makeClient(const ClientSpec& spec) {
 
 Status checkReachable(rd_kafka_t* rk, const config::ClusterConfig& cluster) {
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(
-      rk, /*all_topics=*/0, /*only_rkt=*/nullptr, &raw,
-      static_cast<int>(cluster.connect_timeout.count()));
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, /*all_topics=*/0, /*only_rkt=*/nullptr, &raw,
+                                              static_cast<int>(cluster.connect_timeout.count()));
   MetadataPtr md(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{describeCluster(cluster) + " unreachable: no broker answered within " +
-                 std::to_string(cluster.connect_timeout.count()) + " ms (" +
-                 rd_kafka_err2str(err) + ")"};
+                 std::to_string(cluster.connect_timeout.count()) + " ms (" + rd_kafka_err2str(err) +
+                 ")"};
   }
   if (md->broker_cnt == 0) {
     return Error{describeCluster(cluster) + ": metadata lists no brokers"};
@@ -123,8 +121,8 @@ Status checkReachable(rd_kafka_t* rk, const config::ClusterConfig& cluster) {
 Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& cluster,
                                    std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, /*all_topics=*/1, nullptr, &raw,
-                                              static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk, /*all_topics=*/1, nullptr, &raw, static_cast<int>(timeout.count()));
   MetadataPtr md(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{describeCluster(cluster) + ": listing topics failed: " + rd_kafka_err2str(err),
@@ -141,4 +139,4 @@ void refreshMetadataAfterFailedRead(rd_kafka_t* rk, const config::ClusterConfig&
   (void)fetchAllTopics(rk, cluster, timeout);
 }
 
-} // namespace causeway::kafka
+}  // namespace causeway::kafka

@@ -150,8 +150,8 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
       if (Clock::now() >= deadline) {
         for (size_t i = 0; i < scans.size(); ++i) {
           if (!scans[i].done) {
-            scans[i].error = Error{where(i) + ": reading the tail timed out",
-                                   ErrorKind::kUnavailable};
+            scans[i].error =
+                Error{where(i) + ": reading the tail timed out", ErrorKind::kUnavailable};
             scans[i].done = true;
           }
         }

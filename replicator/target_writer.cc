@@ -164,7 +164,8 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
   // A call that runs out of time (the target or its transaction coordinator does not answer) is
   // retriable: the link asks again later with a new producer (Link::applyResumePositions). Any
   // other failure (an authorization error, a fatal one) stops the link.
-  const int timeout_ms = static_cast<int>(std::max(kTakeoverAttempt, target_.connect_timeout).count());
+  const int timeout_ms =
+      static_cast<int>(std::max(kTakeoverAttempt, target_.connect_timeout).count());
   if (rd_kafka_error_t* error = rd_kafka_init_transactions(slot->producer.get(), timeout_ms)) {
     const ErrorKind kind =
         rd_kafka_error_is_retriable(error) != 0 ? ErrorKind::kUnavailable : ErrorKind::kUnknown;
@@ -601,8 +602,8 @@ Status TargetWriter::commitTransaction() {
   // One limit for all flushes: one that runs out leaves its reports to its commit, which waits
   // for them with a limit of its own.
   for (auto& [key, slot] : open) {
-    const auto left = std::chrono::duration_cast<milliseconds>(
-        flush_deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(flush_deadline - std::chrono::steady_clock::now());
     rd_kafka_flush(slot->producer.get(), static_cast<int>(std::max<int64_t>(0, left.count())));
   }
   std::vector<rd_kafka_error_t*> errors(open.size(), nullptr);
@@ -624,8 +625,8 @@ Status TargetWriter::commitTransaction() {
       try {
         threads.emplace_back(commit);
       } catch (const std::system_error& e) {  // no thread to be had: fewer commit at once
-        spdlog::warn("link '{}': committing with {} helper thread(s) instead of {}: {}",
-                     link_.name, h, helpers, e.what());
+        spdlog::warn("link '{}': committing with {} helper thread(s) instead of {}: {}", link_.name,
+                     h, helpers, e.what());
         break;
       }
     }

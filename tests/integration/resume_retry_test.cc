@@ -95,6 +95,26 @@ protected:
         90s);
   }
 
+  // After a 2-partition link of 30 records each started: waits for those, then for 10 more per
+  // partition, then for the status update that clears the note (it says why partitions wait
+  // until the next status update after they started).
+  struct Outcome {
+    bool complete = false;
+    bool note_cleared = false;
+    replicator::LinkStatus last;
+  };
+  Outcome carryOn() {
+    Outcome out;
+    out.complete = targetHolds(60, 90s);
+    if (!produceRecords(source_->bootstrap(), "orders", 2, 10, 30)) {
+      ADD_FAILURE() << "producing 10 more records per partition failed";
+    }
+    out.complete = targetHolds(80, 60s) && out.complete;
+    out.note_cleared = waitFor([&] { return !waits(status()); }, 10s);
+    out.last = status();
+    return out;
+  }
+
   // The status says why partitions wait until the next status update after they started.
   static bool waits(const replicator::LinkStatus& s) {
     return s.last_error.find("wait for the target to say where they resume") != std::string::npos;
@@ -103,9 +123,8 @@ protected:
   // Stops the worker and checks that every record is on the target once, in order.
   void expectMirrorIdentical() {
     worker_->stop();
-    const auto check =
-        verify::checkMirror("orders", readAll(source_->bootstrap(), "orders"), "orders",
-                            readAll(target_->bootstrap(), "orders"));
+    const auto check = verify::checkMirror("orders", readAll(source_->bootstrap(), "orders"),
+                                           "orders", readAll(target_->bootstrap(), "orders"));
     EXPECT_TRUE(check.identical()) << check.describe();
   }
 
@@ -127,18 +146,15 @@ TEST_F(ResumeRetry, ATakeoverTheTargetDoesNotAnswerInTimeIsTriedAgainAndNothingI
   // when: that takeover runs out of time (10 s) and the target answers the next one at once
   std::string note;
   const bool asked_again = askedAgain(note);
-  const bool complete = targetHolds(60, 90s);
-  ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 2, 10, 30));
-  const bool more = targetHolds(80, 60s);
-  const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
-  const auto last = status();
+  const Outcome outcome = carryOn();
+  const auto& last = outcome.last;
 
   // then: the link kept running, said why the partition waited, and every record is on the target
   // once, in order
   ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
   EXPECT_TRUE(asked_again) << "no takeover was tried again";
-  EXPECT_TRUE(complete && more);
-  EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_TRUE(outcome.note_cleared && !waits(last)) << last.last_error;
   expectMirrorIdentical();
 }
 
@@ -157,11 +173,8 @@ TEST_F(ResumeRetry, AReadOfTheTargetThatFailsIsTriedAgainAndNothingIsLost) {
   // when: a read fails and the target answers again
   std::string note;
   const bool asked_again = askedAgain(note);
-  const bool complete = targetHolds(60, 90s);
-  ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", 2, 10, 30));
-  const bool more = targetHolds(80, 60s);
-  const bool note_cleared = waitFor([&] { return !waits(status()); }, 10s);
-  const auto last = status();
+  const Outcome outcome = carryOn();
+  const auto& last = outcome.last;
 
   // then: the link kept running, said that the saved runs could not be read (not only a tail:
   // the partitions did not start without their runs), and every record is on the target once,
@@ -169,8 +182,8 @@ TEST_F(ResumeRetry, AReadOfTheTargetThatFailsIsTriedAgainAndNothingIsLost) {
   ASSERT_NE(last.state, replicator::LinkState::kFailed) << last.error;
   EXPECT_TRUE(asked_again) << "nothing was read again";
   EXPECT_NE(note.find("reading the state topic"), std::string::npos) << note;
-  EXPECT_TRUE(complete && more);
-  EXPECT_TRUE(note_cleared && !waits(last)) << last.last_error;
+  EXPECT_TRUE(outcome.complete);
+  EXPECT_TRUE(outcome.note_cleared && !waits(last)) << last.last_error;
   expectMirrorIdentical();
 }
 
