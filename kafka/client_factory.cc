@@ -131,9 +131,9 @@ Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& 
   return md;
 }
 
-void refreshMetadataAfterFailedRead(rd_kafka_t* rk, const config::ClusterConfig& cluster,
-                                    rd_kafka_resp_err_t err, std::chrono::milliseconds timeout) {
-  if (readErrorKind(err) != ErrorKind::kUnavailable || timeout.count() <= 0) {
+void refreshMetadataAfterFailedQuery(rd_kafka_t* rk, const config::ClusterConfig& cluster,
+                                     rd_kafka_resp_err_t err, std::chrono::milliseconds timeout) {
+  if (watermarkQueryErrorKind(err) != ErrorKind::kUnavailable || timeout.count() <= 0) {
     return;
   }
   (void)fetchAllTopics(rk, cluster, timeout);

@@ -46,13 +46,14 @@ Status checkReachable(rd_kafka_t* rk, const config::ClusterConfig& cluster);
 Result<MetadataPtr> fetchAllTopics(rd_kafka_t* rk, const config::ClusterConfig& cluster,
                                    std::chrono::milliseconds timeout);
 
-// After a read that failed because a partition had no leader (or was not known): fetches every
-// topic's metadata, which replaces `rk`'s cache. librdkafka 2.0.2 takes a partition cached
-// without a leader as a final answer in rd_kafka_query_watermark_offsets and does not ask
-// again, so without this the next query fails alike until the periodic refresh (5 minutes by
-// default). Failures are ignored: the next read says what is wrong.
-void refreshMetadataAfterFailedRead(rd_kafka_t* rk, const config::ClusterConfig& cluster,
-                                    rd_kafka_resp_err_t err, std::chrono::milliseconds timeout);
+// After a watermark query that failed with an error that passes (a partition without a leader or
+// not known, no answer): fetches every topic's metadata, which replaces `rk`'s cache.
+// librdkafka 2.0.2 takes a partition cached without a leader as a final answer in
+// rd_kafka_query_watermark_offsets and does not ask again, so without this the next query fails
+// alike until the periodic refresh (5 minutes by default). Failures are ignored: the next read says
+// what is wrong.
+void refreshMetadataAfterFailedQuery(rd_kafka_t* rk, const config::ClusterConfig& cluster,
+                                     rd_kafka_resp_err_t err, std::chrono::milliseconds timeout);
 
 // "cluster 'east' (127.0.0.1:9092)": how every message names a cluster.
 std::string describeCluster(const config::ClusterConfig& cluster);
@@ -70,4 +71,4 @@ void logLibrdkafkaLine(int level, std::string_view client, std::string_view faci
 std::string redactPropertyError(const std::string& key, const std::string& value,
                                 std::string_view message);
 
-} // namespace causeway::kafka
+}  // namespace causeway::kafka

@@ -30,6 +30,7 @@ ErrorKind readErrorKind(rd_kafka_resp_err_t err) {
   case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
   case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
   case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
+  case RD_KAFKA_RESP_ERR_UNKNOWN:  // UNKNOWN_SERVER_ERROR (-1): Kafka's clients retry it too
     return ErrorKind::kUnavailable;
   case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
   case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
@@ -40,6 +41,10 @@ ErrorKind readErrorKind(rd_kafka_resp_err_t err) {
   default:
     return ErrorKind::kUnknown;
   }
+}
+
+ErrorKind watermarkQueryErrorKind(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__BAD_MSG ? ErrorKind::kUnavailable : readErrorKind(err);
 }
 
 }  // namespace causeway::kafka

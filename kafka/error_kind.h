@@ -13,4 +13,10 @@ namespace causeway::kafka {
 // compression, a bad argument) will not pass by asking again either (kUnknown).
 ErrorKind readErrorKind(rd_kafka_resp_err_t err);
 
+// readErrorKind for the answer of rd_kafka_query_watermark_offsets. In librdkafka 2.0.2 a
+// ListOffsets request that failed (a timeout, a connection lost) leaves the partition out of the
+// parsed answer, and the call then reports __BAD_MSG ("partition missing from the answer")
+// instead of the failure: here that means no answer, not a corrupt one.
+ErrorKind watermarkQueryErrorKind(rd_kafka_resp_err_t err);
+
 }  // namespace causeway::kafka

@@ -110,11 +110,11 @@ Result<std::pair<int64_t, int64_t>> PartitionScanner::watermarks(const std::stri
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
       consumer_.get(), topic.c_str(), partition, &low, &high, remainingMs(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    kafka::refreshMetadataAfterFailedRead(consumer_.get(), cluster_, err,
-                                          milliseconds(remainingMs(deadline)));
+    kafka::refreshMetadataAfterFailedQuery(consumer_.get(), cluster_, err,
+                                           milliseconds(remainingMs(deadline)));
     return Error{kafka::describeCluster(cluster_) + " " + topic + "[" + std::to_string(partition) +
                      "]: reading the watermarks failed: " + rd_kafka_err2str(err),
-                 kafka::readErrorKind(err)};
+                 kafka::watermarkQueryErrorKind(err)};
   }
   return std::pair{low, high};
 }
@@ -146,7 +146,7 @@ Result<PartitionEnds> PartitionScanner::ends(const std::string& topic, int32_t p
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{kafka::describeCluster(cluster_) + " " + topic + "[" + std::to_string(partition) +
                      "]: reading the watermarks failed: " + rd_kafka_err2str(err),
-                 kafka::readErrorKind(err)};
+                 kafka::watermarkQueryErrorKind(err)};
   }
   PartitionEnds out;
   out.low = own->first;

@@ -93,9 +93,11 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
     if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
             consumer_.get(), p.topic.c_str(), p.partition, &low, &high, limit_ms)) {
       scan.error = Error{where(i) + ": reading the watermarks failed: " + rd_kafka_err2str(err),
-                         kafka::readErrorKind(err)};
+                         kafka::watermarkQueryErrorKind(err)};
       scan.done = true;
-      refresh_err = err;
+      if (scan.error->kind == ErrorKind::kUnavailable) {
+        refresh_err = err;
+      }
       continue;
     }
     scan.low = low;
@@ -105,7 +107,7 @@ TargetTail::lastSourceOffsets(const std::vector<Partition>& partitions,
   }
   if (refresh_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // So that the next ask sees a leader that came back (once per call, not per partition).
-    kafka::refreshMetadataAfterFailedRead(
+    kafka::refreshMetadataAfterFailedQuery(
         consumer_.get(), target_, refresh_err,
         milliseconds(std::min<int>(remainingMs(deadline), kWatermarkLimit.count())));
   }
