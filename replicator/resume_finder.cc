@@ -1,9 +1,10 @@
 #include "replicator/resume_finder.h"
 
+#include "common/concurrently.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 
 namespace causeway::replicator {
 namespace {
@@ -88,35 +89,25 @@ void ResumeFinder::run() {
       // Up to kConcurrentTakeovers at once: each is a client of its own (its connections, a
       // FindCoordinator and an InitProducerId, retried while an earlier owner's transaction is
       // being aborted), independent of the others.
-      std::atomic<size_t> next{0};
-      auto takeOver = [&] {
-        for (size_t i = next.fetch_add(1); i < batch.size(); i = next.fetch_add(1)) {
-          const Request& r = batch[i];
-          const Key key{r.source_topic, r.partition, r.epoch};
-          {
-            std::lock_guard lock(mu_);
-            if (cancelled_.count(key) > 0) {
-              slots[i] = Error{"the partition was revoked before it was taken over"};
-              continue;
-            }
-            fencing_.insert(key);
-          }
-          slots[i] = fence_(r);
-          {
-            std::lock_guard lock(mu_);
-            fencing_.erase(key);
-          }
-          cv_.notify_all();
-        }
-      };
-      std::vector<std::thread> helpers;
-      for (size_t h = 1; h < std::min(kConcurrentTakeovers, batch.size()); ++h) {
-        helpers.emplace_back(takeOver);
-      }
-      takeOver();
-      for (std::thread& helper : helpers) {
-        helper.join();
-      }
+      runConcurrently(batch.size(), kConcurrentTakeovers, "link '" + link_ + "': taking over",
+                      [&](size_t i) {
+                        const Request& r = batch[i];
+                        const Key key{r.source_topic, r.partition, r.epoch};
+                        {
+                          std::lock_guard lock(mu_);
+                          if (cancelled_.count(key) > 0) {
+                            slots[i] = Error{"the partition was revoked before it was taken over"};
+                            return;
+                          }
+                          fencing_.insert(key);
+                        }
+                        slots[i] = fence_(r);
+                        {
+                          std::lock_guard lock(mu_);
+                          fencing_.erase(key);
+                        }
+                        cv_.notify_all();
+                      });
       const auto took =
           std::count_if(slots.begin(), slots.end(), [](const auto& s) { return s->ok(); });
       spdlog::info("link '{}': took over the transactional.id of {} of {} partition(s) in {} ms",

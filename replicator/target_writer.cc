@@ -1,5 +1,6 @@
 #include "replicator/target_writer.h"
 
+#include "common/concurrently.h"
 #include "common/wall_clock.h"
 #include "kafka/client_factory.h"
 #include "replicator/offset_state.h"
@@ -14,7 +15,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
 
 #include <algorithm>
 
@@ -607,35 +607,12 @@ Status TargetWriter::commitTransaction() {
     rd_kafka_flush(slot->producer.get(), static_cast<int>(std::max<int64_t>(0, left.count())));
   }
   std::vector<rd_kafka_error_t*> errors(open.size(), nullptr);
-  std::atomic<size_t> next{0};
-  auto commit = [&] {
-    for (size_t i = next++; i < open.size(); i = next++) {
-      errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(), kCommitLimitMs);
-    }
-  };
-  // The calling thread commits too.
-  const size_t helpers = open.size() <= 1 ? 0 : std::min(kConcurrentCommits, open.size()) - 1;
-  if (helpers == 0) {
-    commit();
-  } else {
-    std::vector<std::thread> threads;
-    threads.reserve(helpers);
-    committing_in_parallel_ = true;  // seen by the helpers: set before they start
-    for (size_t h = 0; h < helpers; ++h) {
-      try {
-        threads.emplace_back(commit);
-      } catch (const std::system_error& e) {  // no thread to be had: fewer commit at once
-        spdlog::warn("link '{}': committing with {} helper thread(s) instead of {}: {}", link_.name,
-                     h, helpers, e.what());
-        break;
-      }
-    }
-    commit();
-    for (std::thread& thread : threads) {
-      thread.join();
-    }
-    committing_in_parallel_ = false;
-  }
+  committing_in_parallel_ = open.size() > 1;  // seen by the helpers: set before they start
+  runConcurrently(
+      open.size(), kConcurrentCommits, "link '" + link_.name + "': committing", [&](size_t i) {
+        errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(), kCommitLimitMs);
+      });
+  committing_in_parallel_ = false;
   if (!open.empty()) {
     commits_ += 1;
     commit_time_ += std::chrono::steady_clock::now() - started;
