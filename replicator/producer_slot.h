@@ -24,6 +24,12 @@ struct ProducerSlot {
   std::string mirror_topic;
   int32_t partition = -1;
   bool in_transaction = false;
+  // A commit that ran out of time (or failed retriably) is still under way in librdkafka: the
+  // producer refuses new records until the commit is called again and completes, so the partition
+  // waits for the next commit instead of writing.
+  bool commit_pending = false;
+  // How long one commit may take: the producer's transaction.timeout.ms (see commitLimitMs()).
+  int commit_limit_ms = 60000;
   // Set while the slot is given up: its fatal errors (the next owner fenced it) are expected and
   // do not stop the link.
   bool releasing = false;

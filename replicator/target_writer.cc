@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <algorithm>
@@ -30,6 +31,23 @@ constexpr milliseconds kRunsSaveInterval{10000};
 // How long one takeover (init_transactions) may wait for the target, at least: aborting an
 // earlier owner's open transaction takes a few round trips. One that runs out is asked again.
 constexpr milliseconds kTakeoverAttempt{10000};
+
+// How long one commit of a transactional producer may take: as long as its transaction may stay
+// open on the coordinator (transaction.timeout.ms; Kafka aborts an older open transaction on its
+// own, and librdkafka's records time out by then too). A commit that takes longer is left under
+// way and called again at the next commit, so one slow coordinator stalls the data plane for that
+// long and not librdkafka's 60 s.
+int commitLimitMs(rd_kafka_t* producer) {
+  char value[32];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(rd_kafka_conf(producer), "transaction.timeout.ms", value, &size) ==
+      RD_KAFKA_CONF_OK) {
+    if (const int ms = std::atoi(value); ms > 0) {
+      return std::max(ms, 1000);
+    }
+  }
+  return 60000;
+}
 
 std::string errorText(rd_kafka_error_t* error) {
   std::string text = rd_kafka_error_string(error);
@@ -159,6 +177,7 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
     return failed(producer.error().message);
   }
   slot->producer = std::move(*producer);
+  slot->commit_limit_ms = commitLimitMs(slot->producer.get());
   // On Kafka this bumps the id's epoch: an open transaction of the previous owner is aborted (the
   // call waits for that), and the previous owner's writes and commits are refused from now on.
   // A call that runs out of time (the target or its transaction coordinator does not answer) is
@@ -558,7 +577,8 @@ TargetWriter::Begin TargetWriter::beginTransactionIfNeeded(MirrorPartition& mirr
     return Begin::kFailed;
   }
   if (slot->in_transaction) {
-    return Begin::kOpen;
+    // A commit still under way: librdkafka takes no record until it completes.
+    return slot->commit_pending ? Begin::kRetry : Begin::kOpen;
   }
   if (rd_kafka_error_t* error = rd_kafka_begin_transaction(slot->producer.get())) {
     return transactionError(*slot, "beginning a transaction", error).ok() ? Begin::kRetry
@@ -590,15 +610,16 @@ Status TargetWriter::commitTransaction() {
   // (docs/failover.md). A callback a producer serves during its commit (a late report, an error)
   // runs on a helper thread, taking turns with the others while the data plane waits.
   constexpr size_t kConcurrentCommits = 16;
-  constexpr int kCommitLimitMs = 60000;  // each commit's, as librdkafka's flush inside it
   const auto started = std::chrono::steady_clock::now();
-  const auto flush_deadline = started + milliseconds(kCommitLimitMs);
   std::vector<std::pair<const std::pair<std::string, int32_t>*, ProducerSlot*>> open;
+  int flush_limit_ms = 0;
   for (auto& [key, slot] : owned_) {
     if (slot->in_transaction) {
       open.emplace_back(&key, slot.get());
+      flush_limit_ms = std::max(flush_limit_ms, slot->commit_limit_ms);
     }
   }
+  const auto flush_deadline = started + milliseconds(flush_limit_ms);
   // One limit for all flushes: one that runs out leaves its reports to its commit, which waits
   // for them with a limit of its own.
   for (auto& [key, slot] : open) {
@@ -610,7 +631,8 @@ Status TargetWriter::commitTransaction() {
   committing_in_parallel_ = open.size() > 1;  // seen by the helpers: set before they start
   runConcurrently(
       open.size(), kConcurrentCommits, "link '" + link_.name + "': committing", [&](size_t i) {
-        errors[i] = rd_kafka_commit_transaction(open[i].second->producer.get(), kCommitLimitMs);
+        ProducerSlot& slot = *open[i].second;
+        errors[i] = rd_kafka_commit_transaction(slot.producer.get(), slot.commit_limit_ms);
       });
   committing_in_parallel_ = false;
   if (!open.empty()) {
@@ -629,9 +651,12 @@ Status TargetWriter::commitTransaction() {
       if (!failed && first) {
         first = failed;
       }
+      // Retriable: the commit goes on in librdkafka and is called again at the next commit.
+      slot->commit_pending = failed.ok() && slot->in_transaction;
       continue;
     }
     slot->in_transaction = false;
+    slot->commit_pending = false;
   }
   return first;
 }
@@ -644,6 +669,17 @@ void TargetWriter::abortTransaction(const std::string& why) {
 
 void TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
   if (!slot.in_transaction) {
+    return;
+  }
+  if (slot.commit_pending) {
+    // librdkafka cannot abort a commit it has begun. On the coordinator it either completes or,
+    // if its EndTxn never arrived, is aborted: by the transaction timeout or by the partition's
+    // next owner taking the transactional.id over, which waits for the outcome either way.
+    spdlog::warn("link '{}': the commit of {}[{}] is still under way and is left to the "
+                 "coordinator: {}",
+                 link_.name, slot.mirror_topic, slot.partition, why);
+    slot.in_transaction = false;
+    slot.commit_pending = false;
     return;
   }
   spdlog::warn("link '{}': aborting the open transaction of {}[{}]: {}", link_.name,

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 
 namespace causeway {
 namespace {
@@ -72,6 +73,60 @@ TEST(TransactionalCommits, SixteenPartitionsThroughASlowTargetArriveOnceInOrderA
                 1000 * (after.transaction_commit_seconds - before.transaction_commit_seconds) /
                     static_cast<double>(commits));
   }
+  const auto check = verify::checkMirror("orders", readAll(source->bootstrap(), "orders"), "orders",
+                                         readAll(target->bootstrap(), "orders"));
+  EXPECT_TRUE(check.identical()) << check.describe();
+}
+
+// A commit may take as long as the producer's transaction.timeout.ms. One whose EndTxn answer comes
+// later is left under way in librdkafka, which takes no record for that partition until the
+// commit is called again: the partition waits for the next commit instead of writing (writing
+// failed with "Erroneous state" and stopped the link).
+TEST(TransactionalCommits, ACommitThatRunsOutOfTimeIsFinishedAtTheNextOneAndTheLinkGoesOn) {
+  // given: a transactional exactly-once link whose transactions may stay open 5 s, over 4
+  // partitions that replicated a first batch
+  constexpr int32_t kPartitions = 4;
+  constexpr int kEndTxnApi = 26;
+  auto source = startCluster("source", 1, {{"orders", kPartitions}});
+  auto target = startCluster("target", 1);
+  ASSERT_TRUE(source && target);
+  ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 50, 0));
+  auto config = testing::makeConfig(*source, *target, {"orders"});
+  config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
+  config.links[0].transactional = true;
+  config.links[0].producer_properties["transaction.timeout.ms"] = "5000";
+  replicator::Worker worker(config);
+  ASSERT_TRUE(worker.start().ok());
+  auto failed = [&] { return worker.statuses().at(0).state == replicator::LinkState::kFailed; };
+  ASSERT_TRUE(waitFor(
+      [&] { return failed() || totalRecords(target->bootstrap(), "orders", kPartitions) >= 200; },
+      90s));
+  ASSERT_FALSE(failed()) << worker.statuses().at(0).error;
+  const auto before = worker.statuses().at(0);
+
+  // when: the target answers the next two EndTxn requests 8 s late, so their commits run out of
+  // time, while more records come for every partition
+  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(target->mock(), 1, kEndTxnApi, 2,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 8000,
+                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 8000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (int round = 0; round < 6; ++round) {
+    ASSERT_TRUE(produceRecords(source->bootstrap(), "orders", kPartitions, 50, 50 + round * 50));
+    std::this_thread::sleep_for(1500ms);  // past the commit interval (1 s)
+  }
+  const bool complete = waitFor(
+      [&] { return failed() || totalRecords(target->bootstrap(), "orders", kPartitions) >= 1400; },
+      90s);
+  const bool committed_since = waitFor(
+      [&] { return worker.statuses().at(0).transaction_commits >= before.transaction_commits + 3; },
+      30s);
+  const auto after = worker.statuses().at(0);
+  worker.stop();
+
+  // then: the link went on, and every record is on the target once, in order
+  ASSERT_NE(after.state, replicator::LinkState::kFailed) << after.error;
+  EXPECT_TRUE(complete);
+  EXPECT_TRUE(committed_since) << after.transaction_commits;
   const auto check = verify::checkMirror("orders", readAll(source->bootstrap(), "orders"), "orders",
                                          readAll(target->bootstrap(), "orders"));
   EXPECT_TRUE(check.identical()) << check.describe();
