@@ -147,10 +147,11 @@ Status OffsetStateReader::refresh(std::chrono::steady_clock::time_point deadline
   }
   if (!*count) {
     return Error{describe() + " does not exist: link '" + link_ +
-                 "' creates it when it starts (exactly_once links, and links "
-                 "with groups to "
-                 "sync; was it deleted, or has the link never run against this "
-                 "cluster?)"};
+                     "' creates it when it starts (exactly_once links, and links "
+                     "with groups to "
+                     "sync; was it deleted, or has the link never run against this "
+                     "cluster?)",
+                 ErrorKind::kNotFound};
   }
   next_.resize(static_cast<size_t>(**count), -1);
   for (int32_t p = 0; p < **count; ++p) {

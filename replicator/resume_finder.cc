@@ -125,22 +125,26 @@ void ResumeFinder::run() {
     }
     std::vector<TargetTail::Found> found;
     Status refreshed = Error{"not read"};
-    if (!taken.empty()) {
+    bool read_tails = !taken.empty();
+    if (read_tails) {
       // The saved runs first: the tail read below must not see fewer records than the runs claim.
       refreshed =
           state_.refresh(Clock::now() + std::max(milliseconds(10000), target_.connect_timeout));
-      if (!refreshed && refreshed.kind() == ErrorKind::kUnavailable) {
-        // Starting without the saved runs would send records dead-lettered after the last one on
-        // the target to the dead-letter queue again, and leave the runs unsaved (translation
-        // stale) for as long as this worker owns the partitions: they wait and ask again.
-        // A state read that timed out keeps what it read, so the next one goes on from there.
-        found.assign(taken.size(), TargetTail::Found(refreshed.error()));
-      } else if (!refreshed) {
+      if (!refreshed && refreshed.kind() == ErrorKind::kNotFound) {
         spdlog::warn("link '{}': saved offset runs not available, starting new ones: {}", link_,
                      refreshed.message());
+      } else if (!refreshed) {
+        // Starting without the saved runs would send records dead-lettered after the last one on
+        // the target to the dead-letter queue again, and leave the runs unsaved (translation
+        // stale) for as long as this worker owns the partitions. A read the target does not
+        // answer makes them wait and ask again (a state read that timed out keeps what it read,
+        // so the next one goes on from there); one it refuses, or cannot serve, stops the link
+        // (Link::applyResumePositions).
+        found.assign(taken.size(), TargetTail::Found(refreshed.error()));
+        read_tails = false;
       }
     }
-    if (!taken.empty() && found.empty()) {
+    if (read_tails) {
       std::vector<TargetTail::Partition> partitions;
       partitions.reserve(taken.size());
       for (size_t i : taken) {

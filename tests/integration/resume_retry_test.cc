@@ -187,6 +187,30 @@ TEST_F(ResumeRetry, AReadOfTheTargetThatFailsIsTriedAgainAndNothingIsLost) {
   expectMirrorIdentical();
 }
 
+TEST_F(ResumeRetry, AReadOfTheSavedRunsTheTargetRefusesStopsTheLinkNamingTheStateTopic) {
+  // given: a 2-partition exactly-once link without transactions, which reads its saved offset
+  // runs before it reads the last records on the target
+  ASSERT_NO_FATAL_FAILURE(startLink(2, 30, /*transactional=*/false));
+  // The target refuses the next watermark queries for authorization: the failover mark's read
+  // (which only warns), then the saved runs' read.
+  const std::vector<rd_kafka_resp_err_t> errors(16, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(target_->mock(), kListOffsetsApi, errors.size(),
+                                          errors.data());
+
+  // when: the partitions are assigned
+  const bool stopped = waitFor([&] { return failed(); }, 90s);
+  const auto last = status();
+  worker_->stop();
+
+  // then: the link stopped, naming the state topic, rather than start the partitions without
+  // their saved runs (which resent dead-lettered records and left translation stale)
+  ASSERT_TRUE(stopped) << last.last_error;
+  EXPECT_NE(last.error.find("cannot start without breaking exactly-once"), std::string::npos)
+      << last.error;
+  EXPECT_NE(last.error.find("reading the state topic"), std::string::npos) << last.error;
+  EXPECT_NE(last.error.find("authorization failed"), std::string::npos) << last.error;
+}
+
 TEST_F(ResumeRetry, AMirrorPartitionWithoutALeaderWaitsAloneAndStartsOnceItHasOne) {
   // given: an exactly-once link without transactions over 2 partitions, whose mirror partition
   // orders[1] has no leader on the target when the link starts (a leader election)
