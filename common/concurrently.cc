@@ -20,6 +20,15 @@ void runConcurrently(size_t count, size_t width, std::string_view what,
   };
   const size_t helpers = count <= 1 ? 0 : std::min(std::max<size_t>(width, 1), count) - 1;
   std::vector<std::thread> threads;
+  // Joined on every way out: a thread still running when `threads` goes would end the process.
+  struct Joiner {
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      for (std::thread& thread : threads) {
+        thread.join();
+      }
+    }
+  } joiner{threads};
   threads.reserve(helpers);
   for (size_t h = 0; h < helpers; ++h) {
     try {
@@ -31,9 +40,6 @@ void runConcurrently(size_t count, size_t width, std::string_view what,
     }
   }
   drain();
-  for (std::thread& thread : threads) {
-    thread.join();
-  }
 }
 
 }  // namespace causeway

@@ -1,6 +1,7 @@
 #include "config/sections.h"
 
 #include <algorithm>
+#include <charconv>
 #include <regex>
 
 namespace causeway::config {
@@ -154,6 +155,9 @@ public:
         r_.error(*transactional, "transactional writes need delivery: exactly_once");
       }
     }
+    if (link.transactional) {
+      checkTransactionTimeout(object.get("producer_properties"), link);
+    }
     if (const Field* groups = object.get("groups")) {
       // At-least-once links too: groups move to the first copy of their next record (re-reads
       // possible, never a skipped record; docs/failover.md).
@@ -290,6 +294,34 @@ public:
     r_.duration(object->get("interval"), out.interval);
   }
 
+  // The target's transaction coordinator aborts a transaction open longer than
+  // transaction.timeout.ms, and a link commits every commit_interval: a shorter timeout would
+  // abort every transaction and stop the link as fenced.
+  void checkTransactionTimeout(const Field* properties, const LinkConfig& link) {
+    if (properties == nullptr || !properties->node.IsMap()) {
+      return;
+    }
+    for (auto& [key, value] : r_.entries(*properties)) {
+      if (key != "transaction.timeout.ms") {
+        continue;
+      }
+      int64_t ms = 0;
+      const auto text = link.producer_properties.find(key);
+      if (text == link.producer_properties.end() ||
+          std::from_chars(text->second.data(), text->second.data() + text->second.size(), ms).ec !=
+              std::errc() ||
+          ms <= 0) {
+        continue;  // librdkafka names a value it cannot read when the producer is made
+      }
+      if (ms <= link.commit_interval.count()) {
+        r_.error(value, "transaction.timeout.ms (" + std::to_string(ms) +
+                            " ms) must be longer than the link's commit_interval (" +
+                            std::to_string(link.commit_interval.count()) +
+                            " ms): the target aborts a transaction open longer than that, and "
+                            "the link would stop as fenced");
+      }
+    }
+  }
   void loadGroups(const Field& field, GroupSyncConfig& out) {
     auto object = r_.object(field, kGroupsKeys,
                             "a map with names (a list of groups) and/or include/exclude regexes");

@@ -34,9 +34,8 @@ constexpr milliseconds kTakeoverAttempt{10000};
 
 // How long one commit of a transactional producer may take: as long as its transaction may stay
 // open on the coordinator (transaction.timeout.ms; Kafka aborts an older open transaction on its
-// own, and librdkafka's records time out by then too). A commit that takes longer is left under
-// way and called again at the next commit, so one slow coordinator stalls the data plane for that
-// long and not librdkafka's 60 s.
+// own). A commit that takes longer is left under way and called again at the next commit, so one
+// slow coordinator stalls the data plane for that long and not librdkafka's 60 s.
 int commitLimitMs(rd_kafka_t* producer) {
   char value[32];
   size_t size = sizeof(value);
@@ -610,6 +609,7 @@ Status TargetWriter::commitTransaction() {
   // (docs/failover.md). A callback a producer serves during its commit (a late report, an error)
   // runs on a helper thread, taking turns with the others while the data plane waits.
   constexpr size_t kConcurrentCommits = 16;
+  constexpr int kResumedCommitLimitMs = 250;
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::pair<const std::pair<std::string, int32_t>*, ProducerSlot*>> open;
   int flush_limit_ms = 0;
@@ -629,11 +629,17 @@ Status TargetWriter::commitTransaction() {
   }
   std::vector<rd_kafka_error_t*> errors(open.size(), nullptr);
   committing_in_parallel_ = open.size() > 1;  // seen by the helpers: set before they start
-  runConcurrently(
-      open.size(), kConcurrentCommits, "link '" + link_.name + "': committing", [&](size_t i) {
-        ProducerSlot& slot = *open[i].second;
-        errors[i] = rd_kafka_commit_transaction(slot.producer.get(), slot.commit_limit_ms);
-      });
+  runConcurrently(open.size(), kConcurrentCommits, "link '" + link_.name + "': committing",
+                  [&](size_t i) {
+                    ProducerSlot& slot = *open[i].second;
+                    // A commit under way goes on in the background: its next call only collects the
+                    // outcome, so one coordinator that stays away does not hold the others at every
+                    // commit.
+                    errors[i] = rd_kafka_commit_transaction(
+                        slot.producer.get(),
+                        slot.commit_pending ? std::min(slot.commit_limit_ms, kResumedCommitLimitMs)
+                                            : slot.commit_limit_ms);
+                  });
   committing_in_parallel_ = false;
   if (!open.empty()) {
     commits_ += 1;
@@ -644,6 +650,8 @@ Status TargetWriter::commitTransaction() {
   for (size_t i = 0; i < open.size(); ++i) {
     auto& [key, slot] = open[i];
     if (rd_kafka_error_t* error = errors[i]) {
+      // Anything but a retriable error ends the commit in librdkafka: an abortable one is aborted.
+      slot->commit_pending = false;
       Status failed = transactionError(*slot,
                                        "committing the transaction of " + key->first + "[" +
                                            std::to_string(key->second) + "]",
@@ -707,12 +715,19 @@ Status TargetWriter::transactionError(ProducerSlot& slot, const std::string& wha
   if (abortable) {
     abort(slot, what + " failed: " + text);
   }
-  Error failure{what + " on " + kafka::describeCluster(target_) +
-                (fatal ? " failed fatally (transactional.id '" + slot.transactional_id +
-                             "' was taken over: another worker owns the partition now, and this "
-                             "one is fenced): "
-                       : " failed and the transaction was aborted: ") +
-                text + "; a restart resumes exactly after the last committed record on the target"};
+  std::string how = " failed: ";
+  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+  if (fatal && (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)) {
+    how = " failed fatally (transactional.id '" + slot.transactional_id +
+          "' was taken over: another worker owns the partition now, and this one is fenced): ";
+  } else if (fatal) {
+    how = " failed fatally: ";
+  } else if (abortable) {
+    how = " failed and the transaction was aborted: ";
+  }
+  Error failure{what + " on " + kafka::describeCluster(target_) + how + text +
+                "; a restart resumes exactly after the last committed record on the target"};
   on_error_(RD_KAFKA_RESP_ERR__FATAL, failure.message);
   return failure;
 }

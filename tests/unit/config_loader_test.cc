@@ -40,9 +40,7 @@ std::string withLink(std::string_view extra = "") {
   return std::string(kClusters) + std::string(kLink) + std::string(extra);
 }
 
-LoadResult load(const std::string& yaml) {
-  return loadConfigString(yaml, "test.yaml");
-}
+LoadResult load(const std::string& yaml) { return loadConfigString(yaml, "test.yaml"); }
 
 std::string allErrors(const LoadResult& result) {
   std::string out;
@@ -250,9 +248,7 @@ TEST(ConfigLoaderTest, UnbalancedFlowSequenceIsASyntaxError) {
   expectOnlyError("clusters: [a\n", 2, 1, "end of sequence flow not found");
 }
 
-TEST(ConfigLoaderTest, EmptyFile) {
-  expectOnlyError("", 1, 1, "the file is empty");
-}
+TEST(ConfigLoaderTest, EmptyFile) { expectOnlyError("", 1, 1, "the file is empty"); }
 
 TEST(ConfigLoaderTest, FileWithOnlyComments) {
   expectOnlyError("# nothing here\n", 1, 1, "expected a map with `clusters` and `links`");
@@ -547,8 +543,21 @@ TEST(ConfigLoaderTest, TransactionalNeedsExactlyOnce) {
 }
 
 TEST(ConfigLoaderTest, TransactionalIsABoolean) {
-  expectOnlyError(withLink("    delivery: exactly_once\n    transactional: yes please\n"), 10,
-                  20, "expected true or false");
+  expectOnlyError(withLink("    delivery: exactly_once\n    transactional: yes please\n"), 10, 20,
+                  "expected true or false");
+}
+
+TEST(ConfigLoaderTest, ATransactionTimeoutNoLongerThanTheCommitIntervalIsAnError) {
+  expectOnlyError(withLink("    delivery: exactly_once\n    transactional: true\n"
+                           "    commit_interval: 10s\n    producer_properties:\n"
+                           "      transaction.timeout.ms: 5000\n"),
+                  13, 31,
+                  "links[0].producer_properties.transaction.timeout.ms: transaction.timeout.ms "
+                  "(5000 ms) must be longer than the link's commit_interval (10000 ms)");
+  const LinkConfig link = onlyLink(load(withLink(
+      "    delivery: exactly_once\n    transactional: true\n"
+      "    commit_interval: 2s\n    producer_properties: {transaction.timeout.ms: 5000}\n")));
+  EXPECT_EQ(link.producer_properties.at("transaction.timeout.ms"), "5000");
 }
 
 TEST(ConfigLoaderTest, GroupSyncWorksOnAtLeastOnceLinks) {
@@ -569,7 +578,8 @@ TEST(ConfigLoaderTest, TopicConfigSyncIsLoaded) {
   const LinkConfig link = onlyLink(load(withLink(
       "    topic_configs: {sync: false, exclude: [retention.ms, segment.bytes], interval: 1m}\n")));
   EXPECT_FALSE(link.topic_configs.sync);
-  EXPECT_EQ(link.topic_configs.exclude, (std::vector<std::string>{"retention.ms", "segment.bytes"}));
+  EXPECT_EQ(link.topic_configs.exclude,
+            (std::vector<std::string>{"retention.ms", "segment.bytes"}));
   EXPECT_EQ(link.topic_configs.interval, std::chrono::minutes(1));
 }
 
@@ -586,8 +596,8 @@ TEST(ConfigLoaderTest, TopicConfigSyncIsABoolean) {
 }
 
 TEST(ConfigLoaderTest, GroupSyncNeedsNamesOrInclude) {
-  expectOnlyError(withLink("    delivery: exactly_once\n    groups: {sync_interval: 1s}\n"), 10,
-                  13, "name the groups to sync");
+  expectOnlyError(withLink("    delivery: exactly_once\n    groups: {sync_interval: 1s}\n"), 10, 13,
+                  "name the groups to sync");
 }
 
 TEST(ConfigLoaderTest, LinkNameWithInvalidCharacters) {
@@ -1027,5 +1037,5 @@ TEST(ConfigErrorTest, StrWithoutPositionHasOnlyTheFile) {
   EXPECT_EQ(error.str(), "a.yaml: cannot open: No such file");
 }
 
-} // namespace
-} // namespace causeway::config
+}  // namespace
+}  // namespace causeway::config
