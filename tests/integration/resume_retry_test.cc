@@ -5,6 +5,7 @@
 // Here the target's broker answers late or with an error.
 
 #include "replicator/worker.h"
+#include "tests/support/exactly_once_link_fixture.h"
 #include "tests/support/test_support.h"
 
 #include <librdkafka/rdkafka.h>
@@ -51,35 +52,8 @@ int64_t highWatermark(const std::string& bootstrap, const std::string& topic, in
   return high;
 }
 
-class ResumeRetry : public ::testing::Test {
+class ResumeRetry : public testing::ExactlyOnceLinkTest {
 protected:
-  // A source topic "orders" with `records` records in each of its `partitions`, an empty target
-  // and a running exactly-once link between them.
-  void startLink(int32_t partitions, int records, bool transactional) {
-    partitions_ = partitions;
-    source_ = startCluster("source", 1, {{"orders", partitions}});
-    target_ = startCluster("target", 1);
-    ASSERT_TRUE(source_ && target_);
-    ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", partitions, records, 0));
-    auto config = testing::makeConfig(*source_, *target_, {"orders"});
-    config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
-    config.links[0].transactional = transactional;
-    worker_.emplace(config);
-    ASSERT_TRUE(worker_->start().ok());
-  }
-
-  replicator::LinkStatus status() const { return worker_->statuses().at(0); }
-  bool failed() const { return status().state == replicator::LinkState::kFailed; }
-
-  // Waits until the target holds `count` records in all, or the link failed.
-  bool targetHolds(int64_t count, std::chrono::seconds limit) {
-    return waitFor(
-        [&] {
-          return failed() || totalRecords(target_->bootstrap(), "orders", partitions_) >= count;
-        },
-        limit);
-  }
-
   // Waits until the link asked about a partition again, or failed; keeps the note it showed.
   bool askedAgain(std::string& note) {
     return waitFor(
@@ -119,19 +93,6 @@ protected:
   static bool waits(const replicator::LinkStatus& s) {
     return s.last_error.find("wait for the target to say where they resume") != std::string::npos;
   }
-
-  // Stops the worker and checks that every record is on the target once, in order.
-  void expectMirrorIdentical() {
-    worker_->stop();
-    const auto check = verify::checkMirror("orders", readAll(source_->bootstrap(), "orders"),
-                                           "orders", readAll(target_->bootstrap(), "orders"));
-    EXPECT_TRUE(check.identical()) << check.describe();
-  }
-
-  embedded::EmbeddedClusterPtr source_;
-  embedded::EmbeddedClusterPtr target_;
-  std::optional<replicator::Worker> worker_;
-  int32_t partitions_ = 0;
 };
 
 TEST_F(ResumeRetry, ATakeoverTheTargetDoesNotAnswerInTimeIsTriedAgainAndNothingIsLost) {
