@@ -115,5 +115,35 @@ TEST_F(TransactionalCommits, ACommitThatRunsOutOfTimeIsFinishedAtTheNextOneAndTh
   expectMirrorIdentical();
 }
 
+// A commit the target refuses for good (an EndTxn error librdkafka 2.0.2 takes as abortable) stops
+// the link, naming the partition, after aborting its transaction; a restart resumes exactly after
+// what is committed on the target.
+TEST_F(TransactionalCommits, ACommitTheTargetRefusesStopsTheLinkAndARestartResumesExactly) {
+  // given: a transactional exactly-once link over 4 partitions that replicated a first batch
+  constexpr int kEndTxnApi = 26;
+  ASSERT_NO_FATAL_FAILURE(startLink(4));
+
+  // when: the target refuses the next EndTxn while more records come
+  rd_kafka_mock_push_request_errors(target_->mock(), kEndTxnApi, 1,
+                                    RD_KAFKA_RESP_ERR_UNKNOWN);  // UNKNOWN_SERVER_ERROR
+  ASSERT_NO_FATAL_FAILURE(produceRounds(1, 0ms));
+  const bool stopped = waitFor([&] { return failed(); }, 60s);
+  const auto refused = status();
+
+  // then: the link stopped, naming the partition whose commit was refused and aborted
+  ASSERT_TRUE(stopped) << refused.last_error;
+  EXPECT_NE(refused.error.find("committing the transaction of orders["), std::string::npos)
+      << refused.error;
+  EXPECT_NE(refused.error.find("failed and the transaction was aborted"), std::string::npos)
+      << refused.error;
+
+  // and when: it restarts and more records come, every record is on the target once, in order
+  ASSERT_NO_FATAL_FAILURE(restartWorker());
+  ASSERT_TRUE(produceRecords(source_->bootstrap(), "orders", partitions_, 50, 100));
+  EXPECT_TRUE(targetHolds(4 * 150, 90s));
+  EXPECT_FALSE(failed()) << status().error;
+  expectMirrorIdentical();
+}
+
 }  // namespace
 }  // namespace causeway

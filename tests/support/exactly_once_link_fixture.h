@@ -32,7 +32,16 @@ protected:
     config.links[0].delivery = config::DeliveryMode::kExactlyOnce;
     config.links[0].transactional = transactional;
     config.links[0].producer_properties = producer_properties;
+    config_ = config;
     worker_.emplace(config);
+    ASSERT_TRUE(worker_->start().ok());
+  }
+
+  // Stops the worker and starts a new one with the same configuration (a restart by a supervisor).
+  void restartWorker() {
+    worker_->stop();
+    worker_.reset();
+    worker_.emplace(config_);
     ASSERT_TRUE(worker_->start().ok());
   }
 
@@ -58,6 +67,7 @@ protected:
 
   embedded::EmbeddedClusterPtr source_;
   embedded::EmbeddedClusterPtr target_;
+  config::Config config_;
   std::optional<replicator::Worker> worker_;
   int32_t partitions_ = 0;
 };
