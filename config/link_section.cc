@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <regex>
+#include <string_view>
 
 namespace causeway::config {
 namespace {
@@ -156,7 +158,7 @@ public:
       }
     }
     if (link.transactional) {
-      checkTransactionTimeout(object.get("producer_properties"), link);
+      checkTransactionTimeout(object, config, link);
     }
     if (const Field* groups = object.get("groups")) {
       // At-least-once links too: groups move to the first copy of their next record (re-reads
@@ -295,33 +297,55 @@ public:
   }
 
   // The target's transaction coordinator aborts a transaction open longer than
-  // transaction.timeout.ms, and a link commits every commit_interval: a shorter timeout would
-  // abort every transaction and stop the link as fenced.
-  void checkTransactionTimeout(const Field* properties, const LinkConfig& link) {
-    if (properties == nullptr || !properties->node.IsMap()) {
-      return;
+  // transaction.timeout.ms. A link's transaction is open for about a commit_interval, plus the
+  // wait for its records and its commit: a timeout under twice the interval would abort
+  // transactions and stop the link as fenced. The timeout is the link's, else its target
+  // cluster's, else Causeway's default (10 s, replicator/target_writer.cc).
+  void checkTransactionTimeout(const Object& object, const Config& config, const LinkConfig& link) {
+    constexpr std::string_view kKey = "transaction.timeout.ms";
+    constexpr int64_t kDefaultMs = 10000;
+    std::optional<Field> property;  // a copy: entries() returns a temporary list
+    const Field* at = nullptr;
+    const std::string* text = nullptr;
+    if (const Field* properties = object.get("producer_properties");
+        properties != nullptr && properties->node.IsMap()) {
+      for (auto& [key, value] : r_.entries(*properties)) {
+        if (key == kKey && link.producer_properties.count(key) > 0) {
+          property = value;
+          at = &*property;
+          text = &link.producer_properties.at(key);
+        }
+      }
     }
-    for (auto& [key, value] : r_.entries(*properties)) {
-      if (key != "transaction.timeout.ms") {
-        continue;
+    std::string whose = "producer_properties";
+    if (text == nullptr) {
+      auto cluster = config.clusters.find(link.target);
+      if (cluster != config.clusters.end() && cluster->second.properties.count(std::string(kKey))) {
+        text = &cluster->second.properties.at(std::string(kKey));
+        whose = "cluster '" + link.target + "' properties";
       }
-      int64_t ms = 0;
-      const auto text = link.producer_properties.find(key);
-      if (text == link.producer_properties.end() ||
-          std::from_chars(text->second.data(), text->second.data() + text->second.size(), ms).ec !=
-              std::errc() ||
-          ms <= 0) {
-        continue;  // librdkafka names a value it cannot read when the producer is made
+      at = object.get("commit_interval");
+      if (at == nullptr) {
+        at = object.get("transactional");
       }
-      if (ms <= link.commit_interval.count()) {
-        r_.error(value, "transaction.timeout.ms (" + std::to_string(ms) +
-                            " ms) must be longer than the link's commit_interval (" +
-                            std::to_string(link.commit_interval.count()) +
-                            " ms): the target aborts a transaction open longer than that, and "
-                            "the link would stop as fenced");
-      }
+    }
+    int64_t ms = kDefaultMs;
+    if (text != nullptr &&
+        (std::from_chars(text->data(), text->data() + text->size(), ms).ec != std::errc() ||
+         ms <= 0)) {
+      return;  // librdkafka names a value it cannot read when the producer is made
+    }
+    if (at != nullptr && ms < 2 * link.commit_interval.count()) {
+      r_.error(*at, std::string(kKey) + " (" + std::to_string(ms) + " ms" +
+                        (text == nullptr ? ", the default" : ", from " + whose) +
+                        ") must be at least twice the link's commit_interval (" +
+                        std::to_string(link.commit_interval.count()) +
+                        " ms): the target aborts a transaction open longer than that, and the "
+                        "link would stop as fenced; raise it in producer_properties or shorten "
+                        "commit_interval");
     }
   }
+
   void loadGroups(const Field& field, GroupSyncConfig& out) {
     auto object = r_.object(field, kGroupsKeys,
                             "a map with names (a list of groups) and/or include/exclude regexes");

@@ -675,9 +675,9 @@ void TargetWriter::abortTransaction(const std::string& why) {
   }
 }
 
-void TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
+bool TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
   if (!slot.in_transaction) {
-    return;
+    return false;
   }
   if (slot.commit_pending) {
     // librdkafka cannot abort a commit it has begun. On the coordinator it either completes or,
@@ -688,15 +688,17 @@ void TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
                  link_.name, slot.mirror_topic, slot.partition, why);
     slot.in_transaction = false;
     slot.commit_pending = false;
-    return;
+    return false;
   }
   spdlog::warn("link '{}': aborting the open transaction of {}[{}]: {}", link_.name,
                slot.mirror_topic, slot.partition, why);
+  slot.in_transaction = false;
   if (rd_kafka_error_t* error = rd_kafka_abort_transaction(slot.producer.get(), 30000)) {
     spdlog::error("link '{}': aborting the transaction of {}[{}] failed: {}", link_.name,
                   slot.mirror_topic, slot.partition, errorText(error));
+    return false;
   }
-  slot.in_transaction = false;
+  return true;
 }
 
 // Every librdkafka transactional error goes through here: retriable ones are retried at the next
@@ -707,24 +709,25 @@ Status TargetWriter::transactionError(ProducerSlot& slot, const std::string& wha
   const bool fatal = rd_kafka_error_is_fatal(error) != 0;
   const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
   const bool retriable = rd_kafka_error_is_retriable(error) != 0;
-  const std::string text = errorText(error);
+  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+  const std::string text = errorText(error);  // destroys `error`
   if (retriable && !fatal && !abortable) {
     spdlog::warn("link '{}': {} failed, retrying at the next commit: {}", link_.name, what, text);
     return {};
   }
-  if (abortable) {
-    abort(slot, what + " failed: " + text);
-  }
+  const bool aborted = abortable && abort(slot, what + " failed: " + text);
   std::string how = " failed: ";
-  const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
   if (fatal && (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
                 code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)) {
     how = " failed fatally (transactional.id '" + slot.transactional_id +
           "' was taken over: another worker owns the partition now, and this one is fenced): ";
   } else if (fatal) {
     how = " failed fatally: ";
-  } else if (abortable) {
+  } else if (aborted) {
     how = " failed and the transaction was aborted: ";
+  } else if (abortable) {
+    how = " failed, and so did aborting its transaction (the target's coordinator aborts it after "
+          "transaction.timeout.ms, or when the partition's next owner takes it over): ";
   }
   Error failure{what + " on " + kafka::describeCluster(target_) + how + text +
                 "; a restart resumes exactly after the last committed record on the target"};

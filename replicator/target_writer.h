@@ -180,7 +180,8 @@ private:
   }
   kafka::ClientSpec producerSpec(ProducerSlot& slot) const;
   Status transactionError(ProducerSlot& slot, const std::string& what, rd_kafka_error_t* error);
-  void abort(ProducerSlot& slot, const std::string& why);
+  // True when an open transaction was aborted.
+  bool abort(ProducerSlot& slot, const std::string& why);
   // Serves the delivery reports of every partition's producer for up to `timeout_ms`.
   void pollOwned(int timeout_ms);
   // The producer `mirror`'s records go through: the shared one, or on transactional links the

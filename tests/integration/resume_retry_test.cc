@@ -152,9 +152,11 @@ TEST_F(ResumeRetry, AReadOfTheSavedRunsTheTargetRefusesStopsTheLinkNamingTheStat
   // given: a 2-partition exactly-once link without transactions, which reads its saved offset
   // runs before it reads the last records on the target
   ASSERT_NO_FATAL_FAILURE(startLink(2, 30, /*transactional=*/false));
-  // The target refuses the next watermark queries for authorization: the failover mark's read
-  // (which only warns), then the saved runs' read.
-  const std::vector<rd_kafka_resp_err_t> errors(16, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  // The target refuses the next watermark queries for authorization: the failover mark's reads
+  // (every discovery interval, 1 s, each only warns) until the partitions are assigned, then the
+  // saved runs' read. Plenty, so that some are left for it however slowly the group forms; the
+  // link stops at the first saved-runs read that fails.
+  const std::vector<rd_kafka_resp_err_t> errors(200, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
   rd_kafka_mock_push_request_errors_array(target_->mock(), kListOffsetsApi, errors.size(),
                                           errors.data());
 

@@ -547,17 +547,29 @@ TEST(ConfigLoaderTest, TransactionalIsABoolean) {
                   "expected true or false");
 }
 
-TEST(ConfigLoaderTest, ATransactionTimeoutNoLongerThanTheCommitIntervalIsAnError) {
+TEST(ConfigLoaderTest, ATransactionTimeoutUnderTwiceTheCommitIntervalIsAnError) {
   expectOnlyError(withLink("    delivery: exactly_once\n    transactional: true\n"
-                           "    commit_interval: 10s\n    producer_properties:\n"
+                           "    commit_interval: 3s\n    producer_properties:\n"
                            "      transaction.timeout.ms: 5000\n"),
                   13, 31,
                   "links[0].producer_properties.transaction.timeout.ms: transaction.timeout.ms "
-                  "(5000 ms) must be longer than the link's commit_interval (10000 ms)");
+                  "(5000 ms, from producer_properties) must be at least twice the link's "
+                  "commit_interval (3000 ms)");
   const LinkConfig link = onlyLink(load(withLink(
       "    delivery: exactly_once\n    transactional: true\n"
       "    commit_interval: 2s\n    producer_properties: {transaction.timeout.ms: 5000}\n")));
   EXPECT_EQ(link.producer_properties.at("transaction.timeout.ms"), "5000");
+}
+
+TEST(ConfigLoaderTest, TheDefaultTransactionTimeoutIsCheckedAgainstTheCommitInterval) {
+  // 10 s by default: a 6 s commit_interval is too long, and the error is at the interval
+  expectOnlyError(withLink("    delivery: exactly_once\n    transactional: true\n"
+                           "    commit_interval: 6s\n"),
+                  11, 22,
+                  "transaction.timeout.ms (10000 ms, the default) must be at least twice the "
+                  "link's commit_interval (6000 ms)");
+  // non-transactional links commit no transaction
+  EXPECT_TRUE(load(withLink("    delivery: exactly_once\n    commit_interval: 6s\n")).ok());
 }
 
 TEST(ConfigLoaderTest, GroupSyncWorksOnAtLeastOnceLinks) {
