@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -109,6 +110,10 @@ struct DeadLetterConfig {
 // INVALID_RECORD, POLICY_VIOLATION, INVALID_TIMESTAMP).
 enum class RejectAction { kStop, kDeadLetter };
 
+// The transaction.timeout.ms of a transactional link's producers unless the link or its
+// target cluster sets it (replicator/target_writer.cc; checked against commit_interval at load).
+inline constexpr int64_t kDefaultTransactionTimeoutMs = 10000;
+
 struct LinkConfig {
   std::string name;
   std::string source;  // cluster name
@@ -117,10 +122,10 @@ struct LinkConfig {
   NamingConfig naming;
   StartPosition start = StartPosition::kEarliest;
   DeliveryMode delivery = DeliveryMode::kAtLeastOnce;
-  // Exactly-once links only: write through a transactional producer whose
-  // transactions carry the source offsets with the consumer group's metadata,
-  // so that on Kafka a worker whose partitions moved (a paused or
-  // partitioned-away zombie) is fenced by the group coordinator.
+  // Exactly-once links only: write each source partition through a transactional
+  // producer of its own (transactional.id per partition), committing its records
+  // and offset runs together, so that on Kafka a worker whose partitions moved (a
+  // paused or partitioned-away zombie) is fenced by the next owner's takeover.
   bool transactional = false;
   // How often the source is listed for new topics and partitions.
   std::chrono::milliseconds discovery_interval{5000};

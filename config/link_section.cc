@@ -300,10 +300,9 @@ public:
   // transaction.timeout.ms. A link's transaction is open for about a commit_interval, plus the
   // wait for its records and its commit: a timeout under twice the interval would abort
   // transactions and stop the link as fenced. The timeout is the link's, else its target
-  // cluster's, else Causeway's default (10 s, replicator/target_writer.cc).
+  // cluster's, else Causeway's default (kDefaultTransactionTimeoutMs).
   void checkTransactionTimeout(const Object& object, const Config& config, const LinkConfig& link) {
     constexpr std::string_view kKey = "transaction.timeout.ms";
-    constexpr int64_t kDefaultMs = 10000;
     std::optional<Field> property;  // a copy: entries() returns a temporary list
     const Field* at = nullptr;
     const std::string* text = nullptr;
@@ -329,7 +328,7 @@ public:
         at = object.get("transactional");
       }
     }
-    int64_t ms = kDefaultMs;
+    int64_t ms = kDefaultTransactionTimeoutMs;
     if (text != nullptr &&
         (std::from_chars(text->data(), text->data() + text->size(), ms).ec != std::errc() ||
          ms <= 0)) {

@@ -125,7 +125,7 @@ kafka::ClientSpec TargetWriter::producerSpec(ProducerSlot& slot) const {
   }
   if (!slot.transactional_id.empty()) {
     spec.owned["transactional.id"] = slot.transactional_id;
-    spec.defaults["transaction.timeout.ms"] = "10000";
+    spec.defaults["transaction.timeout.ms"] = std::to_string(config::kDefaultTransactionTimeoutMs);
   }
   spec.configure = [&slot](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, &slot);
