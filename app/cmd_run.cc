@@ -8,12 +8,11 @@
 #include "egress/contract_stages.h"
 #include "egress/egress_server.h"
 #include "egress/filter_stages.h"
-#include "egress/policy_paths.h"
 #include "egress/policy_stages.h"
-#include "schema/schema_metrics.h"
 #include "monitoring/metrics_server.h"
 #include "policies/audit_topic_sink.h"
 #include "replicator/worker.h"
+#include "schema/schema_metrics.h"
 
 #include <spdlog/spdlog.h>
 
@@ -56,16 +55,6 @@ int runRun(const RunOptions& options) {
               << "; nothing started\n";
     return 1;
   }
-  // A partner policy rule naming a field that the contract of a topic it sees cannot hold would
-  // never apply (a field left unmasked): refused here as check-config refuses it.
-  if (auto problems = egress::checkPolicyPaths(*loaded.config); !problems.empty()) {
-    for (const auto& error : problems) {
-      std::cerr << error.str() << "\n";
-    }
-    std::cerr << problems.size() << " error(s) in " << options.config_path
-              << "; nothing started\n";
-    return 1;
-  }
   const auto status_interval =
       parseDuration(options.status_interval).value_or(std::chrono::seconds(10));
   std::optional<monitoring::ListenAddress> metrics_listen;
@@ -92,6 +81,14 @@ int runRun(const RunOptions& options) {
   // and the metrics server, which read it.
   LinkExtensionsHub extensions;
   replicator::Worker worker(std::move(*loaded.config), extensions.factory());
+  // What the subsystems refuse (catalog schemas, policy filters and keys, a partner policy
+  // rule naming a field the contract of a topic it sees cannot hold, which would never apply),
+  // refused before any port opens, as check-config refuses it.
+  if (const Error* refused = worker.extensionsError()) {
+    std::cerr << refused->message << "\n"
+              << options.config_path << ": errors above; nothing started\n";
+    return 1;
+  }
   // Declared after the worker so it is destroyed first: its request threads read the worker.
   // It listens before the links start, so a port in use stops the process before anything
   // connects, and /healthz answers (and /readyz says "starting") while the links connect.

@@ -9,6 +9,8 @@
 #include "schema/schema_metrics.h"
 #include "schema/schema_stages.h"
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <vector>
 
@@ -170,8 +172,14 @@ replicator::LinkExtensionsFactory LinkExtensionsHub::factory() {
     // configuration's line:col, before any link starts.
     std::vector<config::ConfigError> errors = schema::checkConfig(config);
     if (errors.empty()) {
-      // A reloaded configuration too: policy paths against the contracts of the topics.
-      errors = egress::checkPolicyPaths(config);
+      // A reloaded configuration too: policy paths against the contracts of the topics, with
+      // the schemas of REST registries (which check-config does not connect to).
+      auto paths =
+          egress::checkPolicyPaths(config, egress::ContractSchemas::kCatalogsAndRegistries);
+      for (const std::string& warning : paths.warnings) {
+        spdlog::warn("{}", warning);
+      }
+      errors = std::move(paths.errors);
     }
     std::shared_ptr<policies::PolicyRuntime> runtime =
         errors.empty()

@@ -61,7 +61,7 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config) {
       }
     }
   }
-  for (auto& error : checkPolicyPaths(config)) {
+  for (auto& error : checkPolicyPaths(config).errors) {
     errors.push_back(std::move(error));
   }
   if (!config.egress) {

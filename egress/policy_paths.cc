@@ -35,13 +35,14 @@ std::optional<std::string> plainTopic(const std::string& regex) {
 
 class Checker {
 public:
-  explicit Checker(const config::Config& config) : config_(config), contracts_(config) {}
+  Checker(const config::Config& config, ContractSchemas schemas)
+      : config_(config), schemas_(schemas), contracts_(config) {}
 
   // Checks `policy` against the key and value contracts of the plain topics among `topics` of
   // `cluster`. `decoded`: records reach the policy decoded to JSON (partner streams).
   void check(const config::PolicyConfig& policy, const std::string& cluster,
              const std::vector<std::string>& topics, bool decoded) {
-    schema::Registry* registry = catalogOf(cluster);
+    Source* registry = registryOf(cluster);
     if (registry == nullptr || contracts_.empty()) {
       return;
     }
@@ -70,12 +71,45 @@ public:
     }
   }
 
-  std::vector<config::ConfigError> take() { return std::move(errors_); }
+  PolicyPathsCheck take() { return {std::move(errors_), std::move(warnings_)}; }
 
 private:
-  // What one side's contract schema says about the fields the policy reads, when the schema is
-  // on disk and records reach the policy in its shape; null otherwise.
-  std::unique_ptr<policies::JsonSchemaTypes> typesOf(schema::Registry& registry,
+  // A registry the schemas are read from; `failed` once it did not answer (it is not asked
+  // again: one warning per registry, and a registry that is down costs one timeout).
+  struct Source {
+    schema::RegistryPtr registry;
+    bool catalog = false;
+    bool failed = false;
+    // Schema texts by subject and version (a subject is seen by a product and a link, or by
+    // several policies); nullopt: the registry does not have it.
+    std::map<std::pair<std::string, int>, std::optional<std::string>> texts;
+  };
+
+  // The text of `subject`'s `version` (0: latest) in `source`, or nullopt.
+  const std::optional<std::string>& schemaText(Source& source, const std::string& subject,
+                                               int version) {
+    auto [it, inserted] = source.texts.try_emplace({subject, version});
+    if (!inserted || source.failed) {
+      return it->second;
+    }
+    auto fetched = source.registry->subjectVersion(subject, version);
+    if (fetched) {
+      it->second = std::move(fetched->schema.text);
+    } else if (fetched.error().code != schema::RegistryErrc::kNotFound && !source.catalog) {
+      // A catalog that does not load is reported by schema::checkConfig; a subject the
+      // registry does not have, by the contract stage at run time.
+      source.failed = true;
+      warnings_.push_back("registry '" + source.registry->name() + "' did not answer for " +
+                          subject + " (" + fetched.error().message +
+                          "): the partner policies' paths are not checked against the "
+                          "contracts whose schemas it holds");
+    }
+    return it->second;
+  }
+
+  // What one side's contract schema says about the fields the policy reads, when the registry
+  // has the schema and records reach the policy in its shape; null otherwise.
+  std::unique_ptr<policies::JsonSchemaTypes> typesOf(Source& source,
                                                      const config::ContractSideConfig& side,
                                                      const std::string& topic, schema::Side which,
                                                      bool decoded) {
@@ -88,11 +122,11 @@ private:
       return nullptr;  // producer's bytes on a link, or records in their writers' shapes
     }
     const std::string subject = schema::subjectName(side.subject_strategy, topic, which, "");
-    auto fetched = registry.subjectVersion(subject, side.version);
-    if (!fetched) {
-      return nullptr;  // schema::checkConfig reports catalogs that do not load
+    const std::optional<std::string>& text = schemaText(source, subject, side.version);
+    if (!text) {
+      return nullptr;
     }
-    auto json_schema = decodedJsonSchema(side.format, fetched->schema.text);
+    auto json_schema = decodedJsonSchema(side.format, *text);
     if (!json_schema) {
       return nullptr;
     }
@@ -122,36 +156,42 @@ private:
     return out;
   }
 
-  schema::Registry* catalogOf(const std::string& cluster) {
+  Source* registryOf(const std::string& cluster) {
     auto c = config_.clusters.find(cluster);
     if (c == config_.clusters.end() || c->second.registry.empty()) {
       return nullptr;
     }
     auto r = config_.registries.find(c->second.registry);
-    if (r == config_.registries.end() || !r->second.isCatalog()) {
+    if (r == config_.registries.end() ||
+        (!r->second.isCatalog() && schemas_ != ContractSchemas::kCatalogsAndRegistries)) {
       return nullptr;
     }
-    auto [it, inserted] = catalogs_.try_emplace(r->first);
+    auto [it, inserted] = sources_.try_emplace(r->first);
     if (inserted) {
-      if (auto made = schema::makeRegistry(r->second)) {
-        it->second = std::move(*made);
+      config::RegistryConfig once = r->second;
+      once.retries = 0;  // a check at start-up: one attempt, within the registry's timeout
+      if (auto made = schema::makeRegistry(once)) {
+        it->second.registry = std::move(*made);
+        it->second.catalog = r->second.isCatalog();
       }
     }
-    return it->second.get();
+    return it->second.registry ? &it->second : nullptr;
   }
 
   const config::Config& config_;
+  const ContractSchemas schemas_;
   schema::ContractSet contracts_;
-  std::map<std::string, schema::RegistryPtr> catalogs_;
+  std::map<std::string, Source> sources_;
   std::map<std::string, std::set<std::string>> baseline_;
   std::set<std::string> reported_;
   std::vector<config::ConfigError> errors_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
 
-std::vector<config::ConfigError> checkPolicyPaths(const config::Config& config) {
-  Checker checker(config);
+PolicyPathsCheck checkPolicyPaths(const config::Config& config, ContractSchemas schemas) {
+  Checker checker(config, schemas);
   for (const auto& [name, partner] : config.partners) {
     auto policy = config.policies.find(partner.policy);
     if (partner.policy.empty() || policy == config.policies.end()) {

@@ -1,22 +1,42 @@
 #pragma once
 
-// check-config (and causeway run, and reloads): a partner policy's key and value paths against
-// the contracts of the topics it will see, where those contracts' schemas are on disk (catalog
-// registries). A field rule or filter naming a field the contract's schema cannot hold (`value.customer.emial`), or an action that does not
-// fit the field's type (`truncate` on a number), is an error at the path's line:col, naming the
-// topic and subject. Topics are known where a product's (or a link's) topic regex is a plain
-// name (`payments\.authorized`); schemas of REST registries are not fetched at load (the
-// products listing's `derived_schema_problems` names such paths at run time). Avro and Protobuf
-// contracts are checked against the JSON their records decode to on partner streams
-// (decodedJsonSchema); on links, whose policies read the producer's JSON, only JSON contracts.
+// A partner policy's key and value paths against the contracts of the topics it will see. A
+// field rule or filter naming a field the contract's schema cannot hold
+// (`value.customer.emial`), or an action that does not fit the field's type (`truncate` on a
+// number), is an error at the path's line:col, naming the topic and subject. Topics are known
+// where a product's (or a link's) topic regex is a plain name (`payments\.authorized`). Avro
+// and Protobuf contracts are checked against the JSON their records decode to on partner
+// streams (decodedJsonSchema); on links, whose policies read the producer's JSON, only JSON
+// contracts.
+//
+// Where the contracts' schemas come from:
+//  - check-config connects nowhere: catalog registries (files) only;
+//  - `causeway run` and reloads also ask REST registries, one attempt per subject within the
+//    registry's `timeout`. A registry that does not answer (or refuses the credentials) is a
+//    warning, not an error: the contracts it holds are not checked, and the worker starts (the
+//    links' contract stages wait for it). A subject it does not have is skipped (the contract
+//    stage pauses on it and says so).
 
 #include "config/config.h"
 #include "config/yaml_reader.h"
 
+#include <string>
 #include <vector>
 
 namespace causeway::egress {
 
-std::vector<config::ConfigError> checkPolicyPaths(const config::Config& config);
+enum class ContractSchemas : uint8_t {
+  kCatalogs,               // files only: nothing is connected to
+  kCatalogsAndRegistries,  // REST registries too
+};
+
+struct PolicyPathsCheck {
+  std::vector<config::ConfigError> errors;
+  // "registry east-sr: ...: the policy paths of 2 contract subjects in it are not checked".
+  std::vector<std::string> warnings;
+};
+
+PolicyPathsCheck checkPolicyPaths(const config::Config& config,
+                                  ContractSchemas schemas = ContractSchemas::kCatalogs);
 
 }  // namespace causeway::egress

@@ -36,6 +36,10 @@ public:
   // configuration's extensions could not be built.
   Status start();
 
+  // Why the configuration's extensions could not be built (start() will refuse), or null:
+  // lets the caller refuse before it opens any port.
+  const Error* extensionsError() const { return extensions_error_ ? &*extensions_error_ : nullptr; }
+
   // Drains: stops fetching, waits up to `drain_timeout` for in-flight records to be
   // acknowledged by the target, commits the source offsets and leaves the consumer groups.
   void stop(std::chrono::milliseconds drain_timeout = std::chrono::seconds(30));
@@ -51,8 +55,9 @@ public:
   // are gone are drained and stopped, links whose settings changed are restarted, links that
   // are unchanged keep running untouched. Links whose stages depend on more than their own
   // settings (LinkExtensions::restartsOnReload: policies, contracts, schema-ID translation)
-  // restart on every reload, so edited policies, rotated key files and catalogs take effect. Returns which links were added,
-  // removed, restarted; an error (nothing changed) when the new extensions cannot be built.
+  // restart on every reload, so edited policies, rotated key files and catalogs take effect.
+  // Returns which links were added, removed, restarted; an error (nothing changed) when the new
+  // extensions cannot be built.
   struct ReloadResult {
     std::vector<std::string> added;
     std::vector<std::string> removed;
@@ -81,4 +86,4 @@ private:
   std::vector<std::unique_ptr<Link>> links_;
 };
 
-} // namespace causeway::replicator
+}  // namespace causeway::replicator
