@@ -2,6 +2,7 @@
 
 #include "egress/policy_paths.h"
 #include "policies/audit_topic_sink.h"
+#include "policies/derived_schema.h"
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
 #include "replicator/topic_selector.h"
@@ -103,7 +104,7 @@ public:
         [naming = std::move(*selector)](const std::string& topic) {
           return naming.targetTopic(topic);
         },
-        schemas_->countersFor(link.name));
+        schemas_->countersFor(link.name), derivedSchemas(link));
     if (!service) {
       return service.error();
     }
@@ -124,6 +125,32 @@ public:
       stages.push_back(std::move(stage));
     }
     return stages;
+  }
+
+  // For the target registry, when the link translates IDs: the JSON Schema of what the link's
+  // partner policy makes of a writer's records (policies/derived_schema.h), so that the ID in
+  // front of an edited record names a schema that describes it. Avro and Protobuf records are
+  // not edited by policies (formats.value: json), so their schemas stay as written.
+  std::function<std::optional<std::string>(schema::Side, const schema::Schema&)>
+  derivedSchemas(const config::LinkConfig& link) const {
+    auto policy = config_->policies.find(link.policy);
+    if (link.policy.empty() || policy == config_->policies.end() ||
+        policy->second.mode != config::PolicyMode::kEnforce || policy->second.fields.empty()) {
+      return {};
+    }
+    return [policy = policy->second](schema::Side side,
+                                     const schema::Schema& writer) -> std::optional<std::string> {
+      if (writer.type != schema::SchemaType::kJson) {
+        return std::nullopt;
+      }
+      auto derived = policies::deriveJsonSchema(
+          writer.text, policy,
+          side == schema::Side::kKey ? policies::PathRoot::kKey : policies::PathRoot::kValue);
+      if (!derived || !derived->changed) {
+        return std::nullopt;
+      }
+      return std::move(derived->schema);
+    };
   }
 
   // The schema service's topic status: why a topic's records wait (a registry that does not

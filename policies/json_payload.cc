@@ -243,9 +243,24 @@ bool JsonReader::read(std::string_view payload, std::string& problem) {
   begin_ = payload.data();
   p_ = begin_;
   end_ = begin_ + payload.size();
+  // A schema registry's prefix (Confluent's JSON Schema serializer: 0x00 and a 4-byte schema
+  // ID, or 0x01 and a 16-byte GUID) is kept as it is: positions count from the payload's start,
+  // so write() copies it unchanged. JSON text never starts with either byte.
+  size_t prefix = 0;
+  if (!payload.empty() && (payload[0] == '\x00' || payload[0] == '\x01')) {
+    prefix = payload[0] == '\x00' ? kIdPrefixSize : kGuidPrefixSize;
+    if (payload.size() < prefix) {
+      return fail(problem, payload[0] == '\x00'
+                               ? "truncated schema ID prefix (0x00 and 4 bytes)"
+                               : "truncated schema GUID prefix (0x01 and 16 bytes)");
+    }
+    p_ += prefix;
+  }
   skipSpace();
   if (p_ == end_) {
-    return fail(problem, payload.empty() ? "empty payload" : "only whitespace");
+    return fail(problem, payload.size() == prefix
+                             ? (prefix == 0 ? "empty payload" : "nothing after the schema prefix")
+                             : "only whitespace");
   }
   Location top;
   top.begin = static_cast<uint32_t>(p_ - begin_);

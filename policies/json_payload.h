@@ -10,6 +10,10 @@
 // nesting deeper than kMaxJsonDepth are refused (the record is a violation). Member names are
 // compared after resolving escapes ("c\u0061rd" is "card"), and a duplicate member name is
 // transformed at every occurrence.
+//
+// A payload may start with a schema registry's prefix, as Confluent's JSON Schema serializer
+// writes it (0x00 and a 4-byte schema ID, or 0x01 and a 16-byte GUID): the JSON after it is
+// read, and the prefix is written back unchanged.
 
 #include "policies/payload_format.h"
 
@@ -19,6 +23,9 @@
 namespace causeway::policies {
 
 inline constexpr int kMaxJsonDepth = 256;
+// The schema registry prefixes (schema/wire_format.h has the full wire format).
+inline constexpr size_t kIdPrefixSize = 5;
+inline constexpr size_t kGuidPrefixSize = 17;
 
 class JsonReader : public PayloadReader {
 public:

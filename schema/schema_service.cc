@@ -307,8 +307,8 @@ void SchemaService::logChange(const Key& key, std::optional<EntryState> before, 
   }
   const char* what = key.need == Need::kValidate ? "contract" : "ID translation";
   const std::string subject =
-      (options_.log_name.empty() ? "link '" + link_.name + "'" : options_.log_name) +
-      ": topic '" + key.topic + "', " + describeKey(key.side, key.ref);
+      (options_.log_name.empty() ? "link '" + link_.name + "'" : options_.log_name) + ": topic '" +
+      key.topic + "', " + describeKey(key.side, key.ref);
   switch (after) {
   case EntryState::kRetry:
     spdlog::warn("{} ({}): waiting for a registry, retrying with backoff: {}", subject, what,
@@ -627,10 +627,18 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
   }
   Schema copy = writer->schema.schema;
   copy.references = std::move(*references);
+  // What the messages below call it: the writer's schema, or the schema derived from it.
+  std::string what = key.ref.str();
+  if (options_.derive) {
+    if (std::optional<std::string> derived = options_.derive(key.side, copy)) {
+      copy.text = std::move(*derived);
+      what += " (as the link's partner policy derives it)";
+    }
+  }
   // Before the first record of this schema crosses: would the target subject take it?
   auto compatible = target_->checkCompatibility(subject, copy);
   if (!compatible) {
-    return failed(compatible.error(), "checking " + key.ref.str() + " against subject " + subject);
+    return failed(compatible.error(), "checking " + what + " against subject " + subject);
   }
   if (!compatible->compatible) {
     std::string why;
@@ -640,8 +648,8 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
     return setTranslation(key, work,
                           {EntryState::kPaused,
                            {},
-                           key.ref.str() + " is incompatible with subject " + subject +
-                               " in registry '" + target_->name() + "'" + why,
+                           what + " is incompatible with subject " + subject + " in registry '" +
+                               target_->name() + "'" + why,
                            {}});
   }
   auto id = target_->registerSchema(subject, copy);
@@ -650,11 +658,11 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
       return setTranslation(key, work,
                             {EntryState::kPaused,
                              {},
-                             key.ref.str() + " is incompatible with subject " + subject +
-                                 " in registry '" + target_->name() + "': " + id.error().message,
+                             what + " is incompatible with subject " + subject + " in registry '" +
+                                 target_->name() + "': " + id.error().message,
                              {}});
     }
-    return failed(id.error(), "registering " + key.ref.str() + " as subject " + subject);
+    return failed(id.error(), "registering " + what + " as subject " + subject);
   }
   setTranslation(key, work, {EntryState::kReady, SchemaRef::ofId(*id), {}, {}});
 }

@@ -70,6 +70,12 @@ public:
     // How log lines name the owner; default "link '<link name>'" (a data product's streams:
     // "product '<name>'").
     std::string log_name;
+    // What the link's later stages make of the records of a writer schema (a partner policy's
+    // field rules): given the writer schema's side and text, the text of the schema that
+    // describes the records the target receives, or nullopt when they keep the writer's shape.
+    // When IDs are translated, that schema is registered in the target registry instead of the
+    // writer's. Called on the service's thread.
+    std::function<std::optional<std::string>(Side side, const Schema& writer)> derive;
   };
 
   enum class Need : uint8_t { kValidate, kTranslate };

@@ -77,10 +77,12 @@ Result<std::shared_ptr<SchemaService>> startWith(const config::Config& config,
 Result<std::shared_ptr<SchemaService>>
 startSchemaService(const config::Config& config, const config::LinkConfig& link,
                    std::function<std::string(const std::string&)> mirror_topic,
-                   std::shared_ptr<ViolationCounters> counters) {
+                   std::shared_ptr<ViolationCounters> counters,
+                   std::function<std::optional<std::string>(Side, const Schema&)> derive) {
   SchemaService::Options options;
   options.mirror_topic = std::move(mirror_topic);
   options.counters = std::move(counters);
+  options.derive = std::move(derive);
   return startWith(config, link, std::move(options));
 }
 
@@ -141,10 +143,10 @@ Verdict ContractStage::violation(TopicState& state, Side side, std::string_view 
     }
   }
   if (counter == nullptr) {
-    counter = counters_ != nullptr
-                  ? counters_->counter(state.contract->domain->name, state.topic, rule, reason)
-                  : service_.violationCounter(state.contract->domain->name, state.topic, rule,
-                                              reason);
+    counter =
+        counters_ != nullptr
+            ? counters_->counter(state.contract->domain->name, state.topic, rule, reason)
+            : service_.violationCounter(state.contract->domain->name, state.topic, rule, reason);
     state.counters.push_back({side, reason, counter});
   }
   counter->fetch_add(1, std::memory_order_relaxed);

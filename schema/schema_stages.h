@@ -37,10 +37,12 @@ namespace causeway::schema {
 // An error names a registry that cannot be built (a bad URL, a catalog that does not
 // load). Stopping: the last owner's destructor stops and joins the thread (or call stop() first
 // to interrupt registry calls).
+// `derive`: SchemaService::Options::derive (a partner policy's derived schema), or empty.
 Result<std::shared_ptr<SchemaService>>
 startSchemaService(const config::Config& config, const config::LinkConfig& link,
                    std::function<std::string(const std::string&)> mirror_topic,
-                   std::shared_ptr<ViolationCounters> counters = nullptr);
+                   std::shared_ptr<ViolationCounters> counters = nullptr,
+                   std::function<std::optional<std::string>(Side, const Schema&)> derive = {});
 
 // The stages a link needs, in chain order (contract check, then ID translation); empty when
 // the link has neither contracts to check nor IDs to translate, or `service` is null. Pass the
@@ -54,8 +56,8 @@ std::vector<pipeline::StagePtr> makeSchemaStages(const config::Config& config,
 // The SchemaService of a data product's streams (partner egress): the contracts of the domains
 // that own the product's topics, read with the product's source cluster's registry; no IDs are
 // translated. nullptr when no domain has a contract. Shared by every stream of the product.
-Result<std::shared_ptr<SchemaService>> startProductSchemaService(const config::Config& config,
-                                                                 const config::ProductConfig& product);
+Result<std::shared_ptr<SchemaService>>
+startProductSchemaService(const config::Config& config, const config::ProductConfig& product);
 
 // How long a record waits for a schema the service has not fetched yet.
 inline constexpr std::chrono::milliseconds kPendingRetry{100};
@@ -73,8 +75,7 @@ public:
 
   // `counters`: where violations are counted (null: the service's own; partner streams count
   // per partner and product).
-  explicit ContractStage(std::shared_ptr<SchemaService> service,
-                         Output output = Output::kAsWritten,
+  explicit ContractStage(std::shared_ptr<SchemaService> service, Output output = Output::kAsWritten,
                          std::shared_ptr<ViolationCounters> counters = nullptr)
       : owner_(std::move(service)), service_(*owner_), output_(output),
         counters_(std::move(counters)) {}

@@ -15,6 +15,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -93,8 +94,11 @@ std::string run(const std::vector<std::string>& args) {
   return child.log();
 }
 
+// The link `east-to-west`, with the partner policy `policy` (a name, defined in `policies`) when
+// given.
 std::string config(const embedded::EmbeddedCluster& east, const embedded::EmbeddedCluster& west,
-                   const TestRegistry& east_sr, const TestRegistry& west_sr) {
+                   const TestRegistry& east_sr, const TestRegistry& west_sr,
+                   const std::string& policy = "", const std::string& policies = "") {
   return R"(
 registries:
   east-sr: {url: ")" +
@@ -128,7 +132,7 @@ links:
     discovery_interval: 1s
     commit_interval: 500ms
     consumer_properties: {"fetch.wait.max.ms": "10", "session.timeout.ms": "6000"}
-)";
+)" + (policy.empty() ? "" : "    policy: " + policy + "\n" + policies);
 }
 
 TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOutagesLoseNothing) {
@@ -283,6 +287,79 @@ TEST(SchemaTranslation, TargetRecordsCarryTargetIdsViolationsAreDeadLetteredOuta
             1)
       << metrics;
   EXPECT_THAT(metrics + worker.log() + reason, ::testing::Not(HasSubstr("secret-amount")));
+}
+
+// A partner policy on a link whose records are framed for the registry (Confluent's JSON Schema
+// serializer): the policy reads the JSON after the prefix, and the partner receives the edited
+// JSON behind the ID of the schema the policy derives from the producer's, registered in the
+// target registry (a redacted number is a string there), so a validating deserializer reads it.
+TEST(SchemaTranslation, APolicyOnTheLinkEditsTheJsonBehindTheIdOfItsDerivedSchema) {
+  // given: the contract's subject in the source registry, and a policy that lets through
+  // payments of at least 15, masks their id but its last 3 characters and redacts the amount
+  auto east = startCluster("east", 1, {{"payments.authorized", 2}});
+  auto west = startCluster("west", 1);
+  ASSERT_TRUE(east && west);
+  TestRegistry east_sr(TestRegistry::Options{1, {}, {}, {}, {}, {}});
+  TestRegistry west_sr(TestRegistry::Options{1000, {}, {}, {}, {}, {}});
+  const uint32_t v1 = east_sr.add(kSubject, json(kPaymentV1));
+  const auto config_path = testing::writeTempFile(
+      "policy-schemas.yaml", config(*east, *west, east_sr, west_sr, "acme",
+                                    "policies:\n"
+                                    "  acme:\n"
+                                    "    topics: {allow: [\"payments\\\\..*\"]}\n"
+                                    "    filter: 'value.amount >= 15'\n"
+                                    "    fields: [{path: value.id, action: mask, keep_last: 3},\n"
+                                    "             {path: value.amount, action: redact}]\n"));
+
+  // when: the worker runs and 10 framed payments per partition arrive (amounts 10 to 19)
+  ChildProcess worker(testing::runCommand(config_path), testing::writeTempFile("worker.log", ""));
+  std::vector<Sent> sent;
+  for (int seq = 0; seq < 10; ++seq) {
+    for (int32_t partition : {0, 1}) {
+      sent.push_back(payment(partition, seq, v1, false));
+    }
+  }
+  ASSERT_TRUE(produce(east->bootstrap(), sent));
+  ASSERT_TRUE(
+      waitFor([&] { return testing::totalRecords(west->bootstrap(), kMirror, 2) >= 10; }, 60s))
+      << worker.log();
+  worker.signal(SIGTERM);
+  ASSERT_EQ(worker.wait(60s), 0) << worker.log();
+
+  // then: each partition holds payments 5 to 9, in order, each framed with one target registry
+  // ID, the id masked and the amount redacted
+  const auto mirror = readAll(west->bootstrap(), kMirror);
+  ASSERT_EQ(mirror.size(), 2u);
+  std::optional<uint32_t> target_id;
+  for (int32_t p = 0; p < 2; ++p) {
+    ASSERT_EQ(mirror[static_cast<size_t>(p)].size(), 5u) << "partition " << p;
+    for (int seq = 5; seq < 10; ++seq) {
+      const verify::ConsumedRecord& got = mirror[static_cast<size_t>(p)][seq - 5];
+      const Sent expected = payment(p, seq, v1, false);
+      EXPECT_EQ(got.key, expected.key);
+      const std::string value = got.value.value_or("");
+      ASSERT_GE(value.size(), 5u) << expected.key;
+      EXPECT_EQ(value.substr(5),
+                R"({"id":"***)" + expected.key.substr(3) + R"(","amount":"[REDACTED]"})");
+      EXPECT_GE(confluentId(value), 1000u) << expected.key;
+      if (!target_id) {
+        target_id = confluentId(value);
+      }
+      EXPECT_EQ(confluentId(value), *target_id) << expected.key;
+    }
+  }
+  // ... and that ID is the derived schema, under the mirror topic's subject: both fields are
+  // strings, the rest of the producer's schema is kept
+  const auto target_schema = west_sr.schemaById(*target_id, ".east");
+  ASSERT_TRUE(target_schema.has_value());
+  EXPECT_EQ(target_schema->type, schema::SchemaType::kJson);
+  const auto derived = nlohmann::json::parse(target_schema->text);
+  EXPECT_EQ(derived["properties"]["id"], nlohmann::json::parse(R"({"type":"string"})"));
+  EXPECT_EQ(derived["properties"]["amount"], nlohmann::json::parse(R"({"type":"string"})"));
+  EXPECT_EQ(derived["required"], nlohmann::json::parse(R"(["id","amount"])"));
+  const auto registered = west_sr.latest(kTargetSubject);
+  ASSERT_TRUE(registered.has_value()) << ::testing::PrintToString(west_sr.subjects());
+  EXPECT_EQ(registered->id, *target_id);
 }
 
 }  // namespace

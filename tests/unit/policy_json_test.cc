@@ -202,5 +202,39 @@ TEST(PolicyJson, NoEditsGiveTheSameBytes) {
   EXPECT_EQ(removeSlots({"value.a"}, json, {}), json);
 }
 
+// Confluent's JSON Schema serializer writes 0x00 and a 4-byte schema ID (or 0x01 and a 16-byte
+// GUID) before the JSON: the JSON after it is read and edited, the prefix kept byte for byte.
+TEST(PolicyJson, ASchemaRegistryPrefixIsKeptAndTheJsonAfterItEdited) {
+  const std::string id_prefix("\x00\x00\x00\x01\x07", 5);
+  const std::string guid_prefix = std::string(1, '\x01') + std::string(16, '\x7b');
+  for (const std::string& prefix : {id_prefix, guid_prefix}) {
+    JsonReader reader = readerFor({"value.card", "value.id"});
+    std::string problem;
+    const std::string payload = prefix + R"({"id": "a-1", "card": "4111"})";
+    ASSERT_TRUE(reader.read(payload, problem)) << problem;
+    EXPECT_EQ(found(reader, 1), "a string:a-1");
+    std::vector<FieldEdit> edits;
+    for (const FieldOccurrence& o : reader.occurrences()) {
+      if (o.slot == 0) {
+        FieldEdit e;
+        e.handle = o.handle;
+        e.text_size = 2;
+        edits.push_back(e);
+      }
+    }
+    std::string out;
+    ASSERT_TRUE(reader.write(edits, "**", out, problem)) << problem;
+    EXPECT_EQ(out, prefix + R"({"id": "a-1", "card": "**"})");
+  }
+  EXPECT_EQ(problemOf(std::string("\x00\x00\x01", 3)),
+            "invalid JSON at byte 0: truncated schema ID prefix (0x00 and 4 bytes)");
+  EXPECT_EQ(problemOf(std::string(5, '\x00')),
+            "invalid JSON at byte 5: nothing after the schema prefix");
+  EXPECT_EQ(problemOf(std::string("\x01\x02", 2)),
+            "invalid JSON at byte 0: truncated schema GUID prefix (0x01 and 16 bytes)");
+  // only at the start: anywhere else a control byte is invalid JSON
+  EXPECT_THAT(problemOf(std::string(" \x00\x00\x00\x00\x01{}", 7)), ::testing::HasSubstr("byte 1"));
+}
+
 }  // namespace
 }  // namespace causeway::policies
