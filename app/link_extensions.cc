@@ -138,15 +138,30 @@ public:
         policy->second.mode != config::PolicyMode::kEnforce || policy->second.fields.empty()) {
       return {};
     }
-    return [policy = policy->second](schema::Side side,
-                                     const schema::Schema& writer) -> std::optional<std::string> {
+    // Once per writer schema, on the schema service's thread: what the derivation could not
+    // describe is logged (a path through a reference to another subject, a field the schema
+    // does not declare), since the registered schema may then not fit every edited record.
+    return [policy = policy->second, link_name = link.name](
+               schema::Side side, const schema::Schema& writer) -> std::optional<std::string> {
       if (writer.type != schema::SchemaType::kJson) {
         return std::nullopt;
       }
+      const char* side_name = side == schema::Side::kKey ? "key" : "value";
       auto derived = policies::deriveJsonSchema(
           writer.text, policy,
           side == schema::Side::kKey ? policies::PathRoot::kKey : policies::PathRoot::kValue);
-      if (!derived || !derived->changed) {
+      if (!derived) {
+        spdlog::warn("link '{}': the {} schema for the target is registered as written: policy "
+                     "'{}' cannot be applied to it ({})",
+                     link_name, side_name, policy.name, derived.error().message);
+        return std::nullopt;
+      }
+      for (const std::string& problem : derived->problems) {
+        spdlog::warn("link '{}': the {} schema policy '{}' derives for the target may not fit "
+                     "every edited record: {}",
+                     link_name, side_name, policy.name, problem);
+      }
+      if (!derived->changed) {
         return std::nullopt;
       }
       return std::move(derived->schema);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -92,17 +93,33 @@ private:
     if (!inserted || source.failed) {
       return it->second;
     }
+    if (!source.catalog && std::chrono::steady_clock::now() >= deadline_) {
+      // A registry that answers, but slowly, must not hold a start or a reload for long.
+      if (!out_of_time_) {
+        out_of_time_ = true;
+        warnings_.push_back("the partner policies' paths were checked against REST registries "
+                            "for " +
+                            std::to_string(kRegistryBudget.count()) +
+                            " s; the contracts not asked for by then (first: " + subject +
+                            ") are not checked");
+      }
+      return it->second;
+    }
     auto fetched = source.registry->subjectVersion(subject, version);
     if (fetched) {
       it->second = std::move(fetched->schema.text);
     } else if (fetched.error().code != schema::RegistryErrc::kNotFound && !source.catalog) {
       // A catalog that does not load is reported by schema::checkConfig; a subject the
-      // registry does not have, by the contract stage at run time.
-      source.failed = true;
-      warnings_.push_back("registry '" + source.registry->name() + "' did not answer for " +
+      // registry does not have, by the contract stage at run time. A registry that does not
+      // answer is not asked again; another refusal (credentials, a bad answer) concerns the
+      // subject only.
+      const bool unavailable = fetched.error().code == schema::RegistryErrc::kUnavailable;
+      source.failed = unavailable;
+      warnings_.push_back("registry '" + source.registry->name() + "' " +
+                          (unavailable ? "did not answer" : "refused") + " the contract subject " +
                           subject + " (" + fetched.error().message +
-                          "): the partner policies' paths are not checked against the "
-                          "contracts whose schemas it holds");
+                          "): the partner policies' paths are not checked against " +
+                          (unavailable ? "the contracts whose schemas it holds" : "it"));
     }
     return it->second;
   }
@@ -178,8 +195,14 @@ private:
     return it->second.registry ? &it->second : nullptr;
   }
 
+  // How long REST registries are asked, in all.
+  static constexpr std::chrono::seconds kRegistryBudget{15};
+
   const config::Config& config_;
   const ContractSchemas schemas_;
+  const std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::now() + kRegistryBudget;
+  bool out_of_time_ = false;
   schema::ContractSet contracts_;
   std::map<std::string, Source> sources_;
   std::map<std::string, std::set<std::string>> baseline_;

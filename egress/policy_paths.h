@@ -12,10 +12,11 @@
 // Where the contracts' schemas come from:
 //  - check-config connects nowhere: catalog registries (files) only;
 //  - `causeway run` and reloads also ask REST registries, one attempt per subject within the
-//    registry's `timeout`. A registry that does not answer (or refuses the credentials) is a
-//    warning, not an error: the contracts it holds are not checked, and the worker starts (the
-//    links' contract stages wait for it). A subject it does not have is skipped (the contract
-//    stage pauses on it and says so).
+//    registry's `timeout`, and for 15 s in all. A registry that does not answer is a warning,
+//    not an error: the contracts it holds are not checked, and the worker starts (the links'
+//    contract stages wait for it); a subject it refuses (credentials, a bad answer) is a
+//    warning for that subject. A subject it does not have is skipped (the contract stage
+//    pauses on it and says so).
 
 #include "config/config.h"
 #include "config/yaml_reader.h"
@@ -32,7 +33,8 @@ enum class ContractSchemas : uint8_t {
 
 struct PolicyPathsCheck {
   std::vector<config::ConfigError> errors;
-  // "registry east-sr: ...: the policy paths of 2 contract subjects in it are not checked".
+  // "registry 'sr' did not answer the contract subject orders-value (...): the partner
+  // policies' paths are not checked against the contracts whose schemas it holds".
   std::vector<std::string> warnings;
 };
 

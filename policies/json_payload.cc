@@ -730,6 +730,9 @@ bool JsonReader::write(std::span<const FieldEdit> edits, std::string_view arena,
 }
 
 bool isValidJson(std::string_view text) {
+  if (!text.empty() && (text[0] == '\x00' || text[0] == '\x01')) {
+    return false;  // a schema registry's prefix, which the reader accepts, is not JSON
+  }
   JsonReader reader({});
   std::string problem;
   return reader.read(text, problem);

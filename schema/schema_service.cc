@@ -632,6 +632,8 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
   if (options_.derive) {
     if (std::optional<std::string> derived = options_.derive(key.side, copy)) {
       copy.text = std::move(*derived);
+      // The writer's data-contract rules name fields as the writer wrote them.
+      copy.rule_set.clear();
       what += " (as the link's partner policy derives it)";
     }
   }

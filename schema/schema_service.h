@@ -74,7 +74,8 @@ public:
     // field rules): given the writer schema's side and text, the text of the schema that
     // describes the records the target receives, or nullopt when they keep the writer's shape.
     // When IDs are translated, that schema is registered in the target registry instead of the
-    // writer's. Called on the service's thread.
+    // writer's (with its references and metadata, without its rule set). Called on the
+    // service's thread, once per writer schema.
     std::function<std::optional<std::string>(Side side, const Schema& writer)> derive;
   };
 

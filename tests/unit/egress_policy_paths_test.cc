@@ -92,11 +92,26 @@ TEST(PolicyPathsTest, ARegistryThatDoesNotAnswerIsAWarningAskedOnce) {
 
   EXPECT_THAT(result.errors, IsEmpty());
   ASSERT_THAT(result.warnings, SizeIs(1));
-  EXPECT_THAT(result.warnings[0], HasSubstr("registry 'sr' did not answer for "
+  EXPECT_THAT(result.warnings[0], HasSubstr("registry 'sr' did not answer the contract subject "
                                             "payments.authorized-value"));
   EXPECT_THAT(result.warnings[0], HasSubstr("not checked"));
   // one attempt (no retries at start-up), and not asked again for the product's view
   EXPECT_EQ(registry.requests().size(), 1u);
+}
+
+TEST(PolicyPathsTest, ASubjectTheRegistryRefusesIsAWarningForThatSubject) {
+  testing::TestRegistry registry;
+  registry.add("payments.authorized-value",
+               {schema::SchemaType::kJson, kPaymentSchema, {}, {}, {}});
+  registry.failNext(1, 403);
+
+  const PolicyPathsCheck result = check(configWith(registry.url(), "value.card.numbr"),
+                                        ContractSchemas::kCatalogsAndRegistries);
+
+  EXPECT_THAT(result.errors, IsEmpty());
+  ASSERT_THAT(result.warnings, SizeIs(1));
+  EXPECT_THAT(result.warnings[0], HasSubstr("registry 'sr' refused the contract subject "
+                                            "payments.authorized-value"));
 }
 
 TEST(PolicyPathsTest, ASubjectTheRegistryDoesNotHaveIsLeftToTheContractStage) {
