@@ -2,6 +2,7 @@
 
 #include "egress/policy_paths.h"
 #include "policies/audit_topic_sink.h"
+#include "policies/avro_payload.h"
 #include "policies/derived_schema.h"
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
@@ -99,12 +100,20 @@ public:
     if (!selector) {
       return selector.error();
     }
+    // Avro records a policy edits are read with their writer's schema, which the schema
+    // service hands over (with the policy's shape of it) as it translates each ID.
+    auto policy = config_->policies.find(link.policy);
+    std::shared_ptr<policies::AvroShapes> avro;
+    if (!link.policy.empty() && policy != config_->policies.end() &&
+        policy->second.value_format == "avro") {
+      avro = std::make_shared<policies::AvroShapes>();
+    }
     auto service = schema::startSchemaService(
         *config_, link,
         [naming = std::move(*selector)](const std::string& topic) {
           return naming.targetTopic(topic);
         },
-        schemas_->countersFor(link.name), derivedSchemas(link));
+        schemas_->countersFor(link.name), derivedSchemas(link, avro));
     if (!service) {
       return service.error();
     }
@@ -117,7 +126,7 @@ public:
     }
     std::vector<pipeline::StagePtr> stages =
         schema::makeSchemaStages(*config_, link, std::move(*service));
-    auto policy_stages = policies::makePolicyStages(*config_, link, *runtime_);
+    auto policy_stages = policies::makePolicyStages(*config_, link, *runtime_, avro);
     if (!policy_stages) {
       return policy_stages.error();
     }
@@ -127,22 +136,40 @@ public:
     return stages;
   }
 
-  // For the target registry, when the link translates IDs: the JSON Schema of what the link's
-  // partner policy makes of a writer's records (policies/derived_schema.h), so that the ID in
-  // front of an edited record names a schema that describes it. Avro and Protobuf records are
-  // not edited by policies (formats.value: json), so their schemas stay as written.
-  std::function<std::optional<std::string>(schema::Side, const schema::Schema&)>
-  derivedSchemas(const config::LinkConfig& link) const {
+  // For the target registry, when the link translates IDs: the schema of what the link's
+  // partner policy makes of a writer's records, so that the ID in front of an edited record
+  // names a schema that describes it. JSON: policies/derived_schema.h. Avro (formats.value:
+  // avro): policies/avro_policy_schema.h, and the writer's schema with the policy's shape of
+  // it goes into `avro` for the policy stage, which reads the records with it. Protobuf
+  // records are not edited by policies, so their schemas stay as written.
+  std::function<std::optional<std::string>(schema::Side, const schema::SchemaRef&,
+                                           const schema::Schema&)>
+  derivedSchemas(const config::LinkConfig& link, std::shared_ptr<policies::AvroShapes> avro) const {
     auto policy = config_->policies.find(link.policy);
-    if (link.policy.empty() || policy == config_->policies.end() ||
-        policy->second.mode != config::PolicyMode::kEnforce || policy->second.fields.empty()) {
+    if (link.policy.empty() || policy == config_->policies.end()) {
       return {};
+    }
+    const bool enforce = policy->second.mode == config::PolicyMode::kEnforce;
+    if (avro == nullptr && (!enforce || policy->second.fields.empty())) {
+      return {};
+    }
+    policies::PolicyPtr compiled = runtime_->policy(link.policy);
+    if (avro != nullptr && compiled == nullptr) {
+      return {};  // makePolicyStages says why
     }
     // Once per writer schema, on the schema service's thread: what the derivation could not
     // describe is logged (a path through a reference to another subject, a field the schema
     // does not declare), since the registered schema may then not fit every edited record.
-    return [policy = policy->second, link_name = link.name](
-               schema::Side side, const schema::Schema& writer) -> std::optional<std::string> {
+    return [policy = policy->second, link_name = link.name, avro = std::move(avro), compiled,
+            enforce](schema::Side side, const schema::SchemaRef& ref,
+                     const schema::Schema& writer) -> std::optional<std::string> {
+      if (avro != nullptr) {
+        if (side != schema::Side::kValue || writer.type != schema::SchemaType::kAvro ||
+            ref.isGuid()) {
+          return std::nullopt;
+        }
+        return avroShape(*avro, *compiled, link_name, ref.id, writer, enforce);
+      }
       if (writer.type != schema::SchemaType::kJson) {
         return std::nullopt;
       }
@@ -166,6 +193,38 @@ public:
       }
       return std::move(derived->schema);
     };
+  }
+
+  // The policy's shape of an Avro writer schema, for the policy stage; the derived schema's
+  // text when it differs from the writer's (and the policy is enforced).
+  static std::optional<std::string> avroShape(policies::AvroShapes& shapes,
+                                              const policies::Policy& policy,
+                                              const std::string& link_name, uint32_t id,
+                                              const schema::Schema& writer, bool enforce) {
+    auto shape = policies::makeAvroShape(writer.text, {}, policy.rules(), policy.slots().size());
+    if (!shape) {
+      // The stage dead-letters (or skips, or stops on) the records of this schema, saying so.
+      auto failed = std::make_shared<policies::AvroShape>();
+      failed->derived.problems.push_back(
+          "writer schema id " + std::to_string(id) + " cannot be read" +
+          (writer.references.empty() ? "" : " (its schema references are not followed yet)") +
+          ": " + shape.error().message);
+      spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",
+                   link_name, policy.name(), id, failed->derived.problems.front());
+      shapes.put(id, std::move(failed));
+      return std::nullopt;
+    }
+    for (const std::string& problem : (*shape)->derived.problems) {
+      spdlog::warn("link '{}': policy '{}' cannot edit records of value schema id {}, which "
+                   "go to the dead-letter queue (or as on_violation says): {}",
+                   link_name, policy.name(), id, problem);
+    }
+    std::optional<std::string> text;
+    if (enforce && (*shape)->derived.changed && (*shape)->derived.problems.empty()) {
+      text = (*shape)->derived.schema;
+    }
+    shapes.put(id, std::move(*shape));
+    return text;
   }
 
   // The schema service's topic status: why a topic's records wait (a registry that does not

@@ -57,6 +57,32 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
               " (the audit topic must be on a cluster under `clusters:`)"});
     }
   }
+  // Avro records are read with the writer's schema, which a link learns as it translates
+  // schema IDs (and the edited records need the derived schema's ID in front).
+  for (const config::LinkConfig& link : config.links) {
+    auto it = config.policies.find(link.policy);
+    if (!link.policy.empty() && it != config.policies.end() && it->second.value_format == "avro" &&
+        !link.schemas.translate_ids) {
+      errors.push_back(config::ConfigError{
+          link.policy_location,
+          "links." + link.name + ": policy " + config::quoted(link.policy) +
+              " edits Avro records (formats.value: avro), which needs the link to translate "
+              "schema IDs (schemas: {translate_ids: true}): the partner's registry must hold the "
+              "schema of what it receives"});
+    }
+  }
+  // Partner streams decode contracted records to JSON before the policy runs.
+  for (const auto& [name, partner] : config.partners) {
+    auto it = config.policies.find(partner.policy);
+    if (!partner.policy.empty() && it != config.policies.end() &&
+        it->second.value_format == "avro") {
+      errors.push_back(config::ConfigError{
+          partner.location,
+          "partners." + name + ": policy " + config::quoted(partner.policy) +
+              " reads Avro records (formats.value: avro), but partner streams decode records to "
+              "JSON before the policy runs: give partners a policy with formats.value json"});
+    }
+  }
   // Where a policy's violations go. A dead-lettered record is the record as read, with the
   // values the policy exists to protect: it may only go to the domain's own cluster.
   for (const config::LinkConfig& link : config.links) {
@@ -304,7 +330,8 @@ void PolicyRuntime::auditLoop() {
 
 Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& config,
                                                          const config::LinkConfig& link,
-                                                         PolicyRuntime& runtime) {
+                                                         PolicyRuntime& runtime,
+                                                         std::shared_ptr<const AvroShapes> avro) {
   std::vector<pipeline::StagePtr> stages;
   if (link.policy.empty()) {
     return stages;
@@ -315,7 +342,7 @@ Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& c
                  (config.policies.count(link.policy) == 0 ? " (not in the configuration)" : "")};
   }
   Result<std::unique_ptr<PolicyStage>> stage =
-      PolicyStage::create(policy, runtime.counters(link.name, link.policy));
+      PolicyStage::create(policy, runtime.counters(link.name, link.policy), std::move(avro));
   if (!stage) {
     return Error{"link " + link.name + ": policy " + link.policy + ": " + stage.error().message};
   }

@@ -22,6 +22,7 @@
 #include "config/yaml_reader.h"
 #include "pipeline/stage.h"
 #include "policies/audit_log.h"
+#include "policies/avro_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
 
@@ -85,8 +86,10 @@ private:
   bool stopping_ = false;
 };
 
-Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& config,
-                                                         const config::LinkConfig& link,
-                                                         PolicyRuntime& runtime);
+// `avro`: the link's writer schemas, for a policy whose value format is avro (the link's
+// schema service fills it as it translates schema IDs: app/link_extensions.cc).
+Result<std::vector<pipeline::StagePtr>>
+makePolicyStages(const config::Config& config, const config::LinkConfig& link,
+                 PolicyRuntime& runtime, std::shared_ptr<const AvroShapes> avro = nullptr);
 
 }  // namespace causeway::policies

@@ -7,19 +7,31 @@ namespace causeway::policies {
 using pipeline::Verdict;
 
 Result<std::unique_ptr<PolicyStage>> PolicyStage::create(PolicyPtr policy,
-                                                         PolicyCountersPtr counters) {
+                                                         PolicyCountersPtr counters,
+                                                         std::shared_ptr<const AvroShapes> avro) {
+  if (policy->valueFormat() == PayloadFormat::kAvro && avro == nullptr) {
+    return Error{"formats.value avro needs the writer schemas a link that translates schema IDs "
+                 "provides (schemas: {translate_ids: true})"};
+  }
   Result<TransformRunner> runner = TransformRunner::create(policy->rules());
   if (!runner) {
     return runner.error();
   }
   return std::unique_ptr<PolicyStage>(
-      new PolicyStage(std::move(policy), std::move(counters), std::move(*runner)));
+      new PolicyStage(std::move(policy), std::move(counters), std::move(*runner), std::move(avro)));
 }
 
-PolicyStage::PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner)
+PolicyStage::PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner,
+                         std::shared_ptr<const AvroShapes> avro)
     : policy_(std::move(policy)), counters_(std::move(counters)), runner_(std::move(runner)) {
   if (!policy_->valuePaths().empty()) {
-    value_reader_ = std::make_unique<JsonReader>(policy_->valuePaths());
+    if (policy_->valueFormat() == PayloadFormat::kAvro) {
+      auto reader = std::make_unique<AvroReader>(policy_->valuePaths(), std::move(avro));
+      avro_reader_ = reader.get();
+      value_reader_ = std::move(reader);
+    } else {
+      value_reader_ = std::make_unique<JsonReader>(policy_->valuePaths());
+    }
   }
   if (!policy_->keyPaths().empty()) {
     key_reader_ = std::make_unique<JsonReader>(policy_->keyPaths());
@@ -251,8 +263,18 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   const std::optional<std::string_view> value = record.value();
   const bool tombstone = !value.has_value();
   if (value_reader_ && value) {
+    if (avro_reader_ != nullptr) {
+      // The ID translation stage may have rewritten the prefix: the writer's schema is the
+      // one the source record names.
+      avro_reader_->selectWriter(record.source().value);
+    }
     if (!value_reader_->read(*value, problem_)) {
       return violation(kReasonUnreadable, policy_->payloadRule(), "value: " + problem_);
+    }
+    if (avro_reader_ != nullptr && !avro_reader_->shapeProblems()->empty()) {
+      return violation(kReasonTransformFailed, policy_->fieldsRule(),
+                       "value: the policy's Avro schema: " +
+                           avro_reader_->shapeProblems()->front());
     }
     for (const FieldOccurrence& o : value_reader_->occurrences()) {
       values_[o.slot] = o.value;
@@ -336,8 +358,10 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     }
   }
 
-  if (!shadow && (!value_edits_.empty() || !key_edits_.empty())) {
-    if (!value_edits_.empty()) {
+  const bool rewrite_value = !value_edits_.empty() ||
+                             (avro_reader_ != nullptr && value && avro_reader_->rewritesUnedited());
+  if (!shadow && (rewrite_value || !key_edits_.empty())) {
+    if (rewrite_value) {
       if (!value_reader_->write(value_edits_, arena_, out_, problem_)) {
         return violation(kReasonTransformFailed, policy_->fieldsRule(), "value: " + problem_);
       }

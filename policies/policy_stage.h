@@ -17,6 +17,7 @@
 // per value; the verdict is deterministic).
 
 #include "pipeline/stage.h"
+#include "policies/avro_payload.h"
 #include "policies/json_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
@@ -40,7 +41,10 @@ struct PolicyTrace {
 
 class PolicyStage : public pipeline::Stage {
 public:
-  static Result<std::unique_ptr<PolicyStage>> create(PolicyPtr policy, PolicyCountersPtr counters);
+  // `avro`: the writer schemas of Avro records (formats.value avro; required then).
+  static Result<std::unique_ptr<PolicyStage>>
+  create(PolicyPtr policy, PolicyCountersPtr counters,
+         std::shared_ptr<const AvroShapes> avro = nullptr);
 
   std::string_view name() const override { return "policy"; }
   pipeline::Verdict process(pipeline::Record& record) override;
@@ -49,7 +53,8 @@ public:
   const Policy& policy() const { return *policy_; }
 
 private:
-  PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner);
+  PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner,
+              std::shared_ptr<const AvroShapes> avro);
   bool topicAllowed(std::string_view topic);
   void fillRecordFields(const pipeline::Record& record);
   pipeline::Verdict violation(std::string_view reason, const std::string& rule, std::string detail);
@@ -64,6 +69,7 @@ private:
   TransformRunner runner_;
   std::unique_ptr<PayloadReader> value_reader_;
   std::unique_ptr<PayloadReader> key_reader_;
+  AvroReader* avro_reader_ = nullptr;  // value_reader_, when the value format is avro
   struct RecordSlot {
     uint16_t slot;
     PathRoot root;

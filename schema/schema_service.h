@@ -71,12 +71,14 @@ public:
     // "product '<name>'").
     std::string log_name;
     // What the link's later stages make of the records of a writer schema (a partner policy's
-    // field rules): given the writer schema's side and text, the text of the schema that
+    // field rules): given the writer schema's side, ID (as the source names it) and text, the
+    // text of the schema that
     // describes the records the target receives, or nullopt when they keep the writer's shape.
     // When IDs are translated, that schema is registered in the target registry instead of the
     // writer's (with its references and metadata, without its rule set). Called on the
     // service's thread, once per writer schema.
-    std::function<std::optional<std::string>(Side side, const Schema& writer)> derive;
+    std::function<std::optional<std::string>(Side side, const SchemaRef& ref, const Schema& writer)>
+        derive;
   };
 
   enum class Need : uint8_t { kValidate, kTranslate };

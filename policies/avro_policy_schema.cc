@@ -1,0 +1,402 @@
+#include "policies/avro_policy_schema.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+namespace causeway::policies {
+
+namespace {
+
+using json = nlohmann::json;
+using Kind = schema::AvroNode::Kind;
+
+const std::map<std::string, Kind, std::less<>>& primitives() {
+  static const std::map<std::string, Kind, std::less<>> names = {
+      {"null", Kind::kNull},   {"boolean", Kind::kBoolean}, {"int", Kind::kInt},
+      {"long", Kind::kLong},   {"float", Kind::kFloat},     {"double", Kind::kDouble},
+      {"bytes", Kind::kBytes}, {"string", Kind::kString}};
+  return names;
+}
+
+const char* kindWord(Kind kind) {
+  switch (kind) {
+  case Kind::kNull:
+    return "null";
+  case Kind::kBoolean:
+    return "boolean";
+  case Kind::kLong:
+    return "long";
+  case Kind::kDouble:
+    return "double";
+  default:
+    return "string";
+  }
+}
+
+std::string fullName(const std::string& name, const std::string& ns) {
+  if (name.find('.') != std::string::npos || ns.empty()) {
+    return name;
+  }
+  return ns + "." + name;
+}
+
+std::string namespaceOf(const std::string& full) {
+  size_t dot = full.rfind('.');
+  return dot == std::string::npos ? "" : full.substr(0, dot);
+}
+
+// The named types a schema document defines, and how often each is used by name.
+class NamedTypes {
+public:
+  void index(json& type, const std::string& ns) {
+    if (type.is_string()) {
+      const std::string& name = type.get_ref<const std::string&>();
+      if (primitives().count(name) == 0) {
+        ++uses_[fullName(name, ns)];
+      }
+      return;
+    }
+    if (type.is_array()) {
+      for (json& branch : type) {
+        index(branch, ns);
+      }
+      return;
+    }
+    if (!type.is_object() || !type.contains("type")) {
+      return;
+    }
+    json& t = type["type"];
+    if (!t.is_string()) {
+      index(t, ns);
+      return;
+    }
+    const std::string& word = t.get_ref<const std::string&>();
+    if (word == "record" || word == "error" || word == "enum" || word == "fixed") {
+      if (!type.contains("name") || !type["name"].is_string()) {
+        return;
+      }
+      const std::string own_ns = type.contains("namespace") && type["namespace"].is_string()
+                                     ? type["namespace"].get<std::string>()
+                                     : ns;
+      const std::string full = fullName(type["name"].get<std::string>(), own_ns);
+      defined_[full] = &type;
+      if ((word == "record" || word == "error") && type.contains("fields") &&
+          type["fields"].is_array()) {
+        for (json& field : type["fields"]) {
+          if (field.is_object() && field.contains("type")) {
+            index(field["type"], namespaceOf(full));
+          }
+        }
+      }
+    } else if (word == "array" && type.contains("items")) {
+      index(type["items"], ns);
+    } else if (word == "map" && type.contains("values")) {
+      index(type["values"], ns);
+    } else if (primitives().count(word) == 0) {
+      ++uses_[fullName(word, ns)];
+    }
+  }
+
+  const std::map<std::string, json*>& definitions() const { return defined_; }
+  json* defined(const std::string& full) const {
+    auto it = defined_.find(full);
+    return it == defined_.end() ? nullptr : it->second;
+  }
+  // Used by name somewhere besides its definition.
+  bool shared(const std::string& full) const {
+    auto it = uses_.find(full);
+    return it != uses_.end() && it->second > 0;
+  }
+
+private:
+  std::map<std::string, json*> defined_;
+  std::map<std::string, int> uses_;
+};
+
+// A type as a path sees it: the JSON that defines it, its namespace and its full name when named.
+struct TypeAt {
+  json* type = nullptr;
+  std::string ns;
+  std::string name;  // full name of a named type
+};
+
+// The word a type is (a primitive, "record", "array", ...) after following a name, or "" when
+// it cannot be told (a name this document does not define: a schema reference).
+std::string word(const TypeAt& at) {
+  const json& t = *at.type;
+  if (t.is_string()) {
+    return t.get<std::string>();
+  }
+  if (t.is_object() && t.contains("type") && t["type"].is_string()) {
+    return t["type"].get<std::string>();
+  }
+  return t.is_array() ? "union" : "";
+}
+
+class Deriver {
+public:
+  Deriver(json& doc, size_t slot_count) : doc_(doc) {
+    result_.slots.resize(slot_count);
+    named_.index(doc_, "");
+  }
+
+  void apply(const TransformRule& rule) {
+    if (rule.path.root != PathRoot::kValue || rule.path.segments.empty()) {
+      return;
+    }
+    path_ = rule.path.text() + " (" + actionName(rule.action) + ")";
+    TypeAt at{&doc_, "", ""};
+    json* field = nullptr;
+    json* fields = nullptr;  // the array holding `field`
+    bool in_collection = false;
+    bool shared = false;
+    for (const PathSegment& segment : rule.path.segments) {
+      if (!follow(at) || !unwrap(at)) {
+        return;
+      }
+      const std::string w = word(at);
+      if (segment.is_index) {
+        if (w != "array") {
+          return;  // no record can hold the path: nothing to do
+        }
+        at = {&(*at.type)["items"], at.ns, ""};
+        field = nullptr;
+        in_collection = true;
+      } else if (w == "map") {
+        at = {&(*at.type)["values"], at.ns, ""};
+        field = nullptr;
+        in_collection = true;
+      } else if (w == "record" || w == "error") {
+        shared = shared || named_.shared(at.name);
+        json& list = (*at.type)["fields"];
+        field = nullptr;
+        for (json& f : list) {
+          if (f.is_object() && f.value("name", "") == segment.name) {
+            field = &f;
+          }
+        }
+        if (field == nullptr) {
+          return;
+        }
+        fields = &list;
+        at = {&(*field)["type"], namespaceOf(at.name), ""};
+      } else {
+        return;
+      }
+    }
+    AvroSlotPlan& plan = result_.slots[rule.slot];
+    if (rule.action == Action::kDrop) {
+      if (!replaceable(at)) {
+        return;
+      }
+      if (field == nullptr || in_collection || shared) {
+        problem(field == nullptr ? "an array element or map value cannot be left out of an Avro "
+                                   "record (its schema says it is there)"
+                                 : whyShared(in_collection));
+        return;
+      }
+      plan.change = AvroSlotPlan::Change::kRemove;
+      for (auto it = fields->begin(); it != fields->end(); ++it) {
+        if (&*it == field) {
+          fields->erase(it);
+          break;
+        }
+      }
+      result_.changed = true;
+      reindex();
+      return;
+    }
+    Kind out = Kind::kString;
+    if (rule.action == Action::kSet) {
+      out = setKind(rule);
+    }
+    // The type the field has now: does it hold `out` already?
+    TypeAt now = at;
+    if (!follow(now)) {
+      return;
+    }
+    const bool is_union = now.type->is_array();
+    plan.kind = out;
+    if (is_union) {
+      int index = 0;
+      for (json& branch : *now.type) {
+        TypeAt b{&branch, now.ns, ""};
+        const std::string bw = follow(b, false) ? word(b) : "";
+        if (bw == kindWord(out) && plan.branch < 0) {
+          plan.branch = index;
+        }
+        if (bw == "null") {
+          plan.null_branch = index;
+        }
+        ++index;
+      }
+      if (plan.branch >= 0) {
+        return;
+      }
+    } else if (word(now) == kindWord(out)) {
+      return;
+    }
+    if (in_collection || shared) {
+      problem(whyShared(in_collection));
+      return;
+    }
+    if (!replaceable(at)) {
+      return;
+    }
+    const bool nullable =
+        out != Kind::kNull && (is_union ? plan.null_branch >= 0 : word(now) == "null");
+    plan.change = AvroSlotPlan::Change::kRetype;
+    plan.branch = nullable ? 1 : -1;
+    plan.null_branch = nullable ? 0 : -1;
+    *at.type = nullable ? json::array({"null", kindWord(out)}) : json(kindWord(out));
+    if (field != nullptr && field->contains("default") &&
+        !(nullable && (*field)["default"].is_null())) {
+      field->erase("default");
+    }
+    result_.changed = true;
+    reindex();
+  }
+
+  AvroPolicySchema finish() {
+    result_.schema = doc_.dump();
+    return std::move(result_);
+  }
+
+private:
+  static Kind setKind(const TransformRule& rule) {
+    switch (rule.constant_kind) {
+    case ValueKind::kNull:
+      return Kind::kNull;
+    case ValueKind::kBool:
+      return Kind::kBoolean;
+    case ValueKind::kNumber:
+      return rule.replacement.find_first_of(".eE") == std::string::npos ? Kind::kLong
+                                                                        : Kind::kDouble;
+    default:
+      return Kind::kString;
+    }
+  }
+
+  std::string whyShared(bool in_collection) const {
+    return in_collection ? "the type of an array element or map value cannot change for one "
+                           "element (the others keep it)"
+                         : "the path goes through a named record used in more than one place, "
+                           "whose other uses keep their type";
+  }
+
+  // Whether the type at `at` can be replaced or left out: it defines no named type that is
+  // used elsewhere (those uses would name a type the document no longer defines).
+  bool replaceable(const TypeAt& at) {
+    NamedTypes inside;
+    inside.index(*at.type, at.ns);
+    for (const auto& [name, def] : inside.definitions()) {
+      if (named_.shared(name)) {
+        problem("the field's type defines " + name + ", which is used elsewhere");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // After a change, the definitions' places are looked up afresh.
+  void reindex() {
+    named_ = NamedTypes();
+    named_.index(doc_, "");
+  }
+
+  void problem(const std::string& why) { result_.problems.push_back(path_ + ": " + why); }
+
+  // Follows a name to the type it defines; false (with a problem when `report`) for a name
+  // this document does not define.
+  bool follow(TypeAt& at, bool report = true) {
+    std::string name;
+    if (at.type->is_string()) {
+      name = at.type->get<std::string>();
+    } else if (at.type->is_object() && at.type->contains("type") &&
+               (*at.type)["type"].is_string()) {
+      const std::string& w = (*at.type)["type"].get_ref<const std::string&>();
+      if (w == "record" || w == "error" || w == "enum" || w == "fixed") {
+        const std::string own =
+            at.type->contains("namespace") && (*at.type)["namespace"].is_string()
+                ? (*at.type)["namespace"].get<std::string>()
+                : at.ns;
+        at.name = fullName(at.type->value("name", ""), own);
+        return true;
+      }
+      if (primitives().count(w) != 0 || w == "array" || w == "map") {
+        return true;
+      }
+      name = w;
+    } else if (at.type->is_object() && at.type->contains("type")) {
+      at.type = &(*at.type)["type"];
+      return follow(at, report);
+    } else {
+      return true;  // a union
+    }
+    if (primitives().count(name) != 0) {
+      return true;
+    }
+    const std::string full = fullName(name, at.ns);
+    json* def = named_.defined(full);
+    if (def == nullptr) {
+      if (report) {
+        problem("goes through " + full + ", a type from a schema reference");
+      }
+      return false;
+    }
+    at = {def, namespaceOf(full), full};
+    return true;
+  }
+
+  // A union on the way to a field: the path goes into its one non-null branch.
+  bool unwrap(TypeAt& at) {
+    if (!at.type->is_array()) {
+      return true;
+    }
+    json* only = nullptr;
+    for (json& branch : *at.type) {
+      TypeAt b{&branch, at.ns, ""};
+      if (follow(b, false) && word(b) == "null") {
+        continue;
+      }
+      if (only != nullptr) {
+        problem("goes through a union of several non-null types");
+        return false;
+      }
+      only = &branch;
+    }
+    if (only == nullptr) {
+      return false;
+    }
+    at.type = only;
+    return follow(at);
+  }
+
+  json& doc_;
+  NamedTypes named_;
+  AvroPolicySchema result_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,
+                                          const std::vector<TransformRule>& rules,
+                                          size_t slot_count) {
+  json doc = json::parse(writer_text, nullptr, false);
+  if (doc.is_discarded() || !(doc.is_object() || doc.is_string() || doc.is_array())) {
+    return Error{"not an Avro schema in JSON"};
+  }
+  Deriver deriver(doc, slot_count);
+  for (const TransformRule& rule : rules) {
+    if (rule.slot >= slot_count) {
+      return Error{"rule " + rule.name + ": slot out of range"};
+    }
+    deriver.apply(rule);
+  }
+  return deriver.finish();
+}
+
+}  // namespace causeway::policies
