@@ -1,5 +1,7 @@
 #include "policies/avro_payload.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -221,6 +223,11 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
       return false;
     }
     const std::string_view content = datum_.substr(pos_, static_cast<size_t>(length));
+    if (type->kind == Kind::kString && !simdjson::validate_utf8(content.data(), content.size())) {
+      problem =
+          "invalid Avro datum: a string that is not UTF-8 at byte " + std::to_string(value_begin);
+      return false;
+    }
     pos_ += static_cast<size_t>(length);
     value = type->kind == Kind::kString ? FieldValue::ofString(content)
                                         : FieldValue{ValueKind::kBytes, false, 0, content};
@@ -279,10 +286,22 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
         }
         if (count < 0) {
           int64_t bytes = 0;
-          if (!varint(bytes, "a block size", problem)) {
+          if (count == INT64_MIN || !varint(bytes, "a block size", problem) || bytes < 0) {
+            problem = "invalid Avro datum: a block count or size out of range at byte " +
+                      std::to_string(pos_);
             return false;
           }
-          count = count == INT64_MIN ? INT64_MAX : -count;
+          count = -count;
+        }
+        // As walkAvro() bounds them: items that take no bytes are limited in number, others
+        // by the bytes left.
+        const size_t min_item = type->items->min_size + (map ? 1 : 0);
+        empty_items_ += min_item == 0 ? static_cast<uint64_t>(count) : 0;
+        if (min_item == 0 ? empty_items_ > schema::kMaxEmptyAvroItems
+                          : static_cast<uint64_t>(count) > (datum_.size() - pos_) / min_item) {
+          problem = "invalid Avro datum: a block of " + std::to_string(count) + " items at byte " +
+                    std::to_string(pos_);
+          return false;
         }
         for (int64_t i = 0; i < count; ++i, ++index) {
           int32_t next = -1;
@@ -295,7 +314,13 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
               problem = "invalid Avro datum: a map key length at byte " + std::to_string(pos_);
               return false;
             }
-            next = trie_.child(trie, datum_.substr(pos_, static_cast<size_t>(length)));
+            const std::string_view name = datum_.substr(pos_, static_cast<size_t>(length));
+            if (!simdjson::validate_utf8(name.data(), name.size())) {
+              problem =
+                  "invalid Avro datum: a map key that is not UTF-8 at byte " + std::to_string(pos_);
+              return false;
+            }
+            next = trie_.child(trie, name);
             pos_ += static_cast<size_t>(length);
           } else {
             next = trie_.child(trie, index);
@@ -324,6 +349,7 @@ bool AvroReader::read(std::string_view payload, std::string& problem) {
   occurrences_.clear();
   locations_.clear();
   retyped_ = false;
+  empty_items_ = 0;
   numbers_.clear();
   number_texts_.clear();
   if (!framed_) {

@@ -108,6 +108,7 @@ private:
   std::string_view payload_;
   std::string_view datum_;
   size_t pos_ = 0;
+  uint64_t empty_items_ = 0;  // array and map items of no bytes in this datum
   std::vector<FieldOccurrence> occurrences_;
   std::vector<Location> locations_;
   // Number texts, referred to by (occurrence, offset, size) until the walk ends.

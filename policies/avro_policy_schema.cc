@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -33,6 +34,37 @@ const char* kindWord(Kind kind) {
   default:
     return "string";
   }
+}
+
+// Member `key` of `object` when it is a string, else "".
+std::string text(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// How deeply `text` nests arrays and objects (strings skipped), counted without parsing: the
+// derivation walks the document recursively, so deeper documents are refused first.
+size_t nesting(std::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 std::string fullName(const std::string& name, const std::string& ns) {
@@ -157,6 +189,9 @@ public:
         return;
       }
       const std::string w = word(at);
+      if (!at.type->is_object()) {
+        return;  // a primitive: no field below it
+      }
       if (segment.is_index) {
         if (w != "array") {
           return;  // no record can hold the path: nothing to do
@@ -173,7 +208,7 @@ public:
         json& list = (*at.type)["fields"];
         field = nullptr;
         for (json& f : list) {
-          if (f.is_object() && f.value("name", "") == segment.name) {
+          if (f.is_object() && text(f, "name") == segment.name) {
             field = &f;
           }
         }
@@ -322,7 +357,7 @@ private:
             at.type->contains("namespace") && (*at.type)["namespace"].is_string()
                 ? (*at.type)["namespace"].get<std::string>()
                 : at.ns;
-        at.name = fullName(at.type->value("name", ""), own);
+        at.name = fullName(text(*at.type, "name"), own);
         return true;
       }
       if (primitives().count(w) != 0 || w == "array" || w == "map") {
@@ -385,6 +420,10 @@ private:
 Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,
                                           const std::vector<TransformRule>& rules,
                                           size_t slot_count) {
+  if (nesting(writer_text) > kMaxAvroSchemaNesting) {
+    return Error{"the schema nests deeper than " + std::to_string(kMaxAvroSchemaNesting) +
+                 " levels"};
+  }
   json doc = json::parse(writer_text, nullptr, false);
   if (doc.is_discarded() || !(doc.is_object() || doc.is_string() || doc.is_array())) {
     return Error{"not an Avro schema in JSON"};

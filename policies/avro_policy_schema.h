@@ -54,6 +54,9 @@ struct AvroPolicySchema {
   std::vector<std::string> problems;
 };
 
+// Writer schemas nesting arrays and objects deeper than this are refused.
+inline constexpr size_t kMaxAvroSchemaNesting = 256;
+
 // The value side's schema after `rules` (rules on the key, headers or record fields do not
 // concern it). An error when `writer_text` is not an Avro schema in JSON.
 Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,

@@ -161,63 +161,7 @@ inline bool plainWord(uint64_t w) {
 
 }  // namespace
 
-JsonReader::JsonReader(const std::vector<ReaderPath>& paths) {
-  trie_.emplace_back();
-  for (const ReaderPath& path : paths) {
-    uint32_t at = 0;
-    for (const PathSegment& segment : path.segments) {
-      at = node(at, segment);
-    }
-    trie_[at].slot = path.slot;
-  }
-}
-
-uint32_t JsonReader::node(uint32_t parent, const PathSegment& segment) {
-  if (segment.is_index) {
-    for (const auto& [index, child] : trie_[parent].indexes) {
-      if (index == segment.index) {
-        return child;
-      }
-    }
-    trie_.emplace_back();
-    const auto id = static_cast<uint32_t>(trie_.size() - 1);
-    trie_[parent].indexes.emplace_back(segment.index, id);
-    return id;
-  }
-  for (const auto& [name, child] : trie_[parent].names) {
-    if (name == segment.name) {
-      return child;
-    }
-  }
-  trie_.emplace_back();
-  const auto id = static_cast<uint32_t>(trie_.size() - 1);
-  trie_[parent].names.emplace_back(segment.name, id);
-  return id;
-}
-
-int32_t JsonReader::child(int32_t node, std::string_view name) const {
-  if (node < 0) {
-    return -1;
-  }
-  for (const auto& [n, c] : trie_[static_cast<size_t>(node)].names) {
-    if (n == name) {
-      return static_cast<int32_t>(c);
-    }
-  }
-  return -1;
-}
-
-int32_t JsonReader::child(int32_t node, uint32_t index) const {
-  if (node < 0) {
-    return -1;
-  }
-  for (const auto& [i, c] : trie_[static_cast<size_t>(node)].indexes) {
-    if (i == index) {
-      return static_cast<int32_t>(c);
-    }
-  }
-  return -1;
-}
+JsonReader::JsonReader(const std::vector<ReaderPath>& paths) : trie_(paths) {}
 
 bool JsonReader::fail(std::string& problem, const char* what) {
   problem = "invalid JSON at byte " + std::to_string(p_ - begin_) + ": " + what;
@@ -283,7 +227,7 @@ bool JsonReader::parseValue(int32_t node, int depth, Location& at, FieldValue& v
   if (p_ >= end_) {
     return fail(problem, "unexpected end, expected a value");
   }
-  const bool wanted = node >= 0 && trie_[static_cast<size_t>(node)].slot >= 0;
+  const bool wanted = trie_.slot(node) >= 0;
   at.value_begin = static_cast<uint32_t>(p_ - begin_);
   at.self_container = kNone;
   at.last_item_end = kNone;
@@ -347,7 +291,7 @@ bool JsonReader::parseValue(int32_t node, int depth, Location& at, FieldValue& v
       value.text = std::string_view(begin_ + at.value_begin, at.end - at.value_begin);
     }
     locations_.push_back(at);
-    occurrences_.push_back(FieldOccurrence{static_cast<uint16_t>(trie_[node].slot), value,
+    occurrences_.push_back(FieldOccurrence{static_cast<uint16_t>(trie_.slot(node)), value,
                                            static_cast<uint32_t>(locations_.size() - 1)});
   }
   return true;
@@ -380,7 +324,7 @@ bool JsonReader::parseObject(int32_t node, int depth, Location& at, std::string&
     if (!parseString(node >= 0, key_scratch_, name, problem)) {
       return false;
     }
-    const int32_t next = child(node, name);
+    const int32_t next = trie_.child(node, name);
     skipSpace();
     if (p_ >= end_ || *p_ != ':') {
       return fail(problem, "expected ':' after a member name");
@@ -398,7 +342,7 @@ bool JsonReader::parseObject(int32_t node, int depth, Location& at, std::string&
     if (!parseValue(next, depth, item, value, problem)) {
       return false;
     }
-    const bool recorded = next >= 0 && trie_[next].slot >= 0;
+    const bool recorded = trie_.slot(next) >= 0;
     pending = recorded && locations_.size() > before ? static_cast<uint32_t>(locations_.size() - 1)
                                                      : kNone;
     at.last_item_end = item.end;
@@ -438,7 +382,7 @@ bool JsonReader::parseArray(int32_t node, int depth, Location& at, std::string& 
     if (pending != kNone) {
       locations_[pending].next_begin = item_begin;
     }
-    const int32_t next = child(node, position);
+    const int32_t next = trie_.child(node, position);
     Location item;
     item.begin = item_begin;
     item.sep_before = sep;
@@ -450,7 +394,7 @@ bool JsonReader::parseArray(int32_t node, int depth, Location& at, std::string& 
     if (!parseValue(next, depth, item, value, problem)) {
       return false;
     }
-    const bool recorded = next >= 0 && trie_[next].slot >= 0;
+    const bool recorded = trie_.slot(next) >= 0;
     pending = recorded && locations_.size() > before ? static_cast<uint32_t>(locations_.size() - 1)
                                                      : kNone;
     skipSpace();

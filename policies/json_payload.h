@@ -15,6 +15,7 @@
 // writes it (0x00 and a 4-byte schema ID, or 0x01 and a 16-byte GUID): the JSON after it is
 // read, and the prefix is written back unchanged.
 
+#include "policies/path_trie.h"
 #include "policies/payload_format.h"
 
 #include <string>
@@ -37,11 +38,6 @@ public:
              std::string& problem) override;
 
 private:
-  struct TrieNode {
-    int slot = -1;
-    std::vector<std::pair<std::string, uint32_t>> names;
-    std::vector<std::pair<uint32_t, uint32_t>> indexes;
-  };
   // Where an occurrence is, for edits.
   struct Location {
     uint32_t begin = 0;        // the item: a member's name, or an element's value
@@ -61,7 +57,6 @@ private:
   };
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
-  uint32_t node(uint32_t parent, const PathSegment& segment);
   bool fail(std::string& problem, const char* what);
   void skipSpace();
   bool parseValue(int32_t node, int depth, Location& at, FieldValue& value, std::string& problem);
@@ -73,10 +68,8 @@ private:
                    std::string& problem);
   bool parseNumber(bool convert, FieldValue& value, std::string& problem);
   bool parseLiteral(std::string_view word, std::string& problem);
-  int32_t child(int32_t node, std::string_view name) const;
-  int32_t child(int32_t node, uint32_t index) const;
 
-  std::vector<TrieNode> trie_;
+  PathTrie trie_;
   const char* begin_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;

@@ -19,6 +19,7 @@
 
 #include "replicator/dead_letter_writer.h"
 #include "schema/wire_format.h"
+#include "tests/support/avro_support.h"
 #include "tests/support/schema_support.h"
 #include "tests/support/test_registry.h"
 #include "tests/support/test_support.h"
@@ -55,6 +56,7 @@ using testing::startCluster;
 using testing::TestRecord;
 using testing::TestRegistry;
 using testing::waitFor;
+using testing::writeAvro;
 
 const std::string kDlq = "causeway.east-to-west.dlq";
 const std::string kPayments = "payments.authorized";
@@ -86,27 +88,6 @@ std::string readProto(const std::string& name) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// One datum written by Avro C with `schema_text`, filled by `fill`.
-std::string writeAvro(const std::string& schema_text,
-                      const std::function<void(avro_value_t&)>& fill) {
-  avro_schema_t schema = nullptr;
-  EXPECT_EQ(avro_schema_from_json_length(schema_text.data(), schema_text.size(), &schema), 0)
-      << avro_strerror();
-  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
-  avro_value_t value;
-  avro_generic_value_new(iface, &value);
-  fill(value);
-  char buffer[4096];
-  avro_writer_t writer = avro_writer_memory(buffer, sizeof(buffer));
-  EXPECT_EQ(avro_value_write(writer, &value), 0) << avro_strerror();
-  const std::string out(buffer, static_cast<size_t>(avro_writer_tell(writer)));
-  avro_writer_free(writer);
-  avro_value_decref(&value);
-  avro_value_iface_decref(iface);
-  avro_schema_decref(schema);
-  return out;
 }
 
 void setString(avro_value_t& record, const char* field, const std::string& text) {
