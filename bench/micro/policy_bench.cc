@@ -103,8 +103,7 @@ const std::string kThreeTransforms =
     "      - {path: value.customer.email, action: hash, secret_file: $DIR/hmac}\n"
     "      - {path: value.customer.iban, action: encrypt, key_file: $DIR/aead}\n";
 
-void runStage(benchmark::State& state, Fixture& fixture,
-              const std::string& value = record1KiB()) {
+void runStage(benchmark::State& state, Fixture& fixture, const std::string& value = record1KiB()) {
   pipeline::RecordView view;
   view.topic = "payments.authorized";
   view.key = "pay-000000123456";
@@ -242,4 +241,3 @@ BENCHMARK(BM_PredicateEvaluate);
 
 }  // namespace
 }  // namespace causeway::policies
-
