@@ -286,9 +286,11 @@ public:
     plan.branch = nullable ? 1 : -1;
     plan.null_branch = nullable ? 0 : -1;
     *at.type = nullable ? json::array({"null", kindWord(out)}) : json(kindWord(out));
-    if (field != nullptr && field->contains("default") &&
-        !(nullable && (*field)["default"].is_null())) {
-      field->erase("default");
+    if (field != nullptr && field->contains("default")) {
+      // Records on the target always hold the field, so the default only matters for schema
+      // evolution: a field keeps having one (of its new type), as the registry's compatibility
+      // check wants when a later writer version adds it.
+      (*field)["default"] = nullable ? json(nullptr) : zero(out);
     }
     result_.changed = true;
     reindex();
@@ -300,6 +302,21 @@ public:
   }
 
 private:
+  static json zero(Kind kind) {
+    switch (kind) {
+    case Kind::kLong:
+      return 0;
+    case Kind::kDouble:
+      return 0.0;
+    case Kind::kBoolean:
+      return false;
+    case Kind::kNull:
+      return nullptr;
+    default:
+      return "";
+    }
+  }
+
   static Kind setKind(const TransformRule& rule) {
     switch (rule.constant_kind) {
     case ValueKind::kNull:

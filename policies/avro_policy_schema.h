@@ -11,7 +11,9 @@
 //   truncate             string (string, or a union with a string branch) keeps its type
 //   set                  the constant's type: string, long (an integer), double, boolean, null
 //
-// A retyped field loses its default unless the default is null and null is its first branch.
+// A retyped field that had a default gets one of its new type: null for ["null", T], else "",
+// 0, 0.0, false or null (records on the target always hold the field; the default keeps later
+// versions compatible in the target registry).
 // Everything else (names, namespaces, docs, defaults, logical types, aliases) stays as written.
 //
 // What cannot be described is a problem, and every record of that writer schema is then a

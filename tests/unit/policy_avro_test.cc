@@ -201,7 +201,7 @@ TEST_F(PolicyAvroTest, TheDerivedSchemaSaysWhatEachRuleDoesAndKeepsTheRest) {
   EXPECT_EQ(names, (std::vector<std::string>{"id", "amount", "card", "score", "country", "tags",
                                              "created"}));
   EXPECT_EQ(derived["fields"][1]["type"], "string");
-  EXPECT_FALSE(derived["fields"][1].contains("default"));                  // 0 is not a string
+  EXPECT_EQ(derived["fields"][1]["default"], "");  // a default of the new type
   EXPECT_EQ(derived["fields"][2]["type"]["fields"][0]["type"], "string");  // already a string
   EXPECT_EQ(derived["fields"][3]["type"], json::parse(R"(["null", "string"])"));
   EXPECT_TRUE(derived["fields"][3]["default"].is_null());  // null first: the default stays
