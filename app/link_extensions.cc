@@ -142,9 +142,8 @@ public:
   // avro): policies/avro_policy_schema.h, and the writer's schema with the policy's shape of
   // it goes into `avro` for the policy stage, which reads the records with it. Protobuf
   // records are not edited by policies, so their schemas stay as written.
-  std::function<std::optional<std::string>(schema::Side, const schema::SchemaRef&,
-                                           const schema::Schema&)>
-  derivedSchemas(const config::LinkConfig& link, std::shared_ptr<policies::AvroShapes> avro) const {
+  schema::DeriveSchema derivedSchemas(const config::LinkConfig& link,
+                                      std::shared_ptr<policies::AvroShapes> avro) const {
     auto policy = config_->policies.find(link.policy);
     if (link.policy.empty() || policy == config_->policies.end()) {
       return {};
@@ -162,13 +161,14 @@ public:
     // does not declare), since the registered schema may then not fit every edited record.
     return [policy = policy->second, link_name = link.name, avro = std::move(avro), compiled,
             enforce](schema::Side side, const schema::SchemaRef& ref,
-                     const schema::Schema& writer) -> std::optional<std::string> {
+                     const schema::ResolvedSchema& resolved) -> std::optional<std::string> {
+      const schema::Schema& writer = resolved.schema;
       if (avro != nullptr) {
         if (side != schema::Side::kValue || writer.type != schema::SchemaType::kAvro ||
             ref.isGuid()) {
           return std::nullopt;
         }
-        return avroShape(*avro, *compiled, link_name, ref.id, writer, enforce);
+        return avroShape(*avro, *compiled, link_name, ref.id, resolved, enforce);
       }
       if (writer.type != schema::SchemaType::kJson) {
         return std::nullopt;
@@ -200,15 +200,20 @@ public:
   static std::optional<std::string> avroShape(policies::AvroShapes& shapes,
                                               const policies::Policy& policy,
                                               const std::string& link_name, uint32_t id,
-                                              const schema::Schema& writer, bool enforce) {
-    auto shape = policies::makeAvroShape(writer.text, {}, policy.rules(), policy.slots().size());
+                                              const schema::ResolvedSchema& writer, bool enforce) {
+    // Named types from references are defined by the references' texts, in the order the
+    // service resolved them (each after the ones it uses).
+    std::vector<std::string_view> references;
+    for (const auto& [name, referenced] : writer.references) {
+      references.push_back(referenced.text);
+    }
+    auto shape = policies::makeAvroShape(writer.schema.text, references, policy.rules(),
+                                         policy.slots().size());
     if (!shape) {
       // The stage dead-letters (or skips, or stops on) the records of this schema, saying so.
       auto failed = std::make_shared<policies::AvroShape>();
-      failed->derived.problems.push_back(
-          "writer schema id " + std::to_string(id) + " cannot be read" +
-          (writer.references.empty() ? "" : " (its schema references are not followed yet)") +
-          ": " + shape.error().message);
+      failed->derived.problems.push_back("writer schema id " + std::to_string(id) +
+                                         " cannot be read: " + shape.error().message);
       spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",
                    link_name, policy.name(), id, failed->derived.problems.front());
       shapes.put(id, std::move(failed));

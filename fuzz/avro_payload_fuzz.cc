@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const Setup setup = makeSetup();
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   if (!input.empty() && (input[0] == '{' || input[0] == '[' || input[0] == '"')) {
-    auto derived = deriveAvroSchema(input, setup.rules, setup.rules.size());
+    auto derived = deriveAvroSchema(input, {}, setup.rules, setup.rules.size());
     if (derived && derived->problems.empty() && causeway::schema::AvroModel::parse(input) &&
         !causeway::schema::AvroModel::parse(derived->schema)) {
       std::abort();  // a valid writer schema derived into an invalid one

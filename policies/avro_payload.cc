@@ -19,7 +19,7 @@ Result<AvroShapePtr> makeAvroShape(std::string_view writer_text,
   if (!model) {
     return model.error();
   }
-  auto derived = deriveAvroSchema(writer_text, rules, slot_count);
+  auto derived = deriveAvroSchema(writer_text, references, rules, slot_count);
   if (!derived) {
     return derived.error();
   }

@@ -152,6 +152,8 @@ struct TypeAt {
   json* type = nullptr;
   std::string ns;
   std::string name;  // full name of a named type
+  // Defined by a schema reference (another subject's schema): it can be read, not changed.
+  bool external = false;
 };
 
 // The word a type is (a primitive, "record", "array", ...) after following a name, or "" when
@@ -169,9 +171,12 @@ std::string word(const TypeAt& at) {
 
 class Deriver {
 public:
-  Deriver(json& doc, size_t slot_count) : doc_(doc) {
+  Deriver(json& doc, std::vector<json>& references, size_t slot_count) : doc_(doc) {
     result_.slots.resize(slot_count);
     named_.index(doc_, "");
+    for (json& reference : references) {
+      external_.index(reference, "");
+    }
   }
 
   void apply(const TransformRule& rule) {
@@ -179,11 +184,12 @@ public:
       return;
     }
     path_ = rule.path.text() + " (" + actionName(rule.action) + ")";
-    TypeAt at{&doc_, "", ""};
+    TypeAt at{&doc_, "", "", false};
     json* field = nullptr;
     json* fields = nullptr;  // the array holding `field`
     bool in_collection = false;
     bool shared = false;
+    bool external = false;  // the path goes through a type from a schema reference
     for (const PathSegment& segment : rule.path.segments) {
       if (!follow(at) || !unwrap(at)) {
         return;
@@ -196,11 +202,11 @@ public:
         if (w != "array") {
           return;  // no record can hold the path: nothing to do
         }
-        at = {&(*at.type)["items"], at.ns, ""};
+        at = {&(*at.type)["items"], at.ns, "", at.external};
         field = nullptr;
         in_collection = true;
       } else if (w == "map") {
-        at = {&(*at.type)["values"], at.ns, ""};
+        at = {&(*at.type)["values"], at.ns, "", at.external};
         field = nullptr;
         in_collection = true;
       } else if (w == "record" || w == "error") {
@@ -216,13 +222,18 @@ public:
           return;
         }
         fields = &list;
-        at = {&(*field)["type"], namespaceOf(at.name), ""};
+        at = {&(*field)["type"], namespaceOf(at.name), "", at.external};
+        external = external || at.external;
       } else {
         return;
       }
     }
     AvroSlotPlan& plan = result_.slots[rule.slot];
     if (rule.action == Action::kDrop) {
+      if (external) {
+        problem(kExternal);
+        return;
+      }
       if (!replaceable(at)) {
         return;
       }
@@ -257,7 +268,7 @@ public:
     if (is_union) {
       int index = 0;
       for (json& branch : *now.type) {
-        TypeAt b{&branch, now.ns, ""};
+        TypeAt b{&branch, now.ns, "", now.external};
         const std::string bw = follow(b, false) ? word(b) : "";
         if (bw == kindWord(out) && plan.branch < 0) {
           plan.branch = index;
@@ -273,8 +284,8 @@ public:
     } else if (word(now) == kindWord(out)) {
       return;
     }
-    if (in_collection || shared) {
-      problem(whyShared(in_collection));
+    if (external || in_collection || shared) {
+      problem(external ? kExternal : whyShared(in_collection));
       return;
     }
     if (!replaceable(at)) {
@@ -392,13 +403,18 @@ private:
     }
     const std::string full = fullName(name, at.ns);
     json* def = named_.defined(full);
+    bool external = at.external;
+    if (def == nullptr) {
+      def = external_.defined(full);
+      external = true;
+    }
     if (def == nullptr) {
       if (report) {
-        problem("goes through " + full + ", a type from a schema reference");
+        problem("goes through " + full + ", a type no schema reference defines");
       }
       return false;
     }
-    at = {def, namespaceOf(full), full};
+    at = {def, namespaceOf(full), full, external};
     return true;
   }
 
@@ -409,7 +425,7 @@ private:
     }
     json* only = nullptr;
     for (json& branch : *at.type) {
-      TypeAt b{&branch, at.ns, ""};
+      TypeAt b{&branch, at.ns, "", at.external};
       if (follow(b, false) && word(b) == "null") {
         continue;
       }
@@ -426,8 +442,12 @@ private:
     return follow(at);
   }
 
+  static constexpr const char* kExternal =
+      "it would change a type from a schema reference (another subject's schema)";
+
   json& doc_;
   NamedTypes named_;
+  NamedTypes external_;  // the references' named types
   AvroPolicySchema result_;
   std::string path_;
 };
@@ -435,8 +455,20 @@ private:
 }  // namespace
 
 Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,
+                                          const std::vector<std::string_view>& references,
                                           const std::vector<TransformRule>& rules,
                                           size_t slot_count) {
+  std::vector<json> referenced;
+  for (std::string_view text : references) {
+    if (nesting(text) > kMaxAvroSchemaNesting) {
+      return Error{"a schema reference nests deeper than " + std::to_string(kMaxAvroSchemaNesting) +
+                   " levels"};
+    }
+    referenced.push_back(json::parse(text, nullptr, false));
+    if (referenced.back().is_discarded()) {
+      return Error{"a schema reference is not JSON"};
+    }
+  }
   if (nesting(writer_text) > kMaxAvroSchemaNesting) {
     return Error{"the schema nests deeper than " + std::to_string(kMaxAvroSchemaNesting) +
                  " levels"};
@@ -445,7 +477,7 @@ Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,
   if (doc.is_discarded() || !(doc.is_object() || doc.is_string() || doc.is_array())) {
     return Error{"not an Avro schema in JSON"};
   }
-  Deriver deriver(doc, slot_count);
+  Deriver deriver(doc, referenced, slot_count);
   for (const TransformRule& rule : rules) {
     if (rule.slot >= slot_count) {
       return Error{"rule " + rule.name + ": slot out of range"};

@@ -20,7 +20,7 @@
 // violation rather than a record its schema does not describe: changing the type of (or
 // dropping) an array element or map value (the other elements keep the type), a field of a
 // named record that is used in more than one place, a path through a union of several
-// non-null types or through a named type from a schema reference.
+// non-null types, or a change to a named type from a schema reference (another subject's).
 
 #include "common/result.h"
 #include "policies/field_path.h"
@@ -60,8 +60,11 @@ struct AvroPolicySchema {
 inline constexpr size_t kMaxAvroSchemaNesting = 256;
 
 // The value side's schema after `rules` (rules on the key, headers or record fields do not
-// concern it). An error when `writer_text` is not an Avro schema in JSON.
+// concern it). `references`: the texts of the writer's schema references, whose named types
+// paths may go through (read only: changing one is a problem). An error when `writer_text` is
+// not an Avro schema in JSON.
 Result<AvroPolicySchema> deriveAvroSchema(std::string_view writer_text,
+                                          const std::vector<std::string_view>& references,
                                           const std::vector<TransformRule>& rules,
                                           size_t slot_count);
 

@@ -630,7 +630,11 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
   // What the messages below call it: the writer's schema, or the schema derived from it.
   std::string what = key.ref.str();
   if (options_.derive) {
-    if (std::optional<std::string> derived = options_.derive(key.side, key.ref, copy)) {
+    auto resolved = resolveReferences(*source_, writer->schema.schema);
+    if (!resolved) {
+      return failed(resolved.error(), "reading the references of " + key.ref.str());
+    }
+    if (std::optional<std::string> derived = options_.derive(key.side, key.ref, *resolved)) {
       copy.text = std::move(*derived);
       // The writer's data-contract rules name fields as the writer wrote them.
       copy.rule_set.clear();

@@ -36,6 +36,10 @@
 
 namespace causeway::schema {
 
+// SchemaService::Options::derive.
+using DeriveSchema = std::function<std::optional<std::string>(Side side, const SchemaRef& ref,
+                                                              const ResolvedSchema& writer)>;
+
 // Builds the Registry for a `registries:` entry (REST or catalog).
 Result<RegistryPtr> makeRegistry(const config::RegistryConfig& config);
 
@@ -71,14 +75,13 @@ public:
     // "product '<name>'").
     std::string log_name;
     // What the link's later stages make of the records of a writer schema (a partner policy's
-    // field rules): given the writer schema's side, ID (as the source names it) and text, the
-    // text of the schema that
+    // field rules): given the writer schema's side, ID (as the source names it), and the schema
+    // with the texts of its references (from the source registry), the text of the schema that
     // describes the records the target receives, or nullopt when they keep the writer's shape.
     // When IDs are translated, that schema is registered in the target registry instead of the
     // writer's (with its references and metadata, without its rule set). Called on the
-    // service's thread, once per writer schema.
-    std::function<std::optional<std::string>(Side side, const SchemaRef& ref, const Schema& writer)>
-        derive;
+    // service's thread, once per writer schema, before any record of it passes the stages.
+    DeriveSchema derive;
   };
 
   enum class Need : uint8_t { kValidate, kTranslate };

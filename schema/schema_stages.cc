@@ -74,11 +74,10 @@ Result<std::shared_ptr<SchemaService>> startWith(const config::Config& config,
 
 }  // namespace
 
-Result<std::shared_ptr<SchemaService>> startSchemaService(
-    const config::Config& config, const config::LinkConfig& link,
-    std::function<std::string(const std::string&)> mirror_topic,
-    std::shared_ptr<ViolationCounters> counters,
-    std::function<std::optional<std::string>(Side, const SchemaRef&, const Schema&)> derive) {
+Result<std::shared_ptr<SchemaService>>
+startSchemaService(const config::Config& config, const config::LinkConfig& link,
+                   std::function<std::string(const std::string&)> mirror_topic,
+                   std::shared_ptr<ViolationCounters> counters, DeriveSchema derive) {
   SchemaService::Options options;
   options.mirror_topic = std::move(mirror_topic);
   options.counters = std::move(counters);

@@ -38,11 +38,10 @@ namespace causeway::schema {
 // load). Stopping: the last owner's destructor stops and joins the thread (or call stop() first
 // to interrupt registry calls).
 // `derive`: SchemaService::Options::derive (a partner policy's derived schema), or empty.
-Result<std::shared_ptr<SchemaService>> startSchemaService(
-    const config::Config& config, const config::LinkConfig& link,
-    std::function<std::string(const std::string&)> mirror_topic,
-    std::shared_ptr<ViolationCounters> counters = nullptr,
-    std::function<std::optional<std::string>(Side, const SchemaRef&, const Schema&)> derive = {});
+Result<std::shared_ptr<SchemaService>>
+startSchemaService(const config::Config& config, const config::LinkConfig& link,
+                   std::function<std::string(const std::string&)> mirror_topic,
+                   std::shared_ptr<ViolationCounters> counters = nullptr, DeriveSchema derive = {});
 
 // The stages a link needs, in chain order (contract check, then ID translation); empty when
 // the link has neither contracts to check nor IDs to translate, or `service` is null. Pass the

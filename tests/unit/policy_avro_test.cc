@@ -328,9 +328,46 @@ TEST_F(PolicyAvroTest, WhatCannotBeReadOrDescribedIsAViolationNamingIt) {
   // Retyping an array's items for one element cannot be described either.
   AvroPolicySchema items = *deriveAvroSchema(R"({"type": "record", "name": "R", "fields": [
           {"name": "xs", "type": {"type": "array", "items": "long"}}]})",
-                                             runtime_->policy("acme")->rules(),
+                                             {}, runtime_->policy("acme")->rules(),
                                              runtime_->policy("acme")->slots().size());
   EXPECT_TRUE(items.problems.empty());  // the path is not in this schema: nothing to do
+}
+
+TEST_F(PolicyAvroTest, WriterSchemasWithReferencesAreReadPathsIntoReferencedTypesRefused) {
+  // Address is another subject's schema (a schema reference); the rules on the writer's own
+  // fields apply, a rule that would change the referenced type cannot.
+  build("      - {path: value.name, action: redact}\n"
+        "      - {path: value.home.street, action: redact}\n");
+  const std::string address = R"({"type": "record", "name": "Address", "namespace": "acme",
+      "fields": [{"name": "street", "type": "string"}]})";
+  const std::string writer = R"({"type": "record", "name": "Person", "namespace": "acme",
+      "fields": [{"name": "name", "type": "string"}, {"name": "home", "type": "Address"}]})";
+  PolicyPtr policy = runtime_->policy("acme");
+  auto shape = makeAvroShape(writer, {address}, policy->rules(), policy->slots().size());
+  ASSERT_TRUE(shape.ok()) << shape.error().message;
+  EXPECT_FALSE(makeAvroShape(writer, {}, policy->rules(), policy->slots().size()).ok());
+  // A string stays a string: nothing to describe but the path into Address.
+  ASSERT_EQ((*shape)->derived.problems.size(), 0u);
+  shapes_->put(kWriterId, *shape);
+  std::string record = prefix(kWriterId);
+  putString("Ann", record);
+  putString("Main St 1", record);
+  std::string out;
+  ASSERT_EQ(run(record, nullptr, out).outcome, pipeline::Outcome::kPass);
+  std::string expected = prefix(kWriterId);
+  putString("[REDACTED]", expected);
+  putString("[REDACTED]", expected);
+  EXPECT_EQ(out, expected);
+
+  // Dropping a field of the referenced type would change another subject's schema.
+  build("      - {path: value.home.street, action: drop}\n");
+  policy = runtime_->policy("acme");
+  shape = makeAvroShape(writer, {address}, policy->rules(), policy->slots().size());
+  ASSERT_TRUE(shape.ok());
+  ASSERT_EQ((*shape)->derived.problems.size(), 1u);
+  EXPECT_THAT(
+      (*shape)->derived.problems[0],
+      HasSubstr("value.home.street (drop): it would change a type from a schema reference"));
 }
 
 TEST_F(PolicyAvroTest, ConfigRefusesAvroPoliciesWithoutIdTranslationAndOnPartners) {
