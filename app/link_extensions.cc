@@ -160,7 +160,7 @@ public:
     // describe is logged (a path through a reference to another subject, a field the schema
     // does not declare), since the registered schema may then not fit every edited record.
     return [policy = policy->second, link_name = link.name, avro = std::move(avro), compiled,
-            enforce](schema::Side side, const schema::SchemaRef& ref,
+            enforce](const std::string& topic, schema::Side side, const schema::SchemaRef& ref,
                      const schema::ResolvedSchema& resolved) -> std::optional<std::string> {
       const schema::Schema& writer = resolved.schema;
       if (avro != nullptr) {
@@ -168,7 +168,7 @@ public:
             ref.isGuid()) {
           return std::nullopt;
         }
-        return avroShape(*avro, *compiled, link_name, ref.id, resolved, enforce);
+        return avroShape(*avro, *compiled, link_name, topic, ref.id, resolved, enforce);
       }
       if (writer.type != schema::SchemaType::kJson) {
         return std::nullopt;
@@ -199,7 +199,8 @@ public:
   // text when it differs from the writer's (and the policy is enforced).
   static std::optional<std::string> avroShape(policies::AvroShapes& shapes,
                                               const policies::Policy& policy,
-                                              const std::string& link_name, uint32_t id,
+                                              const std::string& link_name,
+                                              const std::string& topic, uint32_t id,
                                               const schema::ResolvedSchema& writer, bool enforce) {
     // Named types from references are defined by the references' texts, in the order the
     // service resolved them (each after the ones it uses).
@@ -216,7 +217,7 @@ public:
                                          " cannot be read: " + shape.error().message);
       spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",
                    link_name, policy.name(), id, failed->derived.problems.front());
-      shapes.put(id, std::move(failed));
+      shapes.put(topic, id, std::move(failed));
       return std::nullopt;
     }
     for (const std::string& problem : (*shape)->derived.problems) {
@@ -228,7 +229,7 @@ public:
     if (enforce && (*shape)->derived.changed && (*shape)->derived.problems.empty()) {
       text = (*shape)->derived.schema;
     }
-    shapes.put(id, std::move(*shape));
+    shapes.put(topic, id, std::move(*shape));
     return text;
   }
 

@@ -79,7 +79,7 @@ Setup makeSetup() {
     std::abort();
   }
   setup.derived = *causeway::schema::AvroModel::parse(setup.shape->derived.schema);
-  setup.shapes->put(7, setup.shape);
+  setup.shapes->put("t", 7, setup.shape);
   return setup;
 }
 
@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string payload = std::string("\0\0\0\0\7", 5) + std::string(input);
   AvroReader reader(setup.paths, setup.shapes);
-  reader.selectWriter(payload);
+  reader.selectWriter("t", payload, false);
   std::string problem;
   if (!reader.read(payload, problem)) {
     if (problem.empty()) {

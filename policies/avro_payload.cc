@@ -29,15 +29,23 @@ Result<AvroShapePtr> makeAvroShape(std::string_view writer_text,
   return AvroShapePtr(std::move(shape));
 }
 
-void AvroShapes::put(uint32_t schema_id, AvroShapePtr shape) {
+void AvroShapes::put(std::string_view topic, uint32_t schema_id, AvroShapePtr shape) {
   std::lock_guard lock(mu_);
-  shapes_[schema_id] = std::move(shape);
+  auto it = shapes_.find(topic);
+  if (it == shapes_.end()) {
+    it = shapes_.emplace(std::string(topic), std::unordered_map<uint32_t, AvroShapePtr>()).first;
+  }
+  it->second[schema_id] = std::move(shape);
 }
 
-AvroShapePtr AvroShapes::find(uint32_t schema_id) const {
+AvroShapePtr AvroShapes::find(std::string_view topic, uint32_t schema_id) const {
   std::lock_guard lock(mu_);
-  auto it = shapes_.find(schema_id);
-  return it == shapes_.end() ? nullptr : it->second;
+  auto it = shapes_.find(topic);
+  if (it == shapes_.end()) {
+    return nullptr;
+  }
+  auto shape = it->second.find(schema_id);
+  return shape == it->second.end() ? nullptr : shape->second;
 }
 
 namespace {
@@ -67,27 +75,33 @@ AvroReader::AvroReader(const std::vector<ReaderPath>& paths,
                        std::shared_ptr<const AvroShapes> shapes)
     : trie_(paths), shapes_(std::move(shapes)) {}
 
-void AvroReader::selectWriter(std::optional<std::string_view> source_payload) {
+void AvroReader::selectWriter(std::string_view topic,
+                              std::optional<std::string_view> source_payload, bool id_in_header) {
   shape_ = nullptr;
   framed_ = false;
-  const std::optional<uint32_t> id = source_payload ? prefixId(*source_payload) : std::nullopt;
+  id_in_header_ = id_in_header;
+  const std::optional<uint32_t> id =
+      source_payload && !id_in_header ? prefixId(*source_payload) : std::nullopt;
   if (!id) {
     return;
   }
   framed_ = true;
   selected_id_ = *id;
   auto it = cache_.find(*id);
-  if (it == cache_.end()) {
-    AvroShapePtr shape = shapes_ ? shapes_->find(*id) : nullptr;
+  if (it == cache_.end() || it->second.first != topic) {
+    AvroShapePtr shape = shapes_ ? shapes_->find(topic, *id) : nullptr;
     if (shape == nullptr) {
-      return;  // not cached: the control plane may not have derived it yet
+      return;  // not cached: the control plane has not translated it for this topic
     }
     if (cache_.size() > 10000) {
       cache_.clear();  // bounded
     }
-    it = cache_.emplace(*id, std::move(shape)).first;
+    auto& entry = cache_[*id];
+    entry.first.assign(topic);
+    entry.second = std::move(shape);
+    it = cache_.find(*id);
   }
-  shape_ = it->second.get();
+  shape_ = it->second.second.get();
 }
 
 const std::vector<std::string>* AvroReader::shapeProblems() const {
@@ -164,6 +178,10 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
   case Kind::kLong: {
     int64_t n = 0;
     if (!varint(n, type->kind == Kind::kInt ? "an int" : "a long", problem)) {
+      return false;
+    }
+    if (type->kind == Kind::kInt && (n < INT32_MIN || n > INT32_MAX)) {
+      problem = "invalid Avro datum: an int out of range at byte " + std::to_string(value_begin);
       return false;
     }
     if (slot >= 0) {
@@ -265,7 +283,8 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
     } else if (!skip(*type, problem)) {
       return false;
     }
-    value = {ValueKind::kObject, false, 0, datum_.substr(value_begin, pos_ - value_begin)};
+    // Records, maps and arrays are their Avro encoding: bytes, not JSON text.
+    value = {ValueKind::kBytes, false, 0, datum_.substr(value_begin, pos_ - value_begin)};
     break;
   case Kind::kArray:
   case Kind::kMap: {
@@ -277,6 +296,7 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
       const bool map = type->kind == Kind::kMap;
       uint32_t index = 0;
       while (true) {
+        const auto header = static_cast<uint32_t>(pos_);
         int64_t count = 0;
         if (!varint(count, map ? "a map block count" : "an array block count", problem)) {
           return false;
@@ -292,6 +312,7 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
             return false;
           }
           count = -count;
+          blocks_.push_back({header, static_cast<uint32_t>(pos_), count});
         }
         // As walkAvro() bounds them: items that take no bytes are limited in number, others
         // by the bytes left.
@@ -331,8 +352,7 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
         }
       }
     }
-    value = {type->kind == Kind::kMap ? ValueKind::kObject : ValueKind::kArray, false, 0,
-             datum_.substr(value_begin, pos_ - value_begin)};
+    value = {ValueKind::kBytes, false, 0, datum_.substr(value_begin, pos_ - value_begin)};
     break;
   }
   case Kind::kUnion:
@@ -350,11 +370,15 @@ bool AvroReader::read(std::string_view payload, std::string& problem) {
   locations_.clear();
   retyped_ = false;
   empty_items_ = 0;
+  blocks_.clear();
   numbers_.clear();
   number_texts_.clear();
   if (!framed_) {
-    problem = "the source record does not start with a schema ID (0x00 and 4 bytes): Avro "
-              "records are read with the writer's schema the ID names";
+    problem = id_in_header_
+                  ? "the schema ID is in a header: Avro policies read records framed with the ID "
+                    "before the datum (0x00 and 4 bytes)"
+                  : "the source record does not start with a schema ID (0x00 and 4 bytes): Avro "
+                    "records are read with the writer's schema the ID names";
     return false;
   }
   if (shape_ == nullptr) {
@@ -388,24 +412,28 @@ bool AvroReader::read(std::string_view payload, std::string& problem) {
         std::string_view(numbers_).substr(text.first, text.second);
   }
   retyped_ = std::any_of(occurrences_.begin(), occurrences_.end(), [&](const FieldOccurrence& o) {
-    return shape_->derived.slots[o.slot].change == AvroSlotPlan::Change::kRetype;
+    return shape_->derived.slots[o.slot].change != AvroSlotPlan::Change::kNone;
   });
   return true;
 }
 
 bool AvroReader::encode(const Splice& splice, std::string_view arena, std::string& out,
                         std::string& problem) const {
+  if (splice.block_count >= 0) {
+    putVarint(splice.block_count, out);
+    return true;
+  }
   const FieldOccurrence& occurrence = occurrences_[splice.occurrence];
   const AvroSlotPlan& plan = shape_->derived.slots[occurrence.slot];
   ValueKind kind = occurrence.value.kind;
   std::string_view text = occurrence.value.text;
+  if (plan.change == AvroSlotPlan::Change::kRemove) {
+    return true;  // the field is not in the derived schema, whatever else a rule did to it
+  }
   if (splice.edit != nullptr) {
     if (splice.edit->kind == FieldEdit::Kind::kRemove) {
-      if (plan.change != AvroSlotPlan::Change::kRemove) {
-        problem = "an Avro array element or map value cannot be left out";
-        return false;
-      }
-      return true;
+      problem = "an Avro array element or map value cannot be left out";
+      return false;
     }
     kind = splice.edit->value_kind;
     text = arena.substr(splice.edit->text_begin, splice.edit->text_size);
@@ -478,11 +506,11 @@ bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena,
     const Location& at = locations_[edit.handle];
     splices_.push_back({at.begin, at.end, edit.handle, &edit});
   }
-  // Occurrences of retyped fields that no edit touched (nulls, values kept as they were) are
-  // written again in the derived type.
+  // Occurrences of retyped or removed fields that no edit touched (nulls, values kept as they
+  // were) are written again in the derived type, or left out.
   for (const FieldOccurrence& occurrence : occurrences_) {
     const AvroSlotPlan& plan = shape_->derived.slots[occurrence.slot];
-    if (plan.change != AvroSlotPlan::Change::kRetype) {
+    if (plan.change == AvroSlotPlan::Change::kNone) {
       continue;
     }
     const bool edited = std::any_of(edits.begin(), edits.end(), [&](const FieldEdit& e) {
@@ -493,13 +521,29 @@ bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena,
       splices_.push_back({at.begin, at.end, occurrence.handle, nullptr});
     }
   }
-  std::sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
+  // A block that says its size in bytes would say the wrong one after edits inside it: its
+  // header is written as the item count alone (Avro's other block form).
+  for (const BlockHeader& block : blocks_) {
+    splices_.push_back({block.begin, block.end, 0, nullptr, block.count});
+  }
+  // Outer values first. An edit inside a value already replaced or left out has nothing left
+  // to change.
+  std::stable_sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
   out.clear();
   out.append(payload_.substr(0, kPrefix));
   size_t pos = 0;
   for (const Splice& splice : splices_) {
+    if (splice.begin == splice.end && splice.block_count < 0 &&
+        shape_->derived.slots[occurrences_[splice.occurrence].slot].change !=
+            AvroSlotPlan::Change::kRemove) {
+      // A value of no bytes (a null type, an empty record) sits where the next value starts;
+      // which of the two comes first cannot be told from byte positions.
+      problem = "Avro datum byte " + std::to_string(splice.begin) +
+                ": a field that takes no bytes (type null, an empty record) cannot be rewritten";
+      return false;
+    }
     if (splice.begin < pos) {
       continue;  // inside a value already replaced or left out
     }

@@ -47,32 +47,39 @@ Result<AvroShapePtr> makeAvroShape(std::string_view writer_text,
                                    const std::vector<std::string_view>& references,
                                    const std::vector<TransformRule>& rules, size_t slot_count);
 
-// Writer schema ID -> shape. Filled by the control plane, read by stages (each caches what it
-// found). Thread-safe.
+// (source topic, writer schema ID) -> shape. Filled by the control plane for exactly the IDs
+// it translated on each topic, read by stages (each caches what it found). Thread-safe.
 class AvroShapes {
 public:
-  void put(uint32_t schema_id, AvroShapePtr shape);
-  AvroShapePtr find(uint32_t schema_id) const;
+  void put(std::string_view topic, uint32_t schema_id, AvroShapePtr shape);
+  AvroShapePtr find(std::string_view topic, uint32_t schema_id) const;
 
 private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   mutable std::mutex mu_;
-  std::unordered_map<uint32_t, AvroShapePtr> shapes_;
+  std::unordered_map<std::string, std::unordered_map<uint32_t, AvroShapePtr>, Hash, std::equal_to<>>
+      shapes_;
 };
 
 class AvroReader : public PayloadReader {
 public:
   AvroReader(const std::vector<ReaderPath>& paths, std::shared_ptr<const AvroShapes> shapes);
 
-  // The writer's schema for the next read(): the one `source_payload` (the record as the
-  // source cluster has it) names in its prefix. A payload without an ID prefix leaves no
-  // schema selected, and read() says why.
-  void selectWriter(std::optional<std::string_view> source_payload);
+  // The writer's schema for the next read(): the one `source_payload` (the record of `topic` as
+  // the source cluster has it) names in its prefix. A payload without an ID prefix, or a record
+  // whose schema ID is in a header (`id_in_header`: the payload is a bare datum whose first
+  // bytes are no ID), leaves no schema selected, and read() says why.
+  void selectWriter(std::string_view topic, std::optional<std::string_view> source_payload,
+                    bool id_in_header);
   // The derivation's problems for the selected schema (empty when its records can be edited).
   const std::vector<std::string>* shapeProblems() const;
 
   bool read(std::string_view payload, std::string& problem) override;
-  // After read(): whether the record must be written again even without edits (a field whose
-  // type the policy changes holds a null, or a value a rule kept as it was).
+  // After read(): whether the record must be written again even without edits (it holds a
+  // field whose type the derived schema changes or that it leaves out).
   bool rewritesUnedited() const { return retyped_; }
   std::span<const FieldOccurrence> occurrences() const override { return occurrences_; }
   bool write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
@@ -88,6 +95,14 @@ private:
     uint32_t end = 0;
     uint32_t occurrence = 0;
     const FieldEdit* edit = nullptr;  // null: the occurrence's own value, re-encoded
+    // >= 0: an array or map block header (count and byte size) written again as this count
+    // alone, since edits inside the block change its size.
+    int64_t block_count = -1;
+  };
+  struct BlockHeader {
+    uint32_t begin = 0;
+    uint32_t end = 0;
+    int64_t count = 0;
   };
 
   bool walk(const schema::AvroNode& type, int32_t trie, std::string& problem);
@@ -99,10 +114,12 @@ private:
 
   PathTrie trie_;
   std::shared_ptr<const AvroShapes> shapes_;
-  std::unordered_map<uint32_t, AvroShapePtr> cache_;
+  // ID -> (topic, shape) last found: records of one ID mostly come from one topic.
+  std::unordered_map<uint32_t, std::pair<std::string, AvroShapePtr>> cache_;
   const AvroShape* shape_ = nullptr;
   uint32_t selected_id_ = 0;
   bool framed_ = false;
+  bool id_in_header_ = false;
   bool retyped_ = false;
 
   std::string_view payload_;
@@ -115,6 +132,7 @@ private:
   std::string numbers_;
   std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> number_texts_;
   std::vector<Splice> splices_;
+  std::vector<BlockHeader> blocks_;  // sized block headers on the paths walked
 };
 
 }  // namespace causeway::policies

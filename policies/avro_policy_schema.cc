@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace causeway::policies {
@@ -86,7 +87,7 @@ public:
     if (type.is_string()) {
       const std::string& name = type.get_ref<const std::string&>();
       if (primitives().count(name) == 0) {
-        ++uses_[fullName(name, ns)];
+        uses_.emplace_back(name, ns);
       }
       return;
     }
@@ -127,8 +128,18 @@ public:
     } else if (word == "map" && type.contains("values")) {
       index(type["values"], ns);
     } else if (primitives().count(word) == 0) {
-      ++uses_[fullName(word, ns)];
+      uses_.emplace_back(word, ns);
     }
+  }
+
+  // The full name `name` stands for in namespace `ns`, as Avro resolves it (and
+  // schema::AvroModel): `ns.name` when defined, else `name` in the null namespace.
+  std::string resolve(const std::string& name, const std::string& ns) const {
+    const std::string full = fullName(name, ns);
+    if (defined_.count(full) == 0 && defined_.count(name) != 0) {
+      return name;
+    }
+    return full;
   }
 
   const std::map<std::string, json*>& definitions() const { return defined_; }
@@ -138,13 +149,13 @@ public:
   }
   // Used by name somewhere besides its definition.
   bool shared(const std::string& full) const {
-    auto it = uses_.find(full);
-    return it != uses_.end() && it->second > 0;
+    return std::any_of(uses_.begin(), uses_.end(),
+                       [&](const auto& use) { return resolve(use.first, use.second) == full; });
   }
 
 private:
   std::map<std::string, json*> defined_;
-  std::map<std::string, int> uses_;
+  std::vector<std::pair<std::string, std::string>> uses_;  // (name as written, namespace)
 };
 
 // A type as a path sees it: the JSON that defines it, its namespace and its full name when named.
@@ -190,7 +201,12 @@ public:
     bool in_collection = false;
     bool shared = false;
     bool external = false;  // the path goes through a type from a schema reference
+    // The record fields on the way, with the position of the segment after each: their
+    // defaults may hold the value the rule changes.
+    std::vector<std::pair<json*, size_t>> ancestors;
+    size_t position = 0;
     for (const PathSegment& segment : rule.path.segments) {
+      ++position;
       if (!follow(at) || !unwrap(at)) {
         return;
       }
@@ -219,7 +235,13 @@ public:
           }
         }
         if (field == nullptr) {
+          if (rule.action == Action::kSet && position == rule.path.segments.size()) {
+            problem("the writer's schema has no such field, and an Avro record cannot gain one");
+          }
           return;
+        }
+        if (position < rule.path.segments.size()) {
+          ancestors.emplace_back(field, position);
         }
         fields = &list;
         at = {&(*field)["type"], namespaceOf(at.name), "", at.external};
@@ -244,6 +266,7 @@ public:
         return;
       }
       plan.change = AvroSlotPlan::Change::kRemove;
+      fixDefaults(ancestors, rule, std::nullopt);
       for (auto it = fields->begin(); it != fields->end(); ++it) {
         if (&*it == field) {
           fields->erase(it);
@@ -270,7 +293,7 @@ public:
       for (json& branch : *now.type) {
         TypeAt b{&branch, now.ns, "", now.external};
         const std::string bw = follow(b, false) ? word(b) : "";
-        if (bw == kindWord(out) && plan.branch < 0) {
+        if (bw == kindWord(out) && plain(b) && plan.branch < 0) {
           plan.branch = index;
         }
         if (bw == "null") {
@@ -281,7 +304,7 @@ public:
       if (plan.branch >= 0) {
         return;
       }
-    } else if (word(now) == kindWord(out)) {
+    } else if (word(now) == kindWord(out) && plain(now)) {
       return;
     }
     if (external || in_collection || shared) {
@@ -303,6 +326,7 @@ public:
       // check wants when a later writer version adds it.
       (*field)["default"] = nullable ? json(nullptr) : zero(out);
     }
+    fixDefaults(ancestors, rule, nullable ? json(nullptr) : zero(out));
     result_.changed = true;
     reindex();
   }
@@ -313,6 +337,38 @@ public:
   }
 
 private:
+  // A record field's default is a JSON object holding its fields' values: where the rule's
+  // field is in the default of a record field on its path, it is given the new type's default
+  // (`value`), or removed with the field (nullopt).
+  static void fixDefaults(const std::vector<std::pair<json*, size_t>>& ancestors,
+                          const TransformRule& rule, const std::optional<json>& value) {
+    const std::vector<PathSegment>& segments = rule.path.segments;
+    for (const auto& [ancestor, next] : ancestors) {
+      auto found = ancestor->find("default");
+      if (found == ancestor->end()) {
+        continue;
+      }
+      json* at = &*found;
+      for (size_t i = next; i + 1 < segments.size() && at != nullptr; ++i) {
+        auto member = at->is_object() ? at->find(segments[i].name) : at->end();
+        at = at->is_object() && member != at->end() ? &*member : nullptr;
+      }
+      if (at == nullptr || !at->is_object() || !at->contains(segments.back().name)) {
+        continue;
+      }
+      if (value) {
+        (*at)[segments.back().name] = *value;
+      } else {
+        at->erase(segments.back().name);
+      }
+    }
+  }
+
+  // Not a logical type: a plain string holds any text (a uuid or a decimal does not).
+  static bool plain(const TypeAt& at) {
+    return !(at.type->is_object() && at.type->contains("logicalType"));
+  }
+
   static json zero(Kind kind) {
     switch (kind) {
     case Kind::kLong:
@@ -401,10 +457,11 @@ private:
     if (primitives().count(name) != 0) {
       return true;
     }
-    const std::string full = fullName(name, at.ns);
+    std::string full = named_.resolve(name, at.ns);
     json* def = named_.defined(full);
     bool external = at.external;
     if (def == nullptr) {
+      full = external_.resolve(name, at.ns);
       def = external_.defined(full);
       external = true;
     }

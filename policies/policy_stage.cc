@@ -1,5 +1,7 @@
 #include "policies/policy_stage.h"
 
+#include "schema/wire_format.h"
+
 #include <algorithm>
 
 namespace causeway::policies {
@@ -236,6 +238,15 @@ bool PolicyStage::transform(PathRoot root, PayloadReader* reader, bool tombstone
   return true;
 }
 
+namespace {
+
+bool hasHeader(const pipeline::RecordView& record, std::string_view name) {
+  return std::any_of(record.headers.begin(), record.headers.end(),
+                     [&](const pipeline::HeaderView& h) { return h.name == name; });
+}
+
+}  // namespace
+
 Verdict PolicyStage::process(pipeline::Record& record) {
   PolicyCounters& c = *counters_;
   const bool shadow = policy_->shadow();
@@ -266,7 +277,8 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     if (avro_reader_ != nullptr) {
       // The ID translation stage may have rewritten the prefix: the writer's schema is the
       // one the source record names.
-      avro_reader_->selectWriter(record.source().value);
+      avro_reader_->selectWriter(record.source().topic, record.source().value,
+                                 hasHeader(record.source(), schema::kValueSchemaIdHeader));
     }
     if (!value_reader_->read(*value, problem_)) {
       return violation(kReasonUnreadable, policy_->payloadRule(), "value: " + problem_);

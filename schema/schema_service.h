@@ -37,8 +37,9 @@
 namespace causeway::schema {
 
 // SchemaService::Options::derive.
-using DeriveSchema = std::function<std::optional<std::string>(Side side, const SchemaRef& ref,
-                                                              const ResolvedSchema& writer)>;
+using DeriveSchema =
+    std::function<std::optional<std::string>(const std::string& topic, Side side,
+                                             const SchemaRef& ref, const ResolvedSchema& writer)>;
 
 // Builds the Registry for a `registries:` entry (REST or catalog).
 Result<RegistryPtr> makeRegistry(const config::RegistryConfig& config);
@@ -75,7 +76,8 @@ public:
     // "product '<name>'").
     std::string log_name;
     // What the link's later stages make of the records of a writer schema (a partner policy's
-    // field rules): given the writer schema's side, ID (as the source names it), and the schema
+    // field rules): given the source topic, the writer schema's side, ID (as the source names
+    // it), and the schema
     // with the texts of its references (from the source registry), the text of the schema that
     // describes the records the target receives, or nullopt when they keep the writer's shape.
     // When IDs are translated, that schema is registered in the target registry instead of the

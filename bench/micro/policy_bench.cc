@@ -87,7 +87,7 @@ struct Fixture {
     if (avro) {
       PolicyPtr policy = runtime->policy("p");
       avro_shapes = std::make_shared<AvroShapes>();
-      avro_shapes->put(kBenchAvroId, *makeAvroShape(bench::kBenchAvroSchema, {}, policy->rules(),
+      avro_shapes->put("payments.authorized", kBenchAvroId, *makeAvroShape(bench::kBenchAvroSchema, {}, policy->rules(),
                                                     policy->slots().size()));
     }
     stage = std::move(

@@ -154,16 +154,20 @@ protected:
     PolicyPtr policy = runtime_->policy("acme");
     auto shape = makeAvroShape(writer_text, {}, policy->rules(), policy->slots().size());
     EXPECT_TRUE(shape.ok()) << shape.error().message;
-    shapes_->put(id, *shape);
+    shapes_->put("payments.authorized", id, *shape);
     return *shape;
   }
 
   // Runs one record; `translated` is the payload as the ID translation stage left it.
-  pipeline::Verdict run(const std::string& source, const std::string* translated,
-                        std::string& out) {
+  pipeline::Verdict run(const std::string& source, const std::string* translated, std::string& out,
+                        bool id_header = false) {
     pipeline::RecordView view;
     view.topic = "payments.authorized";
     view.value = std::string_view(source);
+    const std::string id(4, '\0');
+    if (id_header) {
+      view.headers.push_back({"__value_schema_id", std::string_view(id)});
+    }
     pipeline::Record record;
     record.reset(&view);
     if (translated != nullptr) {
@@ -271,6 +275,99 @@ TEST_F(PolicyAvroTest, ANullInARetypedUnionIsWrittenAsTheDerivedNullBranch) {
   EXPECT_EQ(out, expected);
 }
 
+// What a review found, each a record that would not have fit its registered schema, or a
+// value read with the wrong schema.
+TEST_F(PolicyAvroTest, ReviewedCornersKeepEveryRecordInItsDerivedSchema) {
+  // A named record used through Avro's null-namespace lookup ("Foo" inside namespace ns) is
+  // shared: retyping its field for one use cannot be described.
+  build("      - {path: value.a.x, action: mask}\n");
+  AvroShapePtr shape = learn(R"({"type": "record", "name": "Root", "fields": [
+      {"name": "a", "type": {"type": "record", "name": "Foo",
+        "fields": [{"name": "x", "type": "long"}]}},
+      {"name": "b", "type": {"type": "record", "name": "Bar", "namespace": "ns",
+        "fields": [{"name": "f", "type": "Foo"}]}}]})");
+  ASSERT_EQ(shape->derived.problems.size(), 1u);
+  EXPECT_THAT(shape->derived.problems[0], HasSubstr("named record used in more than one place"));
+
+  // A map block with its size in bytes: after an edit inside it, the header is written as the
+  // count alone (the old size would be wrong).
+  build("      - {path: value.tags.color, action: redact}\n");
+  learn(R"({"type": "record", "name": "R", "fields": [
+      {"name": "tags", "type": {"type": "map", "values": "string"}}]})");
+  std::string sized = prefix(kWriterId);
+  putLong(-1, sized);  // one item, then the block's size
+  putLong(10, sized);
+  putString("color", sized);
+  putString("red", sized);
+  putLong(0, sized);
+  std::string out;
+  ASSERT_EQ(run(sized, nullptr, out).outcome, pipeline::Outcome::kPass);
+  std::string expected = prefix(kWriterId);
+  putLong(1, expected);
+  putString("color", expected);
+  putString("[REDACTED]", expected);
+  putLong(0, expected);
+  EXPECT_EQ(out, expected);
+
+  // A field of no bytes next to an edited one: refused, not written in the wrong place.
+  build("      - {path: value.x, action: mask}\n      - {path: value.y, action: redact}\n");
+  learn(R"({"type": "record", "name": "R", "fields": [
+      {"name": "x", "type": "null"}, {"name": "y", "type": "string"}]})");
+  std::string empty = prefix(kWriterId);
+  putString("abc", empty);
+  EXPECT_EQ(run(empty, nullptr, out).outcome, pipeline::Outcome::kDrop);  // on_violation: skip
+
+  // A default holding the retyped field is rewritten with it; a uuid string becomes a plain
+  // string (a masked value is no uuid); `set` on a field the writer lacks is a problem.
+  build("      - {path: value.addr.zip, action: mask}\n"
+        "      - {path: value.id, action: mask}\n"
+        "      - {path: value.added, action: set, value: \"x\"}\n");
+  shape = learn(R"({"type": "record", "name": "R", "fields": [
+      {"name": "addr", "type": {"type": "record", "name": "A",
+        "fields": [{"name": "zip", "type": "long"}]}, "default": {"zip": 123}},
+      {"name": "id", "type": ["null", {"type": "string", "logicalType": "uuid"}]}]})");
+  const json derived = json::parse(shape->derived.schema);
+  EXPECT_EQ(derived["fields"][0]["default"], json::parse(R"({"zip": ""})"));
+  EXPECT_EQ(derived["fields"][1]["type"], json::parse(R"(["null", "string"])"));
+  ASSERT_EQ(shape->derived.problems.size(), 1u);
+  EXPECT_THAT(shape->derived.problems[0], HasSubstr("value.added (set): the writer's schema has no "
+                                                    "such field"));
+}
+
+TEST_F(PolicyAvroTest, TheWriterIsTheOneTheSourceRecordNamesOnItsTopic) {
+  build("      - {path: value.name, action: redact}\n");
+  learn(R"({"type": "record", "name": "P", "fields": [{"name": "name", "type": "string"}]})");
+  std::string record = prefix(kWriterId);
+  putString("Ann", record);
+  std::string out;
+  ASSERT_EQ(run(record, nullptr, out).outcome, pipeline::Outcome::kPass);
+  // With the ID in a header, the payload is a bare datum: its first bytes are no ID, even when
+  // they look like one.
+  pipeline::Verdict header = run(record, nullptr, out, true);
+  EXPECT_EQ(header.outcome, pipeline::Outcome::kDrop);
+  EXPECT_EQ(header.reason, "unreadable-payload");
+  // The same ID learnt for another topic only does not select a schema here.
+  shapes_ = std::make_shared<AvroShapes>();
+  shapes_->put(
+      "other.topic", kWriterId,
+      *makeAvroShape(
+          R"({"type": "record", "name": "P", "fields": [{"name": "name", "type": "string"}]})", {},
+          runtime_->policy("acme")->rules(), runtime_->policy("acme")->slots().size()));
+  auto stages = makePolicyStages(config_, config_.links[0], *runtime_, shapes_);
+  ASSERT_TRUE(stages.ok());
+  stage_ = std::move((*stages)[0]);
+  pipeline::Verdict v = run(record, nullptr, out);
+  EXPECT_EQ(v.outcome, pipeline::Outcome::kDrop);
+  EXPECT_EQ(v.reason, "unreadable-payload");
+
+  // An int beyond 32 bits is no Avro int.
+  build("      - {path: value.n, action: redact}\n");
+  learn(R"({"type": "record", "name": "P", "fields": [{"name": "n", "type": "int"}]})");
+  std::string big = prefix(kWriterId);
+  putLong(int64_t{1} << 40, big);
+  EXPECT_EQ(run(big, nullptr, out).outcome, pipeline::Outcome::kDrop);
+}
+
 TEST_F(PolicyAvroTest, FiltersSeeAvroValuesAndEnumsAsStrings) {
   build("      - {path: value.card.number, action: mask, keep_last: 4}\n",
         "    filter: 'value.amount >= 1000 and value.country in [\"DE\", \"AT\"] and "
@@ -348,7 +445,7 @@ TEST_F(PolicyAvroTest, WriterSchemasWithReferencesAreReadPathsIntoReferencedType
   EXPECT_FALSE(makeAvroShape(writer, {}, policy->rules(), policy->slots().size()).ok());
   // A string stays a string: nothing to describe but the path into Address.
   ASSERT_EQ((*shape)->derived.problems.size(), 0u);
-  shapes_->put(kWriterId, *shape);
+  shapes_->put("payments.authorized", kWriterId, *shape);
   std::string record = prefix(kWriterId);
   putString("Ann", record);
   putString("Main St 1", record);
