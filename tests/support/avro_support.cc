@@ -15,7 +15,7 @@ std::string writeAvro(const std::string& schema_text,
   avro_value_t value;
   avro_generic_value_new(iface, &value);
   fill(value);
-  char buffer[4096];
+  char buffer[16384];
   avro_writer_t writer = avro_writer_memory(buffer, sizeof(buffer));
   EXPECT_EQ(avro_value_write(writer, &value), 0) << avro_strerror();
   const std::string out(buffer, static_cast<size_t>(avro_writer_tell(writer)));

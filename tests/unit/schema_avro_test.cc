@@ -6,6 +6,7 @@
 #include "schema/avro_json_schema.h"
 #include "schema/avro_validator.h"
 #include "schema/json_schema.h"
+#include "tests/support/avro_support.h"
 
 #include <avro.h>
 #include <gmock/gmock.h>
@@ -62,26 +63,7 @@ ResolvedSchema avro(const std::string& text) {
   return ResolvedSchema{Schema{SchemaType::kAvro, text, {}, {}, {}}, {}};
 }
 
-// Writes one datum with Avro C, filled by `fill`.
-std::string writeAvro(const std::string& schema_text,
-                      const std::function<void(avro_value_t&)>& fill) {
-  avro_schema_t schema = nullptr;
-  EXPECT_EQ(avro_schema_from_json_length(schema_text.data(), schema_text.size(), &schema), 0)
-      << avro_strerror();
-  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
-  avro_value_t value;
-  avro_generic_value_new(iface, &value);
-  fill(value);
-  char buffer[16384];
-  avro_writer_t writer = avro_writer_memory(buffer, sizeof(buffer));
-  EXPECT_EQ(avro_value_write(writer, &value), 0) << avro_strerror();
-  const std::string out(buffer, static_cast<size_t>(avro_writer_tell(writer)));
-  avro_writer_free(writer);
-  avro_value_decref(&value);
-  avro_value_iface_decref(iface);
-  avro_schema_decref(schema);
-  return out;
-}
+using causeway::testing::writeAvro;
 
 void setString(avro_value_t& record, const char* field, const char* text) {
   avro_value_t child;
