@@ -634,7 +634,8 @@ void SchemaService::resolveTranslation(const Key& key, Work& work) {
     if (!resolved) {
       return failed(resolved.error(), "reading the references of " + key.ref.str());
     }
-    if (std::optional<std::string> derived = options_.derive(key.topic, key.side, key.ref, *resolved)) {
+    if (std::optional<std::string> derived =
+            options_.derive(key.topic, key.side, key.ref, *resolved)) {
       copy.text = std::move(*derived);
       // The writer's data-contract rules name fields as the writer wrote them.
       copy.rule_set.clear();

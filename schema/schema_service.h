@@ -37,9 +37,8 @@
 namespace causeway::schema {
 
 // SchemaService::Options::derive.
-using DeriveSchema =
-    std::function<std::optional<std::string>(const std::string& topic, Side side,
-                                             const SchemaRef& ref, const ResolvedSchema& writer)>;
+using DeriveSchema = std::function<std::optional<std::string>(
+    const std::string& topic, Side side, const SchemaRef& ref, const ResolvedSchema& writer)>;
 
 // Builds the Registry for a `registries:` entry (REST or catalog).
 Result<RegistryPtr> makeRegistry(const config::RegistryConfig& config);

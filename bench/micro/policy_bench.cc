@@ -87,8 +87,9 @@ struct Fixture {
     if (avro) {
       PolicyPtr policy = runtime->policy("p");
       avro_shapes = std::make_shared<AvroShapes>();
-      avro_shapes->put("payments.authorized", kBenchAvroId, *makeAvroShape(bench::kBenchAvroSchema, {}, policy->rules(),
-                                                    policy->slots().size()));
+      avro_shapes->put(
+          "payments.authorized", kBenchAvroId,
+          *makeAvroShape(bench::kBenchAvroSchema, {}, policy->rules(), policy->slots().size()));
     }
     stage = std::move(
         (*makePolicyStages(*loaded.config, loaded.config->links[0], *runtime, avro_shapes))[0]);
