@@ -528,7 +528,7 @@ bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena,
   }
   // Outer values first. An edit inside a value already replaced or left out has nothing left
   // to change.
-  std::stable_sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
+  std::sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
   out.clear();
