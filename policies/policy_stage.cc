@@ -283,11 +283,6 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     if (!value_reader_->read(*value, problem_)) {
       return violation(kReasonUnreadable, policy_->payloadRule(), "value: " + problem_);
     }
-    if (avro_reader_ != nullptr && !avro_reader_->shapeProblems()->empty()) {
-      return violation(kReasonTransformFailed, policy_->fieldsRule(),
-                       "value: the policy's Avro schema: " +
-                           avro_reader_->shapeProblems()->front());
-    }
     for (const FieldOccurrence& o : value_reader_->occurrences()) {
       values_[o.slot] = o.value;
     }
@@ -332,6 +327,11 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     }
   }
 
+  if (avro_reader_ != nullptr && value && !avro_reader_->shapeProblems()->empty()) {
+    // After the filter: a record it drops needs no edit.
+    return violation(kReasonTransformFailed, policy_->fieldsRule(),
+                     "value: the policy's Avro schema: " + avro_reader_->shapeProblems()->front());
+  }
   arena_.clear();
   value_edits_.clear();
   key_edits_.clear();
