@@ -144,20 +144,37 @@ void AvroReader::addOccurrence(uint16_t slot, uint32_t begin, FieldValue value) 
   locations_.push_back({begin, static_cast<uint32_t>(pos_)});
 }
 
+bool AvroReader::index(size_t count, const char* what, size_t& out, std::string& problem) {
+  const size_t at = pos_;
+  int64_t n = 0;
+  if (!varint(n, what, problem)) {
+    return false;
+  }
+  if (n < 0 || static_cast<uint64_t>(n) >= count) {
+    problem = std::string("invalid Avro datum: ") + what + " of " + std::to_string(n) +
+              " at byte " + std::to_string(at);
+    return false;
+  }
+  out = static_cast<size_t>(n);
+  return true;
+}
+
+void AvroReader::addNumberText(std::string_view text) {
+  number_texts_.push_back(
+      {static_cast<uint32_t>(occurrences_.size()),
+       {static_cast<uint32_t>(numbers_.size()), static_cast<uint32_t>(text.size())}});
+  numbers_.append(text);
+}
+
 bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& problem) {
   const auto begin = static_cast<uint32_t>(pos_);
   const AvroNode* type = &declared;
   if (type->kind == Kind::kUnion) {
-    int64_t branch = 0;
-    if (!varint(branch, "a union branch", problem)) {
+    size_t branch = 0;
+    if (!index(type->branches.size(), "a union branch", branch, problem)) {
       return false;
     }
-    if (branch < 0 || static_cast<size_t>(branch) >= type->branches.size()) {
-      problem = "invalid Avro datum: union branch " + std::to_string(branch) + " at byte " +
-                std::to_string(begin);
-      return false;
-    }
-    type = type->branches[static_cast<size_t>(branch)];
+    type = type->branches[branch];
   }
   const int slot = trie_.slot(trie);
   const bool deeper = trie_.hasChildren(trie);
@@ -187,10 +204,7 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
     if (slot >= 0) {
       char text[24];
       auto [end, ec] = std::to_chars(text, text + sizeof text, n);
-      number_texts_.push_back(
-          {static_cast<uint32_t>(occurrences_.size()),
-           {static_cast<uint32_t>(numbers_.size()), static_cast<uint32_t>(end - text)}});
-      numbers_.append(text, end);
+      addNumberText(std::string_view(text, static_cast<size_t>(end - text)));
       value = FieldValue::ofNumber(static_cast<double>(n), {});
     }
     break;
@@ -220,10 +234,7 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
       auto [end, ec] = type->kind == Kind::kFloat
                            ? std::to_chars(text, text + sizeof text, static_cast<float>(d))
                            : std::to_chars(text, text + sizeof text, d);
-      number_texts_.push_back(
-          {static_cast<uint32_t>(occurrences_.size()),
-           {static_cast<uint32_t>(numbers_.size()), static_cast<uint32_t>(end - text)}});
-      numbers_.append(text, end);
+      addNumberText(std::string_view(text, static_cast<size_t>(end - text)));
       value = FieldValue::ofNumber(d, {});
     }
     break;
@@ -260,16 +271,11 @@ bool AvroReader::walk(const AvroNode& declared, int32_t trie, std::string& probl
     pos_ += static_cast<size_t>(type->size);
     break;
   case Kind::kEnum: {
-    int64_t index = 0;
-    if (!varint(index, "an enum index", problem)) {
+    size_t symbol = 0;
+    if (!index(type->symbols.size(), "an enum index", symbol, problem)) {
       return false;
     }
-    if (index < 0 || static_cast<size_t>(index) >= type->symbols.size()) {
-      problem = "invalid Avro datum: enum index " + std::to_string(index) + " at byte " +
-                std::to_string(value_begin);
-      return false;
-    }
-    value = FieldValue::ofString(type->symbols[static_cast<size_t>(index)]);
+    value = FieldValue::ofString(type->symbols[symbol]);
     break;
   }
   case Kind::kRecord:

@@ -108,6 +108,10 @@ private:
   bool walk(const schema::AvroNode& type, int32_t trie, std::string& problem);
   bool skip(const schema::AvroNode& type, std::string& problem);
   bool varint(int64_t& out, const char* what, std::string& problem);
+  // A varint that must be an index below `count` (a union branch, an enum symbol).
+  bool index(size_t count, const char* what, size_t& out, std::string& problem);
+  // The decimal text of the number the next occurrence holds (views are set after the walk).
+  void addNumberText(std::string_view text);
   void addOccurrence(uint16_t slot, uint32_t begin, FieldValue value);
   bool encode(const Splice& splice, std::string_view arena, std::string& out,
               std::string& problem) const;
