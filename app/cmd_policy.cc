@@ -102,11 +102,13 @@ int runPolicyTest(const PolicyTestOptions& options) {
               << config::suggestion(options.policy, names, "the policies are") << "\n";
     return 1;
   }
-  if (found->second.value_format == "avro") {
-    std::cerr << options.config_path << ": policy " << config::quoted(options.policy)
-              << " reads Avro records (formats.value: avro), which need their writer's schema "
-                 "from a registry; policy test tries JSON samples: test the same rules with "
-                 "formats.value json on the records' JSON form, or on a link\n";
+  if (found->second.value_format == "avro" || found->second.value_format == "protobuf") {
+    std::cerr << options.config_path << ": policy " << config::quoted(options.policy) << " reads "
+              << (found->second.value_format == "avro" ? "Avro" : "Protobuf")
+              << " records (formats.value: " << found->second.value_format
+              << "), which need their writer's schema from a registry; policy test tries JSON "
+                 "samples: test the same rules with formats.value json on the records' JSON "
+                 "form, or on a link\n";
     return 1;
   }
   const policies::CompileResult compiled = policies::Policy::compile(found->second);

@@ -3,6 +3,7 @@
 #include "egress/policy_paths.h"
 #include "policies/audit_topic_sink.h"
 #include "policies/avro_payload.h"
+#include "policies/protobuf_payload.h"
 #include "policies/derived_schema.h"
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
@@ -86,6 +87,13 @@ private:
 
 namespace {
 
+// The writer schemas a policy that reads Avro or Protobuf records learns from the link's
+// schema service (one of the two, or neither).
+struct WriterShapes {
+  std::shared_ptr<policies::AvroShapes> avro;
+  std::shared_ptr<policies::ProtobufShapes> protobuf;
+};
+
 class PolicyExtensions final : public replicator::LinkExtensions {
 public:
   PolicyExtensions(std::shared_ptr<const config::Config> config,
@@ -103,17 +111,20 @@ public:
     // Avro records a policy edits are read with their writer's schema, which the schema
     // service hands over (with the policy's shape of it) as it translates each ID.
     auto policy = config_->policies.find(link.policy);
-    std::shared_ptr<policies::AvroShapes> avro;
-    if (!link.policy.empty() && policy != config_->policies.end() &&
-        policy->second.value_format == "avro") {
-      avro = std::make_shared<policies::AvroShapes>();
+    WriterShapes shapes;
+    if (!link.policy.empty() && policy != config_->policies.end()) {
+      if (policy->second.value_format == "avro") {
+        shapes.avro = std::make_shared<policies::AvroShapes>();
+      } else if (policy->second.value_format == "protobuf") {
+        shapes.protobuf = std::make_shared<policies::ProtobufShapes>();
+      }
     }
     auto service = schema::startSchemaService(
         *config_, link,
         [naming = std::move(*selector)](const std::string& topic) {
           return naming.targetTopic(topic);
         },
-        schemas_->countersFor(link.name), derivedSchemas(link, avro));
+        schemas_->countersFor(link.name), derivedSchemas(link, shapes));
     if (!service) {
       return service.error();
     }
@@ -126,7 +137,8 @@ public:
     }
     std::vector<pipeline::StagePtr> stages =
         schema::makeSchemaStages(*config_, link, std::move(*service));
-    auto policy_stages = policies::makePolicyStages(*config_, link, *runtime_, avro);
+    auto policy_stages =
+        policies::makePolicyStages(*config_, link, *runtime_, shapes.avro, shapes.protobuf);
     if (!policy_stages) {
       return policy_stages.error();
     }
@@ -139,36 +151,43 @@ public:
   // For the target registry, when the link translates IDs: the schema of what the link's
   // partner policy makes of a writer's records, so that the ID in front of an edited record
   // names a schema that describes it. JSON: policies/derived_schema.h. Avro (formats.value:
-  // avro): policies/avro_policy_schema.h, and the writer's schema with the policy's shape of
-  // it goes into `avro` for the policy stage, which reads the records with it. Protobuf
-  // records are not edited by policies, so their schemas stay as written.
+  // avro): policies/avro_policy_schema.h, Protobuf: policies/protobuf_policy_schema.h; the
+  // writer's schema with the policy's shape of it goes into `shapes` for the policy stage,
+  // which reads the records with it.
   schema::DeriveSchema derivedSchemas(const config::LinkConfig& link,
-                                      std::shared_ptr<policies::AvroShapes> avro) const {
+                                      const WriterShapes& shapes) const {
     auto policy = config_->policies.find(link.policy);
     if (link.policy.empty() || policy == config_->policies.end()) {
       return {};
     }
     const bool enforce = policy->second.mode == config::PolicyMode::kEnforce;
-    if (avro == nullptr && (!enforce || policy->second.fields.empty())) {
+    const bool by_writer = shapes.avro != nullptr || shapes.protobuf != nullptr;
+    if (!by_writer && (!enforce || policy->second.fields.empty())) {
       return {};
     }
     policies::PolicyPtr compiled = runtime_->policy(link.policy);
-    if (avro != nullptr && compiled == nullptr) {
+    if (by_writer && compiled == nullptr) {
       return {};  // makePolicyStages says why
     }
     // Once per writer schema, on the schema service's thread: what the derivation could not
     // describe is logged (a path through a reference to another subject, a field the schema
     // does not declare), since the registered schema may then not fit every edited record.
-    return [policy = policy->second, link_name = link.name, avro = std::move(avro), compiled,
+    return [policy = policy->second, link_name = link.name, shapes, compiled,
             enforce](const std::string& topic, schema::Side side, const schema::SchemaRef& ref,
                      const schema::ResolvedSchema& resolved) -> std::optional<std::string> {
       const schema::Schema& writer = resolved.schema;
-      if (avro != nullptr) {
-        if (side != schema::Side::kValue || writer.type != schema::SchemaType::kAvro ||
-            ref.isGuid()) {
+      if (shapes.avro != nullptr || shapes.protobuf != nullptr) {
+        if (side != schema::Side::kValue || ref.isGuid()) {
           return std::nullopt;
         }
-        return avroShape(*avro, *compiled, link_name, topic, ref.id, resolved, enforce);
+        if (shapes.avro != nullptr && writer.type == schema::SchemaType::kAvro) {
+          return avroShape(*shapes.avro, *compiled, link_name, topic, ref.id, resolved, enforce);
+        }
+        if (shapes.protobuf != nullptr && writer.type == schema::SchemaType::kProtobuf) {
+          return protobufShape(*shapes.protobuf, *compiled, link_name, topic, ref.id, resolved,
+                               enforce);
+        }
+        return std::nullopt;
       }
       if (writer.type != schema::SchemaType::kJson) {
         return std::nullopt;
@@ -213,6 +232,36 @@ public:
     if (!shape) {
       // The stage dead-letters (or skips, or stops on) the records of this schema, saying so.
       auto failed = std::make_shared<policies::AvroShape>();
+      failed->derived.problems.push_back("writer schema id " + std::to_string(id) +
+                                         " cannot be read: " + shape.error().message);
+      spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",
+                   link_name, policy.name(), id, failed->derived.problems.front());
+      shapes.put(topic, id, std::move(failed));
+      return std::nullopt;
+    }
+    for (const std::string& problem : (*shape)->derived.problems) {
+      spdlog::warn("link '{}': policy '{}' cannot edit records of value schema id {}, which "
+                   "go to the dead-letter queue (or as on_violation says): {}",
+                   link_name, policy.name(), id, problem);
+    }
+    std::optional<std::string> text;
+    if (enforce && (*shape)->derived.changed && (*shape)->derived.problems.empty()) {
+      text = (*shape)->derived.schema;
+    }
+    shapes.put(topic, id, std::move(*shape));
+    return text;
+  }
+
+  // The same for a Protobuf writer schema.
+  static std::optional<std::string> protobufShape(policies::ProtobufShapes& shapes,
+                                                  const policies::Policy& policy,
+                                                  const std::string& link_name,
+                                                  const std::string& topic, uint32_t id,
+                                                  const schema::ResolvedSchema& writer,
+                                                  bool enforce) {
+    auto shape = policies::makeProtobufShape(writer, policy.rules(), policy.slots().size());
+    if (!shape) {
+      auto failed = std::make_shared<policies::ProtobufShape>();
       failed->derived.problems.push_back("writer schema id " + std::to_string(id) +
                                          " cannot be read: " + shape.error().message);
       spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",

@@ -170,12 +170,7 @@ public:
         }
         if (const Field* value_field = f->get("value")) {
           if (auto value = r_.choice(*value_field, kValueFormats)) {
-            if (*value == "protobuf") {
-              r_.error(*value_field, "policies do not edit protobuf payloads yet; json and avro "
-                                     "work");
-            } else {
-              policy.value_format = *value;
-            }
+            policy.value_format = *value;
           }
         }
       }

@@ -29,25 +29,6 @@ Result<AvroShapePtr> makeAvroShape(std::string_view writer_text,
   return AvroShapePtr(std::move(shape));
 }
 
-void AvroShapes::put(std::string_view topic, uint32_t schema_id, AvroShapePtr shape) {
-  std::lock_guard lock(mu_);
-  auto it = shapes_.find(topic);
-  if (it == shapes_.end()) {
-    it = shapes_.emplace(std::string(topic), std::unordered_map<uint32_t, AvroShapePtr>()).first;
-  }
-  it->second[schema_id] = std::move(shape);
-}
-
-AvroShapePtr AvroShapes::find(std::string_view topic, uint32_t schema_id) const {
-  std::lock_guard lock(mu_);
-  auto it = shapes_.find(topic);
-  if (it == shapes_.end()) {
-    return nullptr;
-  }
-  auto shape = it->second.find(schema_id);
-  return shape == it->second.end() ? nullptr : shape->second;
-}
-
 namespace {
 
 constexpr size_t kPrefix = 5;  // 0x00 and a big-endian 4-byte schema ID

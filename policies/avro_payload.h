@@ -21,6 +21,7 @@
 #include "common/result.h"
 #include "policies/avro_policy_schema.h"
 #include "policies/path_trie.h"
+#include "policies/shape_table.h"
 #include "policies/payload_format.h"
 #include "schema/avro_model.h"
 
@@ -47,24 +48,10 @@ Result<AvroShapePtr> makeAvroShape(std::string_view writer_text,
                                    const std::vector<std::string_view>& references,
                                    const std::vector<TransformRule>& rules, size_t slot_count);
 
-// (source topic, writer schema ID) -> shape. Filled by the control plane for exactly the IDs
-// it translated on each topic, read by stages (each caches what it found). Thread-safe.
-class AvroShapes {
-public:
-  void put(std::string_view topic, uint32_t schema_id, AvroShapePtr shape);
-  AvroShapePtr find(std::string_view topic, uint32_t schema_id) const;
+// (source topic, writer schema ID) -> shape (shape_table.h).
+using AvroShapes = ShapeTable<AvroShape>;
 
-private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::unordered_map<uint32_t, AvroShapePtr>, Hash, std::equal_to<>>
-      shapes_;
-};
-
-class AvroReader : public PayloadReader {
+class AvroReader : public WriterSchemaReader {
 public:
   AvroReader(const std::vector<ReaderPath>& paths, std::shared_ptr<const AvroShapes> shapes);
 
@@ -73,14 +60,14 @@ public:
   // whose schema ID is in a header (`id_in_header`: the payload is a bare datum whose first
   // bytes are no ID), leaves no schema selected, and read() says why.
   void selectWriter(std::string_view topic, std::optional<std::string_view> source_payload,
-                    bool id_in_header);
+                    bool id_in_header) override;
   // The derivation's problems for the selected schema (empty when its records can be edited).
-  const std::vector<std::string>* shapeProblems() const;
+  const std::vector<std::string>* shapeProblems() const override;
 
   bool read(std::string_view payload, std::string& problem) override;
   // After read(): whether the record must be written again even without edits (it holds a
   // field whose type the derived schema changes or that it leaves out).
-  bool rewritesUnedited() const { return retyped_; }
+  bool rewritesUnedited() const override { return retyped_; }
   std::span<const FieldOccurrence> occurrences() const override { return occurrences_; }
   bool write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
              std::string& problem) override;

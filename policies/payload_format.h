@@ -2,8 +2,8 @@
 
 // The seam between policies and payload formats. A policy names fields by path; a payload
 // format finds them in a record's key or value bytes and writes the bytes back with edits.
-// JSON is implemented here (json_payload.h); Avro and Protobuf plug in through the same
-// interface, with the schema subsystem's decoders and a derived schema for the edited shape.
+// JSON: json_payload.h; Avro: avro_payload.h; Protobuf: protobuf_payload.h (the last two read
+// records with their writer's schema and write them for a derived schema).
 //
 // Lifecycle: a PayloadReader is made once per stage (per thread) for one root (key or value)
 // and the paths under it, then read() and write() run per record, reusing its buffers.
@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,26 @@ public:
   // After read(): the payload with `edits` applied, into `out`. False with `problem`.
   virtual bool write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
                      std::string& problem) = 0;
+};
+
+// A reader of records framed for a schema registry (Avro, Protobuf), which reads each record
+// with its writer's schema and writes edited records for the schema the policy derives from
+// it. The writer's schema comes from what the control plane learned as it translated the
+// record's schema ID on the link.
+class WriterSchemaReader : public PayloadReader {
+public:
+  // The writer's schema for the next read(): the one `source_payload` (the record of `topic` as
+  // the source cluster has it) names in its prefix. A payload without an ID prefix, or a record
+  // whose schema ID is in a header (`id_in_header`), leaves no schema selected, and read() says
+  // why.
+  virtual void selectWriter(std::string_view topic, std::optional<std::string_view> source_payload,
+                            bool id_in_header) = 0;
+  // After read(): what the policy cannot do to this record's schema (empty when its records can
+  // be edited). A violation, but only for records the filter keeps.
+  virtual const std::vector<std::string>* shapeProblems() const = 0;
+  // After read(): whether the record must be written again even without edits (it holds a
+  // field whose type the derived schema changes or that it leaves out).
+  virtual bool rewritesUnedited() const = 0;
 };
 
 // A path a reader resolves: a slot and the segments under the reader's root.

@@ -92,7 +92,9 @@ CompileResult Policy::compile(const config::PolicyConfig& config, const CompileO
   }
   const bool key_json = config.key_format == "json";
   p.key_format_ = key_json ? PayloadFormat::kJson : PayloadFormat::kString;
-  p.value_format_ = config.value_format == "avro" ? PayloadFormat::kAvro : PayloadFormat::kJson;
+  p.value_format_ = config.value_format == "avro"       ? PayloadFormat::kAvro
+                    : config.value_format == "protobuf" ? PayloadFormat::kProtobuf
+                                                        : PayloadFormat::kJson;
   CombinedTypes types(options, key_json);
 
   // Field rules, in order. Keys are loaded once per file or variable.

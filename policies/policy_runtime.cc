@@ -42,6 +42,14 @@ std::vector<std::string> ruleNames(const Policy& policy) {
   return names;
 }
 
+bool readsWithWriterSchema(const config::PolicyConfig& policy) {
+  return policy.value_format == "avro" || policy.value_format == "protobuf";
+}
+
+const char* formatTitle(const config::PolicyConfig& policy) {
+  return policy.value_format == "avro" ? "Avro" : "Protobuf";
+}
+
 }  // namespace
 
 std::vector<config::ConfigError> checkConfig(const config::Config& config,
@@ -57,30 +65,31 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
               " (the audit topic must be on a cluster under `clusters:`)"});
     }
   }
-  // Avro records are read with the writer's schema, which a link learns as it translates
-  // schema IDs (and the edited records need the derived schema's ID in front).
+  // Avro and Protobuf records are read with the writer's schema, which a link learns as it
+  // translates schema IDs (and the edited records need the derived schema's ID in front).
   for (const config::LinkConfig& link : config.links) {
     auto it = config.policies.find(link.policy);
-    if (!link.policy.empty() && it != config.policies.end() && it->second.value_format == "avro" &&
-        !link.schemas.translate_ids) {
+    if (!link.policy.empty() && it != config.policies.end() &&
+        readsWithWriterSchema(it->second) && !link.schemas.translate_ids) {
       errors.push_back(config::ConfigError{
           link.policy_location,
-          "links." + link.name + ": policy " + config::quoted(link.policy) +
-              " edits Avro records (formats.value: avro), which needs the link to translate "
-              "schema IDs (schemas: {translate_ids: true}): the partner's registry must hold the "
-              "schema of what it receives"});
+          "links." + link.name + ": policy " + config::quoted(link.policy) + " edits " +
+              formatTitle(it->second) + " records (formats.value: " + it->second.value_format +
+              "), which needs the link to translate schema IDs (schemas: {translate_ids: "
+              "true}): the partner's registry must hold the schema of what it receives"});
     }
   }
   // Partner streams decode contracted records to JSON before the policy runs.
   for (const auto& [name, partner] : config.partners) {
     auto it = config.policies.find(partner.policy);
     if (!partner.policy.empty() && it != config.policies.end() &&
-        it->second.value_format == "avro") {
+        readsWithWriterSchema(it->second)) {
       errors.push_back(config::ConfigError{
           partner.location,
-          "partners." + name + ": policy " + config::quoted(partner.policy) +
-              " reads Avro records (formats.value: avro), but partner streams decode records to "
-              "JSON before the policy runs: give partners a policy with formats.value json"});
+          "partners." + name + ": policy " + config::quoted(partner.policy) + " reads " +
+              formatTitle(it->second) + " records (formats.value: " + it->second.value_format +
+              "), but partner streams decode records to JSON before the policy runs: give "
+              "partners a policy with formats.value json"});
     }
   }
   // Where a policy's violations go. A dead-lettered record is the record as read, with the
@@ -331,7 +340,8 @@ void PolicyRuntime::auditLoop() {
 Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& config,
                                                          const config::LinkConfig& link,
                                                          PolicyRuntime& runtime,
-                                                         std::shared_ptr<const AvroShapes> avro) {
+                                                         std::shared_ptr<const AvroShapes> avro,
+                                                         std::shared_ptr<const ProtobufShapes> protobuf) {
   std::vector<pipeline::StagePtr> stages;
   if (link.policy.empty()) {
     return stages;
@@ -342,7 +352,8 @@ Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& c
                  (config.policies.count(link.policy) == 0 ? " (not in the configuration)" : "")};
   }
   Result<std::unique_ptr<PolicyStage>> stage =
-      PolicyStage::create(policy, runtime.counters(link.name, link.policy), std::move(avro));
+      PolicyStage::create(policy, runtime.counters(link.name, link.policy), std::move(avro),
+                          std::move(protobuf));
   if (!stage) {
     return Error{"link " + link.name + ": policy " + link.policy + ": " + stage.error().message};
   }

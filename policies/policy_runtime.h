@@ -23,6 +23,7 @@
 #include "pipeline/stage.h"
 #include "policies/audit_log.h"
 #include "policies/avro_payload.h"
+#include "policies/protobuf_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
 
@@ -86,10 +87,12 @@ private:
   bool stopping_ = false;
 };
 
-// `avro`: the link's writer schemas, for a policy whose value format is avro (the link's
-// schema service fills it as it translates schema IDs: app/link_extensions.cc).
+// `avro`, `protobuf`: the link's writer schemas, for a policy whose value format is avro or
+// protobuf (the link's schema service fills them as it translates schema IDs:
+// app/link_extensions.cc).
 Result<std::vector<pipeline::StagePtr>>
 makePolicyStages(const config::Config& config, const config::LinkConfig& link,
-                 PolicyRuntime& runtime, std::shared_ptr<const AvroShapes> avro = nullptr);
+                 PolicyRuntime& runtime, std::shared_ptr<const AvroShapes> avro = nullptr,
+                 std::shared_ptr<const ProtobufShapes> protobuf = nullptr);
 
 }  // namespace causeway::policies

@@ -10,26 +10,35 @@ using pipeline::Verdict;
 
 Result<std::unique_ptr<PolicyStage>> PolicyStage::create(PolicyPtr policy,
                                                          PolicyCountersPtr counters,
-                                                         std::shared_ptr<const AvroShapes> avro) {
-  if (policy->valueFormat() == PayloadFormat::kAvro && avro == nullptr) {
-    return Error{"formats.value avro needs the writer schemas a link that translates schema IDs "
-                 "provides (schemas: {translate_ids: true})"};
+                                                         std::shared_ptr<const AvroShapes> avro,
+                                                         std::shared_ptr<const ProtobufShapes> protobuf) {
+  if ((policy->valueFormat() == PayloadFormat::kAvro && avro == nullptr) ||
+      (policy->valueFormat() == PayloadFormat::kProtobuf && protobuf == nullptr)) {
+    return Error{std::string("formats.value ") + formatName(policy->valueFormat()) +
+                 " needs the writer schemas a link that translates schema IDs provides "
+                 "(schemas: {translate_ids: true})"};
   }
   Result<TransformRunner> runner = TransformRunner::create(policy->rules());
   if (!runner) {
     return runner.error();
   }
   return std::unique_ptr<PolicyStage>(
-      new PolicyStage(std::move(policy), std::move(counters), std::move(*runner), std::move(avro)));
+      new PolicyStage(std::move(policy), std::move(counters), std::move(*runner), std::move(avro),
+                      std::move(protobuf)));
 }
 
 PolicyStage::PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner,
-                         std::shared_ptr<const AvroShapes> avro)
+                         std::shared_ptr<const AvroShapes> avro,
+                         std::shared_ptr<const ProtobufShapes> protobuf)
     : policy_(std::move(policy)), counters_(std::move(counters)), runner_(std::move(runner)) {
   if (!policy_->valuePaths().empty()) {
     if (policy_->valueFormat() == PayloadFormat::kAvro) {
       auto reader = std::make_unique<AvroReader>(policy_->valuePaths(), std::move(avro));
-      avro_reader_ = reader.get();
+      schema_reader_ = reader.get();
+      value_reader_ = std::move(reader);
+    } else if (policy_->valueFormat() == PayloadFormat::kProtobuf) {
+      auto reader = std::make_unique<ProtobufReader>(policy_->valuePaths(), std::move(protobuf));
+      schema_reader_ = reader.get();
       value_reader_ = std::move(reader);
     } else {
       value_reader_ = std::make_unique<JsonReader>(policy_->valuePaths());
@@ -274,10 +283,10 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   const std::optional<std::string_view> value = record.value();
   const bool tombstone = !value.has_value();
   if (value_reader_ && value) {
-    if (avro_reader_ != nullptr) {
+    if (schema_reader_ != nullptr) {
       // The ID translation stage may have rewritten the prefix: the writer's schema is the
       // one the source record names.
-      avro_reader_->selectWriter(record.source().topic, record.source().value,
+      schema_reader_->selectWriter(record.source().topic, record.source().value,
                                  hasHeader(record.source(), schema::kValueSchemaIdHeader));
     }
     if (!value_reader_->read(*value, problem_)) {
@@ -327,10 +336,12 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     }
   }
 
-  if (avro_reader_ != nullptr && value && !avro_reader_->shapeProblems()->empty()) {
+  if (schema_reader_ != nullptr && value && !schema_reader_->shapeProblems()->empty()) {
     // After the filter: a record it drops needs no edit.
     return violation(kReasonTransformFailed, policy_->fieldsRule(),
-                     "value: the policy's Avro schema: " + avro_reader_->shapeProblems()->front());
+                     std::string("value: the policy's ") +
+                         (policy_->valueFormat() == PayloadFormat::kAvro ? "Avro" : "Protobuf") +
+                         " schema: " + schema_reader_->shapeProblems()->front());
   }
   arena_.clear();
   value_edits_.clear();
@@ -371,7 +382,7 @@ Verdict PolicyStage::process(pipeline::Record& record) {
   }
 
   const bool rewrite_value = !value_edits_.empty() ||
-                             (avro_reader_ != nullptr && value && avro_reader_->rewritesUnedited());
+                             (schema_reader_ != nullptr && value && schema_reader_->rewritesUnedited());
   if (!shadow && (rewrite_value || !key_edits_.empty())) {
     if (rewrite_value) {
       if (!value_reader_->write(value_edits_, arena_, out_, problem_)) {

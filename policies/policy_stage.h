@@ -18,6 +18,7 @@
 
 #include "pipeline/stage.h"
 #include "policies/avro_payload.h"
+#include "policies/protobuf_payload.h"
 #include "policies/json_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
@@ -41,10 +42,12 @@ struct PolicyTrace {
 
 class PolicyStage : public pipeline::Stage {
 public:
-  // `avro`: the writer schemas of Avro records (formats.value avro; required then).
+  // `avro`, `protobuf`: the writer schemas of Avro or Protobuf records (formats.value avro or
+  // protobuf; required then).
   static Result<std::unique_ptr<PolicyStage>>
   create(PolicyPtr policy, PolicyCountersPtr counters,
-         std::shared_ptr<const AvroShapes> avro = nullptr);
+         std::shared_ptr<const AvroShapes> avro = nullptr,
+         std::shared_ptr<const ProtobufShapes> protobuf = nullptr);
 
   std::string_view name() const override { return "policy"; }
   pipeline::Verdict process(pipeline::Record& record) override;
@@ -54,7 +57,8 @@ public:
 
 private:
   PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner,
-              std::shared_ptr<const AvroShapes> avro);
+              std::shared_ptr<const AvroShapes> avro,
+              std::shared_ptr<const ProtobufShapes> protobuf);
   bool topicAllowed(std::string_view topic);
   void fillRecordFields(const pipeline::Record& record);
   pipeline::Verdict violation(std::string_view reason, const std::string& rule, std::string detail);
@@ -69,7 +73,8 @@ private:
   TransformRunner runner_;
   std::unique_ptr<PayloadReader> value_reader_;
   std::unique_ptr<PayloadReader> key_reader_;
-  AvroReader* avro_reader_ = nullptr;  // value_reader_, when the value format is avro
+  // value_reader_, when the value format is avro or protobuf
+  WriterSchemaReader* schema_reader_ = nullptr;
   struct RecordSlot {
     uint16_t slot;
     PathRoot root;

@@ -481,12 +481,15 @@ TEST_F(PolicyAvroTest, ConfigRefusesAvroPoliciesWithoutIdTranslationAndOnPartner
   EXPECT_THAT(errors[0].str(), HasSubstr("translate_ids"));
   EXPECT_EQ(errors[0].location.line, 10);  // the link's policy
 
-  const std::string proto = "clusters:\n  east: {bootstrap: \"127.0.0.1:1\"}\n"
-                            "policies:\n  acme:\n    topics: {allow: [\".*\"]}\n"
-                            "    formats: {value: protobuf}\nlinks: []\n";
-  config::LoadResult refused = config::loadConfigString(proto, "test.yaml");
-  ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.errors[0].str(), HasSubstr("json and avro work"));
+  // The same for Protobuf.
+  std::string proto = text;
+  proto.replace(proto.find("value: avro"), 11, "value: protobuf");
+  loaded = config::loadConfigString(proto, "test.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].str());
+  errors = checkConfig(*loaded.config);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].str(), HasSubstr("edits Protobuf records (formats.value: protobuf), which "
+                                         "needs the link to translate schema IDs"));
 }
 
 }  // namespace

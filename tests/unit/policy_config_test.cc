@@ -122,8 +122,8 @@ TEST(PolicyConfig, LoadErrorsSayWhereAndWhat) {
                         "mean 'mask'?"));
   EXPECT_THAT(loadError("    topics: {allow: []}\n    fields: [{path: value.a, action: set}]\n"),
               HasSubstr("missing required key 'value'"));
-  EXPECT_THAT(loadError("    topics: {allow: []}\n    formats: {value: protobuf}\n"),
-              HasSubstr("policies do not edit protobuf payloads yet; json and avro work"));
+  EXPECT_THAT(loadError("    topics: {allow: []}\n    formats: {value: xml}\n"),
+              HasSubstr("unknown value 'xml'"));
   EXPECT_THAT(loadError("    topics: {allow: [\"(\"]}\n"), HasSubstr("invalid regex"));
 }
 

@@ -1,0 +1,738 @@
+#include "policies/protobuf_payload.h"
+
+#include "schema/wire_format.h"
+
+#include <google/protobuf/wire_format_lite.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+
+namespace causeway::policies {
+namespace {
+
+namespace pb = google::protobuf;
+using FD = pb::FieldDescriptor;
+using pb::internal::WireFormatLite;
+
+constexpr size_t kIdPrefix = 5;  // 0x00 and a big-endian 4-byte schema ID
+
+std::optional<uint32_t> prefixId(std::string_view payload) {
+  if (payload.size() < kIdPrefix || payload[0] != 0) {
+    return std::nullopt;
+  }
+  return schema::loadId(payload.data() + 1);
+}
+
+int wireTypeOf(FD::Type type) {
+  return static_cast<int>(
+      WireFormatLite::WireTypeForFieldType(static_cast<WireFormatLite::FieldType>(type)));
+}
+
+void putVarint(uint64_t value, std::string& out) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+template <class T> void putFixed(T value, std::string& out) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));  // little-endian hosts (x86-64, aarch64)
+  out.append(bytes, sizeof(T));
+}
+
+template <class T> T loadFixed(const char* at) {
+  T value;
+  std::memcpy(&value, at, sizeof(T));
+  return value;
+}
+
+template <class T> bool parseWhole(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+Result<ProtobufShapePtr> makeProtobufShape(const schema::ResolvedSchema& writer,
+                                           const std::vector<TransformRule>& rules,
+                                           size_t slot_count) {
+  auto file = schema::compileProto(writer);
+  if (!file) {
+    return file.error();
+  }
+  auto derived = deriveProtobufSchema(**file, rules, slot_count);
+  if (!derived) {
+    return derived.error();
+  }
+  auto shape = std::make_shared<ProtobufShape>();
+  shape->writer = std::move(*file);
+  shape->derived = std::move(*derived);
+  return ProtobufShapePtr(std::move(shape));
+}
+
+ProtobufReader::ProtobufReader(const std::vector<ReaderPath>& paths,
+                               std::shared_ptr<const ProtobufShapes> shapes)
+    : trie_(paths), shapes_(std::move(shapes)) {}
+
+void ProtobufReader::selectWriter(std::string_view topic,
+                                  std::optional<std::string_view> source_payload,
+                                  bool id_in_header) {
+  shape_ = nullptr;
+  framed_ = false;
+  id_in_header_ = id_in_header;
+  const std::optional<uint32_t> id =
+      source_payload && !id_in_header ? prefixId(*source_payload) : std::nullopt;
+  if (!id) {
+    return;
+  }
+  framed_ = true;
+  selected_id_ = *id;
+  auto it = cache_.find(*id);
+  if (it == cache_.end() || it->second.first != topic) {
+    ProtobufShapePtr shape = shapes_ ? shapes_->find(topic, *id) : nullptr;
+    if (shape == nullptr) {
+      return;  // the control plane has not translated it for this topic
+    }
+    if (cache_.size() > 10000) {
+      cache_.clear();  // bounded
+    }
+    auto& entry = cache_[*id];
+    entry.first.assign(topic);
+    entry.second = std::move(shape);
+    it = cache_.find(*id);
+  }
+  shape_ = it->second.second.get();
+}
+
+const std::vector<std::string>* ProtobufReader::shapeProblems() const {
+  if (shape_ == nullptr) {
+    return nullptr;
+  }
+  return shape_->derived.problems.empty() ? &record_problems_ : &shape_->derived.problems;
+}
+
+bool ProtobufReader::varint(size_t end, uint64_t& out, std::string& problem) {
+  out = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (pos_ >= end) {
+      problem = "truncated Protobuf message: a varint at byte " + std::to_string(pos_ - body_);
+      return false;
+    }
+    const auto byte = static_cast<unsigned char>(payload_[pos_++]);
+    if (shift == 63 && byte > 1) {
+      break;
+    }
+    out |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) {
+      return true;
+    }
+  }
+  problem = "invalid Protobuf varint at byte " + std::to_string(pos_ - body_);
+  return false;
+}
+
+bool ProtobufReader::skipGroup(size_t end, uint32_t number, int depth, std::string& problem) {
+  if (depth >= kMaxProtobufDepth) {
+    problem = "Protobuf message nested more than " + std::to_string(kMaxProtobufDepth) + " deep";
+    return false;
+  }
+  while (pos_ < end) {
+    uint64_t tag = 0;
+    if (!varint(end, tag, problem)) {
+      return false;
+    }
+    const int wire_type = static_cast<int>(tag & 7);
+    const uint64_t inner = tag >> 3;
+    uint64_t n = 0;
+    switch (wire_type) {
+    case 0:
+      if (!varint(end, n, problem)) {
+        return false;
+      }
+      break;
+    case 1:
+    case 5:
+      n = wire_type == 1 ? 8 : 4;
+      if (end - pos_ < n) {
+        problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
+        return false;
+      }
+      pos_ += n;
+      break;
+    case 2:
+      if (!varint(end, n, problem)) {
+        return false;
+      }
+      if (end - pos_ < n) {
+        problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
+        return false;
+      }
+      pos_ += n;
+      break;
+    case 3:
+      if (!skipGroup(end, static_cast<uint32_t>(inner), depth + 1, problem)) {
+        return false;
+      }
+      break;
+    case 4:
+      if (inner != number) {
+        problem = "Protobuf group " + std::to_string(number) + " ends with the end of group " +
+                  std::to_string(inner) + " at byte " + std::to_string(pos_ - body_);
+        return false;
+      }
+      return true;
+    default:
+      problem = "invalid Protobuf wire type " + std::to_string(wire_type) + " at byte " +
+                std::to_string(pos_ - body_);
+      return false;
+    }
+  }
+  problem = "truncated Protobuf message: group " + std::to_string(number) + " has no end";
+  return false;
+}
+
+void ProtobufReader::addNumberText(std::string_view text) {
+  number_ = {static_cast<uint32_t>(numbers_.size()), static_cast<uint32_t>(text.size())};
+  numbers_.append(text);
+}
+
+bool ProtobufReader::value(const FD& field, int wire_type, size_t end, FieldValue& out,
+                           std::string& problem) {
+  char text[32];
+  auto number = [&](auto n) {
+    auto [at, ec] = std::to_chars(text, text + sizeof(text), n);
+    addNumberText(std::string_view(text, static_cast<size_t>(at - text)));
+    out = FieldValue::ofNumber(static_cast<double>(n), {});
+  };
+  if (wire_type == 2) {
+    uint64_t size = 0;
+    if (!varint(end, size, problem)) {
+      return false;
+    }
+    if (end - pos_ < size) {
+      problem = "truncated Protobuf message: field " + field.name() + " at byte " +
+                std::to_string(pos_ - body_);
+      return false;
+    }
+    const std::string_view content = payload_.substr(pos_, size);
+    pos_ += size;
+    if (field.type() == FD::TYPE_STRING) {
+      if (!simdjson::validate_utf8(content.data(), content.size())) {
+        problem = "field " + field.full_name() + " holds a string that is not UTF-8";
+        return false;
+      }
+      out = FieldValue::ofString(content);
+    } else {
+      out = FieldValue{ValueKind::kBytes, false, 0, content};  // bytes, messages, packed runs
+    }
+    return true;
+  }
+  if (wire_type == 1 || wire_type == 5) {
+    const size_t size = wire_type == 1 ? 8 : 4;
+    if (end - pos_ < size) {
+      problem = "truncated Protobuf message: field " + field.name() + " at byte " +
+                std::to_string(pos_ - body_);
+      return false;
+    }
+    const char* at = payload_.data() + pos_;
+    pos_ += size;
+    switch (field.type()) {
+    case FD::TYPE_FIXED32:
+      number(loadFixed<uint32_t>(at));
+      break;
+    case FD::TYPE_SFIXED32:
+      number(loadFixed<int32_t>(at));
+      break;
+    case FD::TYPE_FLOAT:
+      number(loadFixed<float>(at));
+      break;
+    case FD::TYPE_FIXED64:
+      number(loadFixed<uint64_t>(at));
+      break;
+    case FD::TYPE_SFIXED64:
+      number(loadFixed<int64_t>(at));
+      break;
+    default:
+      number(loadFixed<double>(at));
+      break;
+    }
+    return true;
+  }
+  uint64_t v = 0;
+  if (!varint(end, v, problem)) {
+    return false;
+  }
+  switch (field.type()) {
+  case FD::TYPE_BOOL:
+    out = FieldValue::ofBool(v != 0);
+    break;
+  case FD::TYPE_ENUM: {
+    const auto n = static_cast<int32_t>(v);
+    if (const pb::EnumValueDescriptor* symbol = field.enum_type()->FindValueByNumber(n)) {
+      out = FieldValue::ofString(symbol->name());
+    } else {
+      number(n);
+    }
+    break;
+  }
+  case FD::TYPE_INT32:
+    number(static_cast<int32_t>(v));
+    break;
+  case FD::TYPE_UINT32:
+    number(static_cast<uint32_t>(v));
+    break;
+  case FD::TYPE_SINT32:
+    number(WireFormatLite::ZigZagDecode32(static_cast<uint32_t>(v)));
+    break;
+  case FD::TYPE_SINT64:
+    number(WireFormatLite::ZigZagDecode64(v));
+    break;
+  case FD::TYPE_UINT64:
+    number(v);
+    break;
+  default:
+    number(static_cast<int64_t>(v));
+    break;
+  }
+  return true;
+}
+
+bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t end, int32_t frame,
+                          int depth, std::string& problem) {
+  if (depth >= kMaxProtobufDepth) {
+    problem = "Protobuf message nested more than " + std::to_string(kMaxProtobufDepth) + " deep";
+    return false;
+  }
+  // Elements of repeated fields on a path with indexes, counted in wire order.
+  std::array<std::pair<int, uint32_t>, 8> counts{};
+  size_t counted = 0;
+  while (pos_ < end) {
+    const auto tag_begin = static_cast<uint32_t>(pos_);
+    uint64_t tag = 0;
+    if (!varint(end, tag, problem)) {
+      return false;
+    }
+    const int wire_type = static_cast<int>(tag & 7);
+    const uint64_t number = tag >> 3;
+    if (number == 0 || number > static_cast<uint64_t>(FD::kMaxNumber)) {
+      problem = "invalid Protobuf field number " + std::to_string(number) + " at byte " +
+                std::to_string(tag_begin - body_);
+      return false;
+    }
+    const FD* field = message.FindFieldByNumber(static_cast<int>(number));
+    int32_t node = field != nullptr ? trie_.child(trie, field->name()) : -1;
+    if (node >= 0 && field->is_repeated() && trie_.hasChildren(node) &&
+        field->type() != FD::TYPE_MESSAGE) {
+      // Indexes into repeated scalars: each element its own field, unless packed.
+      if (wire_type == 2 && wireTypeOf(field->type()) != 2) {
+        problem = "field " + field->full_name() +
+                  ": the elements of a packed repeated field cannot be read by index";
+        return false;
+      }
+    }
+    const bool expected = field != nullptr && (wire_type == wireTypeOf(field->type()) ||
+                                               (wire_type == 2 && field->is_packable()));
+    if (node >= 0 && !expected) {
+      problem = "field " + field->full_name() + " has wire type " + std::to_string(wire_type) +
+                " where its type " + field->type_name() + " is written with " +
+                std::to_string(wireTypeOf(field->type())) + ", at byte " +
+                std::to_string(tag_begin - body_);
+      return false;
+    }
+    if (node < 0 || field->type() == FD::TYPE_GROUP) {
+      uint64_t skipped = 0;
+      if (wire_type == 3) {
+        if (!skipGroup(end, static_cast<uint32_t>(number), depth + 1, problem)) {
+          return false;
+        }
+        continue;
+      }
+      if (wire_type == 4 || wire_type > 5) {
+        problem = "invalid Protobuf wire type " + std::to_string(wire_type) + " at byte " +
+                  std::to_string(tag_begin - body_);
+        return false;
+      }
+      if (wire_type == 0) {
+        if (!varint(end, skipped, problem)) {
+          return false;
+        }
+      } else if (wire_type == 2) {
+        if (!varint(end, skipped, problem)) {
+          return false;
+        }
+        if (end - pos_ < skipped) {
+          problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
+          return false;
+        }
+        pos_ += skipped;
+      } else {
+        const size_t size = wire_type == 1 ? 8 : 4;
+        if (end - pos_ < size) {
+          problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
+          return false;
+        }
+        pos_ += size;
+      }
+      continue;
+    }
+    // The slot the whole field (or this element) fills, and where a path continues inside it.
+    int32_t element = -1;
+    if (field->is_repeated() && trie_.hasChildren(node)) {
+      size_t i = 0;
+      while (i < counted && counts[i].first != field->number()) {
+        ++i;
+      }
+      if (i == counted) {
+        if (counted == counts.size()) {
+          problem =
+              "message " + message.full_name() + ": paths index more than 8 of its repeated fields";
+          return false;
+        }
+        counts[counted++] = {field->number(), 0};
+      }
+      element = trie_.child(node, counts[i].second++);
+    }
+    const int32_t inner = field->is_repeated() ? element : node;
+    const bool packed = wire_type == 2 && wireTypeOf(field->type()) != 2;
+    const auto value_begin = static_cast<uint32_t>(pos_);
+    if (field->type() == FD::TYPE_MESSAGE && inner >= 0 && trie_.hasChildren(inner)) {
+      uint64_t size = 0;
+      const auto length_begin = static_cast<uint32_t>(pos_);
+      if (!varint(end, size, problem)) {
+        return false;
+      }
+      if (end - pos_ < size) {
+        problem = "truncated Protobuf message: field " + field->name() + " at byte " +
+                  std::to_string(pos_ - body_);
+        return false;
+      }
+      frames_.push_back({length_begin, static_cast<uint32_t>(pos_),
+                         static_cast<uint32_t>(pos_ + size), frame, 0});
+      const auto inner_frame = static_cast<int32_t>(frames_.size() - 1);
+      if (!walk(*field->message_type(), inner, pos_ + size, inner_frame, depth + 1, problem)) {
+        return false;
+      }
+      pos_ = value_begin;  // read again below as the occurrence's bytes
+    }
+    FieldValue read;
+    number_ = {0, 0};
+    if (!value(*field, wire_type, end, read, problem)) {
+      return false;
+    }
+    for (const int32_t at : {node, element}) {
+      const int slot = trie_.slot(at);
+      if (slot < 0) {
+        continue;
+      }
+      if (read.kind == ValueKind::kNumber) {
+        number_texts_.push_back({static_cast<uint32_t>(occurrences_.size()), number_});
+      }
+      occurrences_.push_back(
+          {static_cast<uint16_t>(slot), read, static_cast<uint32_t>(locations_.size())});
+      locations_.push_back({tag_begin, static_cast<uint32_t>(pos_), field, frame, packed});
+      if (shape_->derived.changed && record_problems_.empty() &&
+          shape_->derived.slots[static_cast<size_t>(slot)].change !=
+              ProtobufSlotPlan::Change::kNone) {
+        retyped_ = true;
+      }
+    }
+  }
+  return true;
+}
+
+bool ProtobufReader::read(std::string_view payload, std::string& problem) {
+  occurrences_.clear();
+  locations_.clear();
+  frames_.clear();
+  numbers_.clear();
+  number_texts_.clear();
+  record_problems_.clear();
+  retyped_ = false;
+  if (!framed_) {
+    problem = id_in_header_
+                  ? "the schema ID is in a header: Protobuf policies read records framed with the "
+                    "ID before the message (0x00, 4 bytes and the message indexes)"
+                  : "the source record does not start with a schema ID (0x00 and 4 bytes): "
+                    "Protobuf records are read with the writer's schema the ID names";
+    return false;
+  }
+  if (shape_ == nullptr) {
+    problem = "schema ID " + std::to_string(selected_id_) +
+              ": the policy has no Protobuf schema for it (it is derived when the link "
+              "translates the ID)";
+    return false;
+  }
+  if (shape_->writer == nullptr) {
+    problem =
+        shape_->derived.problems.empty() ? "no writer schema" : shape_->derived.problems.front();
+    return false;
+  }
+  schema::Frame frame;
+  schema::FrameError error;
+  if (!schema::parseFrame(payload, true, frame, error) || frame.schema.isGuid()) {
+    problem = frame.schema.isGuid() ? "the record names its schema by GUID, not by ID"
+                                    : "the record's prefix: " + error.describe();
+    return false;
+  }
+  const pb::Descriptor* message = schema::messageAt(*shape_->writer->file, frame.indexes);
+  if (message == nullptr) {
+    problem = "message indexes " + frame.indexes.str() + " name no message of schema ID " +
+              std::to_string(selected_id_);
+    return false;
+  }
+  if (shape_->derived.changed && message != shape_->derived.root) {
+    record_problems_.push_back("records of message " + message->full_name() +
+                               " cannot be edited: the policy changes the schema of message " +
+                               shape_->derived.root->full_name() +
+                               " (the file's first), which the target registry gets");
+  }
+  payload_ = payload;
+  body_ = frame.prefix_size;
+  pos_ = body_;
+  if (const int slot = trie_.slot(PathTrie::kRoot); slot >= 0) {
+    occurrences_.push_back({static_cast<uint16_t>(slot),
+                            FieldValue{ValueKind::kBytes, false, 0, payload.substr(body_)},
+                            static_cast<uint32_t>(locations_.size())});
+    locations_.push_back(
+        {static_cast<uint32_t>(body_), static_cast<uint32_t>(payload.size()), nullptr, -1, false});
+  }
+  if (!walk(*message, PathTrie::kRoot, payload.size(), -1, 0, problem)) {
+    return false;
+  }
+  for (const auto& [occurrence, text] : number_texts_) {
+    occurrences_[occurrence].value.text =
+        std::string_view(numbers_).substr(text.first, text.second);
+  }
+  return true;
+}
+
+bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
+                            const FieldOccurrence& occurrence, std::string_view arena,
+                            std::string& problem) {
+  if (at.field == nullptr) {
+    problem = "the whole Protobuf message cannot be replaced";
+    return false;
+  }
+  const ProtobufSlotPlan plan =
+      record_problems_.empty() ? shape_->derived.slots[occurrence.slot] : ProtobufSlotPlan{};
+  if ((edit != nullptr && edit->kind == FieldEdit::Kind::kRemove) ||
+      plan.change == ProtobufSlotPlan::Change::kRemove) {
+    return true;  // left out: no bytes
+  }
+  if (at.packed) {
+    problem = "field " + at.field->full_name() +
+              ": a packed run of repeated numbers can only be "
+              "dropped";
+    return false;
+  }
+  const FD::Type type =
+      plan.change == ProtobufSlotPlan::Change::kRetype ? plan.type : at.field->type();
+  ValueKind kind = occurrence.value.kind;
+  std::string_view text = occurrence.value.text;
+  if (edit != nullptr) {
+    kind = edit->value_kind;
+    text = arena.substr(edit->text_begin, edit->text_size);
+  }
+  putVarint((static_cast<uint64_t>(at.field->number()) << 3) |
+                static_cast<uint64_t>(wireTypeOf(type)),
+            scratch_);
+  int64_t n = 0;
+  uint64_t u = 0;
+  double d = 0;
+  switch (type) {
+  case FD::TYPE_STRING:
+  case FD::TYPE_BYTES:
+    if (kind == ValueKind::kString || kind == ValueKind::kNumber || kind == ValueKind::kBool ||
+        kind == ValueKind::kBytes) {
+      putVarint(text.size(), scratch_);
+      scratch_.append(text);
+      return true;
+    }
+    break;
+  case FD::TYPE_BOOL:
+    if (kind == ValueKind::kBool) {
+      scratch_.push_back(text == "true" ? 1 : 0);
+      return true;
+    }
+    break;
+  case FD::TYPE_ENUM:
+    if (kind == ValueKind::kString) {
+      if (const auto* symbol = at.field->enum_type()->FindValueByName(std::string(text))) {
+        putVarint(static_cast<uint64_t>(static_cast<int64_t>(symbol->number())), scratch_);
+        return true;
+      }
+    } else if (kind == ValueKind::kNumber && parseWhole(text, n) && n >= INT32_MIN &&
+               n <= INT32_MAX) {
+      putVarint(static_cast<uint64_t>(n), scratch_);
+      return true;
+    }
+    break;
+  case FD::TYPE_INT32:
+  case FD::TYPE_SINT32:
+  case FD::TYPE_SFIXED32:
+    if (kind == ValueKind::kNumber && parseWhole(text, n) && n >= INT32_MIN && n <= INT32_MAX) {
+      if (type == FD::TYPE_INT32) {
+        putVarint(static_cast<uint64_t>(n), scratch_);
+      } else if (type == FD::TYPE_SINT32) {
+        putVarint(WireFormatLite::ZigZagEncode32(static_cast<int32_t>(n)), scratch_);
+      } else {
+        putFixed(static_cast<int32_t>(n), scratch_);
+      }
+      return true;
+    }
+    break;
+  case FD::TYPE_INT64:
+  case FD::TYPE_SINT64:
+  case FD::TYPE_SFIXED64:
+    if (kind == ValueKind::kNumber && parseWhole(text, n)) {
+      if (type == FD::TYPE_INT64) {
+        putVarint(static_cast<uint64_t>(n), scratch_);
+      } else if (type == FD::TYPE_SINT64) {
+        putVarint(WireFormatLite::ZigZagEncode64(n), scratch_);
+      } else {
+        putFixed(n, scratch_);
+      }
+      return true;
+    }
+    break;
+  case FD::TYPE_UINT32:
+  case FD::TYPE_FIXED32:
+    if (kind == ValueKind::kNumber && parseWhole(text, u) && u <= UINT32_MAX) {
+      if (type == FD::TYPE_UINT32) {
+        putVarint(u, scratch_);
+      } else {
+        putFixed(static_cast<uint32_t>(u), scratch_);
+      }
+      return true;
+    }
+    break;
+  case FD::TYPE_UINT64:
+  case FD::TYPE_FIXED64:
+    if (kind == ValueKind::kNumber && parseWhole(text, u)) {
+      if (type == FD::TYPE_UINT64) {
+        putVarint(u, scratch_);
+      } else {
+        putFixed(u, scratch_);
+      }
+      return true;
+    }
+    break;
+  case FD::TYPE_DOUBLE:
+  case FD::TYPE_FLOAT:
+    if (kind == ValueKind::kNumber && parseWhole(text, d)) {
+      if (type == FD::TYPE_DOUBLE) {
+        putFixed(d, scratch_);
+      } else {
+        putFixed(static_cast<float>(d), scratch_);
+      }
+      return true;
+    }
+    break;
+  default:
+    break;
+  }
+  problem = std::string("a ") + kindName(kind) + " cannot be written as Protobuf " +
+            FD::TypeName(type) + " (field " + at.field->full_name() + ")";
+  return false;
+}
+
+bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view arena,
+                           std::string& out, std::string& problem) {
+  splices_.clear();
+  scratch_.clear();
+  auto add = [&](uint32_t handle, const FieldEdit* edit) {
+    const Location& at = locations_[handle];
+    const auto text = static_cast<uint32_t>(scratch_.size());
+    if (!encode(at, edit, occurrences_[handle], arena, problem)) {
+      return false;
+    }
+    splices_.push_back(
+        {at.begin, at.end, at.frame, text, static_cast<uint32_t>(scratch_.size()) - text});
+    return true;
+  };
+  for (const FieldEdit& edit : edits) {
+    if (edit.kind == FieldEdit::Kind::kInsert) {
+      problem = "a missing Protobuf field cannot be added";
+      return false;
+    }
+    if (!add(edit.handle, &edit)) {
+      return false;
+    }
+  }
+  // Occurrences of retyped or removed fields that no edit touched (values kept as they were)
+  // are written again in the derived type, or left out.
+  if (retyped_) {
+    for (const FieldOccurrence& occurrence : occurrences_) {
+      if (shape_->derived.slots[occurrence.slot].change == ProtobufSlotPlan::Change::kNone ||
+          std::any_of(edits.begin(), edits.end(),
+                      [&](const FieldEdit& e) { return e.handle == occurrence.handle; })) {
+        continue;
+      }
+      if (!add(occurrence.handle, nullptr)) {
+        return false;
+      }
+    }
+  }
+  // Outer fields first; an edit inside a field already replaced or left out has nothing left
+  // to change.
+  std::sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  size_t kept = 0;
+  uint32_t covered = 0;
+  for (const Splice& splice : splices_) {
+    if (splice.begin < covered) {
+      continue;
+    }
+    covered = splice.end;
+    splices_[kept++] = splice;
+  }
+  splices_.resize(kept);
+  // The messages around the edits change size: their lengths are written again, innermost
+  // first (a message's frame comes after its parent's).
+  for (Frame& frame : frames_) {
+    frame.delta = 0;
+  }
+  for (const Splice& splice : splices_) {
+    if (splice.frame >= 0) {
+      frames_[static_cast<size_t>(splice.frame)].delta +=
+          static_cast<int64_t>(splice.size) - static_cast<int64_t>(splice.end - splice.begin);
+    }
+  }
+  for (size_t i = frames_.size(); i-- > 0;) {
+    Frame& frame = frames_[i];
+    if (frame.delta == 0) {
+      continue;
+    }
+    const auto length = static_cast<uint64_t>(
+        static_cast<int64_t>(frame.body_end - frame.body_begin) + frame.delta);
+    const auto text = static_cast<uint32_t>(scratch_.size());
+    putVarint(length, scratch_);
+    const auto size = static_cast<uint32_t>(scratch_.size()) - text;
+    splices_.push_back({frame.length_begin, frame.body_begin, -1, text, size});
+    if (frame.parent >= 0) {
+      frames_[static_cast<size_t>(frame.parent)].delta +=
+          frame.delta + static_cast<int64_t>(size) -
+          static_cast<int64_t>(frame.body_begin - frame.length_begin);
+    }
+  }
+  std::sort(splices_.begin(), splices_.end(),
+            [](const Splice& a, const Splice& b) { return a.begin < b.begin; });
+  out.clear();
+  out.append(payload_.substr(0, body_));
+  size_t pos = body_;
+  for (const Splice& splice : splices_) {
+    out.append(payload_.substr(pos, splice.begin - pos));
+    out.append(std::string_view(scratch_).substr(splice.text, splice.size));
+    pos = splice.end;
+  }
+  out.append(payload_.substr(pos));
+  return true;
+}
+
+}  // namespace causeway::policies
