@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -136,7 +137,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const pb::Descriptor* message = setup->derived->file->message_type(0);
   std::unique_ptr<pb::Message> parsed(setup->factory.GetPrototype(message)->New());
   if (out.compare(0, 6, payload, 0, 6) != 0 || !parsed->ParseFromString(out.substr(6))) {
-    std::abort();  // not a message of the derived file
+    std::fprintf(stderr, "not a message of the derived file:");
+    for (unsigned char c : out) {
+      std::fprintf(stderr, " %02x", c);
+    }
+    std::fprintf(stderr, "\n");
+    std::abort();
   }
   return 0;
 }

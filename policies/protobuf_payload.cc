@@ -148,6 +148,11 @@ bool ProtobufReader::skipGroup(size_t end, uint32_t number, int depth, std::stri
     }
     const int wire_type = static_cast<int>(tag & 7);
     const uint64_t inner = tag >> 3;
+    if (inner == 0 || inner > static_cast<uint64_t>(FD::kMaxNumber)) {
+      problem = "invalid Protobuf field number " + std::to_string(inner) + " at byte " +
+                std::to_string(pos_ - body_);
+      return false;
+    }
     uint64_t n = 0;
     switch (wire_type) {
     case 0:

@@ -3,8 +3,7 @@
 // same on Avro >= 150k/s (and on Protobuf, which has no target); AES-256-GCM of one field
 // >= 1M/s.
 //
-//   build/bench/causeway_micro_bench
-//   --benchmark_filter='Policy|Json|Nlohmann|AesGcm|Hmac|Predicate'
+//   build/bench/causeway_micro_bench --benchmark_filter='Policy|Json|Nlohmann|AesGcm|Hmac|Predicate'
 
 #include "bench/avro_records.h"
 #include "config/config_loader.h"
