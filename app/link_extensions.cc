@@ -3,10 +3,10 @@
 #include "egress/policy_paths.h"
 #include "policies/audit_topic_sink.h"
 #include "policies/avro_payload.h"
-#include "policies/protobuf_payload.h"
 #include "policies/derived_schema.h"
 #include "policies/policy_metrics.h"
 #include "policies/policy_runtime.h"
+#include "policies/protobuf_payload.h"
 #include "replicator/topic_selector.h"
 #include "schema/check_config.h"
 #include "schema/schema_metrics.h"
@@ -227,41 +227,33 @@ public:
     for (const auto& [name, referenced] : writer.references) {
       references.push_back(referenced.text);
     }
-    auto shape = policies::makeAvroShape(writer.schema.text, references, policy.rules(),
-                                         policy.slots().size());
-    if (!shape) {
-      // The stage dead-letters (or skips, or stops on) the records of this schema, saying so.
-      auto failed = std::make_shared<policies::AvroShape>();
-      failed->derived.problems.push_back("writer schema id " + std::to_string(id) +
-                                         " cannot be read: " + shape.error().message);
-      spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",
-                   link_name, policy.name(), id, failed->derived.problems.front());
-      shapes.put(topic, id, std::move(failed));
-      return std::nullopt;
-    }
-    for (const std::string& problem : (*shape)->derived.problems) {
-      spdlog::warn("link '{}': policy '{}' cannot edit records of value schema id {}, which "
-                   "go to the dead-letter queue (or as on_violation says): {}",
-                   link_name, policy.name(), id, problem);
-    }
-    std::optional<std::string> text;
-    if (enforce && (*shape)->derived.changed && (*shape)->derived.problems.empty()) {
-      text = (*shape)->derived.schema;
-    }
-    shapes.put(topic, id, std::move(*shape));
-    return text;
+    return learned(shapes,
+                   policies::makeAvroShape(writer.schema.text, references, policy.rules(),
+                                           policy.slots().size()),
+                   policy, link_name, topic, id, enforce);
   }
 
-  // The same for a Protobuf writer schema.
-  static std::optional<std::string> protobufShape(policies::ProtobufShapes& shapes,
-                                                  const policies::Policy& policy,
-                                                  const std::string& link_name,
-                                                  const std::string& topic, uint32_t id,
-                                                  const schema::ResolvedSchema& writer,
-                                                  bool enforce) {
-    auto shape = policies::makeProtobufShape(writer, policy.rules(), policy.slots().size());
+  // The same for a Protobuf writer schema (its .proto file, with the files it imports).
+  static std::optional<std::string>
+  protobufShape(policies::ProtobufShapes& shapes, const policies::Policy& policy,
+                const std::string& link_name, const std::string& topic, uint32_t id,
+                const schema::ResolvedSchema& writer, bool enforce) {
+    return learned(shapes,
+                   policies::makeProtobufShape(writer, policy.rules(), policy.slots().size()),
+                   policy, link_name, topic, id, enforce);
+  }
+
+  // Puts a writer schema's shape where the policy stage finds it (a shape whose only problem
+  // is that the schema cannot be read, when it cannot), logs what the policy cannot do to its
+  // records, and returns the derived schema's text for the target registry.
+  template <class Shape>
+  static std::optional<std::string>
+  learned(policies::ShapeTable<Shape>& shapes, Result<std::shared_ptr<const Shape>> shape,
+          const policies::Policy& policy, const std::string& link_name, const std::string& topic,
+          uint32_t id, bool enforce) {
     if (!shape) {
-      auto failed = std::make_shared<policies::ProtobufShape>();
+      // The stage dead-letters (or skips, or stops on) the records of this schema, saying so.
+      auto failed = std::make_shared<Shape>();
       failed->derived.problems.push_back("writer schema id " + std::to_string(id) +
                                          " cannot be read: " + shape.error().message);
       spdlog::warn("link '{}': policy '{}' cannot read records of value schema id {}: {}",

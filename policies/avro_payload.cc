@@ -33,14 +33,6 @@ namespace {
 
 constexpr size_t kPrefix = 5;  // 0x00 and a big-endian 4-byte schema ID
 
-std::optional<uint32_t> prefixId(std::string_view payload) {
-  if (payload.size() < kPrefix || payload[0] != 0) {
-    return std::nullopt;
-  }
-  const auto* b = reinterpret_cast<const unsigned char*>(payload.data());
-  return (uint32_t{b[1]} << 24) | (uint32_t{b[2]} << 16) | (uint32_t{b[3]} << 8) | uint32_t{b[4]};
-}
-
 void putVarint(int64_t value, std::string& out) {
   uint64_t z = (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
   while (z >= 0x80) {
@@ -61,28 +53,15 @@ void AvroReader::selectWriter(std::string_view topic,
   shape_ = nullptr;
   framed_ = false;
   id_in_header_ = id_in_header;
-  const std::optional<uint32_t> id =
-      source_payload && !id_in_header ? prefixId(*source_payload) : std::nullopt;
+  const std::optional<uint32_t> id = source_payload && !id_in_header
+                                         ? ShapeCache<AvroShape>::prefixId(*source_payload)
+                                         : std::nullopt;
   if (!id) {
     return;
   }
   framed_ = true;
   selected_id_ = *id;
-  auto it = cache_.find(*id);
-  if (it == cache_.end() || it->second.first != topic) {
-    AvroShapePtr shape = shapes_ ? shapes_->find(topic, *id) : nullptr;
-    if (shape == nullptr) {
-      return;  // not cached: the control plane has not translated it for this topic
-    }
-    if (cache_.size() > 10000) {
-      cache_.clear();  // bounded
-    }
-    auto& entry = cache_[*id];
-    entry.first.assign(topic);
-    entry.second = std::move(shape);
-    it = cache_.find(*id);
-  }
-  shape_ = it->second.second.get();
+  shape_ = shapes_.find(topic, *id);
 }
 
 const std::vector<std::string>* AvroReader::shapeProblems() const {

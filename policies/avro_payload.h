@@ -21,8 +21,8 @@
 #include "common/result.h"
 #include "policies/avro_policy_schema.h"
 #include "policies/path_trie.h"
-#include "policies/shape_table.h"
 #include "policies/payload_format.h"
+#include "policies/shape_table.h"
 #include "schema/avro_model.h"
 
 #include <cstdint>
@@ -104,9 +104,7 @@ private:
               std::string& problem) const;
 
   PathTrie trie_;
-  std::shared_ptr<const AvroShapes> shapes_;
-  // ID -> (topic, shape) last found: records of one ID mostly come from one topic.
-  std::unordered_map<uint32_t, std::pair<std::string, AvroShapePtr>> cache_;
+  ShapeCache<AvroShape> shapes_;
   const AvroShape* shape_ = nullptr;
   uint32_t selected_id_ = 0;
   bool framed_ = false;

@@ -69,8 +69,8 @@ std::vector<config::ConfigError> checkConfig(const config::Config& config,
   // translates schema IDs (and the edited records need the derived schema's ID in front).
   for (const config::LinkConfig& link : config.links) {
     auto it = config.policies.find(link.policy);
-    if (!link.policy.empty() && it != config.policies.end() &&
-        readsWithWriterSchema(it->second) && !link.schemas.translate_ids) {
+    if (!link.policy.empty() && it != config.policies.end() && readsWithWriterSchema(it->second) &&
+        !link.schemas.translate_ids) {
       errors.push_back(config::ConfigError{
           link.policy_location,
           "links." + link.name + ": policy " + config::quoted(link.policy) + " edits " +
@@ -337,11 +337,10 @@ void PolicyRuntime::auditLoop() {
   }
 }
 
-Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& config,
-                                                         const config::LinkConfig& link,
-                                                         PolicyRuntime& runtime,
-                                                         std::shared_ptr<const AvroShapes> avro,
-                                                         std::shared_ptr<const ProtobufShapes> protobuf) {
+Result<std::vector<pipeline::StagePtr>>
+makePolicyStages(const config::Config& config, const config::LinkConfig& link,
+                 PolicyRuntime& runtime, std::shared_ptr<const AvroShapes> avro,
+                 std::shared_ptr<const ProtobufShapes> protobuf) {
   std::vector<pipeline::StagePtr> stages;
   if (link.policy.empty()) {
     return stages;
@@ -351,9 +350,8 @@ Result<std::vector<pipeline::StagePtr>> makePolicyStages(const config::Config& c
     return Error{"link " + link.name + ": policy " + link.policy + " is not compiled" +
                  (config.policies.count(link.policy) == 0 ? " (not in the configuration)" : "")};
   }
-  Result<std::unique_ptr<PolicyStage>> stage =
-      PolicyStage::create(policy, runtime.counters(link.name, link.policy), std::move(avro),
-                          std::move(protobuf));
+  Result<std::unique_ptr<PolicyStage>> stage = PolicyStage::create(
+      policy, runtime.counters(link.name, link.policy), std::move(avro), std::move(protobuf));
   if (!stage) {
     return Error{"link " + link.name + ": policy " + link.policy + ": " + stage.error().message};
   }

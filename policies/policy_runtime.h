@@ -23,9 +23,9 @@
 #include "pipeline/stage.h"
 #include "policies/audit_log.h"
 #include "policies/avro_payload.h"
-#include "policies/protobuf_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
+#include "policies/protobuf_payload.h"
 
 #include <condition_variable>
 #include <functional>

@@ -8,10 +8,10 @@ namespace causeway::policies {
 
 using pipeline::Verdict;
 
-Result<std::unique_ptr<PolicyStage>> PolicyStage::create(PolicyPtr policy,
-                                                         PolicyCountersPtr counters,
-                                                         std::shared_ptr<const AvroShapes> avro,
-                                                         std::shared_ptr<const ProtobufShapes> protobuf) {
+Result<std::unique_ptr<PolicyStage>>
+PolicyStage::create(PolicyPtr policy, PolicyCountersPtr counters,
+                    std::shared_ptr<const AvroShapes> avro,
+                    std::shared_ptr<const ProtobufShapes> protobuf) {
   if ((policy->valueFormat() == PayloadFormat::kAvro && avro == nullptr) ||
       (policy->valueFormat() == PayloadFormat::kProtobuf && protobuf == nullptr)) {
     return Error{std::string("formats.value ") + formatName(policy->valueFormat()) +
@@ -22,9 +22,9 @@ Result<std::unique_ptr<PolicyStage>> PolicyStage::create(PolicyPtr policy,
   if (!runner) {
     return runner.error();
   }
-  return std::unique_ptr<PolicyStage>(
-      new PolicyStage(std::move(policy), std::move(counters), std::move(*runner), std::move(avro),
-                      std::move(protobuf)));
+  return std::unique_ptr<PolicyStage>(new PolicyStage(std::move(policy), std::move(counters),
+                                                      std::move(*runner), std::move(avro),
+                                                      std::move(protobuf)));
 }
 
 PolicyStage::PolicyStage(PolicyPtr policy, PolicyCountersPtr counters, TransformRunner runner,
@@ -287,7 +287,7 @@ Verdict PolicyStage::process(pipeline::Record& record) {
       // The ID translation stage may have rewritten the prefix: the writer's schema is the
       // one the source record names.
       schema_reader_->selectWriter(record.source().topic, record.source().value,
-                                 hasHeader(record.source(), schema::kValueSchemaIdHeader));
+                                   hasHeader(record.source(), schema::kValueSchemaIdHeader));
     }
     if (!value_reader_->read(*value, problem_)) {
       return violation(kReasonUnreadable, policy_->payloadRule(), "value: " + problem_);
@@ -381,8 +381,8 @@ Verdict PolicyStage::process(pipeline::Record& record) {
     }
   }
 
-  const bool rewrite_value = !value_edits_.empty() ||
-                             (schema_reader_ != nullptr && value && schema_reader_->rewritesUnedited());
+  const bool rewrite_value = !value_edits_.empty() || (schema_reader_ != nullptr && value &&
+                                                       schema_reader_->rewritesUnedited());
   if (!shadow && (rewrite_value || !key_edits_.empty())) {
     if (rewrite_value) {
       if (!value_reader_->write(value_edits_, arena_, out_, problem_)) {

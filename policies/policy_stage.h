@@ -18,10 +18,10 @@
 
 #include "pipeline/stage.h"
 #include "policies/avro_payload.h"
-#include "policies/protobuf_payload.h"
 #include "policies/json_payload.h"
 #include "policies/policy.h"
 #include "policies/policy_counters.h"
+#include "policies/protobuf_payload.h"
 
 #include <functional>
 #include <map>

@@ -17,15 +17,6 @@ namespace pb = google::protobuf;
 using FD = pb::FieldDescriptor;
 using pb::internal::WireFormatLite;
 
-constexpr size_t kIdPrefix = 5;  // 0x00 and a big-endian 4-byte schema ID
-
-std::optional<uint32_t> prefixId(std::string_view payload) {
-  if (payload.size() < kIdPrefix || payload[0] != 0) {
-    return std::nullopt;
-  }
-  return schema::loadId(payload.data() + 1);
-}
-
 int wireTypeOf(FD::Type type) {
   return static_cast<int>(
       WireFormatLite::WireTypeForFieldType(static_cast<WireFormatLite::FieldType>(type)));
@@ -85,28 +76,15 @@ void ProtobufReader::selectWriter(std::string_view topic,
   shape_ = nullptr;
   framed_ = false;
   id_in_header_ = id_in_header;
-  const std::optional<uint32_t> id =
-      source_payload && !id_in_header ? prefixId(*source_payload) : std::nullopt;
+  const std::optional<uint32_t> id = source_payload && !id_in_header
+                                         ? ShapeCache<ProtobufShape>::prefixId(*source_payload)
+                                         : std::nullopt;
   if (!id) {
     return;
   }
   framed_ = true;
   selected_id_ = *id;
-  auto it = cache_.find(*id);
-  if (it == cache_.end() || it->second.first != topic) {
-    ProtobufShapePtr shape = shapes_ ? shapes_->find(topic, *id) : nullptr;
-    if (shape == nullptr) {
-      return;  // the control plane has not translated it for this topic
-    }
-    if (cache_.size() > 10000) {
-      cache_.clear();  // bounded
-    }
-    auto& entry = cache_[*id];
-    entry.first.assign(topic);
-    entry.second = std::move(shape);
-    it = cache_.find(*id);
-  }
-  shape_ = it->second.second.get();
+  shape_ = shapes_.find(topic, *id);
 }
 
 const std::vector<std::string>* ProtobufReader::shapeProblems() const {

@@ -105,8 +105,7 @@ private:
               std::string_view arena, std::string& problem);
 
   PathTrie trie_;
-  std::shared_ptr<const ProtobufShapes> shapes_;
-  std::unordered_map<uint32_t, std::pair<std::string, ProtobufShapePtr>> cache_;
+  ShapeCache<ProtobufShape> shapes_;
   const ProtobufShape* shape_ = nullptr;
   uint32_t selected_id_ = 0;
   bool framed_ = false;

@@ -273,8 +273,8 @@ TEST_F(PolicyProtobufTest, ARecordOfAnotherMessageOrNotProtobufIsAViolation) {
   EXPECT_THAT(verdict.detail, HasSubstr("truncated Protobuf message"));
 
   // A group (an unknown field 12) holding a field number 0, which no parser accepts.
-  const std::string group = prefix(kWriterId) + std::string(1, '\0') +
-                            std::string("\x63\x00\x00\x64", 4);
+  const std::string group =
+      prefix(kWriterId) + std::string(1, '\0') + std::string("\x63\x00\x00\x64", 4);
   verdict = run(group, out);
   EXPECT_EQ(verdict.outcome, pipeline::Outcome::kStop);
   EXPECT_THAT(verdict.detail, HasSubstr("invalid Protobuf field number 0"));
