@@ -59,6 +59,11 @@ public:
   // After read(): the payload with `edits` applied, into `out`. False with `problem`.
   virtual bool write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
                      std::string& problem) = 0;
+  // Whether write() can add a member to `occurrence` (a kInsert edit: `set` on a missing
+  // field). JSON objects can; so can Protobuf messages, which predicates see as bytes.
+  virtual bool acceptsInsert(const FieldOccurrence& occurrence) const {
+    return occurrence.value.kind == ValueKind::kObject;
+  }
 };
 
 // A reader of records framed for a schema registry (Avro, Protobuf), which reads each record

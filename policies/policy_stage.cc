@@ -215,7 +215,7 @@ bool PolicyStage::transform(PathRoot root, PayloadReader* reader, bool tombstone
     if (rule.action == Action::kSet && rule.parent_slot >= 0 && !tombstone) {
       size_t inserted = 0;
       for (const FieldOccurrence& occurrence : occurrences) {
-        if (occurrence.slot == rule.parent_slot && occurrence.value.kind == ValueKind::kObject) {
+        if (occurrence.slot == rule.parent_slot && reader->acceptsInsert(occurrence)) {
           FieldEdit edit;
           runner_.insert(i, occurrence.handle, arena_, edit);
           edits.push_back(edit);

@@ -383,6 +383,7 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
     const int32_t inner = field->is_repeated() ? element : node;
     const bool packed = wire_type == 2 && wireTypeOf(field->type()) != 2;
     const auto value_begin = static_cast<uint32_t>(pos_);
+    int32_t inner_frame = -1;
     if (field->type() == FD::TYPE_MESSAGE && inner >= 0 && trie_.hasChildren(inner)) {
       uint64_t size = 0;
       const auto length_begin = static_cast<uint32_t>(pos_);
@@ -396,7 +397,7 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
       }
       frames_.push_back({length_begin, static_cast<uint32_t>(pos_),
                          static_cast<uint32_t>(pos_ + size), frame, 0});
-      const auto inner_frame = static_cast<int32_t>(frames_.size() - 1);
+      inner_frame = static_cast<int32_t>(frames_.size() - 1);
       if (!walk(*field->message_type(), inner, pos_ + size, inner_frame, depth + 1, problem)) {
         return false;
       }
@@ -417,7 +418,8 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
       }
       occurrences_.push_back(
           {static_cast<uint16_t>(slot), read, static_cast<uint32_t>(locations_.size())});
-      locations_.push_back({tag_begin, static_cast<uint32_t>(pos_), field, frame, packed});
+      locations_.push_back({tag_begin, static_cast<uint32_t>(pos_), field, frame, packed,
+                            field->message_type(), inner_frame});
       if (shape_->derived.changed && record_problems_.empty() &&
           shape_->derived.slots[static_cast<size_t>(slot)].change !=
               ProtobufSlotPlan::Change::kNone) {
@@ -481,8 +483,8 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
     occurrences_.push_back({static_cast<uint16_t>(slot),
                             FieldValue{ValueKind::kBytes, false, 0, payload.substr(body_)},
                             static_cast<uint32_t>(locations_.size())});
-    locations_.push_back(
-        {static_cast<uint32_t>(body_), static_cast<uint32_t>(payload.size()), nullptr, -1, false});
+    locations_.push_back({static_cast<uint32_t>(body_), static_cast<uint32_t>(payload.size()),
+                          nullptr, -1, false, message, -1});
   }
   if (!walk(*message, PathTrie::kRoot, payload.size(), -1, 0, problem)) {
     return false;
@@ -508,21 +510,22 @@ bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
     return true;  // left out: no bytes
   }
   if (at.packed) {
-    problem = "field " + at.field->full_name() +
-              ": a packed run of repeated numbers can only be "
-              "dropped";
+    problem =
+        "field " + at.field->full_name() + ": a packed run of repeated numbers can only be dropped";
     return false;
   }
   const FD::Type type =
       plan.change == ProtobufSlotPlan::Change::kRetype ? plan.type : at.field->type();
-  ValueKind kind = occurrence.value.kind;
-  std::string_view text = occurrence.value.text;
   if (edit != nullptr) {
-    kind = edit->value_kind;
-    text = arena.substr(edit->text_begin, edit->text_size);
+    return encodeField(*at.field, type, edit->value_kind,
+                       arena.substr(edit->text_begin, edit->text_size), problem);
   }
-  putVarint((static_cast<uint64_t>(at.field->number()) << 3) |
-                static_cast<uint64_t>(wireTypeOf(type)),
+  return encodeField(*at.field, type, occurrence.value.kind, occurrence.value.text, problem);
+}
+
+bool ProtobufReader::encodeField(const FD& field, FD::Type type, ValueKind kind,
+                                 std::string_view text, std::string& problem) {
+  putVarint((static_cast<uint64_t>(field.number()) << 3) | static_cast<uint64_t>(wireTypeOf(type)),
             scratch_);
   int64_t n = 0;
   uint64_t u = 0;
@@ -545,7 +548,7 @@ bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
     break;
   case FD::TYPE_ENUM:
     if (kind == ValueKind::kString) {
-      if (const auto* symbol = at.field->enum_type()->FindValueByName(std::string(text))) {
+      if (const auto* symbol = field.enum_type()->FindValueByName(std::string(text))) {
         putVarint(static_cast<uint64_t>(static_cast<int64_t>(symbol->number())), scratch_);
         return true;
       }
@@ -620,12 +623,58 @@ bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
     break;
   }
   problem = std::string("a ") + kindName(kind) + " cannot be written as Protobuf " +
-            FD::TypeName(type) + " (field " + at.field->full_name() + ")";
+            FD::TypeName(type) + " (field " + field.full_name() + ")";
   return false;
+}
+
+bool ProtobufReader::acceptsInsert(const FieldOccurrence& occurrence) const {
+  const Location& at = locations_[occurrence.handle];
+  return at.message != nullptr && (at.field == nullptr || at.inner_frame >= 0);
+}
+
+// A `set` on a field the message does not hold: the field is added at the end of the message
+// (Protobuf's fields may come in any order), in the constant's type, which is the field's type
+// in the derived file (protobuf_policy_schema.h).
+bool ProtobufReader::insert(const FieldEdit& edit, std::string_view arena, std::string& problem) {
+  const Location& at = locations_[edit.handle];
+  const FD* field = at.message->FindFieldByName(std::string(edit.name));
+  if (field == nullptr || field->is_repeated()) {
+    problem = "message " + at.message->full_name() +
+              (field == nullptr ? " has no field " + std::string(edit.name)
+                                : ": repeated field " + field->name() + " cannot be set");
+    return false;
+  }
+  const std::string_view text = arena.substr(edit.text_begin, edit.text_size);
+  FD::Type type = FD::TYPE_STRING;
+  if (edit.value_kind == ValueKind::kBool) {
+    type = FD::TYPE_BOOL;
+  } else if (edit.value_kind == ValueKind::kNumber) {
+    type = text.find_first_of(".eE") == std::string_view::npos ? FD::TYPE_INT64 : FD::TYPE_DOUBLE;
+  }
+  const auto begin = static_cast<uint32_t>(scratch_.size());
+  if (!encodeField(*field, type, edit.value_kind, text, problem)) {
+    return false;
+  }
+  const auto position = at.inner_frame >= 0 ? frames_[static_cast<size_t>(at.inner_frame)].body_end
+                                            : static_cast<uint32_t>(payload_.size());
+  splices_.push_back(
+      {position, position, at.inner_frame, begin, static_cast<uint32_t>(scratch_.size()) - begin});
+  return true;
 }
 
 bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view arena,
                            std::string& out, std::string& problem) {
+  // By position; at one position, an insertion (no bytes replaced) before the field that
+  // starts there, and an outer field before the fields inside it.
+  const auto spliceBefore = [](const Splice& a, const Splice& b) {
+    if (a.begin != b.begin) {
+      return a.begin < b.begin;
+    }
+    if ((a.begin == a.end) != (b.begin == b.end)) {
+      return a.begin == a.end;
+    }
+    return a.end > b.end;
+  };
   splices_.clear();
   scratch_.clear();
   auto add = [&](uint32_t handle, const FieldEdit* edit) {
@@ -640,10 +689,10 @@ bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view ar
   };
   for (const FieldEdit& edit : edits) {
     if (edit.kind == FieldEdit::Kind::kInsert) {
-      problem = "a missing Protobuf field cannot be added";
-      return false;
-    }
-    if (!add(edit.handle, &edit)) {
+      if (!insert(edit, arena, problem)) {
+        return false;
+      }
+    } else if (!add(edit.handle, &edit)) {
       return false;
     }
   }
@@ -662,10 +711,8 @@ bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view ar
     }
   }
   // Outer fields first; an edit inside a field already replaced or left out has nothing left
-  // to change.
-  std::sort(splices_.begin(), splices_.end(), [](const Splice& a, const Splice& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
-  });
+  // to change. A field added at the end of a message comes before whatever starts there.
+  std::sort(splices_.begin(), splices_.end(), spliceBefore);
   size_t kept = 0;
   uint32_t covered = 0;
   for (const Splice& splice : splices_) {
@@ -704,8 +751,7 @@ bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view ar
           static_cast<int64_t>(frame.body_begin - frame.length_begin);
     }
   }
-  std::sort(splices_.begin(), splices_.end(),
-            [](const Splice& a, const Splice& b) { return a.begin < b.begin; });
+  std::sort(splices_.begin(), splices_.end(), spliceBefore);
   out.clear();
   out.append(payload_.substr(0, body_));
   size_t pos = body_;

@@ -15,7 +15,7 @@
 // is not on the wire is missing, also a proto3 scalar holding its default (which proto3 does
 // not write). A field written more than once is edited everywhere; predicates see the last
 // value. Packed repeated numbers are one occurrence (their encoding, as bytes) that only
-// `drop` can edit; `set` does not add a missing field.
+// `drop` can edit. `set` on a field that is not on the wire adds it at the end of its message.
 //
 // The writer's schema comes from a table the control plane fills (ProtobufShapes), as for
 // Avro (avro_payload.h).
@@ -67,6 +67,8 @@ public:
   std::span<const FieldOccurrence> occurrences() const override { return occurrences_; }
   bool write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
              std::string& problem) override;
+  // A message (the record's, or a message field a path goes into) can get a missing field.
+  bool acceptsInsert(const FieldOccurrence& occurrence) const override;
 
 private:
   // Where one occurrence is: the whole field (tag to the value's end), and the message around
@@ -77,6 +79,9 @@ private:
     const google::protobuf::FieldDescriptor* field = nullptr;
     int32_t frame = -1;
     bool packed = false;  // a packed run of repeated numbers
+    // A message: its type, and its frame (-1: the record's message), where fields are added.
+    const google::protobuf::Descriptor* message = nullptr;
+    int32_t inner_frame = -1;
   };
   // A length-delimited message on a path: where its length varint is, and where its body ends.
   struct Frame {
@@ -103,6 +108,11 @@ private:
   void addNumberText(std::string_view text);
   bool encode(const Location& at, const FieldEdit* edit, const FieldOccurrence& occurrence,
               std::string_view arena, std::string& problem);
+  bool insert(const FieldEdit& edit, std::string_view arena, std::string& problem);
+  // Field `field` (tag and value) holding `text` as `type`, into scratch_.
+  bool encodeField(const google::protobuf::FieldDescriptor& field,
+                   google::protobuf::FieldDescriptor::Type type, ValueKind kind,
+                   std::string_view text, std::string& problem);
 
   PathTrie trie_;
   ShapeCache<ProtobufShape> shapes_;

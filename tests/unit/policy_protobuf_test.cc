@@ -235,6 +235,40 @@ TEST_F(PolicyProtobufTest, SetWritesTheConstantsTypeAndEditsEveryOccurrence) {
   EXPECT_EQ(r->GetRepeatedString(*edited, d->FindFieldByName("tags"), 1), "b");
 }
 
+TEST_F(PolicyProtobufTest, SetAddsAFieldTheMessageDoesNotHold) {
+  // proto3 does not write a field that holds its default: a payment from nowhere has no
+  // country on the wire, and its card no cvv.
+  build("      - {path: value.country, action: set, value: EU}\n"
+        "      - {path: value.card.cvv, action: set, value: 7}\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
+  auto m = message(*shape, "acme.Payment");
+  const pb::Descriptor* d = m->GetDescriptor();
+  m->GetReflection()->SetString(m.get(), d->FindFieldByName("id"), "p-2");
+  pb::Message* card = m->GetReflection()->MutableMessage(m.get(), d->FindFieldByName("card"));
+  card->GetReflection()->SetString(card, card->GetDescriptor()->FindFieldByName("number"), "4111");
+  m->GetReflection()->SetString(m.get(), d->FindFieldByName("email"), "x@example.com");
+  std::string out;
+  pipeline::Verdict verdict =
+      run(prefix(kWriterId) + std::string(1, '\0') + m->SerializeAsString(), out);
+  ASSERT_EQ(verdict.outcome, pipeline::Outcome::kPass) << verdict.detail;
+  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  ASSERT_TRUE(derived.ok()) << derived.error().message;
+  const pb::Descriptor* p = (*derived)->file->message_type(0);
+  std::unique_ptr<pb::Message> edited(factory_.GetPrototype(p)->New());
+  ASSERT_TRUE(edited->ParseFromString(out.substr(6)));
+  const pb::Reflection* r = edited->GetReflection();
+  EXPECT_TRUE(r->GetUnknownFields(*edited).empty());
+  EXPECT_EQ(r->GetString(*edited, p->FindFieldByName("country")), "EU");
+  EXPECT_EQ(r->GetString(*edited, p->FindFieldByName("email")), "x@example.com");
+  const pb::Message& got = r->GetMessage(*edited, p->FindFieldByName("card"));
+  const pb::FieldDescriptor* cvv = got.GetDescriptor()->FindFieldByName("cvv");
+  EXPECT_EQ(cvv->type(), pb::FieldDescriptor::TYPE_INT64);  // the constant's type
+  EXPECT_EQ(got.GetReflection()->GetInt64(got, cvv), 7);
+  EXPECT_EQ(got.GetReflection()->GetString(got, got.GetDescriptor()->FindFieldByName("number")),
+            "4111");
+}
+
 TEST_F(PolicyProtobufTest, WhatTheDerivedFileCannotDescribeIsAViolation) {
   // Card is also the backup's: retyping its cvv would change that one's too.
   const std::string shared = R"(syntax = "proto3";
