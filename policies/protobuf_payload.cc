@@ -1,53 +1,19 @@
 #include "policies/protobuf_payload.h"
 
+#include "policies/protobuf_wire.h"
 #include "schema/wire_format.h"
 
-#include <google/protobuf/wire_format_lite.h>
 #include <simdjson.h>
 
-#include <algorithm>
 #include <array>
-#include <charconv>
-#include <cstring>
 
 namespace causeway::policies {
-namespace {
 
 namespace pb = google::protobuf;
 using FD = pb::FieldDescriptor;
-using pb::internal::WireFormatLite;
-
-int wireTypeOf(FD::Type type) {
-  return static_cast<int>(
-      WireFormatLite::WireTypeForFieldType(static_cast<WireFormatLite::FieldType>(type)));
-}
-
-void putVarint(uint64_t value, std::string& out) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
-template <class T> void putFixed(T value, std::string& out) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));  // little-endian hosts (x86-64, aarch64)
-  out.append(bytes, sizeof(T));
-}
-
-template <class T> T loadFixed(const char* at) {
-  T value;
-  std::memcpy(&value, at, sizeof(T));
-  return value;
-}
-
-template <class T> bool parseWhole(std::string_view text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-}  // namespace
+using protobuf_wire::loadFixed;
+using protobuf_wire::WireFormatLite;
+using protobuf_wire::wireTypeOf;
 
 Result<ProtobufShapePtr> makeProtobufShape(const schema::ResolvedSchema& writer,
                                            const std::vector<TransformRule>& rules,
@@ -114,69 +80,65 @@ bool ProtobufReader::varint(size_t end, uint64_t& out, std::string& problem) {
   return false;
 }
 
-bool ProtobufReader::skipGroup(size_t end, uint32_t number, int depth, std::string& problem) {
-  if (depth >= kMaxProtobufDepth) {
-    problem = "Protobuf message nested more than " + std::to_string(kMaxProtobufDepth) + " deep";
+// Skips the value of field `number` (its tag just read): a group up to its end, anything else
+// by its wire type.
+bool ProtobufReader::skip(size_t end, int wire_type, uint64_t number, int depth,
+                          std::string& problem) {
+  uint64_t n = 0;
+  switch (wire_type) {
+  case 0:
+    return varint(end, n, problem);
+  case 1:
+  case 5:
+    n = wire_type == 1 ? 8 : 4;
+    break;
+  case 2:
+    if (!varint(end, n, problem)) {
+      return false;
+    }
+    break;
+  case 3:
+    if (depth >= kMaxProtobufDepth) {
+      problem = "Protobuf message nested more than " + std::to_string(kMaxProtobufDepth) + " deep";
+      return false;
+    }
+    while (pos_ < end) {
+      uint64_t tag = 0;
+      if (!varint(end, tag, problem)) {
+        return false;
+      }
+      const int inner_type = static_cast<int>(tag & 7);
+      const uint64_t inner = tag >> 3;
+      if (inner == 0 || inner > static_cast<uint64_t>(FD::kMaxNumber)) {
+        problem = "invalid Protobuf field number " + std::to_string(inner) + " at byte " +
+                  std::to_string(pos_ - body_);
+        return false;
+      }
+      if (inner_type == 4) {
+        if (inner != number) {
+          problem = "Protobuf group " + std::to_string(number) + " ends with the end of group " +
+                    std::to_string(inner) + " at byte " + std::to_string(pos_ - body_);
+          return false;
+        }
+        return true;
+      }
+      if (!skip(end, inner_type, inner, depth + 1, problem)) {
+        return false;
+      }
+    }
+    problem = "truncated Protobuf message: group " + std::to_string(number) + " has no end";
+    return false;
+  default:
+    problem = "invalid Protobuf wire type " + std::to_string(wire_type) + " at byte " +
+              std::to_string(pos_ - body_);
     return false;
   }
-  while (pos_ < end) {
-    uint64_t tag = 0;
-    if (!varint(end, tag, problem)) {
-      return false;
-    }
-    const int wire_type = static_cast<int>(tag & 7);
-    const uint64_t inner = tag >> 3;
-    if (inner == 0 || inner > static_cast<uint64_t>(FD::kMaxNumber)) {
-      problem = "invalid Protobuf field number " + std::to_string(inner) + " at byte " +
-                std::to_string(pos_ - body_);
-      return false;
-    }
-    uint64_t n = 0;
-    switch (wire_type) {
-    case 0:
-      if (!varint(end, n, problem)) {
-        return false;
-      }
-      break;
-    case 1:
-    case 5:
-      n = wire_type == 1 ? 8 : 4;
-      if (end - pos_ < n) {
-        problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
-        return false;
-      }
-      pos_ += n;
-      break;
-    case 2:
-      if (!varint(end, n, problem)) {
-        return false;
-      }
-      if (end - pos_ < n) {
-        problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
-        return false;
-      }
-      pos_ += n;
-      break;
-    case 3:
-      if (!skipGroup(end, static_cast<uint32_t>(inner), depth + 1, problem)) {
-        return false;
-      }
-      break;
-    case 4:
-      if (inner != number) {
-        problem = "Protobuf group " + std::to_string(number) + " ends with the end of group " +
-                  std::to_string(inner) + " at byte " + std::to_string(pos_ - body_);
-        return false;
-      }
-      return true;
-    default:
-      problem = "invalid Protobuf wire type " + std::to_string(wire_type) + " at byte " +
-                std::to_string(pos_ - body_);
-      return false;
-    }
+  if (end - pos_ < n) {
+    problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
+    return false;
   }
-  problem = "truncated Protobuf message: group " + std::to_string(number) + " has no end";
-  return false;
+  pos_ += n;
+  return true;
 }
 
 void ProtobufReader::addNumberText(std::string_view text) {
@@ -328,38 +290,8 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
       return false;
     }
     if (node < 0 || field->type() == FD::TYPE_GROUP) {
-      uint64_t skipped = 0;
-      if (wire_type == 3) {
-        if (!skipGroup(end, static_cast<uint32_t>(number), depth + 1, problem)) {
-          return false;
-        }
-        continue;
-      }
-      if (wire_type == 4 || wire_type > 5) {
-        problem = "invalid Protobuf wire type " + std::to_string(wire_type) + " at byte " +
-                  std::to_string(tag_begin - body_);
+      if (!skip(end, wire_type, number, depth + 1, problem)) {
         return false;
-      }
-      if (wire_type == 0) {
-        if (!varint(end, skipped, problem)) {
-          return false;
-        }
-      } else if (wire_type == 2) {
-        if (!varint(end, skipped, problem)) {
-          return false;
-        }
-        if (end - pos_ < skipped) {
-          problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
-          return false;
-        }
-        pos_ += skipped;
-      } else {
-        const size_t size = wire_type == 1 ? 8 : 4;
-        if (end - pos_ < size) {
-          problem = "truncated Protobuf message at byte " + std::to_string(pos_ - body_);
-          return false;
-        }
-        pos_ += size;
       }
       continue;
     }
@@ -493,274 +425,6 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
     occurrences_[occurrence].value.text =
         std::string_view(numbers_).substr(text.first, text.second);
   }
-  return true;
-}
-
-bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
-                            const FieldOccurrence& occurrence, std::string_view arena,
-                            std::string& problem) {
-  if (at.field == nullptr) {
-    problem = "the whole Protobuf message cannot be replaced";
-    return false;
-  }
-  const ProtobufSlotPlan plan =
-      record_problems_.empty() ? shape_->derived.slots[occurrence.slot] : ProtobufSlotPlan{};
-  if ((edit != nullptr && edit->kind == FieldEdit::Kind::kRemove) ||
-      plan.change == ProtobufSlotPlan::Change::kRemove) {
-    return true;  // left out: no bytes
-  }
-  if (at.packed) {
-    problem =
-        "field " + at.field->full_name() + ": a packed run of repeated numbers can only be dropped";
-    return false;
-  }
-  const FD::Type type =
-      plan.change == ProtobufSlotPlan::Change::kRetype ? plan.type : at.field->type();
-  if (edit != nullptr) {
-    return encodeField(*at.field, type, edit->value_kind,
-                       arena.substr(edit->text_begin, edit->text_size), problem);
-  }
-  return encodeField(*at.field, type, occurrence.value.kind, occurrence.value.text, problem);
-}
-
-bool ProtobufReader::encodeField(const FD& field, FD::Type type, ValueKind kind,
-                                 std::string_view text, std::string& problem) {
-  putVarint((static_cast<uint64_t>(field.number()) << 3) | static_cast<uint64_t>(wireTypeOf(type)),
-            scratch_);
-  int64_t n = 0;
-  uint64_t u = 0;
-  double d = 0;
-  switch (type) {
-  case FD::TYPE_STRING:
-  case FD::TYPE_BYTES:
-    if (kind == ValueKind::kString || kind == ValueKind::kNumber || kind == ValueKind::kBool ||
-        kind == ValueKind::kBytes) {
-      putVarint(text.size(), scratch_);
-      scratch_.append(text);
-      return true;
-    }
-    break;
-  case FD::TYPE_BOOL:
-    if (kind == ValueKind::kBool) {
-      scratch_.push_back(text == "true" ? 1 : 0);
-      return true;
-    }
-    break;
-  case FD::TYPE_ENUM:
-    if (kind == ValueKind::kString) {
-      if (const auto* symbol = field.enum_type()->FindValueByName(std::string(text))) {
-        putVarint(static_cast<uint64_t>(static_cast<int64_t>(symbol->number())), scratch_);
-        return true;
-      }
-    } else if (kind == ValueKind::kNumber && parseWhole(text, n) && n >= INT32_MIN &&
-               n <= INT32_MAX) {
-      putVarint(static_cast<uint64_t>(n), scratch_);
-      return true;
-    }
-    break;
-  case FD::TYPE_INT32:
-  case FD::TYPE_SINT32:
-  case FD::TYPE_SFIXED32:
-    if (kind == ValueKind::kNumber && parseWhole(text, n) && n >= INT32_MIN && n <= INT32_MAX) {
-      if (type == FD::TYPE_INT32) {
-        putVarint(static_cast<uint64_t>(n), scratch_);
-      } else if (type == FD::TYPE_SINT32) {
-        putVarint(WireFormatLite::ZigZagEncode32(static_cast<int32_t>(n)), scratch_);
-      } else {
-        putFixed(static_cast<int32_t>(n), scratch_);
-      }
-      return true;
-    }
-    break;
-  case FD::TYPE_INT64:
-  case FD::TYPE_SINT64:
-  case FD::TYPE_SFIXED64:
-    if (kind == ValueKind::kNumber && parseWhole(text, n)) {
-      if (type == FD::TYPE_INT64) {
-        putVarint(static_cast<uint64_t>(n), scratch_);
-      } else if (type == FD::TYPE_SINT64) {
-        putVarint(WireFormatLite::ZigZagEncode64(n), scratch_);
-      } else {
-        putFixed(n, scratch_);
-      }
-      return true;
-    }
-    break;
-  case FD::TYPE_UINT32:
-  case FD::TYPE_FIXED32:
-    if (kind == ValueKind::kNumber && parseWhole(text, u) && u <= UINT32_MAX) {
-      if (type == FD::TYPE_UINT32) {
-        putVarint(u, scratch_);
-      } else {
-        putFixed(static_cast<uint32_t>(u), scratch_);
-      }
-      return true;
-    }
-    break;
-  case FD::TYPE_UINT64:
-  case FD::TYPE_FIXED64:
-    if (kind == ValueKind::kNumber && parseWhole(text, u)) {
-      if (type == FD::TYPE_UINT64) {
-        putVarint(u, scratch_);
-      } else {
-        putFixed(u, scratch_);
-      }
-      return true;
-    }
-    break;
-  case FD::TYPE_DOUBLE:
-  case FD::TYPE_FLOAT:
-    if (kind == ValueKind::kNumber && parseWhole(text, d)) {
-      if (type == FD::TYPE_DOUBLE) {
-        putFixed(d, scratch_);
-      } else {
-        putFixed(static_cast<float>(d), scratch_);
-      }
-      return true;
-    }
-    break;
-  default:
-    break;
-  }
-  problem = std::string("a ") + kindName(kind) + " cannot be written as Protobuf " +
-            FD::TypeName(type) + " (field " + field.full_name() + ")";
-  return false;
-}
-
-bool ProtobufReader::acceptsInsert(const FieldOccurrence& occurrence) const {
-  const Location& at = locations_[occurrence.handle];
-  return at.message != nullptr && (at.field == nullptr || at.inner_frame >= 0);
-}
-
-// A `set` on a field the message does not hold: the field is added at the end of the message
-// (Protobuf's fields may come in any order), in the constant's type, which is the field's type
-// in the derived file (protobuf_policy_schema.h).
-bool ProtobufReader::insert(const FieldEdit& edit, std::string_view arena, std::string& problem) {
-  const Location& at = locations_[edit.handle];
-  const FD* field = at.message->FindFieldByName(std::string(edit.name));
-  if (field == nullptr || field->is_repeated()) {
-    problem = "message " + at.message->full_name() +
-              (field == nullptr ? " has no field " + std::string(edit.name)
-                                : ": repeated field " + field->name() + " cannot be set");
-    return false;
-  }
-  const std::string_view text = arena.substr(edit.text_begin, edit.text_size);
-  FD::Type type = FD::TYPE_STRING;
-  if (edit.value_kind == ValueKind::kBool) {
-    type = FD::TYPE_BOOL;
-  } else if (edit.value_kind == ValueKind::kNumber) {
-    type = text.find_first_of(".eE") == std::string_view::npos ? FD::TYPE_INT64 : FD::TYPE_DOUBLE;
-  }
-  const auto begin = static_cast<uint32_t>(scratch_.size());
-  if (!encodeField(*field, type, edit.value_kind, text, problem)) {
-    return false;
-  }
-  const auto position = at.inner_frame >= 0 ? frames_[static_cast<size_t>(at.inner_frame)].body_end
-                                            : static_cast<uint32_t>(payload_.size());
-  splices_.push_back(
-      {position, position, at.inner_frame, begin, static_cast<uint32_t>(scratch_.size()) - begin});
-  return true;
-}
-
-bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view arena,
-                           std::string& out, std::string& problem) {
-  // By position; at one position, an insertion (no bytes replaced) before the field that
-  // starts there, and an outer field before the fields inside it.
-  const auto spliceBefore = [](const Splice& a, const Splice& b) {
-    if (a.begin != b.begin) {
-      return a.begin < b.begin;
-    }
-    if ((a.begin == a.end) != (b.begin == b.end)) {
-      return a.begin == a.end;
-    }
-    return a.end > b.end;
-  };
-  splices_.clear();
-  scratch_.clear();
-  auto add = [&](uint32_t handle, const FieldEdit* edit) {
-    const Location& at = locations_[handle];
-    const auto text = static_cast<uint32_t>(scratch_.size());
-    if (!encode(at, edit, occurrences_[handle], arena, problem)) {
-      return false;
-    }
-    splices_.push_back(
-        {at.begin, at.end, at.frame, text, static_cast<uint32_t>(scratch_.size()) - text});
-    return true;
-  };
-  for (const FieldEdit& edit : edits) {
-    if (edit.kind == FieldEdit::Kind::kInsert) {
-      if (!insert(edit, arena, problem)) {
-        return false;
-      }
-    } else if (!add(edit.handle, &edit)) {
-      return false;
-    }
-  }
-  // Occurrences of retyped or removed fields that no edit touched (values kept as they were)
-  // are written again in the derived type, or left out.
-  if (retyped_) {
-    for (const FieldOccurrence& occurrence : occurrences_) {
-      if (shape_->derived.slots[occurrence.slot].change == ProtobufSlotPlan::Change::kNone ||
-          std::any_of(edits.begin(), edits.end(),
-                      [&](const FieldEdit& e) { return e.handle == occurrence.handle; })) {
-        continue;
-      }
-      if (!add(occurrence.handle, nullptr)) {
-        return false;
-      }
-    }
-  }
-  // Outer fields first; an edit inside a field already replaced or left out has nothing left
-  // to change. A field added at the end of a message comes before whatever starts there.
-  std::sort(splices_.begin(), splices_.end(), spliceBefore);
-  size_t kept = 0;
-  uint32_t covered = 0;
-  for (const Splice& splice : splices_) {
-    if (splice.begin < covered) {
-      continue;
-    }
-    covered = splice.end;
-    splices_[kept++] = splice;
-  }
-  splices_.resize(kept);
-  // The messages around the edits change size: their lengths are written again, innermost
-  // first (a message's frame comes after its parent's).
-  for (Frame& frame : frames_) {
-    frame.delta = 0;
-  }
-  for (const Splice& splice : splices_) {
-    if (splice.frame >= 0) {
-      frames_[static_cast<size_t>(splice.frame)].delta +=
-          static_cast<int64_t>(splice.size) - static_cast<int64_t>(splice.end - splice.begin);
-    }
-  }
-  for (size_t i = frames_.size(); i-- > 0;) {
-    Frame& frame = frames_[i];
-    if (frame.delta == 0) {
-      continue;
-    }
-    const auto length = static_cast<uint64_t>(
-        static_cast<int64_t>(frame.body_end - frame.body_begin) + frame.delta);
-    const auto text = static_cast<uint32_t>(scratch_.size());
-    putVarint(length, scratch_);
-    const auto size = static_cast<uint32_t>(scratch_.size()) - text;
-    splices_.push_back({frame.length_begin, frame.body_begin, -1, text, size});
-    if (frame.parent >= 0) {
-      frames_[static_cast<size_t>(frame.parent)].delta +=
-          frame.delta + static_cast<int64_t>(size) -
-          static_cast<int64_t>(frame.body_begin - frame.length_begin);
-    }
-  }
-  std::sort(splices_.begin(), splices_.end(), spliceBefore);
-  out.clear();
-  out.append(payload_.substr(0, body_));
-  size_t pos = body_;
-  for (const Splice& splice : splices_) {
-    out.append(payload_.substr(pos, splice.begin - pos));
-    out.append(std::string_view(scratch_).substr(splice.text, splice.size));
-    pos = splice.end;
-  }
-  out.append(payload_.substr(pos));
   return true;
 }
 
