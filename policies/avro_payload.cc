@@ -46,22 +46,12 @@ void putVarint(int64_t value, std::string& out) {
 
 AvroReader::AvroReader(const std::vector<ReaderPath>& paths,
                        std::shared_ptr<const AvroShapes> shapes)
-    : trie_(paths), shapes_(std::move(shapes)) {}
+    : trie_(paths), selection_(std::move(shapes)) {}
 
 void AvroReader::selectWriter(std::string_view topic,
                               std::optional<std::string_view> source_payload, bool id_in_header) {
-  shape_ = nullptr;
-  framed_ = false;
-  id_in_header_ = id_in_header;
-  const std::optional<uint32_t> id = source_payload && !id_in_header
-                                         ? ShapeCache<AvroShape>::prefixId(*source_payload)
-                                         : std::nullopt;
-  if (!id) {
-    return;
-  }
-  framed_ = true;
-  selected_id_ = *id;
-  shape_ = shapes_.find(topic, *id);
+  selection_.select(topic, source_payload, id_in_header);
+  shape_ = selection_.shape();
 }
 
 const std::vector<std::string>* AvroReader::shapeProblems() const {
@@ -339,23 +329,7 @@ bool AvroReader::read(std::string_view payload, std::string& problem) {
   blocks_.clear();
   numbers_.clear();
   number_texts_.clear();
-  if (!framed_) {
-    problem = id_in_header_
-                  ? "the schema ID is in a header: Avro policies read records framed with the ID "
-                    "before the datum (0x00 and 4 bytes)"
-                  : "the source record does not start with a schema ID (0x00 and 4 bytes): Avro "
-                    "records are read with the writer's schema the ID names";
-    return false;
-  }
-  if (shape_ == nullptr) {
-    problem = "schema ID " + std::to_string(selected_id_) +
-              ": the policy has no Avro schema for it (it is derived when the link translates "
-              "the ID)";
-    return false;
-  }
-  if (shape_->writer == nullptr) {
-    problem =
-        shape_->derived.problems.empty() ? "no writer schema" : shape_->derived.problems.front();
+  if (selection_.ready("Avro", "the datum (0x00 and 4 bytes)", problem) == nullptr) {
     return false;
   }
   if (payload.size() < kPrefix || payload[0] != 0) {

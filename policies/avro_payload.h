@@ -104,11 +104,8 @@ private:
               std::string& problem) const;
 
   PathTrie trie_;
-  ShapeCache<AvroShape> shapes_;
+  WriterSelection<AvroShape> selection_;
   const AvroShape* shape_ = nullptr;
-  uint32_t selected_id_ = 0;
-  bool framed_ = false;
-  bool id_in_header_ = false;
   bool retyped_ = false;
 
   std::string_view payload_;

@@ -34,23 +34,13 @@ Result<ProtobufShapePtr> makeProtobufShape(const schema::ResolvedSchema& writer,
 
 ProtobufReader::ProtobufReader(const std::vector<ReaderPath>& paths,
                                std::shared_ptr<const ProtobufShapes> shapes)
-    : trie_(paths), shapes_(std::move(shapes)) {}
+    : trie_(paths), selection_(std::move(shapes)) {}
 
 void ProtobufReader::selectWriter(std::string_view topic,
                                   std::optional<std::string_view> source_payload,
                                   bool id_in_header) {
-  shape_ = nullptr;
-  framed_ = false;
-  id_in_header_ = id_in_header;
-  const std::optional<uint32_t> id = source_payload && !id_in_header
-                                         ? ShapeCache<ProtobufShape>::prefixId(*source_payload)
-                                         : std::nullopt;
-  if (!id) {
-    return;
-  }
-  framed_ = true;
-  selected_id_ = *id;
-  shape_ = shapes_.find(topic, *id);
+  selection_.select(topic, source_payload, id_in_header);
+  shape_ = selection_.shape();
 }
 
 const std::vector<std::string>* ProtobufReader::shapeProblems() const {
@@ -370,23 +360,8 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
   number_texts_.clear();
   record_problems_.clear();
   retyped_ = false;
-  if (!framed_) {
-    problem = id_in_header_
-                  ? "the schema ID is in a header: Protobuf policies read records framed with the "
-                    "ID before the message (0x00, 4 bytes and the message indexes)"
-                  : "the source record does not start with a schema ID (0x00 and 4 bytes): "
-                    "Protobuf records are read with the writer's schema the ID names";
-    return false;
-  }
-  if (shape_ == nullptr) {
-    problem = "schema ID " + std::to_string(selected_id_) +
-              ": the policy has no Protobuf schema for it (it is derived when the link "
-              "translates the ID)";
-    return false;
-  }
-  if (shape_->writer == nullptr) {
-    problem =
-        shape_->derived.problems.empty() ? "no writer schema" : shape_->derived.problems.front();
+  if (selection_.ready("Protobuf", "the message (0x00, 4 bytes and the message indexes)",
+                       problem) == nullptr) {
     return false;
   }
   schema::Frame frame;
@@ -399,7 +374,7 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
   const pb::Descriptor* message = schema::messageAt(*shape_->writer->file, frame.indexes);
   if (message == nullptr) {
     problem = "message indexes " + frame.indexes.str() + " name no message of schema ID " +
-              std::to_string(selected_id_);
+              std::to_string(selection_.id());
     return false;
   }
   if (shape_->derived.changed && message != shape_->derived.root) {

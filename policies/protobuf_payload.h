@@ -115,11 +115,8 @@ private:
                    std::string_view text, std::string& problem);
 
   PathTrie trie_;
-  ShapeCache<ProtobufShape> shapes_;
+  WriterSelection<ProtobufShape> selection_;
   const ProtobufShape* shape_ = nullptr;
-  uint32_t selected_id_ = 0;
-  bool framed_ = false;
-  bool id_in_header_ = false;
   bool retyped_ = false;
   std::vector<std::string> record_problems_;  // this record's message is not the derived one
 

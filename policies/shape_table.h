@@ -50,43 +50,84 @@ private:
   std::unordered_map<std::string, std::unordered_map<uint32_t, Ptr>, Hash, std::equal_to<>> shapes_;
 };
 
-// One reader's view of a ShapeTable: the schema a source record names, looked up once per ID
-// and topic (records of one ID mostly come from one topic). Not thread-safe: one per reader.
-template <class Shape> class ShapeCache {
+// One reader's view of a ShapeTable: the writer schema a source record names, looked up once
+// per ID and topic (records of one ID mostly come from one topic). Not thread-safe: one per
+// reader.
+template <class Shape> class WriterSelection {
 public:
-  explicit ShapeCache(std::shared_ptr<const ShapeTable<Shape>> table) : table_(std::move(table)) {}
+  explicit WriterSelection(std::shared_ptr<const ShapeTable<Shape>> table)
+      : table_(std::move(table)) {}
 
-  // The schema ID in front of `payload` (0x00 and 4 bytes), if it has one.
-  static std::optional<uint32_t> prefixId(std::string_view payload) {
-    if (payload.size() < schema::kIdPrefixSize || payload[0] != 0) {
-      return std::nullopt;
+  // Selects the schema whose ID `source_payload` (the record as the source cluster has it)
+  // starts with. None when it has no ID prefix, or the record's schema ID is in a header
+  // (`id_in_header`: the payload is a bare datum whose first bytes are no ID).
+  void select(std::string_view topic, std::optional<std::string_view> source_payload,
+              bool id_in_header) {
+    shape_ = nullptr;
+    framed_ = false;
+    id_in_header_ = id_in_header;
+    if (!source_payload || id_in_header || source_payload->size() < schema::kIdPrefixSize ||
+        (*source_payload)[0] != 0) {
+      return;
     }
-    return schema::loadId(payload.data() + 1);
+    framed_ = true;
+    id_ = schema::loadId(source_payload->data() + 1);
+    shape_ = find(topic, id_);
   }
 
-  // The shape of (topic, id), or null when the control plane has not translated that ID for
-  // that topic.
-  const Shape* find(std::string_view topic, uint32_t id) {
-    auto it = cache_.find(id);
-    if (it == cache_.end() || it->second.first != topic) {
-      typename ShapeTable<Shape>::Ptr shape = table_ ? table_->find(topic, id) : nullptr;
-      if (shape == nullptr) {
-        return nullptr;
-      }
-      if (cache_.size() > 10000) {
-        cache_.clear();  // bounded
-      }
-      auto& entry = cache_[id];
-      entry.first.assign(topic);
-      entry.second = std::move(shape);
-      return entry.second.get();
+  // The selected shape, or null with why not. `format`: "Avro"; `framing`: what follows the ID
+  // in a framed record, "the datum (0x00 and 4 bytes)".
+  const Shape* ready(const char* format, const char* framing, std::string& problem) const {
+    if (!framed_) {
+      problem = id_in_header_
+                    ? std::string("the schema ID is in a header: ") + format +
+                          " policies read records framed with the ID before " + framing
+                    : std::string("the source record does not start with a schema ID "
+                                  "(0x00 and 4 bytes): ") +
+                          format + " records are read with the writer's schema the ID names";
+      return nullptr;
     }
-    return it->second.second.get();
+    if (shape_ == nullptr) {
+      problem = "schema ID " + std::to_string(id_) + ": the policy has no " + format +
+                " schema for it (it is derived when the link translates the ID)";
+      return nullptr;
+    }
+    if (shape_->writer == nullptr) {
+      problem =
+          shape_->derived.problems.empty() ? "no writer schema" : shape_->derived.problems.front();
+      return nullptr;
+    }
+    return shape_;
   }
+
+  const Shape* shape() const { return shape_; }
+  uint32_t id() const { return id_; }
 
 private:
+  const Shape* find(std::string_view topic, uint32_t id) {
+    auto it = cache_.find(id);
+    if (it != cache_.end() && it->second.first == topic) {
+      return it->second.second.get();
+    }
+    typename ShapeTable<Shape>::Ptr shape = table_ ? table_->find(topic, id) : nullptr;
+    if (shape == nullptr) {
+      return nullptr;  // the control plane has not translated it for this topic
+    }
+    if (cache_.size() > 10000) {
+      cache_.clear();  // bounded
+    }
+    auto& entry = cache_[id];
+    entry.first.assign(topic);
+    entry.second = std::move(shape);
+    return entry.second.get();
+  }
+
   std::shared_ptr<const ShapeTable<Shape>> table_;
   std::unordered_map<uint32_t, std::pair<std::string, typename ShapeTable<Shape>::Ptr>> cache_;
+  const Shape* shape_ = nullptr;
+  uint32_t id_ = 0;
+  bool framed_ = false;
+  bool id_in_header_ = false;
 };
 
 }  // namespace causeway::policies
