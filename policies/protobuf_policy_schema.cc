@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -208,6 +209,9 @@ public:
     pb::DescriptorProto* holder = protoOf(*leaf->containing_type(), file_);
     if (plan.change == ProtobufSlotPlan::Change::kRemove) {
       removeField(*holder, *leaf);
+      if (leaf->is_map()) {
+        map_entries_.push_back(leaf->message_type());  // its entry type goes too (below)
+      }
     } else {
       retypeField(*holder, *leaf, plan.type);
     }
@@ -217,6 +221,25 @@ public:
   Status finish() {
     if (!out_.changed) {
       return {};
+    }
+    // A map's entry type without its map field is not valid .proto (`option map_entry` is
+    // protoc's own). Removed deepest first, and last to first within a message, so that the
+    // positions protoOf() follows stay right.
+    auto depth = [](const pb::Descriptor* d) {
+      int n = 0;
+      for (; d != nullptr; d = d->containing_type()) {
+        ++n;
+      }
+      return n;
+    };
+    std::sort(map_entries_.begin(), map_entries_.end(),
+              [&](const pb::Descriptor* a, const pb::Descriptor* b) {
+                return depth(a) != depth(b) ? depth(a) > depth(b) : a->index() > b->index();
+              });
+    for (const pb::Descriptor* entry : map_entries_) {
+      protoOf(*entry->containing_type(), file_)
+          ->mutable_nested_type()
+          ->DeleteSubrange(entry->index(), 1);
     }
     pb::DescriptorPool pool;
     std::set<std::string> added;
@@ -261,6 +284,7 @@ private:
   const schema::ProtoFile& writer_;
   ProtobufPolicySchema& out_;
   pb::FileDescriptorProto file_;
+  std::vector<const pb::Descriptor*> map_entries_;  // of dropped map fields
   std::map<const pb::Descriptor*, int> uses_;
 };
 

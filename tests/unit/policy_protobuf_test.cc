@@ -19,6 +19,7 @@ namespace {
 
 namespace pb = google::protobuf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr uint32_t kWriterId = 7;
 
@@ -317,6 +318,60 @@ TEST_F(PolicyProtobufTest, ARecordOfAnotherMessageOrNotProtobufIsAViolation) {
   verdict = run("{\"id\": 1}", out);
   EXPECT_EQ(verdict.outcome, pipeline::Outcome::kStop);
   EXPECT_THAT(verdict.detail, HasSubstr("does not start with a schema ID"));
+}
+
+TEST_F(PolicyProtobufTest, AOneofLeftEmptyGoesWithItsLastField) {
+  // contact holds only phone; score's `optional` is a oneof of its own.
+  build("      - {path: value.phone, action: drop}\n"
+        "      - {path: value.score, action: drop}\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
+  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  ASSERT_TRUE(derived.ok()) << derived.error().message << "\n" << shape->derived.schema;
+  const pb::Descriptor* p = (*derived)->file->message_type(0);
+  EXPECT_EQ(p->oneof_decl_count(), 0) << shape->derived.schema;
+  EXPECT_EQ(p->FindFieldByName("phone"), nullptr);
+  EXPECT_EQ(p->FindFieldByName("score"), nullptr);
+  EXPECT_TRUE(p->IsReservedNumber(10));
+  EXPECT_TRUE(p->IsReservedNumber(5));
+}
+
+TEST_F(PolicyProtobufTest, ADroppedMapTakesItsEntryTypeAlong) {
+  const std::string maps = R"(syntax = "proto3";
+message Payment {
+  map<string, string> attributes = 1;
+  message Inner { map<string, int64> counts = 1; string keep = 2; }
+  Inner inner = 2;
+  map<int32, string> labels = 3;
+}
+)";
+  build("      - {path: value.attributes, action: drop}\n"
+        "      - {path: value.inner.counts, action: drop}\n");
+  ProtobufShapePtr shape = learn(maps);
+  ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
+  EXPECT_THAT(shape->derived.schema, Not(HasSubstr("map_entry"))) << shape->derived.schema;
+  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  ASSERT_TRUE(derived.ok()) << derived.error().message << "\n" << shape->derived.schema;
+  const pb::Descriptor* p = (*derived)->file->message_type(0);
+  EXPECT_EQ(p->FindFieldByName("attributes"), nullptr);
+  EXPECT_TRUE(p->FindFieldByName("labels")->is_map());
+  EXPECT_EQ(p->FindNestedTypeByName("Inner")->FindFieldByName("counts"), nullptr);
+  EXPECT_NE(p->FindNestedTypeByName("Inner")->FindFieldByName("keep"), nullptr);
+
+  // Every entry of the map is left out of a record.
+  auto m = message(*shape, "Payment");
+  const pb::Reflection* r = m->GetReflection();
+  const pb::FieldDescriptor* attributes = m->GetDescriptor()->FindFieldByName("attributes");
+  for (const char* k : {"a", "b"}) {
+    pb::Message* entry = r->AddMessage(m.get(), attributes);
+    entry->GetReflection()->SetString(entry, entry->GetDescriptor()->FindFieldByName("key"), k);
+    entry->GetReflection()->SetString(entry, entry->GetDescriptor()->FindFieldByName("value"),
+                                      "secret-attribute");
+  }
+  std::string out;
+  ASSERT_EQ(run(prefix(kWriterId) + std::string(1, '\0') + m->SerializeAsString(), out).outcome,
+            pipeline::Outcome::kPass);
+  EXPECT_EQ(out, prefix(kWriterId) + std::string(1, '\0'));
 }
 
 TEST_F(PolicyProtobufTest, RepeatedNumbersAndMessagesFromReferencesAreProblems) {
