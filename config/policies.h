@@ -60,7 +60,7 @@ struct PolicyConfig {
   OnViolation on_violation = OnViolation::kDeadLetter;
   PolicyMode mode = PolicyMode::kEnforce;
   std::string key_format = "string";  // string | json
-  std::string value_format = "json";  // json or avro (on links that translate schema IDs)
+  std::string value_format = "json";  // json, avro or protobuf (on links that translate schema IDs)
   // Audit log of aggregated decision counts, one JSON line per interval (no record values).
   // Lines go to a file, a topic on one of the configured clusters (one record per line), or both.
   std::string audit_file;

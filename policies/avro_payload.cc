@@ -437,6 +437,7 @@ bool AvroReader::encode(const Splice& splice, std::string_view arena, std::strin
 bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena, std::string& out,
                        std::string& problem) {
   splices_.clear();
+  edited_.assign(occurrences_.size(), false);
   for (const FieldEdit& edit : edits) {
     if (edit.kind == FieldEdit::Kind::kInsert) {
       problem = "an Avro record holds every field its schema declares: a missing field (under a "
@@ -445,6 +446,7 @@ bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena,
     }
     const Location& at = locations_[edit.handle];
     splices_.push_back({at.begin, at.end, edit.handle, &edit});
+    edited_[edit.handle] = true;
   }
   // Occurrences of retyped or removed fields that no edit touched (nulls, values kept as they
   // were) are written again in the derived type, or left out.
@@ -453,10 +455,7 @@ bool AvroReader::write(std::span<const FieldEdit> edits, std::string_view arena,
     if (plan.change == AvroSlotPlan::Change::kNone) {
       continue;
     }
-    const bool edited = std::any_of(edits.begin(), edits.end(), [&](const FieldEdit& e) {
-      return e.handle == occurrence.handle;
-    });
-    if (!edited) {
+    if (!edited_[occurrence.handle]) {
       const Location& at = locations_[occurrence.handle];
       splices_.push_back({at.begin, at.end, occurrence.handle, nullptr});
     }

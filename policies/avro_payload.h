@@ -118,6 +118,7 @@ private:
   std::string numbers_;
   std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> number_texts_;
   std::vector<Splice> splices_;
+  std::vector<bool> edited_;         // write(): by occurrence, whether an edit touches it
   std::vector<BlockHeader> blocks_;  // sized block headers on the paths walked
 };
 

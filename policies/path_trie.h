@@ -28,6 +28,8 @@ public:
   }
 
   static constexpr int32_t kRoot = 0;
+  // How many nodes there are (node ids are below this).
+  size_t size() const { return nodes_.size(); }
 
   // The slot of the path ending at `node`, or -1.
   int slot(int32_t node) const { return node < 0 ? -1 : nodes_[static_cast<size_t>(node)].slot; }

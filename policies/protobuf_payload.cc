@@ -243,9 +243,6 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
     problem = "Protobuf message nested more than " + std::to_string(kMaxProtobufDepth) + " deep";
     return false;
   }
-  // Elements of repeated fields on a path with indexes, counted in wire order.
-  std::array<std::pair<int, uint32_t>, 8> counts{};
-  size_t counted = 0;
   while (pos_ < end) {
     const auto tag_begin = static_cast<uint32_t>(pos_);
     uint64_t tag = 0;
@@ -260,16 +257,7 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
       return false;
     }
     const FD* field = message.FindFieldByNumber(static_cast<int>(number));
-    int32_t node = field != nullptr ? trie_.child(trie, field->name()) : -1;
-    if (node >= 0 && field->is_repeated() && trie_.hasChildren(node) &&
-        field->type() != FD::TYPE_MESSAGE) {
-      // Indexes into repeated scalars: each element its own field, unless packed.
-      if (wire_type == 2 && wireTypeOf(field->type()) != 2) {
-        problem = "field " + field->full_name() +
-                  ": the elements of a packed repeated field cannot be read by index";
-        return false;
-      }
-    }
+    const int32_t node = field != nullptr ? trie_.child(trie, field->name()) : -1;
     const bool expected = field != nullptr && (wire_type == wireTypeOf(field->type()) ||
                                                (wire_type == 2 && field->is_packable()));
     if (node >= 0 && !expected) {
@@ -279,32 +267,31 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
                 std::to_string(tag_begin - body_);
       return false;
     }
-    if (node < 0 || field->type() == FD::TYPE_GROUP) {
+    if (node < 0) {
       if (!skip(end, wire_type, number, depth + 1, problem)) {
         return false;
       }
       continue;
     }
-    // The slot the whole field (or this element) fills, and where a path continues inside it.
-    int32_t element = -1;
-    if (field->is_repeated() && trie_.hasChildren(node)) {
-      size_t i = 0;
-      while (i < counted && counts[i].first != field->number()) {
-        ++i;
-      }
-      if (i == counted) {
-        if (counted == counts.size()) {
-          problem =
-              "message " + message.full_name() + ": paths index more than 8 of its repeated fields";
-          return false;
-        }
-        counts[counted++] = {field->number(), 0};
-      }
-      element = trie_.child(node, counts[i].second++);
+    if (field->type() == FD::TYPE_GROUP) {
+      // A group's value runs to its end tag; the derivation refuses rules on groups, and a
+      // value a predicate or rule names is never skipped.
+      problem = "field " + field->full_name() + " is a proto2 group, which policies do not read";
+      return false;
     }
-    const int32_t inner = field->is_repeated() ? element : node;
     const bool packed = wire_type == 2 && wireTypeOf(field->type()) != 2;
     const auto value_begin = static_cast<uint32_t>(pos_);
+    if (packed && trie_.hasChildren(node) && !packedElements(*field, node, end, frame, problem)) {
+      return false;
+    }
+    // The slot the whole field (or this element) fills, and where a path continues inside it.
+    // Elements are counted per path node, so that a message written twice (which parsers
+    // merge, appending its repeated fields) counts on where its first copy stopped.
+    int32_t element = -1;
+    if (field->is_repeated() && !packed && trie_.hasChildren(node)) {
+      element = trie_.child(node, element_counts_[static_cast<size_t>(node)]++);
+    }
+    const int32_t inner = field->is_repeated() ? element : node;
     int32_t inner_frame = -1;
     if (field->type() == FD::TYPE_MESSAGE && inner >= 0 && trie_.hasChildren(inner)) {
       uint64_t size = 0;
@@ -331,24 +318,59 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
       return false;
     }
     for (const int32_t at : {node, element}) {
-      const int slot = trie_.slot(at);
-      if (slot < 0) {
-        continue;
-      }
-      if (read.kind == ValueKind::kNumber) {
-        number_texts_.push_back({static_cast<uint32_t>(occurrences_.size()), number_});
-      }
-      occurrences_.push_back(
-          {static_cast<uint16_t>(slot), read, static_cast<uint32_t>(locations_.size())});
-      locations_.push_back({tag_begin, static_cast<uint32_t>(pos_), field, frame, packed,
-                            field->message_type(), inner_frame});
-      if (shape_->derived.changed && record_problems_.empty() &&
-          shape_->derived.slots[static_cast<size_t>(slot)].change !=
-              ProtobufSlotPlan::Change::kNone) {
-        retyped_ = true;
-      }
+      addOccurrence(at, read,
+                    {tag_begin, static_cast<uint32_t>(pos_), field, frame, packed, false,
+                     field->message_type(), inner_frame});
     }
   }
+  return true;
+}
+
+void ProtobufReader::addOccurrence(int32_t node, const FieldValue& value, const Location& at) {
+  const int slot = trie_.slot(node);
+  if (slot < 0) {
+    return;
+  }
+  if (value.kind == ValueKind::kNumber) {
+    number_texts_.push_back({static_cast<uint32_t>(occurrences_.size()), number_});
+  }
+  occurrences_.push_back(
+      {static_cast<uint16_t>(slot), value, static_cast<uint32_t>(locations_.size())});
+  locations_.push_back(at);
+  if (shape_->derived.changed && record_problems_.empty() &&
+      shape_->derived.slots[static_cast<size_t>(slot)].change != ProtobufSlotPlan::Change::kNone) {
+    retyped_ = true;
+  }
+}
+
+// The elements of a packed run of repeated numbers that paths name by index: read for
+// predicates (an edit of one is refused). Leaves pos_ where it was.
+bool ProtobufReader::packedElements(const FD& field, int32_t node, size_t end, int32_t frame,
+                                    std::string& problem) {
+  const size_t begin = pos_;
+  uint64_t size = 0;
+  if (!varint(end, size, problem)) {
+    return false;
+  }
+  if (end - pos_ < size) {
+    problem = "truncated Protobuf message: field " + field.name() + " at byte " +
+              std::to_string(pos_ - body_);
+    return false;
+  }
+  const size_t run_end = pos_ + size;
+  while (pos_ < run_end) {
+    const auto element_begin = static_cast<uint32_t>(pos_);
+    const int32_t at = trie_.child(node, element_counts_[static_cast<size_t>(node)]++);
+    FieldValue read;
+    number_ = {0, 0};
+    if (!value(field, wireTypeOf(field.type()), run_end, read, problem)) {
+      return false;
+    }
+    addOccurrence(
+        at, read,
+        {element_begin, static_cast<uint32_t>(pos_), &field, frame, true, true, nullptr, -1});
+  }
+  pos_ = begin;
   return true;
 }
 
@@ -359,6 +381,7 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
   numbers_.clear();
   number_texts_.clear();
   record_problems_.clear();
+  element_counts_.assign(trie_.size(), 0);
   retyped_ = false;
   if (selection_.ready("Protobuf", "the message (0x00, 4 bytes and the message indexes)",
                        problem) == nullptr) {
@@ -391,7 +414,7 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
                             FieldValue{ValueKind::kBytes, false, 0, payload.substr(body_)},
                             static_cast<uint32_t>(locations_.size())});
     locations_.push_back({static_cast<uint32_t>(body_), static_cast<uint32_t>(payload.size()),
-                          nullptr, -1, false, message, -1});
+                          nullptr, -1, false, false, message, -1});
   }
   if (!walk(*message, PathTrie::kRoot, payload.size(), -1, 0, problem)) {
     return false;

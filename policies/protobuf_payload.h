@@ -14,8 +14,11 @@
 // does not declare as its number), bytes, and messages as bytes (their encoding). A field that
 // is not on the wire is missing, also a proto3 scalar holding its default (which proto3 does
 // not write). A field written more than once is edited everywhere; predicates see the last
-// value. Packed repeated numbers are one occurrence (their encoding, as bytes) that only
-// `drop` can edit. `set` on a field that is not on the wire adds it at the end of its message.
+// value; elements of repeated fields are counted across the copies of a message written more
+// than once, as parsers merge them. A packed run of repeated numbers is one occurrence (its
+// encoding, as bytes) that only `drop` can edit; its elements are read by index, not edited.
+// `set` on a field that is not on the wire adds it at the end of its message. Proto2 groups a
+// path names make the record unreadable; extensions are not read.
 //
 // The writer's schema comes from a table the control plane fills (ProtobufShapes), as for
 // Avro (avro_payload.h).
@@ -78,7 +81,8 @@ private:
     uint32_t end = 0;
     const google::protobuf::FieldDescriptor* field = nullptr;
     int32_t frame = -1;
-    bool packed = false;  // a packed run of repeated numbers
+    bool packed = false;          // a packed run of repeated numbers, or one of its elements
+    bool packed_element = false;  // one element of a packed run (read only)
     // A message: its type, and its frame (-1: the record's message), where fields are added.
     const google::protobuf::Descriptor* message = nullptr;
     int32_t inner_frame = -1;
@@ -106,6 +110,10 @@ private:
   bool value(const google::protobuf::FieldDescriptor& field, int wire_type, size_t end,
              FieldValue& out, std::string& problem);
   void addNumberText(std::string_view text);
+  // The occurrence of the slot at trie node `node` (if a path ends there), at `at`.
+  void addOccurrence(int32_t node, const FieldValue& value, const Location& at);
+  bool packedElements(const google::protobuf::FieldDescriptor& field, int32_t node, size_t end,
+                      int32_t frame, std::string& problem);
   bool encode(const Location& at, const FieldEdit* edit, const FieldOccurrence& occurrence,
               std::string_view arena, std::string& problem);
   bool insert(const FieldEdit& edit, std::string_view arena, std::string& problem);
@@ -126,11 +134,13 @@ private:
   std::vector<FieldOccurrence> occurrences_;
   std::vector<Location> locations_;
   std::vector<Frame> frames_;
+  std::vector<uint32_t> element_counts_;  // by trie node: elements of a repeated field seen
   // Number texts, referred to by (occurrence, (offset, size)) until the walk ends.
   std::string numbers_;
   std::pair<uint32_t, uint32_t> number_;  // the text of the value read last
   std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> number_texts_;
   std::vector<Splice> splices_;
+  std::vector<bool> edited_;  // write(): by occurrence, whether an edit touches it
   std::string scratch_;
 };
 

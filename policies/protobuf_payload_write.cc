@@ -22,6 +22,11 @@ bool ProtobufReader::encode(const Location& at, const FieldEdit* edit,
     problem = "the whole Protobuf message cannot be replaced";
     return false;
   }
+  if (at.packed_element) {
+    problem = "field " + at.field->full_name() +
+              ": one element of a packed run of repeated numbers cannot be edited";
+    return false;
+  }
   const ProtobufSlotPlan plan =
       record_problems_.empty() ? shape_->derived.slots[occurrence.slot] : ProtobufSlotPlan{};
   if ((edit != nullptr && edit->kind == FieldEdit::Kind::kRemove) ||
@@ -152,8 +157,7 @@ bool ProtobufReader::acceptsInsert(const FieldOccurrence& occurrence) const {
 }
 
 // A `set` on a field the message does not hold: the field is added at the end of the message
-// (Protobuf's fields may come in any order), in the constant's type, which is the field's type
-// in the derived file (protobuf_policy_schema.h).
+// (Protobuf's fields may come in any order), in the type the derived file gives it (setType()).
 bool ProtobufReader::insert(const FieldEdit& edit, std::string_view arena, std::string& problem) {
   const Location& at = locations_[edit.handle];
   const FD* field = at.message->FindFieldByName(std::string(edit.name));
@@ -164,12 +168,7 @@ bool ProtobufReader::insert(const FieldEdit& edit, std::string_view arena, std::
     return false;
   }
   const std::string_view text = arena.substr(edit.text_begin, edit.text_size);
-  FD::Type type = FD::TYPE_STRING;
-  if (edit.value_kind == ValueKind::kBool) {
-    type = FD::TYPE_BOOL;
-  } else if (edit.value_kind == ValueKind::kNumber) {
-    type = text.find_first_of(".eE") == std::string_view::npos ? FD::TYPE_INT64 : FD::TYPE_DOUBLE;
-  }
+  const FD::Type type = setType(*field, edit.value_kind, text);
   const auto begin = static_cast<uint32_t>(scratch_.size());
   if (!encodeField(*field, type, edit.value_kind, text, problem)) {
     return false;
@@ -218,10 +217,15 @@ bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view ar
   // Occurrences of retyped or removed fields that no edit touched (values kept as they were)
   // are written again in the derived type, or left out.
   if (retyped_) {
+    edited_.assign(occurrences_.size(), false);
+    for (const FieldEdit& edit : edits) {
+      if (edit.kind != FieldEdit::Kind::kInsert) {
+        edited_[edit.handle] = true;
+      }
+    }
     for (const FieldOccurrence& occurrence : occurrences_) {
       if (shape_->derived.slots[occurrence.slot].change == ProtobufSlotPlan::Change::kNone ||
-          std::any_of(edits.begin(), edits.end(),
-                      [&](const FieldEdit& e) { return e.handle == occurrence.handle; })) {
+          edited_[occurrence.handle]) {
         continue;
       }
       if (!add(occurrence.handle, nullptr)) {

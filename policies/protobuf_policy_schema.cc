@@ -4,6 +4,8 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -14,10 +16,15 @@ namespace {
 namespace pb = google::protobuf;
 using FD = pb::FieldDescriptor;
 
-// How many fields of `file` name each message type.
+// How many fields of `file` (extensions too) name each message type.
 void countUses(const pb::Descriptor& message, std::map<const pb::Descriptor*, int>& uses) {
   for (int i = 0; i < message.field_count(); ++i) {
     if (const pb::Descriptor* type = message.field(i)->message_type()) {
+      ++uses[type];
+    }
+  }
+  for (int i = 0; i < message.extension_count(); ++i) {
+    if (const pb::Descriptor* type = message.extension(i)->message_type()) {
       ++uses[type];
     }
   }
@@ -86,29 +93,40 @@ void retypeField(pb::DescriptorProto& message, const FD& field, FD::Type type) {
     proto->mutable_options()->clear_packed();
     proto->mutable_options()->clear_jstype();
     proto->mutable_options()->clear_lazy();
+    proto->mutable_options()->clear_unverified_lazy();
     if (proto->options().ByteSizeLong() == 0) {
       proto->clear_options();
     }
   }
 }
 
-FD::Type targetType(const TransformRule& rule, std::string& problem) {
+FD::Type targetType(const TransformRule& rule, const FD& field, std::string& problem) {
   if (rule.action != Action::kSet) {
     return FD::TYPE_STRING;
   }
-  switch (rule.constant_kind) {
-  case ValueKind::kNull:
+  if (rule.constant_kind == ValueKind::kNull) {
     problem = "Protobuf fields hold no null: drop the field instead of setting it to null";
     return FD::TYPE_STRING;
-  case ValueKind::kBool:
-    return FD::TYPE_BOOL;
-  case ValueKind::kNumber:
-    return rule.replacement.find_first_of(".eE") == std::string::npos ? FD::TYPE_INT64
-                                                                      : FD::TYPE_DOUBLE;
-  default:
-    return FD::TYPE_STRING;
   }
+  return setType(field, rule.constant_kind, rule.replacement);
 }
+
+template <class T> bool parses(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// The first error a DescriptorPool reports.
+struct FirstError final : pb::DescriptorPool::ErrorCollector {
+  void AddError(const std::string& /*filename*/, const std::string& element_name,
+                const pb::Message* /*descriptor*/, ErrorLocation /*location*/,
+                const std::string& message) override {
+    if (text.empty()) {
+      text = element_name + ": " + message;
+    }
+  }
+  std::string text;
+};
 
 // Copies `file`'s imports (and theirs) into `pool`, each before the files that use it.
 bool addImports(const pb::FileDescriptor& file, pb::DescriptorPool& pool,
@@ -138,6 +156,11 @@ public:
     for (int i = 0; i < writer.file->message_type_count(); ++i) {
       countUses(*writer.file->message_type(i), uses_);
     }
+    for (int i = 0; i < writer.file->extension_count(); ++i) {
+      if (const pb::Descriptor* type = writer.file->extension(i)->message_type()) {
+        ++uses_[type];
+      }
+    }
   }
 
   void rule(const TransformRule& rule) {
@@ -166,8 +189,13 @@ public:
         leaf_indexed = index_next;
         break;
       }
+      if (field->type() == FD::TYPE_GROUP) {
+        out_.problems.push_back(rule.path.text() + ": " + field->full_name() +
+                                " is a proto2 group, which policies do not read or edit");
+        return;
+      }
       if (field->type() != FD::TYPE_MESSAGE) {
-        return;  // a member of a scalar (or of a group, which the reader does not enter)
+        return;  // a member of a scalar: never resolves
       }
       indexed = indexed || index_next;
       chain.push_back(field);
@@ -177,6 +205,11 @@ public:
     if (leaf == nullptr) {
       return;  // the path is the whole value: policies keep the value side's type
     }
+    if (leaf->type() == FD::TYPE_GROUP) {
+      out_.problems.push_back(rule.path.text() + ": " + leaf->full_name() +
+                              " is a proto2 group, which policies do not read or edit");
+      return;
+    }
     ProtobufSlotPlan& plan = out_.slots[rule.slot];
     std::string problem;
     if (rule.action == Action::kDrop) {
@@ -185,7 +218,7 @@ public:
         return;  // one element left out: the field's type stays
       }
     } else {
-      const FD::Type type = targetType(rule, problem);
+      const FD::Type type = targetType(rule, *leaf, problem);
       if (!problem.empty()) {
         out_.problems.push_back(rule.path.text() + ": " + problem);
         return;
@@ -247,9 +280,10 @@ public:
     if (!addImports(*writer_.file, pool, added)) {
       return Error{"the writer schema's imports do not build again"};
     }
-    const pb::FileDescriptor* derived = pool.BuildFile(file_);
+    FirstError error;
+    const pb::FileDescriptor* derived = pool.BuildFileCollectingErrors(file_, &error);
     if (derived == nullptr) {
-      return Error{"the derived .proto file does not build"};
+      return Error{"the derived .proto file does not build: " + error.text};
     }
     out_.schema = derived->DebugString();
     return {};
@@ -289,6 +323,61 @@ private:
 };
 
 }  // namespace
+
+FD::Type setType(const FD& field, ValueKind kind, std::string_view text) {
+  if (kind == ValueKind::kBool) {
+    return FD::TYPE_BOOL;
+  }
+  if (kind != ValueKind::kNumber) {
+    if (field.type() == FD::TYPE_BYTES ||
+        (field.type() == FD::TYPE_ENUM &&
+         field.enum_type()->FindValueByName(std::string(text)) != nullptr)) {
+      return field.type();
+    }
+    return FD::TYPE_STRING;
+  }
+  int64_t n = 0;
+  uint64_t u = 0;
+  double d = 0;
+  const bool integer = parses(text, n);
+  switch (field.type()) {
+  case FD::TYPE_INT32:
+  case FD::TYPE_SINT32:
+  case FD::TYPE_SFIXED32:
+    if (integer && n >= INT32_MIN && n <= INT32_MAX) {
+      return field.type();
+    }
+    break;
+  case FD::TYPE_INT64:
+  case FD::TYPE_SINT64:
+  case FD::TYPE_SFIXED64:
+    if (integer) {
+      return field.type();
+    }
+    break;
+  case FD::TYPE_UINT32:
+  case FD::TYPE_FIXED32:
+    if (parses(text, u) && u <= UINT32_MAX) {
+      return field.type();
+    }
+    break;
+  case FD::TYPE_UINT64:
+  case FD::TYPE_FIXED64:
+    if (parses(text, u)) {
+      return field.type();
+    }
+    break;
+  case FD::TYPE_DOUBLE:
+  case FD::TYPE_FLOAT:
+    if (parses(text, d)) {
+      return field.type();
+    }
+    break;
+  default:
+    break;
+  }
+  return integer ? FD::TYPE_INT64 : FD::TYPE_DOUBLE;
+}
 
 Result<ProtobufPolicySchema> deriveProtobufSchema(const schema::ProtoFile& writer,
                                                   const std::vector<TransformRule>& rules,

@@ -55,6 +55,13 @@ struct ProtobufPolicySchema {
   std::vector<std::string> problems;
 };
 
+// The type `set` with a constant (`kind`, `text`) gives `field` in the derived file: the field's
+// own type when it holds the constant as it is (a string in a string or bytes field, a symbol
+// of an enum field, a number in a numeric field whose range holds it, a boolean in a bool),
+// else string, int64 (an integer), double or bool.
+google::protobuf::FieldDescriptor::Type setType(const google::protobuf::FieldDescriptor& field,
+                                                ValueKind kind, std::string_view text);
+
 // The value side's file after `rules` (rules on the key, headers or record fields do not
 // concern it). An error when the derived file does not build.
 Result<ProtobufPolicySchema> deriveProtobufSchema(const schema::ProtoFile& writer,

@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -240,7 +241,8 @@ TEST_F(PolicyProtobufTest, SetAddsAFieldTheMessageDoesNotHold) {
   // proto3 does not write a field that holds its default: a payment from nowhere has no
   // country on the wire, and its card no cvv.
   build("      - {path: value.country, action: set, value: EU}\n"
-        "      - {path: value.card.cvv, action: set, value: 7}\n");
+        "      - {path: value.card.cvv, action: set, value: 7}\n"
+        "      - {path: value.score, action: set, value: high}\n");
   ProtobufShapePtr shape = learn(kPaymentProto);
   ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
   auto m = message(*shape, "acme.Payment");
@@ -264,8 +266,9 @@ TEST_F(PolicyProtobufTest, SetAddsAFieldTheMessageDoesNotHold) {
   EXPECT_EQ(r->GetString(*edited, p->FindFieldByName("email")), "x@example.com");
   const pb::Message& got = r->GetMessage(*edited, p->FindFieldByName("card"));
   const pb::FieldDescriptor* cvv = got.GetDescriptor()->FindFieldByName("cvv");
-  EXPECT_EQ(cvv->type(), pb::FieldDescriptor::TYPE_INT64);  // the constant's type
-  EXPECT_EQ(got.GetReflection()->GetInt64(got, cvv), 7);
+  EXPECT_EQ(cvv->type(), pb::FieldDescriptor::TYPE_INT32);  // 7 fits: the type stays
+  EXPECT_EQ(got.GetReflection()->GetInt32(got, cvv), 7);
+  EXPECT_EQ(r->GetString(*edited, p->FindFieldByName("score")), "high");  // added, a string
   EXPECT_EQ(got.GetReflection()->GetString(got, got.GetDescriptor()->FindFieldByName("number")),
             "4111");
 }
@@ -374,7 +377,134 @@ message Payment {
   EXPECT_EQ(out, prefix(kWriterId) + std::string(1, '\0'));
 }
 
-TEST_F(PolicyProtobufTest, RepeatedNumbersAndMessagesFromReferencesAreProblems) {
+TEST_F(PolicyProtobufTest, GroupsAreRefusedNotPassedThrough) {
+  build("      - {path: value.grp, action: drop}\n"
+        "      - {path: value.g2.secret, action: redact}\n");
+  ProtobufShapePtr shape = learn(R"(syntax = "proto2";
+message R {
+  optional string id = 1;
+  optional group Grp = 2 { optional string secret = 1; }
+  optional group G2 = 3 { optional string secret = 1; }
+})");
+  ASSERT_EQ(shape->derived.problems.size(), 2u);
+  EXPECT_THAT(shape->derived.problems[0], HasSubstr("R.grp is a proto2 group"));
+  auto m = message(*shape, "R");
+  ASSERT_TRUE(pb::TextFormat::ParseFromString(
+      "id: 'a' Grp { secret: 'TOPSECRET' } G2 { secret: 'SECRET2' }", m.get()));
+  std::string out;
+  const pipeline::Verdict verdict =
+      run(prefix(kWriterId) + std::string(1, '\0') + m->SerializeAsString(), out);
+  EXPECT_EQ(verdict.outcome, pipeline::Outcome::kStop);
+  EXPECT_THAT(verdict.detail, HasSubstr("is a proto2 group, which policies do not read"));
+}
+
+TEST_F(PolicyProtobufTest, IndexesCountAcrossASingularMessageWrittenTwice) {
+  // Parsers merge the two copies of card: tags are [a, SECRET, c].
+  build("      - {path: \"value.card.tags[1]\", action: redact}\n");
+  ProtobufShapePtr shape = learn(R"(syntax = "proto3";
+message R { Card card = 1; }
+message Card { repeated string tags = 1; }
+)");
+  auto first = message(*shape, "R");
+  auto second = message(*shape, "R");
+  ASSERT_TRUE(pb::TextFormat::ParseFromString("card { tags: 'a' }", first.get()));
+  ASSERT_TRUE(pb::TextFormat::ParseFromString("card { tags: 'SECRET' tags: 'c' }", second.get()));
+  std::string out;
+  ASSERT_EQ(run(prefix(kWriterId) + std::string(1, '\0') + first->SerializeAsString() +
+                    second->SerializeAsString(),
+                out)
+                .outcome,
+            pipeline::Outcome::kPass);
+  EXPECT_EQ(out.find("SECRET"), std::string::npos);
+  auto parsed = message(*shape, "R");
+  ASSERT_TRUE(parsed->ParseFromString(out.substr(6)));
+  EXPECT_EQ(parsed->ShortDebugString(), R"(card { tags: "a" tags: "[REDACTED]" tags: "c" })");
+}
+
+TEST_F(PolicyProtobufTest, AMessageAnExtensionUsesCannotChange) {
+  build("      - {path: value.in.x, action: redact}\n");
+  ProtobufShapePtr shape = learn(R"(syntax = "proto2";
+message R {
+  message In { optional int32 x = 1; }
+  optional In in = 1;
+  extensions 100 to max;
+}
+extend R { optional R.In backup = 100; }
+)");
+  ASSERT_EQ(shape->derived.problems.size(), 1u);
+  EXPECT_THAT(shape->derived.problems[0], HasSubstr("message R.In is used in more than one place"));
+}
+
+TEST_F(PolicyProtobufTest, APackedRunIsReadByIndexAndOnlyDroppedWhole) {
+  build("      - {path: value.id, action: mask, keep_last: 1}\n",
+        "    filter: 'value.codes[1] == -6'\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  auto m = message(*shape, "acme.Payment");
+  std::string out;
+  EXPECT_EQ(run(payment(*shape, *m, "DE"), out).outcome, pipeline::Outcome::kPass);
+  m->GetReflection()->SetRepeatedInt64(m.get(), m->GetDescriptor()->FindFieldByName("codes"), 1, 7);
+  EXPECT_EQ(run(payment(*shape, *m, "DE"), out).outcome, pipeline::Outcome::kDrop);  // filtered
+
+  build("      - {path: \"value.codes[0]\", action: drop}\n");
+  learn(kPaymentProto);
+  auto n = message(*shape, "acme.Payment");
+  pipeline::Verdict verdict = run(payment(*shape, *n, "DE"), out);
+  EXPECT_EQ(verdict.outcome, pipeline::Outcome::kStop);
+  EXPECT_THAT(verdict.detail, HasSubstr("one element of a packed run"));
+}
+
+TEST_F(PolicyProtobufTest, SetKeepsANumericFieldsTypeWhenTheConstantFits) {
+  build("      - {path: value.score, action: set, value: 3}\n"
+        "      - {path: value.amount, action: set, value: 5}\n"
+        "      - {path: value.status, action: set, value: DECLINED}\n"
+        "      - {path: value.card.cvv, action: set, value: 5000000000}\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
+  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  ASSERT_TRUE(derived.ok()) << derived.error().message;
+  const pb::Descriptor* d = (*derived)->file->message_type(0);
+  EXPECT_EQ(d->FindFieldByName("score")->type(), pb::FieldDescriptor::TYPE_DOUBLE);
+  EXPECT_EQ(d->FindFieldByName("amount")->type(), pb::FieldDescriptor::TYPE_INT64);
+  EXPECT_EQ(d->FindFieldByName("status")->type(), pb::FieldDescriptor::TYPE_ENUM);
+  // 5000000000 does not fit an int32.
+  EXPECT_EQ(d->FindFieldByName("card")->message_type()->FindFieldByName("cvv")->type(),
+            pb::FieldDescriptor::TYPE_INT64);
+  auto m = message(*shape, "acme.Payment");
+  std::string out;
+  ASSERT_EQ(run(payment(*shape, *m, "DE"), out).outcome, pipeline::Outcome::kPass);
+  std::unique_ptr<pb::Message> edited(factory_.GetPrototype(d)->New());
+  ASSERT_TRUE(edited->ParseFromString(out.substr(6)));
+  const pb::Reflection* r = edited->GetReflection();
+  EXPECT_EQ(r->GetDouble(*edited, d->FindFieldByName("score")), 3.0);
+  EXPECT_EQ(r->GetInt64(*edited, d->FindFieldByName("amount")), 5);
+  EXPECT_EQ(r->GetEnumValue(*edited, d->FindFieldByName("status")), 2);
+}
+
+TEST_F(PolicyProtobufTest, AMessageFromASchemaReferenceCannotChange) {
+  build("      - {path: value.card.cvv, action: redact}\n"
+        "      - {path: value.card.number, action: mask}\n");
+  PolicyPtr policy = runtime_->policy("acme");
+  schema::ResolvedSchema writer = resolved(R"(syntax = "proto3";
+import "card.proto";
+message Payment { acme.Card card = 1; }
+)");
+  writer.references.push_back(
+      {"card.proto",
+       schema::Schema{schema::SchemaType::kProtobuf,
+                      "syntax = \"proto3\";\npackage acme;\nmessage Card { string number = 1; "
+                      "int32 cvv = 2; }\n",
+                      {},
+                      {},
+                      {}}});
+  auto shape = makeProtobufShape(writer, policy->rules(), policy->slots().size());
+  ASSERT_TRUE(shape.ok()) << shape.error().message;
+  // The mask keeps a string a string; the redaction would change the other subject's Card.
+  ASSERT_EQ((*shape)->derived.problems.size(), 1u);
+  EXPECT_THAT((*shape)->derived.problems[0],
+              HasSubstr("value.card.cvv: message acme.Card comes from a schema reference"));
+}
+
+TEST_F(PolicyProtobufTest, RepeatedNumbersAndSetToNullAreProblems) {
   build("      - {path: value.codes, action: redact}\n");
   ProtobufShapePtr shape = learn(kPaymentProto);
   ASSERT_EQ(shape->derived.problems.size(), 1u);
