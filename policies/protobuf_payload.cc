@@ -5,8 +5,6 @@
 
 #include <simdjson.h>
 
-#include <array>
-
 namespace causeway::policies {
 
 namespace pb = google::protobuf;
@@ -70,6 +68,22 @@ bool ProtobufReader::varint(size_t end, uint64_t& out, std::string& problem) {
   return false;
 }
 
+bool ProtobufReader::tag(size_t end, int& wire_type, uint64_t& number, std::string& problem) {
+  const size_t at = pos_;
+  uint64_t tag = 0;
+  if (!varint(end, tag, problem)) {
+    return false;
+  }
+  wire_type = static_cast<int>(tag & 7);
+  number = tag >> 3;
+  if (number == 0 || number > static_cast<uint64_t>(FD::kMaxNumber)) {
+    problem = "invalid Protobuf field number " + std::to_string(number) + " at byte " +
+              std::to_string(at - body_);
+    return false;
+  }
+  return true;
+}
+
 // Skips the value of field `number` (its tag just read): a group up to its end, anything else
 // by its wire type.
 bool ProtobufReader::skip(size_t end, int wire_type, uint64_t number, int depth,
@@ -93,15 +107,9 @@ bool ProtobufReader::skip(size_t end, int wire_type, uint64_t number, int depth,
       return false;
     }
     while (pos_ < end) {
-      uint64_t tag = 0;
-      if (!varint(end, tag, problem)) {
-        return false;
-      }
-      const int inner_type = static_cast<int>(tag & 7);
-      const uint64_t inner = tag >> 3;
-      if (inner == 0 || inner > static_cast<uint64_t>(FD::kMaxNumber)) {
-        problem = "invalid Protobuf field number " + std::to_string(inner) + " at byte " +
-                  std::to_string(pos_ - body_);
+      int inner_type = 0;
+      uint64_t inner = 0;
+      if (!tag(end, inner_type, inner, problem)) {
         return false;
       }
       if (inner_type == 4) {
@@ -245,15 +253,9 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
   }
   while (pos_ < end) {
     const auto tag_begin = static_cast<uint32_t>(pos_);
-    uint64_t tag = 0;
-    if (!varint(end, tag, problem)) {
-      return false;
-    }
-    const int wire_type = static_cast<int>(tag & 7);
-    const uint64_t number = tag >> 3;
-    if (number == 0 || number > static_cast<uint64_t>(FD::kMaxNumber)) {
-      problem = "invalid Protobuf field number " + std::to_string(number) + " at byte " +
-                std::to_string(tag_begin - body_);
+    int wire_type = 0;
+    uint64_t number = 0;
+    if (!tag(end, wire_type, number, problem)) {
       return false;
     }
     const FD* field = message.FindFieldByNumber(static_cast<int>(number));

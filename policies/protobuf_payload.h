@@ -106,6 +106,8 @@ private:
   bool walk(const google::protobuf::Descriptor& message, int32_t trie, size_t end, int32_t frame,
             int depth, std::string& problem);
   bool varint(size_t end, uint64_t& out, std::string& problem);
+  // A field's tag: its wire type and a valid field number.
+  bool tag(size_t end, int& wire_type, uint64_t& number, std::string& problem);
   bool skip(size_t end, int wire_type, uint64_t number, int depth, std::string& problem);
   bool value(const google::protobuf::FieldDescriptor& field, int wire_type, size_t end,
              FieldValue& out, std::string& problem);
