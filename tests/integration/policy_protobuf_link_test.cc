@@ -140,7 +140,7 @@ TEST(PolicyProtobufLink, APartnerParsesTheEditedRecordsWithTheDerivedFileInItsRe
       east_sr.add(kSubject, schema::Schema{schema::SchemaType::kProtobuf, kPayment, {}, {}, {}});
   auto writer = schema::compileProto(proto(kPayment));
   ASSERT_TRUE(writer.ok()) << writer.error().message;
-  pb::DynamicMessageFactory factory;
+  pb::DynamicMessageFactory factory;  // after `writer`: destroyed before its pool
   const std::string config_path =
       testing::writeTempFile("policy-protobuf.yaml", config(*east, *west, east_sr, west_sr));
 
@@ -179,6 +179,9 @@ TEST(PolicyProtobufLink, APartnerParsesTheEditedRecordsWithTheDerivedFileInItsRe
   auto derived_file = schema::compileProto(proto(derived->text));
   ASSERT_TRUE(derived_file.ok()) << derived_file.error().message << "\n" << derived->text;
   const pb::Descriptor* type = (*derived_file)->file->message_type(0);
+  // Its own factory, destroyed before the derived file's pool (the factory's prototypes
+  // refer to the pool's descriptors).
+  pb::DynamicMessageFactory derived_factory;
   ASSERT_EQ(type->full_name(), "acme.Payment") << derived->text;
   EXPECT_EQ(type->FindFieldByName("amount")->type(), pb::FieldDescriptor::TYPE_STRING);
   EXPECT_EQ(type->FindFieldByName("email"), nullptr);
@@ -198,7 +201,7 @@ TEST(PolicyProtobufLink, APartnerParsesTheEditedRecordsWithTheDerivedFileInItsRe
       ASSERT_GE(value.size(), 6u);
       EXPECT_EQ(confluentId(value), target_id);
       EXPECT_EQ(value[5], '\0');  // message indexes [0]
-      std::unique_ptr<pb::Message> m(factory.GetPrototype(type)->New());
+      std::unique_ptr<pb::Message> m(derived_factory.GetPrototype(type)->New());
       ASSERT_TRUE(m->ParseFromString(value.substr(6))) << key(p, seq);
       const pb::Reflection* r = m->GetReflection();
       EXPECT_TRUE(r->GetUnknownFields(*m).empty()) << key(p, seq);

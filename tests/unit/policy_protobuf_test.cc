@@ -94,7 +94,18 @@ protected:
     auto shape = makeProtobufShape(resolved(proto), policy->rules(), policy->slots().size());
     EXPECT_TRUE(shape.ok()) << shape.error().message;
     shapes_->put("payments.authorized", kWriterId, *shape);
+    kept_.push_back(*shape);
     return *shape;
+  }
+
+  // A compiled file the test makes messages of: kept until factory_ (which holds prototypes
+  // of its types) is gone.
+  Result<std::shared_ptr<const schema::ProtoFile>>
+  keep(Result<std::shared_ptr<const schema::ProtoFile>> file) {
+    if (file.ok()) {
+      kept_.push_back(*file);
+    }
+    return file;
   }
 
   // A message of `type` in the writer's file, to fill and serialize.
@@ -119,6 +130,9 @@ protected:
   std::unique_ptr<PolicyRuntime> runtime_;
   std::shared_ptr<ProtobufShapes> shapes_;
   pipeline::StagePtr stage_;
+  // Descriptor pools outlive the factory that made messages of their types (declared before
+  // it: destroyed after it).
+  std::vector<std::shared_ptr<const void>> kept_;
   pb::DynamicMessageFactory factory_;
 };
 
@@ -157,7 +171,7 @@ TEST_F(PolicyProtobufTest, TheDerivedFileSaysWhatEachRuleDoesAndKeepsTheRest) {
   ProtobufShapePtr shape = learn(kPaymentProto);
   ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
   ASSERT_TRUE(shape->derived.changed);
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message << "\n" << shape->derived.schema;
   const pb::Descriptor* p = (*derived)->file->message_type(0);
   ASSERT_EQ(p->full_name(), "acme.Payment");
@@ -185,7 +199,7 @@ TEST_F(PolicyProtobufTest, RecordsAreReEncodedForTheDerivedFileAndParseWithIt) {
   pipeline::Verdict verdict = run(source, out);
   ASSERT_EQ(verdict.outcome, pipeline::Outcome::kPass) << verdict.detail;
   ASSERT_EQ(out.substr(0, 6), prefix(kWriterId) + std::string(1, '\0'));
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message;
   const pb::Descriptor* d = (*derived)->file->message_type(0);
   std::unique_ptr<pb::Message> edited(factory_.GetPrototype(d)->New());
@@ -224,7 +238,7 @@ TEST_F(PolicyProtobufTest, SetWritesTheConstantsTypeAndEditsEveryOccurrence) {
   auto m = message(*shape, "acme.Payment");
   std::string out;
   ASSERT_EQ(run(payment(*shape, *m, "DE"), out).outcome, pipeline::Outcome::kPass);
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message;
   const pb::Descriptor* d = (*derived)->file->message_type(0);
   EXPECT_EQ(d->FindFieldByName("amount")->type(), pb::FieldDescriptor::TYPE_DOUBLE);
@@ -255,7 +269,7 @@ TEST_F(PolicyProtobufTest, SetAddsAFieldTheMessageDoesNotHold) {
   pipeline::Verdict verdict =
       run(prefix(kWriterId) + std::string(1, '\0') + m->SerializeAsString(), out);
   ASSERT_EQ(verdict.outcome, pipeline::Outcome::kPass) << verdict.detail;
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message;
   const pb::Descriptor* p = (*derived)->file->message_type(0);
   std::unique_ptr<pb::Message> edited(factory_.GetPrototype(p)->New());
@@ -329,7 +343,7 @@ TEST_F(PolicyProtobufTest, AOneofLeftEmptyGoesWithItsLastField) {
         "      - {path: value.score, action: drop}\n");
   ProtobufShapePtr shape = learn(kPaymentProto);
   ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message << "\n" << shape->derived.schema;
   const pb::Descriptor* p = (*derived)->file->message_type(0);
   EXPECT_EQ(p->oneof_decl_count(), 0) << shape->derived.schema;
@@ -353,7 +367,7 @@ message Payment {
   ProtobufShapePtr shape = learn(maps);
   ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
   EXPECT_THAT(shape->derived.schema, Not(HasSubstr("map_entry"))) << shape->derived.schema;
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message << "\n" << shape->derived.schema;
   const pb::Descriptor* p = (*derived)->file->message_type(0);
   EXPECT_EQ(p->FindFieldByName("attributes"), nullptr);
@@ -460,7 +474,7 @@ TEST_F(PolicyProtobufTest, SetKeepsANumericFieldsTypeWhenTheConstantFits) {
         "      - {path: value.card.cvv, action: set, value: 5000000000}\n");
   ProtobufShapePtr shape = learn(kPaymentProto);
   ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
-  auto derived = schema::compileProto(resolved(shape->derived.schema));
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
   ASSERT_TRUE(derived.ok()) << derived.error().message;
   const pb::Descriptor* d = (*derived)->file->message_type(0);
   EXPECT_EQ(d->FindFieldByName("score")->type(), pb::FieldDescriptor::TYPE_DOUBLE);
