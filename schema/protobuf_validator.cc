@@ -620,10 +620,15 @@ void collectMessages(const pb::Descriptor& descriptor, MessageIndexes path,
   if (path.size >= kMaxMessageDepth) {
     return;
   }
+  int index = 0;
   for (int i = 0; i < descriptor.nested_type_count(); ++i) {
+    const pb::Descriptor& type = *descriptor.nested_type(i);
+    if (type.options().map_entry()) {
+      continue;  // not counted: see messageAt()
+    }
     MessageIndexes nested = path;
-    nested.path[nested.size++] = i;
-    collectMessages(*descriptor.nested_type(i), nested, out);
+    nested.path[nested.size++] = index++;
+    collectMessages(type, nested, out);
   }
 }
 
@@ -706,11 +711,20 @@ const pb::Descriptor* messageAt(const pb::FileDescriptor& file, const MessageInd
     return nullptr;
   }
   const pb::Descriptor* at = file.message_type(indexes.path[0]);
-  for (size_t i = 1; i < indexes.size; ++i) {
-    if (indexes.path[i] >= at->nested_type_count()) {
-      return nullptr;
+  for (size_t i = 1; i < indexes.size && at != nullptr; ++i) {
+    // The map-entry types protoc adds for map fields are not counted. Confluent's serializers
+    // and deserializers (Java, the registry's reference) index the messages declared in the
+    // .proto text, where a map field declares no type; nested types after a map field would
+    // otherwise resolve to the type declared before them.
+    int wanted = indexes.path[i];
+    const pb::Descriptor* found = nullptr;
+    for (int n = 0; n < at->nested_type_count() && found == nullptr; ++n) {
+      const pb::Descriptor* type = at->nested_type(n);
+      if (!type->options().map_entry() && wanted-- == 0) {
+        found = type;
+      }
     }
-    at = at->nested_type(indexes.path[i]);
+    at = found;
   }
   return at;
 }

@@ -206,6 +206,43 @@ TEST(SchemaProtobufRequired, Proto2RequiredFieldsAreChecked) {
       << violation.describe("value");
 }
 
+// Confluent's Java serializers (and the registry) index the messages declared in the .proto
+// text; the map-entry type protoc makes for `counts` is not one of them.
+TEST(SchemaProtobufIndexes, MapEntryTypesAreNotCountedInNestedIndexes) {
+  ResolvedSchema schema;
+  schema.schema = Schema{SchemaType::kProtobuf,
+                         "syntax = \"proto3\";\npackage p;\nmessage Outer {\n"
+                         "  map<string, int64> counts = 1;\n"
+                         "  message Inner { string name = 1; }\n"
+                         "  map<string, string> labels = 2;\n"
+                         "  message Other { int64 n = 1; }\n}\n",
+                         {},
+                         {},
+                         {}};
+  auto file = compileProto(schema);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  ASSERT_EQ((*file)->file->message_type(0)->nested_type_count(), 4) << "protoc adds two entries";
+  const auto* inner = messageAt(*(*file)->file, path({0, 0}));
+  ASSERT_NE(inner, nullptr);
+  EXPECT_EQ(inner->full_name(), "p.Outer.Inner");
+  const auto* other = messageAt(*(*file)->file, path({0, 1}));
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->full_name(), "p.Outer.Other");
+  EXPECT_EQ(messageAt(*(*file)->file, path({0, 2})), nullptr);
+
+  auto validator = compileProtobufValidator(schema, &schema, Compatibility::kBackward);
+  ASSERT_TRUE(validator.ok()) << validator.error().message;
+  ValidationScratch scratch;
+  Violation violation;
+  // Other.n = 5 at [0, 1] (it would be a wire-type error as Inner.name).
+  EXPECT_TRUE((*validator)->validate(std::string("\x08\x05", 2), path({0, 1}), scratch, violation))
+      << violation.describe("value");
+  EXPECT_FALSE(
+      (*validator)->validate(std::string("\x08\x05", 2), path({0, 2}), scratch, violation));
+  EXPECT_EQ(violation.describe("value"),
+            "value: message indexes [0, 2] name no message of the schema");
+}
+
 TEST(SchemaProtobufSyntax, ATextThatDoesNotParseNamesLineAndColumn) {
   ResolvedSchema schema;
   schema.schema = Schema{
