@@ -38,6 +38,10 @@ public:
     return node >= 0 && (!nodes_[static_cast<size_t>(node)].names.empty() ||
                          !nodes_[static_cast<size_t>(node)].indexes.empty());
   }
+  // The members named below `node` (name, node), in no particular order.
+  const std::vector<std::pair<std::string, uint32_t>>& names(int32_t node) const {
+    return nodes_[static_cast<size_t>(node)].names;
+  }
   // The node for member `name` (or index `index`) below `node`; -1 when no path goes there
   // (also when `node` is -1).
   int32_t child(int32_t node, std::string_view name) const {

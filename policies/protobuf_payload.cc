@@ -319,13 +319,51 @@ bool ProtobufReader::walk(const pb::Descriptor& message, int32_t trie, size_t en
     if (!value(*field, wire_type, end, read, problem)) {
       return false;
     }
+    seen_[static_cast<size_t>(node)] = 1;
     for (const int32_t at : {node, element}) {
       addOccurrence(at, read,
                     {tag_begin, static_cast<uint32_t>(pos_), field, frame, packed, false,
                      field->message_type(), inner_frame});
     }
   }
+  addDefaults(message, trie, static_cast<uint32_t>(end), frame);
   return true;
+}
+
+void ProtobufReader::addDefaults(const pb::Descriptor& message, int32_t trie, uint32_t end,
+                                 int32_t frame) {
+  for (const auto& [name, child] : trie_.names(trie)) {
+    // Seen also when an earlier copy of this message held the field or gave its default: a
+    // later copy that holds it comes after, and predicates see the last value.
+    if (seen_[child] != 0 || trie_.slot(static_cast<int32_t>(child)) < 0) {
+      continue;
+    }
+    const FD* field = message.FindFieldByName(name);
+    if (field == nullptr || field->is_repeated() || field->has_presence()) {
+      continue;
+    }
+    seen_[child] = 1;
+    FieldValue value;
+    number_ = {0, 0};
+    switch (field->cpp_type()) {
+    case FD::CPPTYPE_BOOL:
+      value = FieldValue::ofBool(false);
+      break;
+    case FD::CPPTYPE_STRING:
+      value = field->type() == FD::TYPE_STRING ? FieldValue::ofString({})
+                                               : FieldValue{ValueKind::kBytes, false, 0, {}};
+      break;
+    case FD::CPPTYPE_ENUM:
+      value = FieldValue::ofString(field->default_value_enum()->name());
+      break;
+    default:
+      addNumberText("0");
+      value = FieldValue::ofNumber(0, {});
+      break;
+    }
+    addOccurrence(static_cast<int32_t>(child), value,
+                  {end, end, field, frame, false, false, nullptr, -1});
+  }
 }
 
 void ProtobufReader::addOccurrence(int32_t node, const FieldValue& value, const Location& at) {
@@ -384,6 +422,7 @@ bool ProtobufReader::read(std::string_view payload, std::string& problem) {
   number_texts_.clear();
   record_problems_.clear();
   element_counts_.assign(trie_.size(), 0);
+  seen_.assign(trie_.size(), 0);
   retyped_ = false;
   if (selection_.ready("Protobuf", "the message (0x00, 4 bytes and the message indexes)",
                        problem) == nullptr) {

@@ -11,9 +11,13 @@
 //
 // Values as predicates and transforms see them: booleans, numbers (every integer and floating
 // type, with its decimal text), strings, enums as their symbol (a string; a number the enum
-// does not declare as its number), bytes, and messages as bytes (their encoding). A field that
-// is not on the wire is missing, also a proto3 scalar holding its default (which proto3 does
-// not write). A field written more than once is edited everywhere; predicates see the last
+// does not declare as its number), bytes, and messages as bytes (their encoding). A proto3
+// field without presence (not `optional`, not in a oneof, not a message or repeated field)
+// that is not on the wire holds its default, as every proto3 parser reads it: 0, false, "",
+// empty bytes, the enum's first symbol. Its one occurrence is at the end of its message, where
+// an edit adds the field. Other fields that are not on the wire (and the fields of a message
+// that is not) are missing. A field written more than once is edited everywhere; predicates
+// see the last
 // value; elements of repeated fields are counted across the copies of a message written more
 // than once, as parsers merge them. A packed run of repeated numbers is one occurrence (its
 // encoding, as bytes) that only `drop` can edit; its elements are read by index, not edited.
@@ -114,6 +118,10 @@ private:
   void addNumberText(std::string_view text);
   // The occurrence of the slot at trie node `node` (if a path ends there), at `at`.
   void addOccurrence(int32_t node, const FieldValue& value, const Location& at);
+  // The defaults of the proto3 fields without presence that paths name below `trie` and that
+  // `message` (ending at `end`) did not hold.
+  void addDefaults(const google::protobuf::Descriptor& message, int32_t trie, uint32_t end,
+                   int32_t frame);
   bool packedElements(const google::protobuf::FieldDescriptor& field, int32_t node, size_t end,
                       int32_t frame, std::string& problem);
   bool encode(const Location& at, const FieldEdit* edit, const FieldOccurrence& occurrence,
@@ -137,6 +145,7 @@ private:
   std::vector<Location> locations_;
   std::vector<Frame> frames_;
   std::vector<uint32_t> element_counts_;  // by trie node: elements of a repeated field seen
+  std::vector<uint8_t> seen_;             // by trie node: a value was read (or defaulted)
   // Number texts, referred to by (occurrence, (offset, size)) until the walk ends.
   std::string numbers_;
   std::pair<uint32_t, uint32_t> number_;  // the text of the value read last

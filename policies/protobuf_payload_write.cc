@@ -183,13 +183,18 @@ bool ProtobufReader::insert(const FieldEdit& edit, std::string_view arena, std::
 bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view arena,
                            std::string& out, std::string& problem) {
   // By position; at one position, an insertion (no bytes replaced) before the field that
-  // starts there, and an outer field before the fields inside it.
+  // starts there, and an outer field before the fields inside it. Insertions at one position
+  // end messages nested in each other (a message's frame comes after its parent's): the
+  // innermost message's come first.
   const auto spliceBefore = [](const Splice& a, const Splice& b) {
     if (a.begin != b.begin) {
       return a.begin < b.begin;
     }
     if ((a.begin == a.end) != (b.begin == b.end)) {
       return a.begin == a.end;
+    }
+    if (a.begin == a.end) {
+      return a.frame > b.frame;
     }
     return a.end > b.end;
   };
@@ -234,15 +239,24 @@ bool ProtobufReader::write(std::span<const FieldEdit> edits, std::string_view ar
     }
   }
   // Outer fields first; an edit inside a field already replaced or left out has nothing left
-  // to change. A field added at the end of a message comes before whatever starts there.
+  // to change, nor has a field added at the end of a message inside it. A field added at the
+  // end of a message comes before whatever starts there.
   std::sort(splices_.begin(), splices_.end(), spliceBefore);
   size_t kept = 0;
+  uint32_t covered_begin = 0;
   uint32_t covered = 0;
   for (const Splice& splice : splices_) {
-    if (splice.begin < covered) {
+    const bool inside = splice.begin < covered ||
+                        (splice.frame >= 0 && covered_begin < covered &&
+                         frames_[static_cast<size_t>(splice.frame)].length_begin >= covered_begin &&
+                         frames_[static_cast<size_t>(splice.frame)].body_end <= covered);
+    if (inside) {
       continue;
     }
-    covered = splice.end;
+    if (splice.begin != splice.end) {
+      covered_begin = splice.begin;
+      covered = splice.end;
+    }
     splices_[kept++] = splice;
   }
   splices_.resize(kept);

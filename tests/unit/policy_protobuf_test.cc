@@ -435,6 +435,79 @@ message Card { repeated string tags = 1; }
   EXPECT_EQ(parsed->ShortDebugString(), R"(card { tags: "a" tags: "[REDACTED]" tags: "c" })");
 }
 
+// proto3 does not write a field without presence that holds its default; every proto3 reader
+// sees the default, and so do predicates and rules.
+TEST_F(PolicyProtobufTest, Proto3DefaultsAreReadAsEveryProto3ReaderSeesThem) {
+  build("      - {path: value.id, action: mask, keep_last: 1}\n",
+        "    filter: 'value.status == \"UNKNOWN\" and value.amount == 0 and value.country == \"\""
+        " and exists(value.amount) and not exists(value.score) and not exists(value.phone)"
+        " and not exists(value.card.cvv)'\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  auto m = message(*shape, "acme.Payment");
+  m->GetReflection()->SetString(m.get(), m->GetDescriptor()->FindFieldByName("id"), "p-3");
+  const std::string bare = prefix(kWriterId) + std::string(1, '\0') + m->SerializeAsString();
+  std::string out;
+  pipeline::Verdict verdict = run(bare, out);
+  EXPECT_EQ(verdict.outcome, pipeline::Outcome::kPass) << verdict.detail;
+  EXPECT_EQ(out, prefix(kWriterId) + std::string(1, '\0') + std::string("\x0a\x03**3", 5))
+      << "a rule that changes no schema adds no default";
+  // Written defaults read the same; a written amount does not pass the filter.
+  EXPECT_EQ(run(bare + std::string("\x10\x00\x48\x00", 4), out).outcome, pipeline::Outcome::kPass);
+  EXPECT_EQ(run(bare + std::string("\x10\x07", 2), out).outcome, pipeline::Outcome::kDrop);
+  // A card on the wire without a cvv: the cvv holds its default.
+  EXPECT_EQ(run(bare + std::string("\x1a\x03\x0a\x01x", 5), out).outcome,
+            pipeline::Outcome::kDrop);
+}
+
+TEST_F(PolicyProtobufTest, ADefaultDoesNotHideAValueAnotherCopyOfTheMessageHolds) {
+  // Parsers merge the copies of card: its cvv is 5 whichever copy holds it.
+  build("      - {path: value.id, action: mask, keep_last: 1}\n",
+        "    filter: 'value.card.cvv == 5'\n");
+  learn(kPaymentProto);
+  const std::string head = prefix(kWriterId) + std::string(1, '\0');
+  const std::string with_cvv("\x1a\x02\x10\x05", 4);
+  const std::string without("\x1a\x03\x0a\x01x", 5);
+  std::string out;
+  EXPECT_EQ(run(head + with_cvv + without, out).outcome, pipeline::Outcome::kPass);
+  EXPECT_EQ(run(head + without + with_cvv, out).outcome, pipeline::Outcome::kPass);
+  EXPECT_EQ(run(head + without, out).outcome, pipeline::Outcome::kDrop);
+}
+
+TEST_F(PolicyProtobufTest, RulesApplyToADefaultAsToTheSameValueWritten) {
+  build("      - {path: value.amount, action: redact}\n"
+        "      - {path: value.country, action: set, value: EU}\n"
+        "      - {path: value.card.cvv, action: redact}\n");
+  ProtobufShapePtr shape = learn(kPaymentProto);
+  ASSERT_TRUE(shape->derived.problems.empty()) << shape->derived.problems[0];
+  auto derived = keep(schema::compileProto(resolved(shape->derived.schema)));
+  ASSERT_TRUE(derived.ok()) << derived.error().message;
+  const pb::Descriptor* d = (*derived)->file->message_type(0);
+  // Card is the last field on the wire: the defaults of card.cvv and of the payment's own
+  // fields are all added at the end of the record, card's inside card.
+  const std::string card("\x1a\x06\x0a\x04"
+                         "4111",
+                         8);
+  const std::string head = prefix(kWriterId) + std::string(1, '\0');
+  std::string bare;
+  std::string written;
+  ASSERT_EQ(run(head + card, bare).outcome, pipeline::Outcome::kPass);
+  ASSERT_EQ(run(head + std::string("\x10\x00", 2) +
+                    std::string("\x1a\x08\x0a\x04"
+                                "4111"
+                                "\x10\x00",
+                                10),
+                written)
+                .outcome,
+            pipeline::Outcome::kPass);
+  for (const std::string* out : {&bare, &written}) {
+    std::unique_ptr<pb::Message> edited(factory_.GetPrototype(d)->New());
+    ASSERT_TRUE(edited->ParseFromString(out->substr(6)));
+    EXPECT_EQ(edited->ShortDebugString(),
+              R"(amount: "[REDACTED]" card { number: "4111" cvv: "[REDACTED]" } country: "EU")");
+    EXPECT_TRUE(edited->GetReflection()->GetUnknownFields(*edited).empty());
+  }
+}
+
 TEST_F(PolicyProtobufTest, AMessageAnExtensionUsesCannotChange) {
   build("      - {path: value.in.x, action: redact}\n");
   ProtobufShapePtr shape = learn(R"(syntax = "proto2";
