@@ -17,12 +17,11 @@
 // empty bytes, the enum's first symbol. Its one occurrence is at the end of its message, where
 // an edit adds the field. Other fields that are not on the wire (and the fields of a message
 // that is not) are missing. A field written more than once is edited everywhere; predicates
-// see the last
-// value; elements of repeated fields are counted across the copies of a message written more
-// than once, as parsers merge them. A packed run of repeated numbers is one occurrence (its
-// encoding, as bytes) that only `drop` can edit; its elements are read by index, not edited.
-// `set` on a field that is not on the wire adds it at the end of its message. Proto2 groups a
-// path names make the record unreadable; extensions are not read.
+// see the last value; elements of repeated fields are counted across the copies of a message
+// written more than once, as parsers merge them. A packed run of repeated numbers is one
+// occurrence (its encoding, as bytes) that only `drop` can edit; its elements are read by
+// index, not edited. `set` on a field that is not on the wire adds it at the end of its
+// message. Proto2 groups a path names make the record unreadable; extensions are not read.
 //
 // The writer's schema comes from a table the control plane fills (ProtobufShapes), as for
 // Avro (avro_payload.h).
