@@ -3,6 +3,7 @@
 // read as a worker would read them.
 
 #include "app/commands.h"
+#include "app/policy_test_protobuf.h"
 #include "config/config_loader.h"
 #include "pipeline/record.h"
 #include "policies/policy_stage.h"
@@ -23,6 +24,7 @@ struct Sample {
   std::string topic;
   std::optional<std::string> key;
   std::optional<std::string> value;
+  bool value_raw = false;  // `value` holds the payload bytes, not the value's JSON text
   std::vector<std::pair<std::string, std::optional<std::string>>> headers;
   int64_t timestamp = -1;
 };
@@ -51,6 +53,7 @@ std::optional<Sample> parseSample(const std::string& line, const PolicyTestOptio
   }
   if (json.contains("value_raw") && json["value_raw"].is_string()) {
     sample.value = json["value_raw"].get<std::string>();
+    sample.value_raw = true;
   } else if (json.contains("value") && !json["value"].is_null()) {
     sample.value = json["value"].dump();
   }
@@ -102,13 +105,21 @@ int runPolicyTest(const PolicyTestOptions& options) {
               << config::suggestion(options.policy, names, "the policies are") << "\n";
     return 1;
   }
-  if (found->second.value_format == "avro" || found->second.value_format == "protobuf") {
-    std::cerr << options.config_path << ": policy " << config::quoted(options.policy) << " reads "
-              << (found->second.value_format == "avro" ? "Avro" : "Protobuf")
-              << " records (formats.value: " << found->second.value_format
-              << "), which need their writer's schema from a registry; policy test tries JSON "
-                 "samples: test the same rules with formats.value json on the records' JSON "
-                 "form, or on a link\n";
+  const bool protobuf = found->second.value_format == "protobuf";
+  if (found->second.value_format == "avro") {
+    std::cerr << options.config_path << ": policy " << config::quoted(options.policy)
+              << " reads Avro records (formats.value: avro), which need their writer's schema "
+                 "from a registry; policy test does not encode Avro samples: test the same rules "
+                 "with formats.value json on the records' JSON form, or on a link\n";
+    return 1;
+  }
+  if (protobuf == options.schema_path.empty()) {
+    std::cerr << options.config_path << ": policy " << config::quoted(options.policy)
+              << (protobuf ? " reads Protobuf records (formats.value: protobuf): give the "
+                             "writer's .proto with --schema"
+                           : " does not read Protobuf records: --schema is for policies with "
+                             "formats.value protobuf")
+              << "\n";
     return 1;
   }
   const policies::CompileResult compiled = policies::Policy::compile(found->second);
@@ -118,13 +129,32 @@ int runPolicyTest(const PolicyTestOptions& options) {
     }
     return 1;
   }
+  std::unique_ptr<ProtobufSamples> samples;
+  if (protobuf) {
+    auto loaded_samples =
+        ProtobufSamples::load(options.schema_path, options.message, *compiled.policy);
+    if (!loaded_samples) {
+      std::cerr << loaded_samples.error().message << "\n";
+      return 1;
+    }
+    samples = std::move(*loaded_samples);
+    const policies::ProtobufPolicySchema& derived = samples->derived();
+    for (const std::string& problem : derived.problems) {
+      std::cout << "the policy cannot edit records of this file: " << problem << "\n";
+    }
+    if (derived.changed && derived.problems.empty()) {
+      std::cout << "derived .proto (the target registry gets it in place of the writer's):\n"
+                << derived.schema << "\n";
+    }
+  }
   std::vector<std::string> rule_names;
   for (const auto& rule : compiled.policy->rules()) {
     rule_names.push_back(rule.name);
   }
   auto counters = std::make_shared<policies::PolicyCounters>(options.policy, "policy-test",
                                                              compiled.policy->shadow(), rule_names);
-  auto stage = policies::PolicyStage::create(compiled.policy, counters);
+  auto stage = policies::PolicyStage::create(compiled.policy, counters, nullptr,
+                                             samples ? samples->shapes() : nullptr);
   if (!stage) {
     std::cerr << stage.error().message << "\n";
     return 1;
@@ -158,6 +188,22 @@ int runPolicyTest(const PolicyTestOptions& options) {
       status = 1;
       continue;
     }
+    // Protobuf: the value's JSON is encoded as the sample message (value_raw goes as it is).
+    std::optional<std::string> shown_before;
+    if (samples) {
+      samples->learn(sample->topic);
+      if (sample->value && !sample->value_raw) {
+        Result<std::string> encoded = samples->encode(*sample->value);
+        if (!encoded) {
+          std::cerr << options.input << ":" << line_number << ": " << encoded.error().message
+                    << "\n";
+          status = 1;
+          continue;
+        }
+        shown_before = std::move(*sample->value);
+        sample->value = std::move(*encoded);
+      }
+    }
     ++records;
     pipeline::RecordView view;
     view.topic = sample->topic;
@@ -177,7 +223,7 @@ int runPolicyTest(const PolicyTestOptions& options) {
     record.reset(&view);
     std::cout << "record " << records << " (line " << line_number << "), topic " << view.topic
               << ", key " << show(view.key) << "\n";
-    std::cout << "  before:  " << show(view.value) << "\n";
+    std::cout << "  before:  " << (shown_before ? *shown_before : show(view.value)) << "\n";
     std::cout << "  headers: " << headersText(record) << "\n";
     const pipeline::Verdict verdict = (*stage)->process(record);
     for (const auto& step : trace.steps) {
@@ -190,7 +236,10 @@ int runPolicyTest(const PolicyTestOptions& options) {
     }
     std::cout << "\n";
     if (verdict.outcome == pipeline::Outcome::kPass) {
-      std::cout << "  after:   " << show(record.value()) << "\n";
+      std::cout << "  after:   "
+                << (samples && shown_before && record.value() ? samples->show(*record.value(), true)
+                                                              : show(record.value()))
+                << "\n";
       if (record.keyChanged()) {
         std::cout << "  key:     " << show(record.key()) << "\n";
       }

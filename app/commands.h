@@ -118,6 +118,8 @@ struct PolicyTestOptions {
   std::string input = "-";  // a JSON-lines file; "-": stdin
   bool values = false;      // each line is a record value, not {"topic", "key", "value", ...}
   std::string topic;        // the topic of records that name none
+  std::string schema_path;  // formats.value protobuf: the writer's .proto
+  std::string message;      // the samples' message in it (empty: the file's first)
 };
 // causeway policy test: each sample record before and after the policy, with what every step
 // did, then the totals. Exit 0, or 1 when the configuration, the policy or an input line is

@@ -193,6 +193,12 @@ int main(int argc, char** argv) {
                               "\"timestamp\"} per record (- for stdin)");
   policy_test_cmd->add_flag("--values", policy_test.values, "Each input line is a record value");
   policy_test_cmd->add_option("--topic", policy_test.topic, "Topic of records that name none");
+  policy_test_cmd->add_option("--schema", policy_test.schema_path,
+                              "Protobuf policies: the writer's .proto; sample values are its "
+                              "messages in protobuf's JSON mapping");
+  policy_test_cmd->add_option(
+      "--message", policy_test.message,
+      "Protobuf policies: the samples' message (default: the file's first)");
 
   causeway::app::DecryptOptions decrypt;
   auto* decrypt_cmd = app.add_subcommand(

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 namespace causeway::schema {
 namespace {
@@ -727,6 +728,25 @@ const pb::Descriptor* messageAt(const pb::FileDescriptor& file, const MessageInd
     at = found;
   }
   return at;
+}
+
+MessageIndexes messageIndexesOf(const pb::Descriptor& message) {
+  std::vector<int32_t> reversed;
+  for (const pb::Descriptor* at = &message; at != nullptr; at = at->containing_type()) {
+    int32_t index = at->index();
+    if (const pb::Descriptor* parent = at->containing_type()) {
+      index = 0;
+      for (int n = 0; n < at->index(); ++n) {
+        index += parent->nested_type(n)->options().map_entry() ? 0 : 1;
+      }
+    }
+    reversed.push_back(index);
+  }
+  MessageIndexes out;
+  for (auto it = reversed.rbegin(); it != reversed.rend() && out.size < kMaxMessageDepth; ++it) {
+    out.path[out.size++] = *it;
+  }
+  return out;
 }
 
 Status protobufCompatible(const pb::Descriptor& writer, const pb::Descriptor& reader) {

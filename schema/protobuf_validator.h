@@ -32,6 +32,9 @@ Result<std::shared_ptr<const ProtoFile>> compileProto(const ResolvedSchema& sche
 const google::protobuf::Descriptor* messageAt(const google::protobuf::FileDescriptor& file,
                                               const MessageIndexes& indexes);
 
+// The indexes of `message` in its file, as messageAt() reads them.
+MessageIndexes messageIndexesOf(const google::protobuf::Descriptor& message);
+
 // Whether data written with message `writer` can be read as message `reader`, or why not.
 Status protobufCompatible(const google::protobuf::Descriptor& writer,
                           const google::protobuf::Descriptor& reader);

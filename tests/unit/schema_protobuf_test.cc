@@ -229,6 +229,8 @@ TEST(SchemaProtobufIndexes, MapEntryTypesAreNotCountedInNestedIndexes) {
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->full_name(), "p.Outer.Other");
   EXPECT_EQ(messageAt(*(*file)->file, path({0, 2})), nullptr);
+  EXPECT_EQ(messageIndexesOf(*other), path({0, 1}));
+  EXPECT_EQ(messageIndexesOf(*(*file)->file->message_type(0)), path({0}));
 
   auto validator = compileProtobufValidator(schema, &schema, Compatibility::kBackward);
   ASSERT_TRUE(validator.ok()) << validator.error().message;
