@@ -362,11 +362,12 @@ void ProtobufReader::addDefaults(const pb::Descriptor& message, int32_t trie, ui
       break;
     }
     addOccurrence(static_cast<int32_t>(child), value,
-                  {end, end, field, frame, false, false, nullptr, -1});
+                  {end, end, field, frame, false, false, nullptr, -1}, false);
   }
 }
 
-void ProtobufReader::addOccurrence(int32_t node, const FieldValue& value, const Location& at) {
+void ProtobufReader::addOccurrence(int32_t node, const FieldValue& value, const Location& at,
+                                   bool on_wire) {
   const int slot = trie_.slot(node);
   if (slot < 0) {
     return;
@@ -377,9 +378,13 @@ void ProtobufReader::addOccurrence(int32_t node, const FieldValue& value, const 
   occurrences_.push_back(
       {static_cast<uint16_t>(slot), value, static_cast<uint32_t>(locations_.size())});
   locations_.push_back(at);
-  if (shape_->derived.changed && record_problems_.empty() &&
-      shape_->derived.slots[static_cast<size_t>(slot)].change != ProtobufSlotPlan::Change::kNone) {
-    retyped_ = true;
+  if (shape_->derived.changed && record_problems_.empty()) {
+    // A default of a dropped field leaves no bytes to leave out.
+    const auto change = shape_->derived.slots[static_cast<size_t>(slot)].change;
+    if (change != ProtobufSlotPlan::Change::kNone &&
+        (on_wire || change != ProtobufSlotPlan::Change::kRemove)) {
+      retyped_ = true;
+    }
   }
 }
 

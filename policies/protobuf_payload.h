@@ -115,8 +115,10 @@ private:
   bool value(const google::protobuf::FieldDescriptor& field, int wire_type, size_t end,
              FieldValue& out, std::string& problem);
   void addNumberText(std::string_view text);
-  // The occurrence of the slot at trie node `node` (if a path ends there), at `at`.
-  void addOccurrence(int32_t node, const FieldValue& value, const Location& at);
+  // The occurrence of the slot at trie node `node` (if a path ends there), at `at`; not
+  // `on_wire`: a default.
+  void addOccurrence(int32_t node, const FieldValue& value, const Location& at,
+                     bool on_wire = true);
   // The defaults of the proto3 fields without presence that paths name below `trie` and that
   // `message` (ending at `end`) did not hold.
   void addDefaults(const google::protobuf::Descriptor& message, int32_t trie, uint32_t end,

@@ -615,6 +615,36 @@ private:
   std::unordered_map<const pb::Descriptor*, FieldTable> tables_;
 };
 
+bool holdsGroup(const pb::Descriptor& parent, const pb::Descriptor& type) {
+  for (int i = 0; i < parent.field_count(); ++i) {
+    if (parent.field(i)->type() == pb::FieldDescriptor::TYPE_GROUP &&
+        parent.field(i)->message_type() == &type) {
+      return true;
+    }
+  }
+  for (int i = 0; i < parent.extension_count(); ++i) {
+    if (parent.extension(i)->type() == pb::FieldDescriptor::TYPE_GROUP &&
+        parent.extension(i)->message_type() == &type) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether message indexes count nested type `type` of `parent`: Confluent's serializers and
+// the registry (Java, Wire's parser) count the messages the .proto text declares. Not counted:
+// the map-entry types protoc makes for `map<K, V>` fields (they have no place in the text), and
+// proto2 groups (Wire keeps them apart from messages). An entry message the text declares
+// itself (`option map_entry = true`, as Java's serializer registers a map field when it does
+// not normalize the schema) is counted.
+bool countedInIndexes(const pb::Descriptor& parent, const pb::Descriptor& type) {
+  pb::SourceLocation location;
+  if (type.options().map_entry() && !type.GetSourceLocation(&location)) {
+    return false;
+  }
+  return !holdsGroup(parent, type);
+}
+
 void collectMessages(const pb::Descriptor& descriptor, MessageIndexes path,
                      std::vector<MessageEntry>& out) {
   out.push_back(MessageEntry{path, &descriptor, {}});
@@ -624,8 +654,8 @@ void collectMessages(const pb::Descriptor& descriptor, MessageIndexes path,
   int index = 0;
   for (int i = 0; i < descriptor.nested_type_count(); ++i) {
     const pb::Descriptor& type = *descriptor.nested_type(i);
-    if (type.options().map_entry()) {
-      continue;  // not counted: see messageAt()
+    if (!countedInIndexes(descriptor, type)) {
+      continue;
     }
     MessageIndexes nested = path;
     nested.path[nested.size++] = index++;
@@ -713,15 +743,11 @@ const pb::Descriptor* messageAt(const pb::FileDescriptor& file, const MessageInd
   }
   const pb::Descriptor* at = file.message_type(indexes.path[0]);
   for (size_t i = 1; i < indexes.size && at != nullptr; ++i) {
-    // The map-entry types protoc adds for map fields are not counted. Confluent's serializers
-    // and deserializers (Java, the registry's reference) index the messages declared in the
-    // .proto text, where a map field declares no type; nested types after a map field would
-    // otherwise resolve to the type declared before them.
     int wanted = indexes.path[i];
     const pb::Descriptor* found = nullptr;
     for (int n = 0; n < at->nested_type_count() && found == nullptr; ++n) {
       const pb::Descriptor* type = at->nested_type(n);
-      if (!type->options().map_entry() && wanted-- == 0) {
+      if (countedInIndexes(*at, *type) && wanted-- == 0) {
         found = type;
       }
     }
@@ -737,7 +763,7 @@ MessageIndexes messageIndexesOf(const pb::Descriptor& message) {
     if (const pb::Descriptor* parent = at->containing_type()) {
       index = 0;
       for (int n = 0; n < at->index(); ++n) {
-        index += parent->nested_type(n)->options().map_entry() ? 0 : 1;
+        index += countedInIndexes(*parent, *parent->nested_type(n)) ? 1 : 0;
       }
     }
     reversed.push_back(index);

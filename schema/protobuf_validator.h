@@ -27,8 +27,8 @@ struct ProtoFile {
 Result<std::shared_ptr<const ProtoFile>> compileProto(const ResolvedSchema& schema);
 
 // The message at `indexes` in `file` (nullptr when there is none). Nested indexes count the
-// message types declared in the .proto text, not the map-entry types protoc adds for map fields,
-// as Confluent's Java serializers do.
+// messages the .proto text declares, as Confluent's Java serializers and the registry do: not
+// the map-entry types protoc makes for `map<K, V>` fields, nor proto2 groups.
 const google::protobuf::Descriptor* messageAt(const google::protobuf::FileDescriptor& file,
                                               const MessageIndexes& indexes);
 

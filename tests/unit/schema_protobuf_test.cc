@@ -245,6 +245,52 @@ TEST(SchemaProtobufIndexes, MapEntryTypesAreNotCountedInNestedIndexes) {
             "value: message indexes [0, 2] name no message of the schema");
 }
 
+// Confluent's Java serializer registers a map field, when it does not normalize the schema, as
+// the entry message protoc makes, written out in the text: it is counted, as the Java
+// deserializer counts it.
+TEST(SchemaProtobufIndexes, EntryMessagesTheTextDeclaresAreCounted) {
+  ResolvedSchema schema;
+  schema.schema = Schema{SchemaType::kProtobuf,
+                         "syntax = \"proto3\";\npackage p;\n\nmessage Order {\n"
+                         "  repeated .p.Order.AttrsEntry attrs = 1;\n"
+                         "  string id = 2;\n\n"
+                         "  message AttrsEntry {\n    option map_entry = true;\n  \n"
+                         "    string key = 1;\n    string value = 2;\n  }\n"
+                         "  message Line {\n    string sku = 1;\n  }\n}\n",
+                         {},
+                         {},
+                         {}};
+  auto file = compileProto(schema);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  const auto* entry = messageAt(*(*file)->file, path({0, 0}));
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->full_name(), "p.Order.AttrsEntry");
+  const auto* line = messageAt(*(*file)->file, path({0, 1}));
+  ASSERT_NE(line, nullptr);
+  EXPECT_EQ(line->full_name(), "p.Order.Line");
+  EXPECT_EQ(messageIndexesOf(*line), path({0, 1}));
+}
+
+// Wire's parser (the registry, Java's serializers) keeps proto2 groups apart from messages.
+TEST(SchemaProtobufIndexes, GroupsAreNotCounted) {
+  ResolvedSchema schema;
+  schema.schema = Schema{SchemaType::kProtobuf,
+                         "syntax = \"proto2\";\npackage p;\nmessage Outer {\n"
+                         "  optional group Result = 1 { optional string url = 2; }\n"
+                         "  message Inner { optional string name = 1; }\n}\n",
+                         {},
+                         {},
+                         {}};
+  auto file = compileProto(schema);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  ASSERT_EQ((*file)->file->message_type(0)->nested_type_count(), 2);
+  const auto* inner = messageAt(*(*file)->file, path({0, 0}));
+  ASSERT_NE(inner, nullptr);
+  EXPECT_EQ(inner->full_name(), "p.Outer.Inner");
+  EXPECT_EQ(messageAt(*(*file)->file, path({0, 1})), nullptr);
+  EXPECT_EQ(messageIndexesOf(*inner), path({0, 0}));
+}
+
 TEST(SchemaProtobufSyntax, ATextThatDoesNotParseNamesLineAndColumn) {
   ResolvedSchema schema;
   schema.schema = Schema{
