@@ -237,8 +237,9 @@ int runPolicyTest(const PolicyTestOptions& options) {
     std::cout << "\n";
     if (verdict.outcome == pipeline::Outcome::kPass) {
       std::cout << "  after:   "
-                << (samples && shown_before && record.value() ? samples->show(*record.value(), true)
-                                                              : show(record.value()))
+                << (samples && shown_before && record.value()
+                        ? samples->show(*record.value(), !compiled.policy->shadow())
+                        : show(record.value()))
                 << "\n";
       if (record.keyChanged()) {
         std::cout << "  key:     " << show(record.key()) << "\n";

@@ -33,7 +33,8 @@ public:
 
   // The sample's JSON value as a framed record value, or why it is not a message of the file.
   Result<std::string> encode(std::string_view json);
-  // A framed record value (the writer's or the derived file's message) as JSON.
+  // A framed record value as JSON: a message of the derived file (`derived`; the writer's file
+  // when the rules change nothing), or of the writer's (a record shadow mode passed unchanged).
   std::string show(std::string_view framed, bool derived);
 
 private:
