@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace causeway::replicator {
 namespace {
@@ -15,6 +16,10 @@ namespace {
 constexpr int64_t kEndUnknown = -2;
 // Seeks back to where a partition is, in a row without a record handed out (see next()).
 constexpr uint8_t kMaxSeeksBack = 3;
+// A resumed partition that answered nothing (no record, not its end) for this long is resumed
+// again; the wait doubles with each unanswered resume, up to 80 s.
+constexpr std::chrono::seconds kResumeAnswerWait{10};
+constexpr uint8_t kResumeAnswerDoublings = 3;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -163,6 +168,10 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       continue;
     }
     SourcePartition* state = lookup(message);
+    if (state != nullptr && !noteAnswer(*state)) {
+      rd_kafka_message_destroy(message);
+      continue;
+    }
     if (state != nullptr && message->offset < nextOffset(*state)) {
       // Behind where the partition is: handed out already, or before the position a rewind set.
       // librdkafka 2.0.2 goes back by itself when a seek (a resume position, a retry) lands while
@@ -219,6 +228,7 @@ const SourceRecord* SourceReader::next(int timeout_ms) {
       }
     }
     state->seeks_back = 0;
+    state->hold_rewound = false;  // a record handed out: no longer what a hold rewound
     fillView(message, state);
     state->seen_end = std::max(state->seen_end, message->offset + 1);
     state->end_reached = -1;  // only an end event after this record says what follows it
@@ -274,6 +284,9 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (message->rkt != nullptr) {
       if (SourcePartition* state = lookup(message)) {
+        if (!noteAnswer(*state)) {
+          return;
+        }
         if (state->rewind_unconfirmed && message->offset > state->rewound_to &&
             !state->held(Clock::now())) {
           // At the end, past where the last rewind put it, with no record in between: moved
@@ -485,9 +498,12 @@ void SourceReader::setFetching(const std::vector<SourcePartition*>& partitions, 
     return;
   }
   auto list = makeList(partitions.size());
+  const auto now = Clock::now();
   for (SourcePartition* state : partitions) {
     rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
     state->fetch_paused = paused;
+    state->resumed_at = paused ? Clock::time_point{} : now;
+    state->resumes_unanswered = 0;
     if (!paused) {
       state->hold_rewound = false;
     }
@@ -503,14 +519,80 @@ void SourceReader::updateFetching() {
   const auto now = Clock::now();
   std::vector<SourcePartition*> to_pause;
   std::vector<SourcePartition*> to_resume;
+  std::vector<SourcePartition*> unanswered;
   for (auto& [key, state] : partitions_) {
+    if (!state->fetch_started) {
+      // librdkafka 2.0.2 starts a newly assigned partition's fetcher on its own thread, once the
+      // group's committed offset came back. Every pause, resume and seek takes a version number
+      // when it is called and is dropped when a later-numbered operation reached the partition
+      // first, so one of ours racing with that start loses the start or itself: the partition is
+      // never fetched, or stays paused with no error (confluentinc/librdkafka#5591, #2190). Until
+      // its first answer the partition is left alone: it fetches, and what arrives while it is held
+      // is discarded and read again (next()).
+      continue;
+    }
     const bool paused = globally_paused_ || state->held(now);
     if (paused != state->fetch_paused) {
       (paused ? to_pause : to_resume).push_back(state.get());
+    } else if (!paused && state->hold_rewound) {
+      // Rewound during a hold that ended before it could be paused (it began before the first
+      // answer): what came after the rewind was discarded, so read it again.
+      state->hold_rewound = false;
+      state->rewind_unconfirmed = true;
+      seekBack(*state, state->rewound_to);
+    } else if (!paused && state->resumed_at != Clock::time_point{} &&
+               now - state->resumed_at >=
+                   kResumeAnswerWait * (1 << std::min(state->resumes_unanswered,
+                                                      kResumeAnswerDoublings))) {
+      unanswered.push_back(state.get());
     }
   }
   setFetching(to_pause, true);
   setFetching(to_resume, false);
+  if (!unanswered.empty()) {
+    resumeAgain(unanswered);
+  }
+}
+
+bool SourceReader::noteAnswer(SourcePartition& partition) {
+  partition.resumed_at = {};
+  partition.resumes_unanswered = 0;
+  if (partition.fetch_started) {
+    return true;
+  }
+  partition.fetch_started = true;
+  if (!partition.seek_deferred) {
+    return true;
+  }
+  partition.seek_deferred = false;
+  seekBack(partition, partition.rewound_to);
+  return false;
+}
+
+void SourceReader::resumeAgain(const std::vector<SourcePartition*>& partitions) {
+  // A resume librdkafka dropped (see updateFetching: one racing with its own work on the partition
+  // in a rebalance) leaves the partition paused with no error, and a resumed partition answers at
+  // once (a record, or its end again: librdkafka reports the end anew after each resume). Resuming
+  // one that is not paused makes it fetch again from where it was resumed (nothing came since), and
+  // next() skips a record below what it handed out.
+  auto list = makeList(partitions.size());
+  const auto now = Clock::now();
+  for (SourcePartition* state : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
+    state->resumed_at = now;
+    state->resumes_unanswered = static_cast<uint8_t>(
+        std::min<int>(state->resumes_unanswered + 1, std::numeric_limits<uint8_t>::max()));
+  }
+  rd_kafka_resume_partitions(consumer_.get(), list.get());
+  const SourcePartition& first = *partitions.front();
+  listener_.onProblem(
+      "fetch:unanswered",
+      "source " + kafka::describeCluster(source_) + ": " + std::to_string(partitions.size()) +
+          " resumed partition(s) sent nothing (no record, not their end) for " +
+          std::to_string(kResumeAnswerWait.count()) + " s or more, the first " + first.topic + "[" +
+          std::to_string(first.partition) +
+          "]: resumed again (librdkafka 2.0.2 can drop a resume that races with its own work on "
+          "the partition), or the partition's leader does not answer");
 }
 
 int64_t SourceReader::nextOffset(const SourcePartition& partition) {
@@ -521,6 +603,11 @@ Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
   partition.hold_rewound = true;
   partition.rewound_to = offset;
   partition.rewind_unconfirmed = true;
+  if (!partition.fetch_started) {
+    partition.seek_deferred = true;  // made at the first answer (see updateFetching)
+    partition.end_reached = -1;
+    return {};
+  }
   return seek(partition, offset);
 }
 

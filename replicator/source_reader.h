@@ -76,6 +76,15 @@ struct SourcePartition {
     return held(now);
   }
   bool fetch_paused = false;  // as last applied to the consumer
+  // librdkafka answered for the partition since it was assigned (a record, its end): its fetcher
+  // runs. Until then the reader neither pauses nor seeks it (SourceReader::updateFetching).
+  bool fetch_started = false;
+  // A rewind asked for before that: its seek is made at the first answer.
+  bool seek_deferred = false;
+  // When the reader last resumed the partition, while no answer came since (zero: none pending),
+  // and how many resumes in a row went unanswered.
+  std::chrono::steady_clock::time_point resumed_at{};
+  uint8_t resumes_unanswered = 0;
   // Rewound while held: what was fetched before is discarded, so the first record that arrives
   // during the hold is not where the partition goes on.
   bool hold_rewound = false;
@@ -164,7 +173,9 @@ public:
   // Fetching of every partition (backpressure, operator pause). Applied by updateFetching().
   void setGloballyPaused(bool paused);
   bool globallyPaused() const { return globally_paused_; }
-  // Re-evaluates which partitions fetch (after holds changed, or when a retry is due).
+  // Re-evaluates which partitions fetch (after holds changed, or when a retry is due), and resumes
+  // again a partition that answered nothing for a while after it was resumed. Call it often (the
+  // link does every 100 ms).
   void updateFetching();
   // Reads `partition` again from `offset` (a retry, or a resume position found late).
   Status rewind(SourcePartition& partition, int64_t offset);
@@ -210,6 +221,10 @@ private:
   SourcePartition* lookup(const rd_kafka_message_t* message);
   void fillView(rd_kafka_message_t* message, SourcePartition* partition);
   void setFetching(const std::vector<SourcePartition*>& partitions, bool paused);
+  // librdkafka answered for `partition`. False: the answer predates the seek of a rewind that
+  // waited for it (made now), so it is discarded.
+  bool noteAnswer(SourcePartition& partition);
+  void resumeAgain(const std::vector<SourcePartition*>& partitions);
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
   void releaseCurrent();
   // Where `partition` goes on: past what it dispatched, and not below its last rewind.
