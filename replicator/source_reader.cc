@@ -549,9 +549,23 @@ void SourceReader::updateFetching() {
   }
   setFetching(to_pause, true);
   setFetching(to_resume, false);
-  if (!unanswered.empty()) {
+  if (!unanswered.empty() && consumerQueueEmpty()) {
     resumeAgain(unanswered);
   }
+}
+
+bool SourceReader::consumerQueueEmpty() const {
+  // All partitions' fetched records wait in one queue, and librdkafka fetches no partition while
+  // it holds queued.max.messages.kbytes: a partition resumed behind a backlog of others answers
+  // only once that backlog is read. Resuming it again then would drop what it fetched meanwhile
+  // (a resume moves the partition's version) and put it behind the backlog again.
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_.get());
+  if (queue == nullptr) {
+    return true;
+  }
+  const size_t queued = rd_kafka_queue_length(queue);
+  rd_kafka_queue_destroy(queue);
+  return queued == 0;
 }
 
 bool SourceReader::noteAnswer(SourcePartition& partition) {
@@ -571,8 +585,9 @@ bool SourceReader::noteAnswer(SourcePartition& partition) {
 
 void SourceReader::resumeAgain(const std::vector<SourcePartition*>& partitions) {
   // A resume librdkafka dropped (see updateFetching: one racing with its own work on the partition
-  // in a rebalance) leaves the partition paused with no error, and a resumed partition answers at
-  // once (a record, or its end again: librdkafka reports the end anew after each resume). Resuming
+  // in a rebalance) leaves the partition paused with no error, and a resumed partition answers
+  // soon (a record, or its end again: librdkafka reports the end anew after each resume) once
+  // nothing else is queued before it. Resuming
   // one that is not paused makes it fetch again from where it was resumed (nothing came since), and
   // next() skips a record below what it handed out.
   auto list = makeList(partitions.size());

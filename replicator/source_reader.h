@@ -225,6 +225,8 @@ private:
   // waited for it (made now), so it is discarded.
   bool noteAnswer(SourcePartition& partition);
   void resumeAgain(const std::vector<SourcePartition*>& partitions);
+  // No fetched record or event waits in the consumer's queue.
+  bool consumerQueueEmpty() const;
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
   void releaseCurrent();
   // Where `partition` goes on: past what it dispatched, and not below its last rewind.
