@@ -542,8 +542,8 @@ void SourceReader::updateFetching() {
       seekBack(*state, state->rewound_to);
     } else if (!paused && state->resumed_at != Clock::time_point{} &&
                now - state->resumed_at >=
-                   kResumeAnswerWait * (1 << std::min(state->resumes_unanswered,
-                                                      kResumeAnswerDoublings))) {
+                   kResumeAnswerWait *
+                       (1 << std::min(state->resumes_unanswered, kResumeAnswerDoublings))) {
       unanswered.push_back(state.get());
     }
   }

@@ -148,6 +148,19 @@ protected:
     return reader_->find("orders", 0);
   }
 
+  // Holds `partition` when it is assigned, as a link holds one whose mirror is not ready; `held`
+  // is set to it then.
+  void holdAtAssignment(int32_t partition, SourcePartition*& held) {
+    listener_.on_assigned = [partition, &held](const std::vector<SourcePartition*>& partitions) {
+      for (SourcePartition* assigned : partitions) {
+        if (assigned->partition == partition) {
+          assigned->waiting_for_target = true;
+          held = assigned;
+        }
+      }
+    };
+  }
+
   static std::function<bool(const std::vector<Got>&)> atLeast(size_t n) {
     return [n](const std::vector<Got>& got) { return got.size() >= n; };
   }
@@ -209,14 +222,7 @@ TEST_F(SourceReaderTest, HandsOutEveryRecordOnceInPartitionOrderWithHeadersAndTi
 TEST_F(SourceReaderTest, AHeldPartitionFetchesNothingUntilReleasedThenStartsAtItsFirstRecord) {
   // given: the listener holds partition 1 when it is assigned (its mirror is not ready)
   SourcePartition* held = nullptr;
-  listener_.on_assigned = [&](const std::vector<SourcePartition*>& partitions) {
-    for (SourcePartition* partition : partitions) {
-      if (partition->partition == 1) {
-        partition->waiting_for_target = true;
-        held = partition;
-      }
-    }
-  };
+  holdAtAssignment(1, held);
   start(2, 30);
 
   // when: partition 0 is read completely, and the reader is polled a while longer
@@ -246,16 +252,9 @@ TEST_F(SourceReaderTest, AHeldPartitionFetchesNothingUntilReleasedThenStartsAtIt
 
 TEST_F(SourceReaderTest, AResumeLibrdkafkaDroppedIsMadeAgainAndThePartitionIsReadFromItsStart) {
   // given: partition 1 held from its assignment (its mirror is not ready), paused once librdkafka
-  // answered for it, while partition 0 is read completely; updateFetching() runs as the link runs it
+  // answered for it, while partition 0 is read completely (updateFetching() runs as in the link)
   SourcePartition* held = nullptr;
-  listener_.on_assigned = [&](const std::vector<SourcePartition*>& partitions) {
-    for (SourcePartition* partition : partitions) {
-      if (partition->partition == 1) {
-        partition->waiting_for_target = true;
-        held = partition;
-      }
-    }
-  };
+  holdAtAssignment(1, held);
   start(2, 30);
   std::vector<Got> first;
   const auto deadline = Clock::now() + 60s;
