@@ -7,7 +7,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
+#include <string>
 
 namespace causeway::kafka {
 
@@ -35,5 +38,17 @@ using NewPartitionsPtr =
     std::unique_ptr<rd_kafka_NewPartitions_t, Destroyer<rd_kafka_NewPartitions_destroy>>;
 using MockClusterPtr =
     std::unique_ptr<rd_kafka_mock_cluster_t, Destroyer<rd_kafka_mock_cluster_destroy>>;
+
+// A partition list with room for `capacity` entries (at least one, as librdkafka wants).
+inline PartitionListPtr newPartitionList(size_t capacity) {
+  return PartitionListPtr(
+      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
+}
+
+// The error's text. Takes ownership: the error is destroyed.
+inline std::string takeErrorText(rd_kafka_error_t* error) {
+  ErrorPtr owned(error);
+  return rd_kafka_error_string(error);
+}
 
 } // namespace causeway::kafka

@@ -7,12 +7,6 @@
 namespace causeway::replicator {
 namespace {
 
-std::string errorText(rd_kafka_error_t* error) {
-  std::string text = rd_kafka_error_string(error);
-  rd_kafka_error_destroy(error);
-  return text;
-}
-
 void addHeader(rd_kafka_headers_t* headers, std::string_view name, std::string_view value) {
   rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                       static_cast<ssize_t>(value.size()));
@@ -130,7 +124,7 @@ Status DeadLetterWriter::produce(const pipeline::RecordView& view, rd_kafka_head
     rd_kafka_headers_destroy(headers);
     return Error{"cannot write " + std::string(view.topic) + "[" + std::to_string(view.partition) +
                      "]@" + std::to_string(view.offset) + " to the dead-letter topic '" + topic_ +
-                     "' on " + kafka::describeCluster(cluster_) + ": " + errorText(error),
+                     "' on " + kafka::describeCluster(cluster_) + ": " + kafka::takeErrorText(error),
                  ErrorKind::kUnavailable};
   }
 }

@@ -157,7 +157,7 @@ Status Link::start() {
         topics.push_back(topic);
       }
     }
-    auto list = makeList(topics.size() * 4);
+    auto list = kafka::newPartitionList(topics.size() * 4);
     {
       std::lock_guard lock(ready_mu_);
       for (const auto& [topic, ready] : ready_topics_) {

@@ -51,15 +51,4 @@ inline int timestampIndex(pipeline::TimestampType type) {
   return -1;
 }
 
-inline kafka::PartitionListPtr makeList(size_t capacity) {
-  return kafka::PartitionListPtr(
-      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
-}
-
-inline std::string errorText(rd_kafka_error_t* error) {
-  std::string text = rd_kafka_error_string(error);
-  rd_kafka_error_destroy(error);
-  return text;
-}
-
 }  // namespace causeway::replicator::link_internal

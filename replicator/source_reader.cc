@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 
 namespace causeway::replicator {
 namespace {
@@ -16,24 +15,9 @@ namespace {
 constexpr int64_t kEndUnknown = -2;
 // Seeks back to where a partition is, in a row without a record handed out (see next()).
 constexpr uint8_t kMaxSeeksBack = 3;
-// A resumed partition that answered nothing (no record, not its end) for this long is resumed
-// again; the wait doubles with each unanswered resume, up to 80 s.
-constexpr std::chrono::seconds kResumeAnswerWait{10};
-constexpr uint8_t kResumeAnswerDoublings = 3;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-kafka::PartitionListPtr makeList(size_t capacity) {
-  return kafka::PartitionListPtr(
-      rd_kafka_topic_partition_list_new(static_cast<int>(std::max<size_t>(capacity, 1))));
-}
-
-std::string errorText(rd_kafka_error_t* error) {
-  std::string text = rd_kafka_error_string(error);
-  rd_kafka_error_destroy(error);
-  return text;
-}
 
 pipeline::TimestampType timestampType(rd_kafka_timestamp_type_t type) {
   switch (type) {
@@ -110,7 +94,7 @@ Status SourceReader::subscribe(const std::vector<std::string>& topics) {
   if (topics.empty()) {
     rd_kafka_unsubscribe(consumer_.get());
   } else {
-    auto list = makeList(topics.size());
+    auto list = kafka::newPartitionList(topics.size());
     for (const auto& topic : topics) {
       rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
     }
@@ -395,7 +379,7 @@ void SourceReader::assign(rd_kafka_topic_partition_list_t* list) {
   // `start: latest` on the topics that existed when the link first started:
   // only partitions without a committed offset start at the end.
   if (!start_at_end_.empty()) {
-    auto candidates = makeList(static_cast<size_t>(list->cnt));
+    auto candidates = kafka::newPartitionList(static_cast<size_t>(list->cnt));
     for (int i = 0; i < list->cnt; ++i) {
       const auto& tp = list->elems[i];
       if (std::find(start_at_end_.begin(), start_at_end_.end(), tp.topic) != start_at_end_.end()) {
@@ -432,7 +416,7 @@ void SourceReader::assign(rd_kafka_topic_partition_list_t* list) {
       std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
   if (cooperative) {
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list)) {
-      listener_.onFatal("assigning partitions failed: " + errorText(error));
+      listener_.onFatal("assigning partitions failed: " + kafka::takeErrorText(error));
       return;
     }
   } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list)) {
@@ -464,7 +448,7 @@ void SourceReader::revoke(rd_kafka_topic_partition_list_t* list) {
       std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
   if (cooperative) {
     if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), list)) {
-      spdlog::error("link '{}': unassign failed: {}", link_.name, errorText(error));
+      spdlog::error("link '{}': unassign failed: {}", link_.name, kafka::takeErrorText(error));
     }
   } else {
     rd_kafka_assign(consumer_.get(), nullptr);
@@ -484,177 +468,6 @@ void SourceReader::dropSettledDetached() {
   std::erase_if(detached_, [](const auto& s) { return s->tracker.inFlightRecords() == 0; });
 }
 
-// --- Fetching ------------------------------------------------------------------------------------
-
-void SourceReader::setGloballyPaused(bool paused) {
-  if (globally_paused_ != paused) {
-    globally_paused_ = paused;
-    updateFetching();
-  }
-}
-
-void SourceReader::setFetching(const std::vector<SourcePartition*>& partitions, bool paused) {
-  if (partitions.empty()) {
-    return;
-  }
-  auto list = makeList(partitions.size());
-  const auto now = Clock::now();
-  for (SourcePartition* state : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
-    state->fetch_paused = paused;
-    state->resumed_at = paused ? Clock::time_point{} : now;
-    state->resumes_unanswered = 0;
-    if (!paused) {
-      state->hold_rewound = false;
-    }
-  }
-  if (paused) {
-    rd_kafka_pause_partitions(consumer_.get(), list.get());
-  } else {
-    rd_kafka_resume_partitions(consumer_.get(), list.get());
-  }
-}
-
-void SourceReader::updateFetching() {
-  const auto now = Clock::now();
-  std::vector<SourcePartition*> to_pause;
-  std::vector<SourcePartition*> to_resume;
-  std::vector<SourcePartition*> unanswered;
-  for (auto& [key, state] : partitions_) {
-    if (!state->fetch_started) {
-      // librdkafka 2.0.2 starts a newly assigned partition's fetcher on its own thread, once the
-      // group's committed offset came back. Every pause, resume and seek takes a version number
-      // when it is called and is dropped when a later-numbered operation reached the partition
-      // first, so one of ours racing with that start loses the start or itself: the partition is
-      // never fetched, or stays paused with no error (confluentinc/librdkafka#5591, #2190). Until
-      // its first answer the partition is left alone: it fetches, and what arrives while it is held
-      // is discarded and read again (next()).
-      continue;
-    }
-    const bool paused = globally_paused_ || state->held(now);
-    if (paused != state->fetch_paused) {
-      (paused ? to_pause : to_resume).push_back(state.get());
-    } else if (!paused && state->hold_rewound) {
-      // Rewound during a hold that ended before it could be paused (it began before the first
-      // answer): what came after the rewind was discarded, so read it again.
-      state->hold_rewound = false;
-      state->rewind_unconfirmed = true;
-      seekBack(*state, state->rewound_to);
-    } else if (!paused && state->resumed_at != Clock::time_point{} &&
-               now - state->resumed_at >=
-                   kResumeAnswerWait *
-                       (1 << std::min(state->resumes_unanswered, kResumeAnswerDoublings))) {
-      unanswered.push_back(state.get());
-    }
-  }
-  setFetching(to_pause, true);
-  setFetching(to_resume, false);
-  if (!unanswered.empty() && consumerQueueEmpty()) {
-    resumeAgain(unanswered);
-  }
-}
-
-bool SourceReader::consumerQueueEmpty() const {
-  // All partitions' fetched records wait in one queue, and librdkafka fetches no partition while
-  // it holds queued.max.messages.kbytes: a partition resumed behind a backlog of others answers
-  // only once that backlog is read. Resuming it again then would drop what it fetched meanwhile
-  // (a resume moves the partition's version) and put it behind the backlog again.
-  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_.get());
-  if (queue == nullptr) {
-    return true;
-  }
-  const size_t queued = rd_kafka_queue_length(queue);
-  rd_kafka_queue_destroy(queue);
-  return queued == 0;
-}
-
-bool SourceReader::noteAnswer(SourcePartition& partition) {
-  partition.resumed_at = {};
-  partition.resumes_unanswered = 0;
-  if (partition.fetch_started) {
-    return true;
-  }
-  partition.fetch_started = true;
-  if (!partition.seek_deferred) {
-    return true;
-  }
-  partition.seek_deferred = false;
-  seekBack(partition, partition.rewound_to);
-  return false;
-}
-
-void SourceReader::resumeAgain(const std::vector<SourcePartition*>& partitions) {
-  // A resume librdkafka dropped (see updateFetching: one racing with its own work on the partition
-  // in a rebalance) leaves the partition paused with no error, and a resumed partition answers
-  // soon (a record, or its end again: librdkafka reports the end anew after each resume) once
-  // nothing else is queued before it. Resuming
-  // one that is not paused makes it fetch again from where it was resumed (nothing came since), and
-  // next() skips a record below what it handed out.
-  auto list = makeList(partitions.size());
-  const auto now = Clock::now();
-  for (SourcePartition* state : partitions) {
-    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
-    state->resumed_at = now;
-    state->resumes_unanswered = static_cast<uint8_t>(
-        std::min<int>(state->resumes_unanswered + 1, std::numeric_limits<uint8_t>::max()));
-  }
-  rd_kafka_resume_partitions(consumer_.get(), list.get());
-  const SourcePartition& first = *partitions.front();
-  listener_.onProblem(
-      "fetch:unanswered",
-      "source " + kafka::describeCluster(source_) + ": " + std::to_string(partitions.size()) +
-          " resumed partition(s) sent nothing (no record, not their end) for " +
-          std::to_string(kResumeAnswerWait.count()) + " s or more, the first " + first.topic + "[" +
-          std::to_string(first.partition) +
-          "]: resumed again (librdkafka 2.0.2 can drop a resume that races with its own work on "
-          "the partition), or the partition's leader does not answer");
-}
-
-int64_t SourceReader::nextOffset(const SourcePartition& partition) {
-  return std::max(partition.rewound_to, partition.tracker.lastDispatched() + 1);
-}
-
-Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
-  partition.hold_rewound = true;
-  partition.rewound_to = offset;
-  partition.rewind_unconfirmed = true;
-  if (!partition.fetch_started) {
-    partition.seek_deferred = true;  // made at the first answer (see updateFetching)
-    partition.end_reached = -1;
-    return {};
-  }
-  return seek(partition, offset);
-}
-
-void SourceReader::seekBack(SourcePartition& partition, int64_t offset) {
-  if (auto sought = seek(partition, offset); !sought) {
-    listener_.onProblem("seek", sought.message());  // the next record shows where it is
-  }
-}
-
-Status SourceReader::seek(SourcePartition& partition, int64_t offset) {
-  auto list = makeList(1);
-  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
-      ->offset = offset;
-  partition.end_reached = -1;
-  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
-    // librdkafka 2.0.2 waits for the seek's answer `timeout` MICROseconds (5 ms here; fixed in
-    // 2.1.0, confluentinc/librdkafka#4230), so on a busy machine the wait times out although the
-    // seek is queued. The partition's version barrier moved before the call returned, so records
-    // fetched before it are discarded already: a timed-out wait is not a failed seek. A queued
-    // seek can still be refused (in the partition's error, __STATE while its fetcher has not
-    // started after an assignment) or overtaken by librdkafka's own start-offset lookup; next()
-    // checks where the partition's records really come from, so neither goes unnoticed.
-    if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
-      return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
-                   "] to offset " + std::to_string(offset) + " failed: " + errorText(error)};
-    }
-    rd_kafka_error_destroy(error);
-  }
-  last_rkt_ = nullptr;  // messages fetched before the seek may still be queued
-  return {};
-}
-
 // --- Commits -------------------------------------------------------------------------------------
 
 void SourceReader::commit(bool sync) {
@@ -667,7 +480,7 @@ void SourceReader::commit(bool sync) {
 }
 
 void SourceReader::commit(const std::vector<SourcePartition*>& partitions, bool sync) {
-  auto list = makeList(partitions.size());
+  auto list = kafka::newPartitionList(partitions.size());
   std::vector<std::pair<SourcePartition*, int64_t>> advanced;
   std::vector<SourcePartition*> starts;
   for (SourcePartition* state : partitions) {
@@ -683,7 +496,7 @@ void SourceReader::commit(const std::vector<SourcePartition*>& partitions, bool 
   if (!starts.empty()) {
     // Where a partition without a committed offset started (its end, under `start: latest`), once
     // the consumer knows it: a restart must start there, not at the beginning.
-    auto positions = makeList(starts.size());
+    auto positions = kafka::newPartitionList(starts.size());
     for (SourcePartition* state : starts) {
       rd_kafka_topic_partition_list_add(positions.get(), state->topic.c_str(), state->partition);
     }
@@ -742,7 +555,7 @@ std::vector<int64_t> SourceReader::positions() const {
   if (partitions_.empty()) {
     return out;
   }
-  auto list = makeList(partitions_.size());
+  auto list = kafka::newPartitionList(partitions_.size());
   for (const auto& [key, state] : partitions_) {
     rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second);
   }

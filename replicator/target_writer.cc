@@ -48,12 +48,6 @@ int commitLimitMs(rd_kafka_t* producer) {
   return 60000;
 }
 
-std::string errorText(rd_kafka_error_t* error) {
-  std::string text = rd_kafka_error_string(error);
-  rd_kafka_error_destroy(error);
-  return text;
-}
-
 // librdkafka writes a byte to `fd` when the producer's main queue (delivery reports, errors) gets
 // work; -1 stops it.
 void wakeOnReports(ProducerSlot& slot, int fd) {
@@ -187,7 +181,7 @@ Result<std::unique_ptr<ProducerSlot>> TargetWriter::fence(const std::string& sou
   if (rd_kafka_error_t* error = rd_kafka_init_transactions(slot->producer.get(), timeout_ms)) {
     const ErrorKind kind =
         rd_kafka_error_is_retriable(error) != 0 ? ErrorKind::kUnavailable : ErrorKind::kUnknown;
-    return failed("initializing transactions failed: " + errorText(error), kind);
+    return failed("initializing transactions failed: " + kafka::takeErrorText(error), kind);
   }
   slot->mirror_handle.reset(
       rd_kafka_topic_new(slot->producer.get(), mirror_topic.c_str(), nullptr));
@@ -364,7 +358,7 @@ Status TargetWriter::write(const pipeline::Record& record, const SourceRecord& s
     return Error{"cannot produce " + std::string(source.view.topic) + "[" +
                  std::to_string(source.view.partition) + "]@" + std::to_string(source.view.offset) +
                  " to " + kafka::describeCluster(target_) + " topic '" + mirror.topic->name +
-                 "': " + errorText(error)};
+                 "': " + kafka::takeErrorText(error)};
   }
 }
 
@@ -695,7 +689,7 @@ bool TargetWriter::abort(ProducerSlot& slot, const std::string& why) {
   slot.in_transaction = false;
   if (rd_kafka_error_t* error = rd_kafka_abort_transaction(slot.producer.get(), 30000)) {
     spdlog::error("link '{}': aborting the transaction of {}[{}] failed: {}", link_.name,
-                  slot.mirror_topic, slot.partition, errorText(error));
+                  slot.mirror_topic, slot.partition, kafka::takeErrorText(error));
     return false;
   }
   return true;
@@ -710,7 +704,7 @@ Status TargetWriter::transactionError(ProducerSlot& slot, const std::string& wha
   const bool abortable = rd_kafka_error_txn_requires_abort(error) != 0;
   const bool retriable = rd_kafka_error_is_retriable(error) != 0;
   const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
-  const std::string text = errorText(error);  // destroys `error`
+  const std::string text = kafka::takeErrorText(error);  // destroys `error`
   if (retriable && !fatal && !abortable) {
     spdlog::warn("link '{}': {} failed, retrying at the next commit: {}", link_.name, what, text);
     return {};

@@ -1,0 +1,191 @@
+// SourceReader's control of what librdkafka fetches: pausing held partitions, resuming them,
+// seeking back, and resuming again a partition whose resume librdkafka dropped.
+
+#include "replicator/source_reader.h"
+
+#include "kafka/client_factory.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace causeway::replicator {
+namespace {
+
+// A resumed partition that answered nothing (no record, not its end) for this long is resumed
+// again; the wait doubles with each unanswered resume, up to 80 s.
+constexpr std::chrono::seconds kResumeAnswerWait{10};
+constexpr uint8_t kResumeAnswerDoublings = 3;
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+void SourceReader::setGloballyPaused(bool paused) {
+  if (globally_paused_ != paused) {
+    globally_paused_ = paused;
+    updateFetching();
+  }
+}
+
+void SourceReader::setFetching(const std::vector<SourcePartition*>& partitions, bool paused) {
+  if (partitions.empty()) {
+    return;
+  }
+  auto list = kafka::newPartitionList(partitions.size());
+  const auto now = Clock::now();
+  for (SourcePartition* state : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
+    state->fetch_paused = paused;
+    state->resumed_at = paused ? Clock::time_point{} : now;
+    state->resumes_unanswered = 0;
+    if (!paused) {
+      state->hold_rewound = false;
+    }
+  }
+  if (paused) {
+    rd_kafka_pause_partitions(consumer_.get(), list.get());
+  } else {
+    rd_kafka_resume_partitions(consumer_.get(), list.get());
+  }
+}
+
+void SourceReader::updateFetching() {
+  const auto now = Clock::now();
+  std::vector<SourcePartition*> to_pause;
+  std::vector<SourcePartition*> to_resume;
+  std::vector<SourcePartition*> unanswered;
+  for (auto& [key, state] : partitions_) {
+    if (!state->fetch_started) {
+      // librdkafka 2.0.2 starts a newly assigned partition's fetcher on its own thread, once the
+      // group's committed offset came back. Every pause, resume and seek takes a version number
+      // when it is called and is dropped when a later-numbered operation reached the partition
+      // first, so one of ours racing with that start loses the start or itself: the partition is
+      // never fetched, or stays paused with no error (confluentinc/librdkafka#5591, #2190). Until
+      // its first answer the partition is left alone: it fetches, and what arrives while it is held
+      // is discarded and read again (next()).
+      continue;
+    }
+    const bool paused = globally_paused_ || state->held(now);
+    if (paused != state->fetch_paused) {
+      (paused ? to_pause : to_resume).push_back(state.get());
+    } else if (!paused && state->hold_rewound) {
+      // Rewound during a hold that ended before it could be paused (it began before the first
+      // answer): what came after the rewind was discarded, so read it again.
+      state->hold_rewound = false;
+      state->rewind_unconfirmed = true;
+      seekBack(*state, state->rewound_to);
+    } else if (!paused && state->resumed_at != Clock::time_point{} &&
+               now - state->resumed_at >=
+                   kResumeAnswerWait *
+                       (1 << std::min(state->resumes_unanswered, kResumeAnswerDoublings))) {
+      unanswered.push_back(state.get());
+    }
+  }
+  setFetching(to_pause, true);
+  setFetching(to_resume, false);
+  if (!unanswered.empty() && consumerQueueEmpty()) {
+    resumeAgain(unanswered);
+  }
+}
+
+bool SourceReader::consumerQueueEmpty() const {
+  // All partitions' fetched records wait in one queue, and librdkafka fetches no partition while
+  // it holds queued.max.messages.kbytes: a partition resumed behind a backlog of others answers
+  // only once that backlog is read. Resuming it again then would drop what it fetched meanwhile
+  // (a resume moves the partition's version) and put it behind the backlog again.
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer_.get());
+  if (queue == nullptr) {
+    return true;
+  }
+  const size_t queued = rd_kafka_queue_length(queue);
+  rd_kafka_queue_destroy(queue);
+  return queued == 0;
+}
+
+bool SourceReader::noteAnswer(SourcePartition& partition) {
+  partition.resumed_at = {};
+  partition.resumes_unanswered = 0;
+  if (partition.fetch_started) {
+    return true;
+  }
+  partition.fetch_started = true;
+  if (!partition.seek_deferred) {
+    return true;
+  }
+  partition.seek_deferred = false;
+  seekBack(partition, partition.rewound_to);
+  return false;
+}
+
+void SourceReader::resumeAgain(const std::vector<SourcePartition*>& partitions) {
+  // A resume librdkafka dropped (see updateFetching: one racing with its own work on the partition
+  // in a rebalance) leaves the partition paused with no error, and a resumed partition answers
+  // soon (a record, or its end again: librdkafka reports the end anew after each resume) once
+  // nothing else is queued before it. Resuming one that is not paused makes it fetch again from
+  // where it was resumed (nothing came since), and next() skips a record below what it handed out.
+  auto list = kafka::newPartitionList(partitions.size());
+  const auto now = Clock::now();
+  for (SourcePartition* state : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
+    state->resumed_at = now;
+    state->resumes_unanswered = static_cast<uint8_t>(
+        std::min<int>(state->resumes_unanswered + 1, std::numeric_limits<uint8_t>::max()));
+  }
+  rd_kafka_resume_partitions(consumer_.get(), list.get());
+  const SourcePartition& first = *partitions.front();
+  listener_.onProblem(
+      "fetch:unanswered",
+      "source " + kafka::describeCluster(source_) + ": " + std::to_string(partitions.size()) +
+          " resumed partition(s) sent nothing (no record, not their end) for " +
+          std::to_string(kResumeAnswerWait.count()) + " s or more, the first " + first.topic + "[" +
+          std::to_string(first.partition) +
+          "]: resumed again (librdkafka 2.0.2 can drop a resume that races with its own work on "
+          "the partition), or the partition's leader does not answer");
+}
+
+int64_t SourceReader::nextOffset(const SourcePartition& partition) {
+  return std::max(partition.rewound_to, partition.tracker.lastDispatched() + 1);
+}
+
+Status SourceReader::rewind(SourcePartition& partition, int64_t offset) {
+  partition.hold_rewound = true;
+  partition.rewound_to = offset;
+  partition.rewind_unconfirmed = true;
+  if (!partition.fetch_started) {
+    partition.seek_deferred = true;  // made at the first answer (see updateFetching)
+    partition.end_reached = -1;
+    return {};
+  }
+  return seek(partition, offset);
+}
+
+void SourceReader::seekBack(SourcePartition& partition, int64_t offset) {
+  if (auto sought = seek(partition, offset); !sought) {
+    listener_.onProblem("seek", sought.message());  // the next record shows where it is
+  }
+}
+
+Status SourceReader::seek(SourcePartition& partition, int64_t offset) {
+  auto list = kafka::newPartitionList(1);
+  rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.partition)
+      ->offset = offset;
+  partition.end_reached = -1;
+  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), 5000)) {
+    // librdkafka 2.0.2 waits for the seek's answer `timeout` MICROseconds (5 ms here; fixed in
+    // 2.1.0, confluentinc/librdkafka#4230), so on a busy machine the wait times out although the
+    // seek is queued. The partition's version barrier moved before the call returned, so records
+    // fetched before it are discarded already: a timed-out wait is not a failed seek. A queued
+    // seek can still be refused (in the partition's error, __STATE while its fetcher has not
+    // started after an assignment) or overtaken by librdkafka's own start-offset lookup; next()
+    // checks where the partition's records really come from, so neither goes unnoticed.
+    if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
+                   "] to offset " + std::to_string(offset) + " failed: " + kafka::takeErrorText(error)};
+    }
+    rd_kafka_error_destroy(error);
+  }
+  last_rkt_ = nullptr;  // messages fetched before the seek may still be queued
+  return {};
+}
+
+}  // namespace causeway::replicator
