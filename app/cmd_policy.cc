@@ -3,6 +3,7 @@
 // read as a worker would read them.
 
 #include "app/commands.h"
+#include "app/policy_test_avro.h"
 #include "app/policy_test_protobuf.h"
 #include "config/config_loader.h"
 #include "pipeline/record.h"
@@ -105,21 +106,23 @@ int runPolicyTest(const PolicyTestOptions& options) {
               << config::suggestion(options.policy, names, "the policies are") << "\n";
     return 1;
   }
-  const bool protobuf = found->second.value_format == "protobuf";
-  if (found->second.value_format == "avro") {
+  const std::string& format = found->second.value_format;
+  const bool with_schema = format == "avro" || format == "protobuf";
+  if (with_schema == options.schema_path.empty()) {
     std::cerr << options.config_path << ": policy " << config::quoted(options.policy)
-              << " reads Avro records (formats.value: avro), which need their writer's schema "
-                 "from a registry; policy test does not encode Avro samples: test the same rules "
-                 "with formats.value json on the records' JSON form, or on a link\n";
+              << (with_schema
+                      ? " reads " + std::string(format == "avro" ? "Avro" : "Protobuf") +
+                            " records (formats.value: " + format + "): give the writer's " +
+                            (format == "avro" ? "Avro schema (.avsc)" : ".proto") + " with --schema"
+                      : std::string(" reads ") + format +
+                            " records: --schema is for policies with formats.value avro "
+                            "or protobuf")
+              << "\n";
     return 1;
   }
-  if (protobuf == options.schema_path.empty()) {
-    std::cerr << options.config_path << ": policy " << config::quoted(options.policy)
-              << (protobuf ? " reads Protobuf records (formats.value: protobuf): give the "
-                             "writer's .proto with --schema"
-                           : " does not read Protobuf records: --schema is for policies with "
-                             "formats.value protobuf")
-              << "\n";
+  if (!options.message.empty() && format != "protobuf") {
+    std::cerr << "--message names a message of a .proto: it is for policies with formats.value "
+                 "protobuf\n";
     return 1;
   }
   const policies::CompileResult compiled = policies::Policy::compile(found->second);
@@ -129,22 +132,30 @@ int runPolicyTest(const PolicyTestOptions& options) {
     }
     return 1;
   }
-  std::unique_ptr<ProtobufSamples> samples;
-  if (protobuf) {
-    auto loaded_samples =
-        ProtobufSamples::load(options.schema_path, options.message, *compiled.policy);
+  std::unique_ptr<PolicySamples> samples;
+  if (with_schema) {
+    auto widen = [](auto loaded) -> Result<std::unique_ptr<PolicySamples>> {
+      if (!loaded) {
+        return loaded.error();
+      }
+      return std::unique_ptr<PolicySamples>(std::move(*loaded));
+    };
+    Result<std::unique_ptr<PolicySamples>> loaded_samples =
+        format == "avro"
+            ? widen(AvroSamples::load(options.schema_path, *compiled.policy))
+            : widen(ProtobufSamples::load(options.schema_path, options.message, *compiled.policy));
     if (!loaded_samples) {
       std::cerr << loaded_samples.error().message << "\n";
       return 1;
     }
     samples = std::move(*loaded_samples);
-    const policies::ProtobufPolicySchema& derived = samples->derived();
-    for (const std::string& problem : derived.problems) {
-      std::cout << "the policy cannot edit records of this file: " << problem << "\n";
+    for (const std::string& problem : samples->problems()) {
+      std::cout << "the policy cannot edit records of this schema: " << problem << "\n";
     }
-    if (derived.changed && derived.problems.empty()) {
-      std::cout << "derived .proto (the target registry gets it in place of the writer's):\n"
-                << derived.schema << "\n";
+    if (samples->changed() && samples->problems().empty()) {
+      std::cout << "derived " << samples->schemaKind()
+                << " (the target registry gets it in place of the writer's):\n"
+                << samples->derivedSchema() << "\n";
     }
   }
   std::vector<std::string> rule_names;
@@ -153,8 +164,8 @@ int runPolicyTest(const PolicyTestOptions& options) {
   }
   auto counters = std::make_shared<policies::PolicyCounters>(options.policy, "policy-test",
                                                              compiled.policy->shadow(), rule_names);
-  auto stage = policies::PolicyStage::create(compiled.policy, counters, nullptr,
-                                             samples ? samples->shapes() : nullptr);
+  auto stage = samples ? samples->makeStage(compiled.policy, counters)
+                       : policies::PolicyStage::create(compiled.policy, counters);
   if (!stage) {
     std::cerr << stage.error().message << "\n";
     return 1;
@@ -188,7 +199,8 @@ int runPolicyTest(const PolicyTestOptions& options) {
       status = 1;
       continue;
     }
-    // Protobuf: the value's JSON is encoded as the sample message (value_raw goes as it is).
+    // Avro, Protobuf: the value's JSON is encoded with the writer's schema (value_raw goes as it
+    // is).
     std::optional<std::string> shown_before;
     if (samples) {
       samples->learn(sample->topic);

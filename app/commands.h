@@ -118,7 +118,7 @@ struct PolicyTestOptions {
   std::string input = "-";  // a JSON-lines file; "-": stdin
   bool values = false;      // each line is a record value, not {"topic", "key", "value", ...}
   std::string topic;        // the topic of records that name none
-  std::string schema_path;  // formats.value protobuf: the writer's .proto
+  std::string schema_path;  // formats.value avro or protobuf: the writer's .avsc or .proto
   std::string message;      // the samples' message in it (empty: the file's first)
 };
 // causeway policy test: each sample record before and after the policy, with what every step

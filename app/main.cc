@@ -194,8 +194,9 @@ int main(int argc, char** argv) {
   policy_test_cmd->add_flag("--values", policy_test.values, "Each input line is a record value");
   policy_test_cmd->add_option("--topic", policy_test.topic, "Topic of records that name none");
   policy_test_cmd->add_option("--schema", policy_test.schema_path,
-                              "Protobuf policies: the writer's .proto; sample values are its "
-                              "messages in protobuf's JSON mapping");
+                              "Avro and Protobuf policies: the writer's schema (.avsc or .proto); "
+                              "sample values are its data as plain JSON (Avro: unions "
+                              "unwrapped, bytes in base64) or protobuf's JSON mapping");
   policy_test_cmd->add_option(
       "--message", policy_test.message,
       "Protobuf policies: the samples' message (default: the file's first)");

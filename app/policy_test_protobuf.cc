@@ -4,8 +4,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <fstream>
-#include <sstream>
 
 namespace causeway::app {
 
@@ -18,15 +16,13 @@ constexpr uint32_t kSampleSchemaId = 1;
 Result<std::unique_ptr<ProtobufSamples>> ProtobufSamples::load(const std::string& schema_path,
                                                                const std::string& message,
                                                                const policies::Policy& policy) {
-  std::ifstream in(schema_path);
-  if (!in) {
-    return Error{"cannot read " + schema_path};
+  Result<std::string> text = readSchemaFile(schema_path);
+  if (!text) {
+    return text.error();
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   schema::ResolvedSchema writer;
   writer.schema.type = schema::SchemaType::kProtobuf;
-  writer.schema.text = text.str();
+  writer.schema.text = *text;
   auto shape = policies::makeProtobufShape(writer, policy.rules(), policy.slots().size());
   if (!shape) {
     return Error{schema_path + ": " + shape.error().message};
@@ -58,6 +54,11 @@ Result<std::unique_ptr<ProtobufSamples>> ProtobufSamples::load(const std::string
   schema::appendPrefix(samples->prefix_, schema::SchemaRef::ofId(kSampleSchemaId),
                        schema::messageIndexesOf(*samples->message_));
   return samples;
+}
+
+Result<std::unique_ptr<policies::PolicyStage>>
+ProtobufSamples::makeStage(policies::PolicyPtr policy, policies::PolicyCountersPtr counters) const {
+  return policies::PolicyStage::create(std::move(policy), std::move(counters), nullptr, shapes_);
 }
 
 void ProtobufSamples::learn(const std::string& topic) {

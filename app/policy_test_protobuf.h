@@ -1,12 +1,10 @@
 #pragma once
 
 // `causeway policy test --schema FILE.proto`: sample records of a Protobuf policy. Each sample's
-// JSON value is encoded as a message of the writer's file (protobuf's JSON mapping), framed as a
-// producer's serializer frames it (schema ID 1, the message's indexes), and the record the
-// policy writes is shown as the file the policy derives reads it.
+// JSON value is a message of the writer's file in protobuf's JSON mapping, framed with the
+// message's indexes after the schema ID.
 
-#include "common/result.h"
-#include "policies/policy.h"
+#include "app/policy_samples.h"
 #include "policies/protobuf_payload.h"
 
 #include <google/protobuf/dynamic_message.h>
@@ -18,7 +16,7 @@
 
 namespace causeway::app {
 
-class ProtobufSamples {
+class ProtobufSamples : public PolicySamples {
 public:
   // The writer's .proto at `schema_path` (imports: Google's well-known types only) and the
   // message the samples are (`message`: its full or package-relative name; empty: the file's
@@ -26,16 +24,15 @@ public:
   static Result<std::unique_ptr<ProtobufSamples>>
   load(const std::string& schema_path, const std::string& message, const policies::Policy& policy);
 
-  // The table the policy stage reads; learn(topic) before each record of `topic`.
-  std::shared_ptr<const policies::ProtobufShapes> shapes() const { return shapes_; }
-  void learn(const std::string& topic);
-  const policies::ProtobufPolicySchema& derived() const { return shape_->derived; }
-
-  // The sample's JSON value as a framed record value, or why it is not a message of the file.
-  Result<std::string> encode(std::string_view json);
-  // A framed record value as JSON: a message of the derived file (`derived`; the writer's file
-  // when the rules change nothing), or of the writer's (a record shadow mode passed unchanged).
-  std::string show(std::string_view framed, bool derived);
+  Result<std::unique_ptr<policies::PolicyStage>>
+  makeStage(policies::PolicyPtr policy, policies::PolicyCountersPtr counters) const override;
+  void learn(const std::string& topic) override;
+  const std::vector<std::string>& problems() const override { return shape_->derived.problems; }
+  bool changed() const override { return shape_->derived.changed; }
+  const std::string& derivedSchema() const override { return shape_->derived.schema; }
+  const char* schemaKind() const override { return ".proto"; }
+  Result<std::string> encode(std::string_view json) override;
+  std::string show(std::string_view framed, bool derived) override;
 
 private:
   ProtobufSamples() = default;

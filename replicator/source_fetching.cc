@@ -180,7 +180,8 @@ Status SourceReader::seek(SourcePartition& partition, int64_t offset) {
     // checks where the partition's records really come from, so neither goes unnoticed.
     if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
       return Error{"seeking " + partition.topic + "[" + std::to_string(partition.partition) +
-                   "] to offset " + std::to_string(offset) + " failed: " + kafka::takeErrorText(error)};
+                   "] to offset " + std::to_string(offset) +
+                   " failed: " + kafka::takeErrorText(error)};
     }
     rd_kafka_error_destroy(error);
   }

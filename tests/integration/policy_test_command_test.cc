@@ -1,7 +1,7 @@
 // `causeway policy test`, run as a user runs it: sample records through a policy, each shown
-// before and after with what every step did. JSON samples, and Protobuf samples encoded with
-// the writer's .proto given by --schema and shown after the policy as the derived file reads
-// them.
+// before and after with what every step did. JSON samples, and Avro and Protobuf samples
+// encoded with the writer's schema given by --schema and shown after the policy as the derived
+// schema reads them.
 
 #include "tests/support/test_support.h"
 
@@ -103,6 +103,66 @@ TEST(PolicyTestCommand, ProtobufSamplesAreEncodedWithTheSchemaAndShownAsTheDeriv
   // p2 has no status on the wire: proto3's default, UNKNOWN, is what the filter sees.
   EXPECT_THAT(run.output, HasSubstr("verdict: drop (filtered, rule acme.filter)"));
   EXPECT_THAT(run.output, HasSubstr("2 records: 1 passed, 0 not allowed, 1 filtered"));
+}
+
+const char* const kPaymentAvro = R"({"type": "record", "name": "Payment", "namespace": "acme",
+  "fields": [
+    {"name": "id", "type": "string"},
+    {"name": "amount", "type": "long", "default": 0},
+    {"name": "card", "type": ["null", {"type": "record", "name": "Card", "fields": [
+      {"name": "number", "type": "string"}, {"name": "cvv", "type": "int"}]}], "default": null},
+    {"name": "email", "type": ["null", "string"], "default": null},
+    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["UNKNOWN", "OK"]},
+     "default": "UNKNOWN"}]})";
+
+const char* const kAvroSamples =
+    R"({"topic": "payments.authorized", "value": {"id": "p1", "amount": 1250, "card": {"number": "4111111111111111", "cvv": 123}, "email": "a@example.com", "status": "OK"}}
+{"topic": "payments.authorized", "value": {"id": "p2"}}
+)";
+
+TEST(PolicyTestCommand, AvroSamplesAreEncodedWithTheSchemaAndShownAsTheDerivedSchemaReadsThem) {
+  const auto config = testing::writeTempFile("policy-avro.yaml", configYaml("avro", kFields));
+  const auto avsc = testing::writeTempFile("policy-avro.avsc", kPaymentAvro);
+  const auto samples = testing::writeTempFile("policy-avro.jsonl", kAvroSamples);
+  const CommandRun run = policyTest("--config '" + config + "' --policy acme --schema '" + avsc +
+                                    "' --input '" + samples + "'");
+  ASSERT_EQ(run.status, 0) << run.output;
+  // The derived schema the target registry would get: no email, cvv a string.
+  EXPECT_THAT(run.output, HasSubstr("derived Avro schema"));
+  EXPECT_THAT(run.output, HasSubstr(R"({"name":"cvv","type":"string"})"));
+  EXPECT_THAT(run.output, Not(HasSubstr(R"("name":"email")")));
+  // The record after the policy, read with the derived schema.
+  EXPECT_THAT(run.output,
+              HasSubstr(R"(after:   {"id":"p1","amount":1250,"card":{"number":"************1111",)"
+                        R"("cvv":"[REDACTED]"},"status":"OK"})"));
+  // p2 leaves status out: its default, UNKNOWN, is on the wire and the filter sees it.
+  EXPECT_THAT(run.output, HasSubstr("verdict: drop (filtered, rule acme.filter)"));
+  EXPECT_THAT(run.output, HasSubstr("2 records: 1 passed, 0 not allowed, 1 filtered"));
+}
+
+TEST(PolicyTestCommand, AvroSamplesThatAreNotDataOfTheSchemaAreNamedByLineAndPath) {
+  const auto config = testing::writeTempFile("policy-avro2.yaml", configYaml("avro", kFields));
+  const auto avsc = testing::writeTempFile("policy-avro2.avsc", kPaymentAvro);
+  const auto samples = testing::writeTempFile(
+      "policy-avro2.jsonl",
+      "{\"topic\": \"payments.authorized\", \"value\": {\"id\": \"p1\"}}\n"
+      "{\"topic\": \"payments.authorized\", \"value\": {\"id\": \"p2\", \"card\": "
+      "{\"number\": \"1\", \"cvv\": \"x\"}}}\n");
+  CommandRun run = policyTest("--config '" + config + "' --policy acme --schema '" + avsc +
+                              "' --input '" + samples + "'");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, HasSubstr("policy-avro2.jsonl:2: the value is not a datum of the Avro "
+                                    "schema: card.cvv: expected an int (a 32-bit integer), not "
+                                    "\"x\""));
+  // The valid line still ran.
+  EXPECT_THAT(run.output, HasSubstr("1 record: 0 passed, 0 not allowed, 1 filtered"));
+  run = policyTest("--config '" + config + "' --policy acme --input '" + samples + "'");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, HasSubstr("give the writer's Avro schema (.avsc) with --schema"));
+  run = policyTest("--config '" + config + "' --policy acme --schema '" + avsc +
+                   "' --message acme.Payment --input '" + samples + "'");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_THAT(run.output, HasSubstr("--message names a message of a .proto"));
 }
 
 TEST(PolicyTestCommand, ProtobufSamplesThatAreNotMessagesOfTheFileAreNamedByLine) {
