@@ -15,8 +15,11 @@ namespace {
 // again; the wait doubles with each unanswered resume, up to 80 s.
 constexpr std::chrono::seconds kResumeAnswerWait{10};
 constexpr uint8_t kResumeAnswerDoublings = 3;
+// The longest wait between two restarts of partitions librdkafka has not started.
+constexpr std::chrono::milliseconds kRestartWaitMax{30000};
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 }  // namespace
 
@@ -85,6 +88,73 @@ void SourceReader::updateFetching() {
   setFetching(to_resume, false);
   if (!unanswered.empty() && consumerQueueEmpty()) {
     resumeAgain(unanswered);
+  }
+  if (restart_unstarted_at_ != Clock::time_point{} && now >= restart_unstarted_at_ &&
+      consumerQueueEmpty()) {
+    restartUnstarted();
+  }
+}
+
+void SourceReader::noteStartAbandoned(Clock::time_point now) {
+  if (restart_unstarted_at_ == Clock::time_point{}) {
+    restart_unstarted_at_ = now + restart_wait_;
+  }
+}
+
+void SourceReader::restartUnstarted() {
+  // librdkafka 2.0.2 starts a newly assigned partition's fetcher once the group coordinator has
+  // answered the partition's committed offset. An OffsetFetch answered with an error it does not
+  // retry (NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE, as when the coordinator moves in a
+  // broker restart, or any permanent error) ends that: a partition-level error leaves the
+  // partition assigned and never started, and a request-level one (how Kafka answers with
+  // OffsetFetch v2 and later: no partitions) leaves the queried partitions marked as being looked
+  // up, which stops every later lookup too (rdkafka_assignment.c, "Do nothing for request-level
+  // errors"). Only an unassign clears that, and a cooperative group does not revoke what stays
+  // with this member, so the partitions would wait for good. Unassigning and assigning them again
+  // asks anew. A partition that has not answered has handed out no record, so nothing is lost
+  // or repeated; it is sent its resume position again where the link set one.
+  // Done only while nothing waits in the consumer's queue, so no rebalance librdkafka has queued
+  // for the application is waiting for an assign or unassign call (which these would answer).
+  restart_unstarted_at_ = {};
+  std::vector<SourcePartition*> unstarted;
+  for (auto& [key, state] : partitions_) {
+    if (!state->fetch_started) {
+      unstarted.push_back(state.get());
+    }
+  }
+  if (unstarted.empty() || closing_) {
+    restart_wait_ = milliseconds(1000);
+    return;
+  }
+  auto list = kafka::newPartitionList(unstarted.size());
+  for (SourcePartition* state : unstarted) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition)->offset =
+        state->start_offset;
+  }
+  std::string result = "assigned again";
+  if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), list.get())) {
+    result = "not unassigned: " + kafka::takeErrorText(error);
+  } else if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list.get())) {
+    listener_.onFatal("assigning " + std::to_string(unstarted.size()) +
+                      " partition(s) again after librdkafka gave up looking up their committed "
+                      "offsets failed: " +
+                      kafka::takeErrorText(error));
+    return;
+  }
+  restart_wait_ = std::min(restart_wait_ * 2, kRestartWaitMax);
+  const SourcePartition& first = *unstarted.front();
+  listener_.onProblem("start:offset-lookup",
+                      "source " + kafka::describeCluster(source_) +
+                          ": librdkafka gave up looking up the group's "
+                          "committed offset of " +
+                          std::to_string(unstarted.size()) +
+                          " partition(s) it had not started, the first " + first.topic + "[" +
+                          std::to_string(first.partition) + "]: " + result + " (next try in " +
+                          std::to_string(restart_wait_.count() / 1000) + " s if it fails again)");
+  for (SourcePartition* state : unstarted) {
+    state->fetch_paused = false;
+    state->resumed_at = {};
+    state->resumes_unanswered = 0;
   }
 }
 

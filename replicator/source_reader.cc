@@ -16,6 +16,10 @@ constexpr int64_t kEndUnknown = -2;
 // Seeks back to where a partition is, in a row without a record handed out (see next()).
 constexpr uint8_t kMaxSeeksBack = 3;
 
+// How librdkafka 2.0.2 begins the consumer error of a committed-offset lookup it gave up
+// (rdkafka_assignment.c): "... offset for group", "... offsets for N partition(s)".
+constexpr const char* kCommittedOffsetLookupFailed = "Failed to fetch committed offset";
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -292,8 +296,12 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
   std::string where = message->rkt != nullptr ? std::string(rd_kafka_topic_name(message->rkt)) +
                                                     "[" + std::to_string(message->partition) + "]"
                                               : std::string("consumer");
-  std::string text = "source " + kafka::describeCluster(source_) + " " + where + ": " +
-                     rd_kafka_message_errstr(message);
+  const char* reason = rd_kafka_message_errstr(message);
+  if (std::strncmp(reason, kCommittedOffsetLookupFailed,
+                   std::strlen(kCommittedOffsetLookupFailed)) == 0) {
+    noteStartAbandoned(Clock::now());
+  }
+  std::string text = "source " + kafka::describeCluster(source_) + " " + where + ": " + reason;
   if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
     char reason[512];
     rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));

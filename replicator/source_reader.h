@@ -173,9 +173,9 @@ public:
   // Fetching of every partition (backpressure, operator pause). Applied by updateFetching().
   void setGloballyPaused(bool paused);
   bool globallyPaused() const { return globally_paused_; }
-  // Re-evaluates which partitions fetch (after holds changed, or when a retry is due), and resumes
-  // again a partition that answered nothing for a while after it was resumed. Call it often (the
-  // link does every 100 ms).
+  // Re-evaluates which partitions fetch (after holds changed, or when a retry is due), resumes
+  // again a partition that answered nothing for a while after it was resumed, and assigns again
+  // the partitions librdkafka gave up starting. Call it often (the link does every 100 ms).
   void updateFetching();
   // Reads `partition` again from `offset` (a retry, or a resume position found late).
   Status rewind(SourcePartition& partition, int64_t offset);
@@ -225,6 +225,11 @@ private:
   // waited for it (made now), so it is discarded.
   bool noteAnswer(SourcePartition& partition);
   void resumeAgain(const std::vector<SourcePartition*>& partitions);
+  // librdkafka 2.0.2 gave up looking up a committed offset (see restartUnstarted()).
+  void noteStartAbandoned(std::chrono::steady_clock::time_point now);
+  // Takes every partition librdkafka has not answered for out of the assignment and assigns it
+  // again, which looks its committed offset up anew.
+  void restartUnstarted();
   // No fetched record or event waits in the consumer's queue.
   bool consumerQueueEmpty() const;
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
@@ -260,6 +265,10 @@ private:
   bool closing_ = false;  // close() waits for a first assignment: take it without the listener
   std::chrono::steady_clock::time_point commits_held_until_{};
   std::chrono::steady_clock::time_point next_retry_check_{};
+  // When to restart the partitions librdkafka has not started (zero: none due), and the wait
+  // before the next restart (doubles while restarts keep being needed).
+  std::chrono::steady_clock::time_point restart_unstarted_at_{};
+  std::chrono::milliseconds restart_wait_{1000};
 };
 
 }  // namespace causeway::replicator

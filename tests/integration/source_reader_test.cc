@@ -73,6 +73,13 @@ protected:
     config_ = testing::makeConfig(*cluster_, *target_, {"orders"});
     ASSERT_TRUE(
         testing::produceRecords(cluster_->bootstrap(), "orders", partitions, per_partition));
+    if (offset_lookup_errors_ > 0) {
+      constexpr int16_t kOffsetFetchApi = 9;
+      const std::vector<rd_kafka_resp_err_t> errors(offset_lookup_errors_,
+                                                    RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+      rd_kafka_mock_push_request_errors_array(cluster_->mock(), kOffsetFetchApi, errors.size(),
+                                              errors.data());
+    }
     reader_ =
         std::make_unique<SourceReader>(config_.links[0], config_.clusters.at("source"), listener_);
     ASSERT_TRUE(reader_->open().ok());
@@ -190,6 +197,8 @@ protected:
   config::Config config_;
   RecordingListener listener_;
   bool start_at_end_ = false;  // `start: latest` for the topic
+  // The group coordinator answers this many committed-offset lookups with NOT_COORDINATOR.
+  size_t offset_lookup_errors_ = 0;
   std::unique_ptr<SourceReader> reader_;
   std::map<int32_t, std::vector<replicator::OffsetTracker::Entry*>> entries_;
 };
@@ -297,6 +306,34 @@ TEST_F(SourceReaderTest, AResumeLibrdkafkaDroppedIsMadeAgainAndThePartitionIsRea
   }
   EXPECT_NE(std::find(listener_.problems.begin(), listener_.problems.end(), "fetch:unanswered"),
             listener_.problems.end());
+}
+
+TEST_F(SourceReaderTest, PartitionsWhoseOffsetLookupLibrdkafkaGaveUpAreAssignedAgainAndReadWhole) {
+  // given: the group coordinator answers the first two committed-offset lookups with
+  // NOT_COORDINATOR, as one that moves in a broker restart does; librdkafka 2.0.2 does not ask
+  // again, and leaves the partitions assigned but never started
+  offset_lookup_errors_ = 2;
+  start(2, 30);
+
+  // when: the reader runs as in the link (updateFetching() every 100 ms)
+  std::vector<Got> got;
+  const auto deadline = Clock::now() + 60s;
+  while (got.size() < 60 && Clock::now() < deadline) {
+    reader_->updateFetching();
+    const auto more = read(atLeast(1), 100ms);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+
+  // then: both partitions are read from their first record, each record once and in order, and
+  // the restart is shown
+  ASSERT_EQ(got.size(), 60u) << "fatal: " << listener_.fatal;
+  std::map<int32_t, int64_t> next;
+  for (const Got& record : got) {
+    EXPECT_EQ(record.offset, next[record.partition]++) << "partition " << record.partition;
+  }
+  EXPECT_NE(std::find(listener_.problems.begin(), listener_.problems.end(), "start:offset-lookup"),
+            listener_.problems.end());
+  EXPECT_TRUE(listener_.fatal.empty()) << listener_.fatal;
 }
 
 TEST_F(SourceReaderTest, ARetryRewindsThePartitionToTheRecordThatWaits) {
