@@ -2,7 +2,7 @@
 // (`causeway policy test --schema FILE.avsc`): any JSON gives a datum or an error with a path,
 // never a crash or a hang. Every datum it writes must be one the strict Avro walk accepts to its
 // last byte, and the plain JSON Causeway shows partners of that datum (avro_json.h) must encode
-// back to the same bytes.
+// back to a datum shown as the same JSON.
 
 #include "schema/avro_from_json.h"
 #include "schema/avro_json.h"
@@ -57,6 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string again;
   check(static_cast<bool>(
       causeway::schema::appendAvroFromJson(model->root(), nlohmann::json::parse(json), again)));
-  check(again == bytes);
+  // Not always the same bytes: the plain JSON of a union does not name its branch, so a double
+  // 2.0 shown as 2 comes back as the union's long. What it shows must be the same.
+  std::string json_again;
+  check(shape->append(again, json_again, problem));
+  check(json_again == json);
   return 0;
 }

@@ -15,7 +15,9 @@ namespace {
 // again; the wait doubles with each unanswered resume, up to 80 s.
 constexpr std::chrono::seconds kResumeAnswerWait{10};
 constexpr uint8_t kResumeAnswerDoublings = 3;
-// The longest wait between two restarts of partitions librdkafka has not started.
+// The wait before partitions whose committed-offset lookup librdkafka gave up are assigned
+// again; it doubles while that keeps happening, up to the second.
+constexpr std::chrono::milliseconds kRestartWaitFirst{1000};
 constexpr std::chrono::milliseconds kRestartWaitMax{30000};
 
 using Clock = std::chrono::steady_clock;
@@ -57,7 +59,9 @@ void SourceReader::updateFetching() {
   std::vector<SourcePartition*> to_pause;
   std::vector<SourcePartition*> to_resume;
   std::vector<SourcePartition*> unanswered;
+  size_t abandoned = 0;
   for (auto& [key, state] : partitions_) {
+    abandoned += state->start_abandoned ? 1 : 0;
     if (!state->fetch_started) {
       // librdkafka 2.0.2 starts a newly assigned partition's fetcher on its own thread, once the
       // group's committed offset came back. Every pause, resume and seek takes a version number
@@ -90,18 +94,34 @@ void SourceReader::updateFetching() {
     resumeAgain(unanswered);
   }
   if (restart_unstarted_at_ != Clock::time_point{} && now >= restart_unstarted_at_ &&
-      consumerQueueEmpty()) {
-    restartUnstarted();
+      !in_rebalance_ && consumerQueueEmpty()) {
+    restartUnstarted(now);
+  } else if (restart_unstarted_at_ == Clock::time_point{} && abandoned == 0) {
+    restart_wait_ = kRestartWaitFirst;  // every partition whose lookup failed has answered
   }
 }
 
-void SourceReader::noteStartAbandoned(Clock::time_point now) {
+void SourceReader::noteStartAbandoned(SourcePartition* partition) {
+  // Only partitions whose start waits for the lookup: one with a start offset of its own (a
+  // resume position, the end or the beginning) is started at once and never looked up.
+  auto mark = [](SourcePartition& state) {
+    if (!state.fetch_started && state.start_offset == RD_KAFKA_OFFSET_INVALID) {
+      state.start_abandoned = true;
+    }
+  };
+  if (partition != nullptr) {
+    mark(*partition);
+  } else {
+    for (auto& [key, state] : partitions_) {
+      mark(*state);
+    }
+  }
   if (restart_unstarted_at_ == Clock::time_point{}) {
-    restart_unstarted_at_ = now + restart_wait_;
+    restart_unstarted_at_ = Clock::now() + restart_wait_;
   }
 }
 
-void SourceReader::restartUnstarted() {
+void SourceReader::restartUnstarted(Clock::time_point now) {
   // librdkafka 2.0.2 starts a newly assigned partition's fetcher once the group coordinator has
   // answered the partition's committed offset. An OffsetFetch answered with an error it does not
   // retry (NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE, as when the coordinator moves in a
@@ -112,46 +132,48 @@ void SourceReader::restartUnstarted() {
   // errors"). Only an unassign clears that, and a cooperative group does not revoke what stays
   // with this member, so the partitions would wait for good. Unassigning and assigning them again
   // asks anew. A partition that has not answered has handed out no record, so nothing is lost
-  // or repeated; it is sent its resume position again where the link set one.
-  // Done only while nothing waits in the consumer's queue, so no rebalance librdkafka has queued
-  // for the application is waiting for an assign or unassign call (which these would answer).
+  // or repeated.
+  // Done only while nothing waits in the consumer's queue and outside the rebalance callback, so
+  // no rebalance librdkafka has queued for the application waits for an assign or unassign call
+  // (which these would answer).
   restart_unstarted_at_ = {};
-  std::vector<SourcePartition*> unstarted;
+  std::vector<SourcePartition*> abandoned;
   for (auto& [key, state] : partitions_) {
-    if (!state->fetch_started) {
-      unstarted.push_back(state.get());
+    if (state->start_abandoned && !state->fetch_started) {
+      abandoned.push_back(state.get());
     }
   }
-  if (unstarted.empty() || closing_) {
-    restart_wait_ = milliseconds(1000);
+  if (abandoned.empty() || closing_) {
     return;
   }
-  auto list = kafka::newPartitionList(unstarted.size());
-  for (SourcePartition* state : unstarted) {
-    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition)->offset =
-        state->start_offset;
+  auto list = kafka::newPartitionList(abandoned.size());
+  for (SourcePartition* state : abandoned) {
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
   }
-  std::string result = "assigned again";
+  const SourcePartition& first = *abandoned.front();
+  const std::string what = "source " + kafka::describeCluster(source_) +
+                           ": librdkafka gave up looking up the group's committed offset of " +
+                           std::to_string(abandoned.size()) + " partition(s) it had not started, " +
+                           "the first " + first.topic + "[" + std::to_string(first.partition) + "]";
   if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), list.get())) {
-    result = "not unassigned: " + kafka::takeErrorText(error);
-  } else if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list.get())) {
-    listener_.onFatal("assigning " + std::to_string(unstarted.size()) +
-                      " partition(s) again after librdkafka gave up looking up their committed "
-                      "offsets failed: " +
-                      kafka::takeErrorText(error));
+    restart_unstarted_at_ = now + restart_wait_;
+    listener_.onProblem("start:offset-lookup",
+                        what + ": unassigning them to look again failed (" +
+                            kafka::takeErrorText(error) + "); trying again in " +
+                            std::to_string(restart_wait_.count() / 1000) + " s");
     return;
   }
-  restart_wait_ = std::min(restart_wait_ * 2, kRestartWaitMax);
-  const SourcePartition& first = *unstarted.front();
+  if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), list.get())) {
+    listener_.onFatal(what + ": assigning them again failed: " + kafka::takeErrorText(error));
+    return;
+  }
   listener_.onProblem("start:offset-lookup",
-                      "source " + kafka::describeCluster(source_) +
-                          ": librdkafka gave up looking up the group's "
-                          "committed offset of " +
-                          std::to_string(unstarted.size()) +
-                          " partition(s) it had not started, the first " + first.topic + "[" +
-                          std::to_string(first.partition) + "]: " + result + " (next try in " +
-                          std::to_string(restart_wait_.count() / 1000) + " s if it fails again)");
-  for (SourcePartition* state : unstarted) {
+                      what + ": assigned again, which looks it up anew (" +
+                          std::to_string(restart_wait_.count() / 1000) +
+                          " s after the error; the wait doubles while it repeats)");
+  restart_wait_ = std::min(restart_wait_ * 2, kRestartWaitMax);
+  for (SourcePartition* state : abandoned) {
+    state->start_abandoned = false;
     state->fetch_paused = false;
     state->resumed_at = {};
     state->resumes_unanswered = 0;
@@ -179,6 +201,7 @@ bool SourceReader::noteAnswer(SourcePartition& partition) {
     return true;
   }
   partition.fetch_started = true;
+  partition.start_abandoned = false;
   if (!partition.seek_deferred) {
     return true;
   }

@@ -299,7 +299,7 @@ void SourceReader::handleError(const rd_kafka_message_t* message) {
   const char* reason = rd_kafka_message_errstr(message);
   if (std::strncmp(reason, kCommittedOffsetLookupFailed,
                    std::strlen(kCommittedOffsetLookupFailed)) == 0) {
-    noteStartAbandoned(Clock::now());
+    noteStartAbandoned(message->rkt != nullptr ? lookup(message) : nullptr);
   }
   std::string text = "source " + kafka::describeCluster(source_) + " " + where + ": " + reason;
   if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -335,6 +335,11 @@ void SourceReader::rebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 }
 
 void SourceReader::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* list) {
+  in_rebalance_ = true;
+  struct Leave {
+    bool& flag;
+    ~Leave() { flag = false; }
+  } leave{in_rebalance_};
   rebalances_ += 1;
   commits_held_until_ = {};
   last_rkt_ = nullptr;

@@ -81,6 +81,9 @@ struct SourcePartition {
   bool fetch_started = false;
   // A rewind asked for before that: its seek is made at the first answer.
   bool seek_deferred = false;
+  // librdkafka reported giving up its committed-offset lookup while the partition had not
+  // answered: it is assigned again (SourceReader::restartUnstarted).
+  bool start_abandoned = false;
   // When the reader last resumed the partition, while no answer came since (zero: none pending),
   // and how many resumes in a row went unanswered.
   std::chrono::steady_clock::time_point resumed_at{};
@@ -225,11 +228,12 @@ private:
   // waited for it (made now), so it is discarded.
   bool noteAnswer(SourcePartition& partition);
   void resumeAgain(const std::vector<SourcePartition*>& partitions);
-  // librdkafka 2.0.2 gave up looking up a committed offset (see restartUnstarted()).
-  void noteStartAbandoned(std::chrono::steady_clock::time_point now);
-  // Takes every partition librdkafka has not answered for out of the assignment and assigns it
-  // again, which looks its committed offset up anew.
-  void restartUnstarted();
+  // librdkafka 2.0.2 gave up looking up the committed offset of `partition`, or of partitions it
+  // does not name (null): marks the partitions it concerns and schedules restartUnstarted().
+  void noteStartAbandoned(SourcePartition* partition);
+  // Takes the marked partitions that have still not answered out of the assignment and assigns
+  // them again, which looks their committed offsets up anew.
+  void restartUnstarted(std::chrono::steady_clock::time_point now);
   // No fetched record or event waits in the consumer's queue.
   bool consumerQueueEmpty() const;
   void detach(std::map<Key, std::unique_ptr<SourcePartition>>::iterator it);
@@ -263,12 +267,13 @@ private:
   bool globally_paused_ = false;
   uint64_t rebalances_ = 0;
   bool closing_ = false;  // close() waits for a first assignment: take it without the listener
+  bool in_rebalance_ = false;  // inside the rebalance callback
   std::chrono::steady_clock::time_point commits_held_until_{};
   std::chrono::steady_clock::time_point next_retry_check_{};
   // When to restart the partitions librdkafka has not started (zero: none due), and the wait
   // before the next restart (doubles while restarts keep being needed).
   std::chrono::steady_clock::time_point restart_unstarted_at_{};
-  std::chrono::milliseconds restart_wait_{1000};
+  std::chrono::milliseconds restart_wait_{1000};  // kRestartWaitFirst
 };
 
 }  // namespace causeway::replicator
